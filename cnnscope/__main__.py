@@ -1,0 +1,3 @@
+from cnnscope.cli import main
+
+raise SystemExit(main())

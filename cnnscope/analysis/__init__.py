@@ -1,0 +1,1 @@
+"""The analysis core: tracing, costs, shapes and memory.  Never prints, never imports a front end."""

@@ -1,0 +1,221 @@
+"""``analyze``: build (if needed), trace once, and return a :class:`ModelReport`."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+from torch import nn
+
+from cnnscope import __version__
+from cnnscope.analysis import params as param_count
+from cnnscope.analysis.memory import training_bytes
+from cnnscope.analysis.trace import Row, Tracer, run_trace
+from cnnscope.errors import ShapeError, UsageError
+from cnnscope.report import Diagnostic, LayerRecord, ModelReport, Totals
+
+_META_FAILURE_HINTS = ("meta", "Meta", "data-dependent", "item()")
+
+
+def normalize_input_shapes(input_shape, default: Sequence[int] | None = None) -> list[tuple[int, ...]]:
+    """``(C,H,W)`` or ``(N,C,H,W)`` or a list of such -> a list of batched shapes."""
+    if input_shape is None:
+        if default is None:
+            raise UsageError("an input shape is needed for this model (e.g. input_shape=(1, 3, 224, 224))")
+        input_shape = default
+    shapes = list(input_shape) if _is_shape_list(input_shape) else [input_shape]
+    result = []
+    for shape in shapes:
+        shape = tuple(int(s) for s in shape)
+        if not shape or any(s < 1 for s in shape):
+            raise UsageError(f"input shape {shape} must be positive integers")
+        # A 3-D shape is (C, H, W): add the batch dimension.
+        result.append((1, *shape) if len(shape) == 3 else shape)
+    return result
+
+
+def _is_shape_list(value) -> bool:
+    return isinstance(value, (list, tuple)) and len(value) > 0 and isinstance(value[0], (list, tuple))
+
+
+def analyze(model: str | nn.Module, input_shape=None, *, name: str | None = None, device: str = "meta",
+            dtype: torch.dtype | None = None) -> ModelReport:
+    """Trace ``model`` once and return its report; ``model`` is never modified.
+
+    ``model`` is a zoo name, ``file.py:Name`` or an ``nn.Module``.  ``device="meta"`` (the
+    default) allocates no weights; where a model cannot run on meta tensors it is traced on the
+    CPU instead and the report says so in ``traced_on`` and a diagnostic.
+    """
+    if isinstance(model, str):
+        from cnnscope.zoo.sources import load_model
+
+        loaded = load_model(model, device=device)
+        module, label, default = loaded.module, name or loaded.name, loaded.input_shape
+    elif isinstance(model, nn.Module):
+        module, label, default = model, name or type(model).__name__, getattr(model, "input_shape", None)
+    else:
+        raise UsageError(f"cannot analyze a {type(model).__name__}: pass a model name or an nn.Module")
+    shapes = normalize_input_shapes(input_shape, default)
+    dtype = dtype or _model_dtype(module)
+    diagnostics: list[Diagnostic] = []
+    tracer, output, traced_on = _trace(module, shapes, dtype, device, diagnostics, model)
+    return _build_report(module, label, shapes, tracer, output, traced_on, dtype, diagnostics)
+
+
+def _model_dtype(module: nn.Module) -> torch.dtype:
+    for tensor in module.parameters():
+        if tensor.is_floating_point():
+            return tensor.dtype
+    return torch.get_default_dtype()
+
+
+def _model_device(module: nn.Module) -> torch.device:
+    for tensor in module.parameters():
+        return tensor.device
+    for tensor in module.buffers():
+        return tensor.device
+    return torch.device("cpu")
+
+
+def _trace(module, shapes, dtype, device, diagnostics, source):
+    """Trace on ``device`` (meta by default); fall back to real tensors where meta cannot run."""
+    want_meta = torch.device(device).type == "meta"
+    if want_meta:
+        try:
+            return (*_trace_meta(module, shapes, dtype), "meta")
+        except ShapeError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - decide below whether it is the meta device's fault
+            if not any(h in str(exc) for h in _META_FAILURE_HINTS) and not isinstance(exc, NotImplementedError):
+                raise _shape_error(exc, shapes, module) from exc
+            reason = str(exc).splitlines()[0]
+        diagnostics.append(Diagnostic(
+            "info", "traced-on-cpu",
+            f"this model cannot run on the meta device ({reason}); it was traced on the CPU with real weights"))
+        device = "cpu"
+        if _model_device(module).type == "meta":
+            if not isinstance(source, str):
+                raise ShapeError(f"the model cannot be traced on the meta device ({reason})")
+            from cnnscope.zoo.sources import load_model
+
+            module = load_model(source, device="cpu").module
+    real_device = torch.device(device)
+    inputs = [torch.zeros(shape, dtype=dtype, device=real_device) for shape in shapes]
+    try:
+        tracer, output = run_trace(module, inputs)
+    except ShapeError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise _shape_error(exc, shapes, module) from exc
+    return tracer, output, real_device.type
+
+
+def _trace_meta(module: nn.Module, shapes, dtype):
+    inputs = [torch.empty(shape, dtype=dtype, device="meta") for shape in shapes]
+    if all(t.device.type == "meta" for t in _state_tensors(module)):
+        return run_trace(module, inputs)
+    # A real module: swap in meta copies of its parameters and buffers for the call only.
+    state = {name: torch.empty_like(t, device="meta") for name, t in _named_state(module)}
+
+    def call(*args):
+        return torch.func.functional_call(module, state, args, tie_weights=True, strict=False)
+
+    return run_trace(module, inputs, call)
+
+
+def _state_tensors(module):
+    return [t for _, t in _named_state(module)]
+
+
+def _named_state(module):
+    yield from module.named_parameters()
+    yield from module.named_buffers()
+
+
+def _shape_error(exc: Exception, shapes, module) -> ShapeError:
+    tracer: Tracer | None = getattr(exc, "cnnscope_tracer", None)
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if tracer is None:
+        return ShapeError(f"the forward pass failed: {message}")
+    layer, input_shapes = tracer.failing_call()
+    where = layer or "(model)"
+    received = ", ".join("×".join(map(str, s)) for s in input_shapes) or "no tensors"
+    error = ShapeError(f"{where} failed on input {received}: {message}", layer=layer)
+    error.partial = tracer
+    return error
+
+
+# -- report assembly ---------------------------------------------------------------------------
+
+def _inclusive(rows: list[Row]) -> list[tuple[int, int, int]]:
+    """(macs, other_ops, alloc) of each row including its descendants."""
+    totals = [[r.self_macs, r.self_other, r.self_alloc] for r in rows]
+    for row in reversed(rows):  # children always come after their parent
+        if row.parent is not None:
+            for k in range(3):
+                totals[row.parent][k] += totals[row.index][k]
+    return [tuple(t) for t in totals]
+
+
+def layer_records(tracer: Tracer, model: nn.Module) -> list[LayerRecord]:
+    rows = tracer.rows
+    inclusive = _inclusive(rows)
+    counts = param_count.row_params(rows, model)
+    records = []
+    for row in rows:
+        macs, other, _ = inclusive[row.index]
+        params, trainable = counts[row.index]
+        records.append(LayerRecord(
+            index=row.index, name=row.name, type=row.type, kind=row.kind, depth=row.depth,
+            parent=None if row.parent is None else rows[row.parent].name,
+            is_leaf=not row.children, call=row.call, input_shapes=row.input_shapes,
+            output_shape=row.output_shape, params=params, trainable_params=trainable,
+            macs=macs, flops=2 * macs, other_ops=other, output_bytes=row.output_bytes,
+            inputs=list(row.inputs), **row.attrs,
+        ))
+    return records
+
+
+def _build_report(module, label, shapes, tracer: Tracer, output, traced_on, dtype, diagnostics) -> ModelReport:
+    from cnnscope.analysis.trace import shape_of
+
+    layers = layer_records(tracer, module)
+    counted = param_count.count(module)
+    macs = sum(r.self_macs for r in tracer.rows) + tracer.outside.self_macs
+    other = sum(r.self_other for r in tracer.rows) + tracer.outside.self_other
+    activation = sum(r.self_alloc for r in tracer.rows) + tracer.outside.self_alloc
+    element = torch.empty((), dtype=dtype).element_size()
+    input_bytes = sum(_numel(s) * element for s in shapes)
+    sgd, adam = training_bytes(counted, activation, input_bytes)
+    totals = Totals(
+        params=counted.params, trainable_params=counted.trainable, frozen_params=counted.params - counted.trainable,
+        buffers=counted.buffers, macs=macs, flops=2 * macs, other_ops=other,
+        param_bytes=counted.param_bytes, buffer_bytes=counted.buffer_bytes, input_bytes=input_bytes,
+        activation_bytes=activation, training_bytes_sgd=sgd, training_bytes_adam=adam, layers=len(layers),
+    )
+    diagnostics = diagnostics + param_count.unused_diagnostics(tracer.rows, module)
+    return ModelReport(
+        model=label, input_shape=list(shapes[0]) if len(shapes) == 1 else [list(s) for s in shapes],
+        output_shape=shape_of(output), totals=totals, layers=layers, diagnostics=diagnostics,
+        traced_on=traced_on, dtype=str(dtype).replace("torch.", ""), cnnscope_version=__version__,
+        torch_version=torch.__version__,
+    )
+
+
+def _numel(shape) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+def partial_report(error: ShapeError, model: nn.Module, label: str) -> list[LayerRecord]:
+    """The rows traced before a failure (for "where did the shapes go wrong")."""
+    tracer = getattr(error, "partial", None)
+    if not isinstance(tracer, Tracer):
+        return []
+    finished = [r for r in tracer.rows if r.finished]
+    return [rec for rec in layer_records(tracer, model) if rec.index in {r.index for r in finished}]
+
+
+__all__: list[Any] = ["analyze", "normalize_input_shapes", "partial_report"]

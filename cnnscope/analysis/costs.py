@@ -1,0 +1,148 @@
+"""Cost formulas per ATen operator: multiply-accumulates and cheap "other" ops.
+
+The tracer sees every ATen call of the forward pass (a ``TorchDispatchMode``), so composite
+Python code (``F.multi_head_attention_forward``, ``einsum``, ``matmul``) is counted through the
+kernels it lowers to.  Conventions (docs/conventions.md):
+
+* MACs: convolution, transposed convolution, mm/addmm/bmm/baddbmm and fused attention, bias
+  excluded -- torchvision's ``_ops`` and fvcore's convention.  FLOPs = 2 x MACs.
+* other_ops: the cheap work counted apart -- one op per output element of a pointwise op,
+  per input element of a reduction, per window element of a pooling op, two per element
+  of an inference-mode normalisation (scale and shift), three per element of softmax.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import torch
+
+aten = torch.ops.aten
+
+# op overload packet -> f(args, kwargs, out) -> int
+_MAC_FORMULAS: dict[object, Callable] = {}
+_OTHER_FORMULAS: dict[object, Callable] = {}
+
+
+def _register(table: dict, *ops):
+    def decorator(fn):
+        for op in ops:
+            if op in table:
+                raise ValueError(f"duplicate cost formula for {op}")
+            table[op] = fn
+        return fn
+
+    return decorator
+
+
+def mac_formula(*ops):
+    """Register a MAC formula for ATen overload packets (raises on duplicates)."""
+    return _register(_MAC_FORMULAS, *ops)
+
+
+def other_formula(*ops):
+    """Register a cheap-op formula for ATen overload packets (raises on duplicates)."""
+    return _register(_OTHER_FORMULAS, *ops)
+
+
+def _numel(shape) -> int:
+    return math.prod(shape)
+
+
+@mac_formula(aten.convolution, aten._convolution, aten.cudnn_convolution, aten.mkldnn_convolution)
+def _conv_macs(args, kwargs, out) -> int:
+    x, w = args[0], args[1]
+    transposed = bool(args[6]) if len(args) > 6 else False
+    if transposed:
+        # Every input element is multiplied by the (C_out/groups x k...) slice it scatters to.
+        # weight: (C_in, C_out/groups, k...), so per input element: C_out/groups * prod(k).
+        return _numel(x.shape) * _numel(w.shape[1:])
+    # Every output element accumulates C_in/groups * prod(k) products.
+    return _numel(out.shape) * _numel(w.shape[1:])
+
+
+@mac_formula(aten.mm, aten.bmm)
+def _mm_macs(args, kwargs, out) -> int:
+    return _numel(out.shape) * args[0].shape[-1]
+
+
+@mac_formula(aten.addmm, aten.baddbmm)
+def _addmm_macs(args, kwargs, out) -> int:
+    # addmm(bias, a, b): the bias add is not a MAC.
+    return _numel(out.shape) * args[1].shape[-1]
+
+
+@mac_formula(
+    aten._scaled_dot_product_flash_attention_for_cpu,
+    aten._scaled_dot_product_flash_attention,
+    aten._scaled_dot_product_efficient_attention,
+    aten._scaled_dot_product_cudnn_attention,
+)
+def _sdpa_macs(args, kwargs, out) -> int:
+    q, k, v = args[0], args[1], args[2]
+    *batch, lq, d = q.shape
+    lk, dv = k.shape[-2], v.shape[-1]
+    # Q @ K^T and softmax(.) @ V.
+    return _numel(batch) * lq * lk * (d + dv)
+
+
+_REDUCTIONS = {aten.mean, aten.sum, aten.amax, aten.amin, aten.max, aten.min, aten.var, aten.std, aten.var_mean}
+
+
+@other_formula(*_REDUCTIONS)
+def _reduction_ops(args, kwargs, out) -> int:
+    return _numel(args[0].shape)
+
+
+@other_formula(aten.max_pool2d_with_indices, aten.max_pool2d, aten.avg_pool2d, aten.max_pool1d,
+               aten.avg_pool1d, aten.max_pool3d_with_indices, aten.avg_pool3d)
+def _pool_ops(args, kwargs, out) -> int:
+    kernel = args[1]
+    first = out[0] if isinstance(out, (tuple, list)) else out
+    return _numel(first.shape) * _numel(kernel)
+
+
+@other_formula(aten._adaptive_avg_pool2d, aten.adaptive_max_pool2d, aten._adaptive_avg_pool3d,
+               aten.adaptive_avg_pool1d, aten.adaptive_max_pool1d)
+def _adaptive_pool_ops(args, kwargs, out) -> int:
+    return _numel(args[0].shape)
+
+
+@other_formula(aten._native_batch_norm_legit_no_training, aten.native_batch_norm,
+               aten._native_batch_norm_legit, aten.native_layer_norm, aten.native_group_norm,
+               aten.cudnn_batch_norm, aten._batch_norm_with_update, aten._batch_norm_no_update)
+def _norm_ops(args, kwargs, out) -> int:
+    return 2 * _numel(args[0].shape)
+
+
+@other_formula(aten._softmax, aten._log_softmax)
+def _softmax_ops(args, kwargs, out) -> int:
+    return 3 * _numel(args[0].shape)
+
+
+def macs_of(func, args, kwargs, out) -> int:
+    formula = _MAC_FORMULAS.get(func.overloadpacket)
+    return int(formula(args, kwargs, out)) if formula else 0
+
+
+def other_ops_of(func, args, kwargs, out) -> int:
+    packet = func.overloadpacket
+    formula = _OTHER_FORMULAS.get(packet)
+    if formula is not None:
+        return int(formula(args, kwargs, out))
+    if torch.Tag.pointwise in func.tags:
+        first = out[0] if isinstance(out, (tuple, list)) else out
+        return _numel(first.shape) if isinstance(first, torch.Tensor) else 0
+    return 0
+
+
+def allocated_bytes(func, out) -> int:
+    """Bytes of the new tensors an op returns: views and in-place results allocate nothing."""
+    returns = func._schema.returns
+    outputs = out if isinstance(out, (tuple, list)) else (out,)
+    total = 0
+    for ret, tensor in zip(returns, outputs):
+        if isinstance(tensor, torch.Tensor) and ret.alias_info is None:
+            total += tensor.numel() * tensor.element_size()
+    return total

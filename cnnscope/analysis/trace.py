@@ -1,0 +1,295 @@
+"""One forward pass that records every module call and every functional op on activations.
+
+Three recorders work together during a single forward pass:
+
+* module hooks (per module, removed afterwards) open and close a row for each module call;
+* a ``TorchFunctionMode`` opens a row for each torch-level call (``F.max_pool2d``, ``+``,
+  ``torch.cat``, ``x.view``) made directly in the body of a non-atomic module's ``forward``
+  on a tensor derived from the model input;
+* a ``TorchDispatchMode`` sees every ATen kernel and charges its MACs, cheap ops and new
+  allocations to the innermost open row, so composite Python code is counted through the
+  kernels it lowers to.
+
+Data flow is recorded too: each row lists the rows whose outputs it consumed, which is what
+receptive fields and diagrams are computed from (never hook order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+from torch.overrides import TorchFunctionMode
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
+
+from cnnscope.analysis import costs
+from cnnscope.analysis.layer_attrs import function_attrs, module_attrs
+from cnnscope.analysis.preflight import check_function_call, check_module_call
+from cnnscope.errors import ShapeError
+
+# Torch-level calls that never make a row: metadata reads and copies that keep the values.
+_METADATA = frozenset({
+    "__get__", "__set__", "size", "dim", "numel", "stride", "storage_offset", "data_ptr",
+    "element_size", "is_contiguous", "is_floating_point", "is_complex", "get_device",
+    "__len__", "__bool__", "item", "tolist", "__format__", "__repr__", "__hash__",
+    "_assert", "ndimension", "nelement", "has_names", "__reduce_ex__", "__deepcopy__",
+})
+_PASSTHROUGH = frozenset({
+    "contiguous", "clone", "detach", "to", "type", "float", "double", "half", "bfloat16",
+    "cpu", "cuda", "requires_grad_", "detach_", "type_as", "__iter__",
+})
+_ARITHMETIC = {"add", "sub", "mul", "div", "truediv", "floordiv", "matmul", "pow", "and", "or", "neg"}
+
+
+def op_name(func) -> str:
+    """A readable name for a torch-level function: ``__iadd__`` -> ``add``, ``_max_pool2d`` -> ``max_pool2d``."""
+    name = getattr(func, "__name__", None) or type(func).__name__
+    if name.startswith("__") and name.endswith("__") and name not in _METADATA:
+        core = name[2:-2]
+        if core[:1] in ("i", "r") and core[1:] in _ARITHMETIC:
+            core = core[1:]
+        return core
+    name = name.lstrip("_")
+    if name.endswith("_") and not name.endswith("__"):
+        name = name[:-1]  # in-place variant: same op
+    return name
+
+
+def is_atomic(module: nn.Module) -> bool:
+    """A built-in torch layer without children: its internal calls are its implementation."""
+    return type(module).__module__.startswith("torch.") and next(module.children(), None) is None
+
+
+def _tensors(obj) -> list[torch.Tensor]:
+    leaves, _ = tree_flatten(obj)
+    return [x for x in leaves if isinstance(x, torch.Tensor)]
+
+
+def shape_of(output) -> Any:
+    """A shape for one tensor, a list of shapes for several, None for none."""
+    tensors = _tensors(output)
+    if len(tensors) == 1:
+        return list(tensors[0].shape)
+    return [list(t.shape) for t in tensors] or None
+
+
+@dataclass
+class Row:
+    """A row while tracing (mutable); analysis turns it into a frozen LayerRecord."""
+
+    index: int
+    name: str
+    type: str
+    kind: str
+    depth: int
+    parent: int | None
+    call: int
+    module: nn.Module | None
+    atomic: bool
+    input_shapes: list
+    inputs: list[int]
+    attrs: dict
+    output_shape: Any = None
+    output_bytes: int = 0
+    self_macs: int = 0
+    self_other: int = 0
+    self_alloc: int = 0
+    children: list[int] = field(default_factory=list)
+    finished: bool = False
+
+
+@dataclass
+class _Frame:
+    """Costs of a functional call in progress (it becomes a row only if it returns a tensor)."""
+
+    self_macs: int = 0
+    self_other: int = 0
+    self_alloc: int = 0
+
+
+class Tracer:
+    """Holds the rows and the producer map of one forward pass."""
+
+    def __init__(self, model: nn.Module):
+        self.model = model
+        self.names = {m: n for n, m in model.named_modules()}
+        self.rows: list[Row] = []
+        self.stack: list[Row | _Frame] = []
+        self.producer: dict[int, int] = {}
+        self._keep: list[torch.Tensor] = []  # keeps ids unique while the trace runs
+        self._calls: dict[int, int] = {}
+        self._fn_counts: dict[tuple[int, str], int] = {}
+        self.outside = _Frame()  # costs made outside every module (should stay zero)
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _mark(self, tensors, index: int) -> None:
+        for t in tensors:
+            self.producer[id(t)] = index
+            self._keep.append(t)
+
+    def sources(self, tensors) -> list[int]:
+        return [self.producer[id(t)] for t in tensors if id(t) in self.producer]
+
+    def innermost_row(self) -> Row | None:
+        for frame in reversed(self.stack):
+            if isinstance(frame, Row):
+                return frame
+        return None
+
+    def mark_inputs(self, inputs) -> None:
+        for k, t in enumerate(inputs):
+            self.producer[id(t)] = -1 - k
+            self._keep.append(t)
+
+    # -- module rows -----------------------------------------------------------------------
+    def pre_hook(self, module, args, kwargs):
+        parent = self.innermost_row()
+        tensors = _tensors((args, kwargs))
+        name = self.names.get(module, type(module).__name__)
+        call = self._calls.get(id(module), 0)
+        self._calls[id(module)] = call + 1
+        row = Row(
+            index=len(self.rows), name=name, type=type(module).__name__, kind="module",
+            depth=0 if parent is None else parent.depth + 1,
+            parent=None if parent is None else parent.index, call=call, module=module,
+            atomic=is_atomic(module), input_shapes=[list(t.shape) for t in tensors],
+            inputs=self.sources(tensors), attrs=module_attrs(module),
+        )
+        if parent is not None:
+            parent.children.append(row.index)
+        self.rows.append(row)
+        self.stack.append(row)
+        check_module_call(self, row, module, tensors)
+
+    def post_hook(self, module, args, kwargs, output):
+        row = self.stack.pop()
+        assert isinstance(row, Row) and row.module is module, "unbalanced module hooks"
+        outputs = _tensors(output)
+        row.output_shape = shape_of(output)
+        row.output_bytes = sum(t.numel() * t.element_size() for t in outputs)
+        row.finished = True
+        if not row.children:
+            self._mark(outputs, row.index)
+
+    # -- functional rows -------------------------------------------------------------------
+    def call_function(self, func, args, kwargs):
+        parent = self.innermost_row()
+        if parent is None or parent.atomic or not isinstance(self.stack[-1], Row):
+            return func(*args, **kwargs)
+        name = op_name(func)
+        if name in _METADATA:
+            return func(*args, **kwargs)
+        tensors = _tensors((args, kwargs))
+        sources = self.sources(tensors)
+        if not sources:  # parameters, buffers, constants: not on the data path
+            return func(*args, **kwargs)
+        if name in _PASSTHROUGH:
+            out = func(*args, **kwargs)
+            self._mark(_tensors(out), sources[0])
+            return out
+        frame = _Frame()
+        check_function_call(self, parent, name, func, args, kwargs, tensors)
+        self.stack.append(frame)
+        pending = (name, tensors, sources)
+        self.pending = pending
+        out = func(*args, **kwargs)
+        self.stack.pop()
+        outputs = _tensors(out)
+        if not outputs:
+            parent.self_macs += frame.self_macs
+            parent.self_other += frame.self_other
+            parent.self_alloc += frame.self_alloc
+            return out
+        key = (parent.index if parent.module is None else id(parent.module), name)
+        count = self._fn_counts.get(key, 0)
+        self._fn_counts[key] = count + 1
+        label = name if count == 0 else f"{name}_{count}"
+        row = Row(
+            index=len(self.rows), name=f"{parent.name}.{label}" if parent.name else label,
+            type=name, kind="function", depth=parent.depth + 1, parent=parent.index, call=0,
+            module=None, atomic=True, input_shapes=[list(t.shape) for t in tensors],
+            inputs=sources, attrs=function_attrs(name, args, kwargs),
+            output_shape=shape_of(out),
+            output_bytes=sum(t.numel() * t.element_size() for t in outputs),
+            self_macs=frame.self_macs, self_other=frame.self_other, self_alloc=frame.self_alloc,
+            finished=True,
+        )
+        parent.children.append(row.index)
+        self.rows.append(row)
+        self._mark(outputs, row.index)
+        return out
+
+    def failing_call(self) -> tuple[str, list]:
+        """Name and input shapes of the innermost call in progress (after an exception)."""
+        if self.stack and isinstance(self.stack[-1], _Frame):
+            parent = self.innermost_row()
+            name, tensors, _ = self.pending
+            prefix = f"{parent.name}." if parent and parent.name else ""
+            return f"{prefix}{name}", [list(t.shape) for t in tensors]
+        row = self.innermost_row()
+        if row is None:
+            return "", []
+        return row.name, row.input_shapes
+
+    # -- costs from the dispatcher ---------------------------------------------------------
+    def charge(self, func, args, kwargs, out) -> None:
+        frame = self.stack[-1] if self.stack else self.outside
+        frame.self_macs += costs.macs_of(func, args, kwargs, out)
+        frame.self_other += costs.other_ops_of(func, args, kwargs, out)
+        frame.self_alloc += costs.allocated_bytes(func, out)
+
+
+class _FunctionRecorder(TorchFunctionMode):
+    def __init__(self, tracer: Tracer):
+        super().__init__()
+        self.tracer = tracer
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        return self.tracer.call_function(func, args, kwargs or {})
+
+
+class _CostRecorder(TorchDispatchMode):
+    def __init__(self, tracer: Tracer):
+        super().__init__()
+        self.tracer = tracer
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        self.tracer.charge(func, args, kwargs, out)
+        return out
+
+
+def run_trace(model: nn.Module, inputs: list[torch.Tensor], call=None) -> tuple[Tracer, Any]:
+    """Run ``call(*inputs)`` (default ``model(*inputs)``) with every recorder attached.
+
+    Hooks are removed and training flags restored whatever happens.  On failure the
+    exception propagates with ``exc.cnnscope_tracer`` set, so callers can report the rows
+    traced so far and the failing call.
+    """
+    tracer = Tracer(model)
+    tracer.mark_inputs(inputs)
+    handles = []
+    flags = {m: m.training for m in model.modules()}
+    try:
+        for module in model.modules():
+            handles.append(module.register_forward_pre_hook(tracer.pre_hook, with_kwargs=True))
+            handles.append(module.register_forward_hook(tracer.post_hook, with_kwargs=True))
+        model.eval()
+        with torch.no_grad(), _CostRecorder(tracer), _FunctionRecorder(tracer):
+            output = (call or model)(*inputs)
+    except Exception as exc:  # re-raised with the partial trace attached
+        exc.cnnscope_tracer = tracer
+        if isinstance(exc, ShapeError):
+            exc.partial = tracer
+        raise
+    finally:
+        for handle in handles:
+            handle.remove()
+        for module, flag in flags.items():
+            module.training = flag
+    tracer.mark_inputs([])
+    return tracer, output

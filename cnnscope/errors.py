@@ -1,0 +1,40 @@
+"""Errors that carry a one-line, user-facing message.
+
+Front ends print ``str(error)`` and exit non-zero; only ``CNNSCOPE_DEBUG=1`` shows a traceback.
+Anything that is *not* a :class:`CnnscopeError` is a bug in cnnscope, not bad input.
+"""
+
+from __future__ import annotations
+
+
+class CnnscopeError(Exception):
+    """Base class: the message is one line a user can act on."""
+
+    exit_code = 1
+
+
+class UsageError(CnnscopeError):
+    """Malformed command-line value (``--input``, ``--format`` ...)."""
+
+    exit_code = 2
+
+
+class ModelNotFoundError(CnnscopeError):
+    """A model name or ``file.py:Name`` reference that cannot be resolved."""
+
+
+class WeightsError(CnnscopeError):
+    """A weights file that is missing, corrupt or does not fit the model."""
+
+
+class ShapeError(CnnscopeError):
+    """The forward pass failed on the given input shape.
+
+    ``layer`` names the failing row (module path or functional name) and ``partial``
+    holds the :class:`~cnnscope.report.ModelReport` of the rows traced before the failure.
+    """
+
+    def __init__(self, message: str, layer: str | None = None, partial=None):
+        super().__init__(message)
+        self.layer = layer
+        self.partial = partial

@@ -1,0 +1,83 @@
+"""Models from a user's own Python file: ``path/to/file.py:Name``.
+
+``Name`` is an ``nn.Module`` subclass with a no-argument constructor, or a zero-argument
+factory returning a module.  The file is the user's own code, run as Python by design (the
+app never does this: it accepts specs only).  A class attribute ``input_shape = (C, H, W)``
+gives the default input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import inspect
+import sys
+from pathlib import Path
+
+from cnnscope.errors import ModelNotFoundError
+
+
+def is_file_reference(source: str) -> bool:
+    path, sep, name = source.rpartition(":")
+    return bool(sep) and path.endswith(".py") and bool(name)
+
+
+def _import_file(path: Path):
+    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
+    module_name = f"cnnscope_user_{path.stem}_{digest}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # dataclasses and pickling look themselves up here
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        sys.modules.pop(module_name, None)
+        raise ModelNotFoundError(f"{path}: importing the file failed: {type(exc).__name__}: {exc}") from exc
+    return module
+
+
+def load_user_model(source: str, device: str = "cpu"):
+    """Build ``file.py:Name`` on ``device``; returns ``(module, input_shape or None)``."""
+    import torch
+    from torch import nn
+
+    file_part, _, name = source.rpartition(":")
+    path = Path(file_part)
+    if not path.is_file():
+        raise ModelNotFoundError(f"{path}: no such file")
+    namespace = _import_file(path)
+    if not hasattr(namespace, name):
+        candidates = sorted(k for k, v in vars(namespace).items()
+                            if inspect.isclass(v) and issubclass(v, nn.Module) and v.__module__ == namespace.__name__)
+        hint = f"; it defines {', '.join(candidates)}" if candidates else ""
+        raise ModelNotFoundError(f"{path} has no {name!r}{hint}")
+    target = getattr(namespace, name)
+    if inspect.isclass(target) and not issubclass(target, nn.Module):
+        raise ModelNotFoundError(f"{source}: {name} is a class but not an nn.Module subclass")
+    if not callable(target):
+        raise ModelNotFoundError(f"{source}: {name} is neither an nn.Module subclass nor a factory function")
+    required = _required_parameters(target)
+    if required:
+        raise ModelNotFoundError(
+            f"{source}: {name} needs constructor arguments ({', '.join(required)}); "
+            "add defaults or a zero-argument factory function")
+    try:
+        with torch.device(device):
+            model = target()
+    except Exception as exc:
+        raise ModelNotFoundError(f"{source}: building {name}() failed: {type(exc).__name__}: {exc}") from exc
+    if not isinstance(model, nn.Module):
+        raise ModelNotFoundError(f"{source}: {name}() returned {type(model).__name__}, not an nn.Module")
+    shape = getattr(model, "input_shape", None)
+    return model, tuple(shape) if shape else None
+
+
+def _required_parameters(target) -> list[str]:
+    try:
+        signature = inspect.signature(target)
+    except (TypeError, ValueError):
+        return []
+    return [
+        p.name for p in signature.parameters.values()
+        if p.default is inspect.Parameter.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
