@@ -10,6 +10,8 @@ from torch import nn
 from cnnscope import __version__
 from cnnscope.analysis import params as param_count
 from cnnscope.analysis.memory import training_bytes
+from cnnscope.analysis.min_input import passes_size_checks, smallest_square_input
+from cnnscope.analysis.preflight import TooSmallError
 from cnnscope.analysis.trace import Row, Tracer, run_trace
 from cnnscope.errors import ShapeError, UsageError
 from cnnscope.report import Diagnostic, LayerRecord, ModelReport, Totals
@@ -58,8 +60,25 @@ def analyze(model: str | nn.Module, input_shape=None, *, name: str | None = None
     shapes = normalize_input_shapes(input_shape, default)
     dtype = dtype or _model_dtype(module)
     diagnostics: list[Diagnostic] = []
-    tracer, output, traced_on = _trace(module, shapes, dtype, device, diagnostics, model)
+    try:
+        tracer, output, traced_on = _trace(module, shapes, dtype, device, diagnostics, model)
+    except TooSmallError as exc:
+        fits = _smallest_fitting_size(module, shapes, dtype)
+        if fits is not None:
+            exc.args = (f"{exc}; the smallest square input that fits is {fits}×{fits}",)
+        raise
     return _build_report(module, label, shapes, tracer, output, traced_on, dtype, diagnostics)
+
+
+def _smallest_fitting_size(module, shapes, dtype) -> int | None:
+    if len(shapes) != 1 or len(shapes[0]) != 4:
+        return None
+    batch, channels, height, width = shapes[0]
+
+    def fits(size: int) -> bool:
+        return passes_size_checks(lambda: _trace_meta(module, [(batch, channels, size, size)], dtype))
+
+    return smallest_square_input(fits, max(height, width))
 
 
 def _model_dtype(module: nn.Module) -> torch.dtype:

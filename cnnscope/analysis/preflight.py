@@ -26,7 +26,9 @@ class TooSmallError(ShapeError):
 
 
 def _label(row) -> str:
-    return f"{row.name or '(model)'} ({row.type})"
+    if not row.name:
+        return f"the model ({row.type})"
+    return f"{'layer ' if row.name.isdigit() else ''}{row.name} ({row.type})"
 
 
 def _shape(shape) -> str:

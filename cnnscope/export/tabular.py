@@ -1,0 +1,53 @@
+"""Markdown and CSV renderings of a summary; JSON is ``report.to_dict()``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from cnnscope.export.units import shape
+from cnnscope.export.summary_rows import COLUMNS, row_cells, totals_lines, visible_rows
+from cnnscope.report import ModelReport
+
+CSV_FIELDS = ("index", "name", "type", "kind", "depth", "parent", "is_leaf", "call", "input_shapes",
+              "output_shape", "params", "trainable_params", "macs", "flops", "other_ops", "output_bytes",
+              "kernel_size", "stride", "padding", "dilation", "groups")
+
+
+def to_json(report: ModelReport) -> str:
+    return json.dumps(report.to_dict(), indent=2)
+
+
+def to_csv(report: ModelReport, depth: int | None = None) -> str:
+    """Every field of every visible row; lists are written as JSON (``[1, 64, 112, 112]``)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    for row in visible_rows(report, depth):
+        values = []
+        for field in CSV_FIELDS:
+            value = getattr(row, field)
+            values.append(json.dumps(value) if isinstance(value, (list, dict)) else ("" if value is None else value))
+        writer.writerow(values)
+    return buffer.getvalue()
+
+
+def _escape(cell: str) -> str:
+    return cell.replace("|", "\\|")
+
+
+def to_markdown(report: ModelReport, depth: int | None = None) -> str:
+    lines = [f"# {report.model}", "", f"Input {shape(report.input_shape)}, traced on `{report.traced_on}` "
+             f"with cnnscope {report.cnnscope_version} and torch {report.torch_version}.", ""]
+    lines.append("| " + " | ".join(COLUMNS) + " |")
+    lines.append("|" + "|".join(":---" if c in ("Layer", "Type", "Output shape") else "---:" for c in COLUMNS) + "|")
+    for row in visible_rows(report, depth):
+        cells = row_cells(row, report.totals.macs, indent=False)
+        name = "&nbsp;&nbsp;" * max(row.depth - 1, 0) + f"`{cells[0]}`"
+        lines.append("| " + " | ".join(_escape(c) for c in (name, *cells[1:])) + " |")
+    lines += ["", "| Total | |", "|:---|---:|"]
+    lines += [f"| {label} | {_escape(value)} |" for label, value in totals_lines(report)]
+    if report.diagnostics:
+        lines += ["", *[f"- **{d.level}**: {d.message}" for d in report.diagnostics]]
+    return "\n".join(lines) + "\n"
