@@ -37,7 +37,8 @@ def parse_input_shape(text: str) -> list[tuple[int, ...]]:
             raise UsageError(f"--input {text!r}: expected integers such as 3,224,224 or 1,3,224,224") from None
         if len(shape) < 2 or any(s < 1 for s in shape):
             raise UsageError(f"--input {text!r}: expected positive sizes such as 3,224,224 or 1,3,224,224")
-        shapes.append(shape)
+        # Three numbers are C,H,W: add the batch dimension.
+        shapes.append((1, *shape) if len(shape) == 3 else shape)
     if not shapes:
         raise UsageError("--input is empty: expected a shape such as 3,224,224")
     return shapes

@@ -20,19 +20,19 @@ _META_FAILURE_HINTS = ("meta", "Meta", "data-dependent", "item()")
 
 
 def normalize_input_shapes(input_shape, default: Sequence[int] | None = None) -> list[tuple[int, ...]]:
-    """``(C,H,W)`` or ``(N,C,H,W)`` or a list of such -> a list of batched shapes."""
+    """Shapes taken literally, or a list of them; without one, the model's natural ``(C, H, W)``
+    with a batch of 1.  (The CLI reads three numbers as C,H,W; the API never guesses.)"""
     if input_shape is None:
         if default is None:
-            raise UsageError("an input shape is needed for this model (e.g. input_shape=(1, 3, 224, 224))")
-        input_shape = default
+            raise UsageError("this model has no natural input: give an input shape such as 1,3,224,224")
+        input_shape = (1, *default)
     shapes = list(input_shape) if _is_shape_list(input_shape) else [input_shape]
     result = []
     for shape in shapes:
         shape = tuple(int(s) for s in shape)
         if not shape or any(s < 1 for s in shape):
             raise UsageError(f"input shape {shape} must be positive integers")
-        # A 3-D shape is (C, H, W): add the batch dimension.
-        result.append((1, *shape) if len(shape) == 3 else shape)
+        result.append(shape)
     return result
 
 

@@ -14,7 +14,9 @@ from cnnscope.zoo.registry import ModelEntry, add_entry, add_lazy_group
 def weights_config(name: str, weights) -> dict:
     """The constructor kwargs that ``get_model(name, weights=weights)`` uses, without loading."""
     meta = weights.meta
-    config: dict = {"num_classes": len(meta["categories"])}
+    config: dict = {}
+    if meta.get("categories") is not None:  # VGG16's IMAGENET1K_FEATURES has none
+        config["num_classes"] = len(meta["categories"])
     if name == "googlenet":
         # Built with aux heads for loading, which are then dropped: the published model has none.
         config.update(aux_logits=False, transform_input=True, init_weights=False)
