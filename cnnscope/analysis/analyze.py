@@ -9,6 +9,7 @@ from torch import nn
 
 from cnnscope import __version__
 from cnnscope.analysis import params as param_count
+from cnnscope.analysis import receptive_field
 from cnnscope.analysis.memory import training_bytes
 from cnnscope.analysis.min_input import passes_size_checks, smallest_square_input
 from cnnscope.analysis.preflight import TooSmallError
@@ -176,8 +177,9 @@ def _inclusive(rows: list[Row]) -> list[tuple[int, int, int]]:
     return [tuple(t) for t in totals]
 
 
-def layer_records(tracer: Tracer, model: nn.Module) -> list[LayerRecord]:
+def layer_records(tracer: Tracer, model: nn.Module, fields: dict | None = None) -> list[LayerRecord]:
     rows = tracer.rows
+    fields = fields or {}
     inclusive = _inclusive(rows)
     counts = param_count.row_params(rows, model)
     records = []
@@ -190,7 +192,7 @@ def layer_records(tracer: Tracer, model: nn.Module) -> list[LayerRecord]:
             is_leaf=not row.children, call=row.call, input_shapes=row.input_shapes,
             output_shape=row.output_shape, params=params, trainable_params=trainable,
             macs=macs, flops=2 * macs, other_ops=other, output_bytes=row.output_bytes,
-            inputs=list(row.inputs), **row.attrs,
+            inputs=list(row.inputs), rf=fields.get(row.index), **row.attrs,
         ))
     return records
 
@@ -198,7 +200,8 @@ def layer_records(tracer: Tracer, model: nn.Module) -> list[LayerRecord]:
 def _build_report(module, label, shapes, tracer: Tracer, output, traced_on, dtype, diagnostics) -> ModelReport:
     from cnnscope.analysis.trace import shape_of
 
-    layers = layer_records(tracer, module)
+    fields, rf_diagnostics = receptive_field.compute(tracer, shapes)
+    layers = layer_records(tracer, module, fields)
     counted = param_count.count(module)
     macs = sum(r.self_macs for r in tracer.rows) + tracer.outside.self_macs
     other = sum(r.self_other for r in tracer.rows) + tracer.outside.self_other
@@ -212,7 +215,7 @@ def _build_report(module, label, shapes, tracer: Tracer, output, traced_on, dtyp
         param_bytes=counted.param_bytes, buffer_bytes=counted.buffer_bytes, input_bytes=input_bytes,
         activation_bytes=activation, training_bytes_sgd=sgd, training_bytes_adam=adam, layers=len(layers),
     )
-    diagnostics = diagnostics + param_count.unused_diagnostics(tracer.rows, module)
+    diagnostics = diagnostics + param_count.unused_diagnostics(tracer.rows, module) + rf_diagnostics
     return ModelReport(
         model=label, input_shape=list(shapes[0]) if len(shapes) == 1 else [list(s) for s in shapes],
         output_shape=shape_of(output), totals=totals, layers=layers, diagnostics=diagnostics,

@@ -68,6 +68,26 @@ def _tensors(obj) -> list[torch.Tensor]:
     return [x for x in leaves if isinstance(x, torch.Tensor)]
 
 
+@dataclass(frozen=True)
+class TensorArg:
+    """A tensor argument, remembered by its shape only."""
+
+    shape: tuple
+
+
+def sanitize(value):
+    """Arguments without tensors (so the trace keeps no activations alive)."""
+    if isinstance(value, torch.Tensor):
+        return TensorArg(tuple(value.shape))
+    if isinstance(value, (list, tuple)):
+        return type(value)(sanitize(v) for v in value) if not hasattr(value, "_fields") else tuple(sanitize(v) for v in value)
+    if isinstance(value, dict):
+        return {k: sanitize(v) for k, v in value.items()}
+    if isinstance(value, (int, float, bool, str, slice, type(None), type(Ellipsis))):
+        return value
+    return repr(value)
+
+
 def shape_of(output) -> Any:
     """A shape for one tensor, a list of shapes for several, None for none."""
     tensors = _tensors(output)
@@ -99,6 +119,8 @@ class Row:
     self_alloc: int = 0
     children: list[int] = field(default_factory=list)
     finished: bool = False
+    call_args: tuple = ()  # function rows: arguments with tensors replaced by their shapes
+    output_from: list[int] = field(default_factory=list)  # rows that produced this row's outputs
 
 
 @dataclass
@@ -171,6 +193,7 @@ class Tracer:
         row.output_shape = shape_of(output)
         row.output_bytes = sum(t.numel() * t.element_size() for t in outputs)
         row.finished = True
+        row.output_from = self.sources(outputs)
         if not row.children:
             self._mark(outputs, row.index)
 
@@ -215,7 +238,7 @@ class Tracer:
             output_shape=shape_of(out),
             output_bytes=sum(t.numel() * t.element_size() for t in outputs),
             self_macs=frame.self_macs, self_other=frame.self_other, self_alloc=frame.self_alloc,
-            finished=True,
+            finished=True, call_args=(sanitize(args), sanitize(kwargs)),
         )
         parent.children.append(row.index)
         self.rows.append(row)
@@ -233,6 +256,15 @@ class Tracer:
         if row is None:
             return "", []
         return row.name, row.input_shapes
+
+    def output_tensor(self, index: int) -> torch.Tensor | None:
+        """The (first) output tensor of row ``index``, while the tracer is alive."""
+        row = self.rows[index]
+        target = row.output_from[0] if row.children and row.output_from else index
+        for t in reversed(self._keep):
+            if self.producer.get(id(t)) == target:
+                return t
+        return None
 
     # -- costs from the dispatcher ---------------------------------------------------------
     def charge(self, func, args, kwargs, out) -> None:
@@ -263,7 +295,7 @@ class _CostRecorder(TorchDispatchMode):
         return out
 
 
-def run_trace(model: nn.Module, inputs: list[torch.Tensor], call=None) -> tuple[Tracer, Any]:
+def run_trace(model: nn.Module, inputs: list[torch.Tensor], call=None, grad: bool = False) -> tuple[Tracer, Any]:
     """Run ``call(*inputs)`` (default ``model(*inputs)``) with every recorder attached.
 
     Hooks are removed and training flags restored whatever happens.  On failure the
@@ -279,7 +311,7 @@ def run_trace(model: nn.Module, inputs: list[torch.Tensor], call=None) -> tuple[
             handles.append(module.register_forward_pre_hook(tracer.pre_hook, with_kwargs=True))
             handles.append(module.register_forward_hook(tracer.post_hook, with_kwargs=True))
         model.eval()
-        with torch.no_grad(), _CostRecorder(tracer), _FunctionRecorder(tracer):
+        with torch.set_grad_enabled(grad), _CostRecorder(tracer), _FunctionRecorder(tracer):
             output = (call or model)(*inputs)
     except Exception as exc:  # re-raised with the partial trace attached
         exc.cnnscope_tracer = tracer
@@ -291,5 +323,4 @@ def run_trace(model: nn.Module, inputs: list[torch.Tensor], call=None) -> tuple[
             handle.remove()
         for module, flag in flags.items():
             module.training = flag
-    tracer.mark_inputs([])
     return tracer, output
