@@ -65,6 +65,25 @@ def _build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--weights", metavar="FILE", help="a state_dict or checkpoint to check against the model "
                          "(loaded with weights_only=True)")
     summary.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+
+    rf = commands.add_parser("rf", help="receptive fields, with the recurrence written out; one unit's field "
+                             "drawn on an image, theoretical beside effective")
+    rf.add_argument("model", help="a zoo name or path/to/file.py:ClassOrFactory")
+    rf.add_argument("--layer", metavar="NAME", help="show the rows this layer depends on, and probe its units "
+                    "(default for --image/--empirical: the last feature map)")
+    rf.add_argument("--input", metavar="SHAPE", help="C,H,W or N,C,H,W (default: the model's natural input)")
+    rf.add_argument("--format", choices=FORMATS, default="table")
+    rf.add_argument("--image", metavar="IMG", help="a PNG/JPEG to draw the field on (resized to the input)")
+    rf.add_argument("--unit", metavar="Y,X", help="the output unit to probe (default: the centre unit)")
+    rf.add_argument("--empirical", action="store_true", help="also measure the effective receptive field: "
+                    "|∂unit/∂input| averaged over inputs, and the squares holding 50/90/99%% of it")
+    rf.add_argument("--weights", metavar="FILE", help="weights for the effective field (weights_only=True); "
+                    "default: random initialisation")
+    rf.add_argument("--samples", type=int, default=16, metavar="N", help="random inputs to average over "
+                    "without --image (default 16)")
+    rf.add_argument("--seed", type=int, default=0, help="seed of the random weights and inputs (default 0)")
+    rf.add_argument("-o", "--output", metavar="FILE", help=".png draws the unit's field; .json/.csv/.md/.txt "
+                    "write the table")
     return parser
 
 
@@ -157,7 +176,132 @@ def _terminal_width() -> int:
         return 120
 
 
-_COMMANDS = {"list": _cmd_list, "summary": _cmd_summary}
+def _parse_unit(text: str | None):
+    if text is None:
+        return None
+    from cnnscope.errors import UsageError
+
+    try:
+        return tuple(int(v) for v in text.replace(" ", "").split(","))
+    except ValueError:
+        raise UsageError(f"--unit {text!r}: expected integers such as 7,7") from None
+
+
+def _cmd_rf(args) -> int:
+    from pathlib import Path
+
+    from cnnscope.analysis.analyze import analyze
+    from cnnscope.errors import UsageError
+    from cnnscope.export import rf_table
+
+    shapes = parse_input_shape(args.input) if args.input else None
+    report = analyze(args.model, shapes)
+    if args.layer:
+        try:
+            report.layer(args.layer)
+        except KeyError:
+            import difflib
+
+            close = difflib.get_close_matches(args.layer, [r.name for r in report.layers], n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise UsageError(f"no layer named {args.layer!r} in {report.model}{hint}") from None
+    suffix = Path(args.output).suffix.lower() if args.output else ""
+    picture = suffix in (".png", ".jpg", ".jpeg")
+    if args.output and not picture and suffix not in (".json", ".csv", ".md", ".txt"):
+        raise UsageError(f"-o {args.output}: use .png for the picture, or .json/.csv/.md/.txt for the table")
+    if args.samples < 1:
+        raise UsageError("--samples must be at least 1")
+    unit_field = None
+    if args.image or args.empirical or picture:
+        unit_field, image = _probe_unit(args, report)
+    rows = rf_table.rf_rows(report, args.layer or (unit_field.layer if unit_field else None))
+    fmt = {".json": "json", ".csv": "csv", ".md": "md", ".txt": "table"}.get(suffix, args.format)
+    extra = {"unit": unit_field.summary()} if unit_field else None
+    if fmt == "json":
+        rendered = rf_table.to_json(report, rows, extra) + "\n"
+    elif fmt == "csv":
+        rendered = rf_table.to_csv(report, rows)
+    elif fmt == "md":
+        rendered = rf_table.to_markdown(report, rows)
+    else:
+        rendered = rf_table.to_text(report, rows, width=max(_terminal_width(), 140))
+    if unit_field and fmt != "json":
+        rendered += _unit_line(unit_field) + "\n"
+    if picture:
+        from cnnscope.export.files import write_bytes_atomic
+        from cnnscope.vis import rf_overlay
+
+        title = (f"{report.model} · {unit_field.layer} · unit {','.join(map(str, unit_field.unit))} · "
+                 f"field {'×'.join(str(v) for v in unit_field.size)}")
+        canvas = rf_overlay.draw(image, unit_field.box, unit_field.gradient, unit_field.squares, title,
+                                 unit_field.centre)
+        buffer = __import__("io").BytesIO()
+        canvas.save(buffer, format="PNG" if suffix == ".png" else "JPEG")
+        write_bytes_atomic(args.output, buffer.getvalue())
+        sys.stdout.write(rendered)
+    else:
+        _emit(rendered, args.output)
+    return 0
+
+
+def _unit_line(field) -> str:
+    size = "×".join(str(v) for v in field.size)
+    top, left, bottom, right = field.box if len(field.box) == 4 else (*field.box, 0, 0)[:4]
+    line = (f"unit {','.join(map(str, field.unit))} of {field.layer} (grid {'×'.join(map(str, field.grid))}): "
+            f"theoretical field {size}, rows {top}..{bottom}, columns {left}..{right}")
+    if field.squares:
+        line += "; effective field squares " + ", ".join(f"{k} {v}" for k, v in field.squares.items())
+    return line
+
+
+def _probe_unit(args, report):
+    """Real weights (random or --weights), inputs (the image or random noise), one unit's fields."""
+    import torch
+
+    from cnnscope.analysis.effective_field import default_layer, probe
+    from cnnscope.analysis.weights import check_state_dict, load_state_dict
+    from cnnscope.errors import UsageError
+    from cnnscope.vis.images import open_image, to_input
+    from cnnscope.zoo.sources import load_model
+
+    shape = report.input_shape if isinstance(report.input_shape[0], int) else report.input_shape[0]
+    if len(shape) != 4:
+        raise UsageError("drawing a field needs an image model with an N,C,H,W input")
+    torch.manual_seed(args.seed)
+    loaded = load_model(args.model, device="cpu")
+    model = loaded.module
+    if args.weights:
+        state = load_state_dict(args.weights)
+        check_state_dict(model, state, source=args.weights)
+        model.load_state_dict(state)
+    _, channels, height, width = shape
+    if args.image:
+        mean, std = loaded.normalization or (None, None)
+        inputs, image = to_input(open_image(args.image), channels, (height, width), mean, std)
+    else:
+        generator = torch.Generator().manual_seed(args.seed)
+        inputs = torch.randn((args.samples, channels, height, width), generator=generator)
+        from PIL import Image
+
+        image = Image.new("RGB", (width, height), (128, 128, 128))
+    layer = args.layer or default_layer(report)
+    with _status(f"measuring the effective field of {layer}"):
+        field = probe(model, report, layer, inputs, _parse_unit(args.unit), empirical=True)
+    return field, image
+
+
+def _status(message: str):
+    """A spinner on stderr while slow work runs (nothing when stderr is not a terminal)."""
+    from contextlib import nullcontext
+
+    if not sys.stderr.isatty():
+        return nullcontext()
+    from rich.console import Console
+
+    return Console(stderr=True).status(message)
+
+
+_COMMANDS = {"list": _cmd_list, "summary": _cmd_summary, "rf": _cmd_rf}
 
 
 def main(argv: list[str] | None = None) -> int:

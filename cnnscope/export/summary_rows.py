@@ -5,7 +5,7 @@ from __future__ import annotations
 from cnnscope.export import units
 from cnnscope.report import LayerRecord, ModelReport
 
-COLUMNS = ("Layer", "Type", "Output shape", "Params", "MACs", "% MACs")
+COLUMNS = ("Layer", "Type", "Output shape", "Params", "MACs", "% MACs", "RF")
 
 
 def visible_rows(report: ModelReport, depth: int | None) -> list[LayerRecord]:
@@ -24,7 +24,17 @@ def row_cells(row: LayerRecord, total_macs: int, indent: bool = True) -> tuple[s
         name = "  " * max(row.depth - 1, 0) + name
     share = f"{100 * row.macs / total_macs:.1f}%" if total_macs and row.macs else ""
     return (name, row.type, units.shape(row.output_shape), units.count(row.params) if row.params else "—",
-            units.si(row.macs) if row.macs else "—", share)
+            units.si(row.macs) if row.macs else "—", share, rf_cell(row.rf))
+
+
+def rf_cell(rf: dict | None) -> str:
+    """'7×7', '212' (square), 'global', or '—' when not tracked."""
+    if rf is None:
+        return "—"
+    if rf["global"]:
+        return "global"
+    size = [str(v) for v in rf["size"]]
+    return size[0] if len(set(size)) == 1 else "×".join(size)
 
 
 def totals_lines(report: ModelReport) -> list[tuple[str, str]]:

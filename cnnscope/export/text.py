@@ -22,7 +22,7 @@ def _table(title: str, rows: list[LayerRecord], total_macs: int):
 
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
     for column in COLUMNS:
-        table.add_column(column, justify="right" if column in ("Params", "MACs", "% MACs") else "left",
+        table.add_column(column, justify="right" if column in ("Params", "MACs", "% MACs", "RF") else "left",
                          no_wrap=column != "Layer", overflow="fold")
     for row in rows:
         table.add_row(*row_cells(row, total_macs))

@@ -22,6 +22,7 @@ class ModelEntry:
     input_shape: tuple[int, ...]  # C, H, W
     description: str = ""
     kwargs: dict = field(default_factory=dict)
+    normalization: tuple | None = None  # (mean, std) per channel the model was trained with
 
 
 _REGISTRY: dict[str, ModelEntry] = {}

@@ -13,6 +13,7 @@ class LoadedModel:
     module: object  # nn.Module
     name: str
     input_shape: tuple[int, ...] | None  # C, H, W (no batch) when known
+    normalization: tuple | None = None  # (mean, std) when known
 
 
 def load_model(source: str, device: str = "meta") -> LoadedModel:
@@ -23,4 +24,4 @@ def load_model(source: str, device: str = "meta") -> LoadedModel:
     from cnnscope.zoo.registry import build_model
 
     entry = get_entry(source)
-    return LoadedModel(build_model(source, device=device), source, entry.input_shape)
+    return LoadedModel(build_model(source, device=device), source, entry.input_shape, entry.normalization)

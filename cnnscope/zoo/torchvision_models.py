@@ -36,6 +36,11 @@ def crop_size(weights) -> int:
     return int(size[0] if isinstance(size, (tuple, list)) else size)
 
 
+def normalization(weights) -> tuple:
+    keywords = getattr(weights.transforms, "keywords", {}) or {}
+    return (tuple(keywords.get("mean", (0.485, 0.456, 0.406))), tuple(keywords.get("std", (0.229, 0.224, 0.225))))
+
+
 def _builder(name: str):
     def build(**kwargs):
         import torchvision
@@ -56,7 +61,7 @@ def _register_all() -> None:
             name=name, group="torchvision", builder=_builder(name),
             input_shape=(3, crop_size(weights), crop_size(weights)),
             description=f"torchvision {name} (configured as {weights})",
-            kwargs=weights_config(name, weights),
+            kwargs=weights_config(name, weights), normalization=normalization(weights),
         ))
 
 

@@ -1,0 +1,80 @@
+"""One unit's field, theoretical and effective, on real weights (random init or a file)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from cnnscope.analysis.empirical_rf import input_gradient, mass_squares
+from cnnscope.errors import UsageError
+from cnnscope.report import ModelReport
+
+
+@dataclass(frozen=True)
+class UnitField:
+    layer: str
+    unit: tuple[int, ...]
+    grid: tuple[int, ...]  # the layer's output spatial size
+    size: tuple
+    jump: tuple
+    start: tuple
+    box: tuple[float, ...]  # top, left, bottom, right (inclusive) of the theoretical field, input pixels
+    centre: tuple[float, ...]
+    gradient: np.ndarray | None
+    squares: dict | None  # {"50%": side, "90%": side, "99%": side}
+
+    def summary(self) -> dict:
+        return {"layer": self.layer, "unit": list(self.unit), "grid": list(self.grid),
+                "theoretical": {"size": list(self.size), "jump": list(self.jump), "start": list(self.start),
+                                "box": list(self.box)},
+                "effective_squares": self.squares}
+
+
+def default_layer(report: ModelReport) -> str:
+    """The last row that still has a local (not global) field: the last feature map."""
+    local = [r for r in report.layers if r.rf and not r.rf["global"] and r.name]
+    if not local:
+        raise UsageError("no layer of this model has a local receptive field")
+    return local[-1].name
+
+
+def theoretical_box(rf: dict, unit) -> tuple[tuple, tuple]:
+    lows = [rf["start"][a] + unit[a] * rf["jump"][a] for a in range(len(unit))]
+    highs = [lo + rf["size"][a] - 1 for a, lo in enumerate(lows)]
+    centre = tuple((lo + hi) / 2 for lo, hi in zip(lows, highs))
+    if len(unit) == 2:
+        return (lows[0], lows[1], highs[0], highs[1]), centre
+    return tuple(lows + highs), centre
+
+
+def probe(model: torch.nn.Module, report: ModelReport, layer: str, inputs: torch.Tensor,
+          unit: tuple[int, ...] | None = None, empirical: bool = True) -> UnitField:
+    """The field of ``unit`` (default: the centre unit) of ``layer``; with ``empirical`` also the
+    input-gradient map averaged over the batch of ``inputs`` and its 50/90/99% squares."""
+    try:
+        row = report.layer(layer)
+    except KeyError:
+        import difflib
+
+        close = difflib.get_close_matches(layer, [r.name for r in report.layers], n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise UsageError(f"no layer named {layer!r} in this model{hint}") from None
+    if not row.rf or row.rf["global"]:
+        state = "sees the whole input" if row.rf else "has no tracked receptive field"
+        raise UsageError(f"layer {layer!r} {state}: pick a convolutional feature map")
+    output = row.output_shape[0] if row.output_shape and isinstance(row.output_shape[0], list) else row.output_shape
+    grid = tuple(output[2:])
+    unit = tuple(unit) if unit is not None else tuple((s - 1) // 2 for s in grid)
+    if len(unit) != len(grid) or any(not 0 <= u < s for u, s in zip(unit, grid)):
+        raise UsageError(f"unit {','.join(map(str, unit))} is outside {layer!r}'s output grid "
+                         f"{'×'.join(map(str, grid))}")
+    box, centre = theoretical_box(row.rf, unit)
+    gradient = squares = None
+    if empirical:
+        gradient, _, _ = input_gradient(model, inputs, layer, unit)
+        if gradient.ndim == 2:
+            squares = mass_squares(gradient, centre)
+    return UnitField(layer, unit, grid, tuple(row.rf["size"]), tuple(row.rf["jump"]), tuple(row.rf["start"]),
+                     box, centre, gradient, squares)

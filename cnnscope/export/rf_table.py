@@ -1,0 +1,98 @@
+"""The receptive-field table: geometry and the recurrence of every row, or of one layer's path."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from cnnscope.export import units
+from cnnscope.report import LayerRecord, ModelReport
+
+COLUMNS = ("Layer", "Type", "Kernel", "Stride", "Padding", "Dilation", "Size", "Jump", "Start", "Recurrence")
+
+
+def ancestry(report: ModelReport, layer: str) -> list[LayerRecord]:
+    """The leaf rows ``layer`` depends on (through the data-flow graph), in execution order."""
+    target = report.layer(layer)
+    by_index = {r.index: r for r in report.layers}
+    leaf_of = {r.index: r for r in report.layers}
+    wanted, stack = set(), [target.index]
+    while stack:
+        index = stack.pop()
+        if index in wanted or index < 0:
+            continue
+        wanted.add(index)
+        row = by_index[index]
+        stack.extend(row.inputs)
+        if not row.is_leaf:  # a container: follow what its children consumed
+            stack.extend(r.index for r in report.layers if r.parent == row.name and r.index > row.index)
+    return [leaf_of[i] for i in sorted(wanted) if leaf_of[i].is_leaf or i == target.index]
+
+
+def rf_rows(report: ModelReport, layer: str | None = None) -> list[LayerRecord]:
+    rows = ancestry(report, layer) if layer else [r for r in report.layers if r.is_leaf]
+    return [r for r in rows if r.rf is not None or r.kind == "module"]
+
+
+def _pair(values) -> str:
+    if values is None:
+        return ""
+    return "×".join(str(v) for v in values) if len(set(values)) > 1 else str(values[0])
+
+
+def cells(row: LayerRecord) -> tuple[str, ...]:
+    rf = row.rf
+    if rf is None:
+        size = jump = start = "—"
+        note = "not tracked"
+    elif rf["global"]:
+        size, jump, start = f"global ({_pair(rf['size'])})", "—", "—"
+        note = "sees the whole input"
+    else:
+        size, jump, start = _pair(rf["size"]), _pair(rf["jump"]), _pair(rf["start"])
+        note = rf.get("recurrence", "") + ("  [gated by a global context]" if rf.get("gated") else "")
+    return (row.name or "(model)", row.type, _pair(row.kernel_size), _pair(row.stride), _pair(row.padding),
+            _pair(row.dilation), size, jump, start, note)
+
+
+def to_text(report: ModelReport, rows, width: int = 160) -> str:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=io.StringIO(), width=width, force_terminal=False, color_system=None, highlight=False)
+    table = Table(title=f"{report.model} — receptive fields at input {units.shape(report.input_shape)}",
+                  box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    for column in COLUMNS:
+        table.add_column(column, overflow="fold", no_wrap=column not in ("Layer", "Recurrence"))
+    for row in rows:
+        table.add_row(*cells(row))
+    console.print(table)
+    return console.file.getvalue()
+
+
+def to_markdown(report: ModelReport, rows) -> str:
+    lines = [f"# {report.model}: receptive fields", "", f"Input {units.shape(report.input_shape)}.", "",
+             "| " + " | ".join(COLUMNS) + " |", "|" + "|".join("---" for _ in COLUMNS) + "|"]
+    for row in rows:
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells(row)) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def to_csv(report: ModelReport, rows) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([c.lower() for c in COLUMNS] + ["global"])
+    for row in rows:
+        writer.writerow([*cells(row), bool(row.rf and row.rf["global"])])
+    return buffer.getvalue()
+
+
+def to_json(report: ModelReport, rows, extra: dict | None = None) -> str:
+    data = {"model": report.model, "input_shape": report.input_shape,
+            "layers": [{"name": r.name, "type": r.type, "kernel_size": r.kernel_size, "stride": r.stride,
+                        "padding": r.padding, "dilation": r.dilation, "rf": r.rf} for r in rows]}
+    if extra:
+        data.update(extra)
+    return json.dumps(data, indent=2)

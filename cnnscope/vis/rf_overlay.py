@@ -1,0 +1,65 @@
+"""One unit's receptive field on an image: the theoretical box beside the effective field."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cnnscope.vis import fonts
+
+
+def _heat(values: np.ndarray) -> np.ndarray:
+    """A perceptual dark-to-bright ramp (black → purple → orange → yellow), values in [0, 1]."""
+    stops = np.array([[0, 0, 4], [87, 16, 110], [188, 55, 84], [249, 142, 9], [252, 255, 164]], dtype=np.float32)
+    position = np.clip(values, 0, 1) * (len(stops) - 1)
+    low = np.floor(position).astype(int).clip(0, len(stops) - 2)
+    t = (position - low)[..., None]
+    return (stops[low] * (1 - t) + stops[low + 1] * t).astype(np.uint8)
+
+
+def _upscale(image, factor: int):
+    from PIL import Image
+
+    return image.resize((image.width * factor, image.height * factor), Image.NEAREST)
+
+
+def draw(picture, box, gradient: np.ndarray | None, squares: dict | None, title: str, centre):
+    """``picture``: RGB PIL image at the model's input size; ``box``: (top, left, bottom, right)
+    of the theoretical field in input pixels (may reach outside); ``gradient``: |∂unit/∂input|."""
+    from PIL import Image, ImageDraw
+
+    factor = max(1, 320 // max(picture.width, picture.height))
+    left_panel = _upscale(picture, factor)
+    draw_left = ImageDraw.Draw(left_panel)
+    top, left, bottom, right = box
+    draw_left.rectangle([left * factor, top * factor, (right + 1) * factor - 1, (bottom + 1) * factor - 1],
+                        outline=(255, 40, 40), width=max(2, factor))
+    cy, cx = centre
+    r = max(2, factor)
+    draw_left.ellipse([cx * factor - r, cy * factor - r, cx * factor + r, cy * factor + r], fill=(255, 40, 40))
+    panels = [("theoretical field", left_panel)]
+    if gradient is not None:
+        normalised = gradient / gradient.max() if gradient.max() > 0 else gradient
+        heat = Image.fromarray(_heat(np.sqrt(normalised)))  # sqrt: the tails stay visible
+        grey = picture.convert("L").convert("RGB")
+        blended = _upscale(Image.blend(grey, heat, 0.75), factor)
+        draw_right = ImageDraw.Draw(blended)
+        for label, side in (squares or {}).items():
+            half = side / 2
+            draw_right.rectangle([(cx + 0.5 - half) * factor, (cy + 0.5 - half) * factor,
+                                  (cx + 0.5 + half) * factor - 1, (cy + 0.5 + half) * factor - 1],
+                                 outline=(80, 200, 255), width=1)
+            fonts.text(draw_right, ((cx + 0.5 + half) * factor + 2, (cy + 0.5 - half) * factor), label,
+                       (80, 200, 255), size=11)
+        panels.append(("effective field |∂unit/∂input|", blended))
+    margin, header = 12, 44
+    width = sum(p.width for _, p in panels) + margin * (len(panels) + 1)
+    height = max(p.height for _, p in panels) + header + margin
+    canvas = Image.new("RGB", (width, height), (255, 255, 255))
+    pen = ImageDraw.Draw(canvas)
+    fonts.text(pen, (margin, 6), title, (0, 0, 0), size=14)
+    x = margin
+    for label, panel in panels:
+        fonts.text(pen, (x, header - 18), label, (60, 60, 60), size=12)
+        canvas.paste(panel, (x, header))
+        x += panel.width + margin
+    return canvas
