@@ -55,7 +55,8 @@ def _build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--format", choices=("table", "json"), default="table")
 
     summary = commands.add_parser("summary", help="per-layer shapes, parameters, MACs and memory")
-    summary.add_argument("model", help="a zoo name (see `cnnscope list`) or path/to/file.py:ClassOrFactory")
+    summary.add_argument("model", help="a zoo name (see `cnnscope list`), path/to/file.py:ClassOrFactory, a "
+                         ".yaml/.json spec, or a one-line spec such as 'in1x28x28,c5-6p2,tanh,ap2,flat,fc10'")
     summary.add_argument("--input", metavar="SHAPE", help="C,H,W or N,C,H,W (several inputs: separate with ';'); "
                          "default: the model's natural input")
     summary.add_argument("--depth", type=int, default=3, metavar="N",
@@ -66,9 +67,15 @@ def _build_parser() -> argparse.ArgumentParser:
                          "(loaded with weights_only=True)")
     summary.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
 
+    code = commands.add_parser("code", help="standalone PyTorch source for a spec file or one-line spec")
+    code.add_argument("spec", help="a .yaml/.yml/.json spec file, or a one-line spec such as "
+                      "'in1x28x28,c5-6p2,tanh,ap2,flat,fc10'")
+    code.add_argument("--input", metavar="SHAPE", help="C,H,W overriding the spec's input")
+    code.add_argument("-o", "--output", metavar="FILE", help="write the source to FILE (atomically)")
+
     rf = commands.add_parser("rf", help="receptive fields, with the recurrence written out; one unit's field "
                              "drawn on an image, theoretical beside effective")
-    rf.add_argument("model", help="a zoo name or path/to/file.py:ClassOrFactory")
+    rf.add_argument("model", help="a zoo name, path/to/file.py:ClassOrFactory, or a spec")
     rf.add_argument("--layer", metavar="NAME", help="show the rows this layer depends on, and probe its units "
                     "(default for --image/--empirical: the last feature map)")
     rf.add_argument("--input", metavar="SHAPE", help="C,H,W or N,C,H,W (default: the model's natural input)")
@@ -174,6 +181,22 @@ def _terminal_width() -> int:
         return max(os.get_terminal_size().columns, 100)
     except OSError:
         return 120
+
+
+def _cmd_code(args) -> int:
+    from cnnscope.errors import UsageError
+    from cnnscope.spec import generate_code
+    from cnnscope.spec.compact import looks_compact
+    from cnnscope.spec.load import is_spec_file
+
+    if not (is_spec_file(args.spec) or looks_compact(args.spec)):
+        raise UsageError(f"{args.spec!r} is not a spec: give a .yaml/.yml/.json file or a one-line spec")
+    chw = None
+    if args.input:
+        shape = parse_input_shape(args.input)[0]
+        chw = shape[1:] if len(shape) == 4 else shape
+    _emit(generate_code(args.spec, input_shape=chw), args.output)
+    return 0
 
 
 def _parse_unit(text: str | None):
@@ -301,7 +324,7 @@ def _status(message: str):
     return Console(stderr=True).status(message)
 
 
-_COMMANDS = {"list": _cmd_list, "summary": _cmd_summary, "rf": _cmd_rf}
+_COMMANDS = {"list": _cmd_list, "summary": _cmd_summary, "rf": _cmd_rf, "code": _cmd_code}
 
 
 def main(argv: list[str] | None = None) -> int:

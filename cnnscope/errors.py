@@ -38,3 +38,13 @@ class ShapeError(CnnscopeError):
         super().__init__(message)
         self.layer = layer
         self.partial = partial
+
+
+class SpecError(CnnscopeError):
+    """A spec file or one-line spec that cannot describe a network; ``location`` says where,
+    e.g. ``layers[3].residual.layers[1].conv``."""
+
+    def __init__(self, message: str, location: str = ""):
+        super().__init__(f"{location}: {message}" if location else message)
+        self.location = location
+        self.reason = message

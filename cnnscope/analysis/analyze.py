@@ -12,7 +12,7 @@ from cnnscope.analysis import params as param_count
 from cnnscope.analysis import receptive_field
 from cnnscope.analysis.memory import training_bytes
 from cnnscope.analysis.min_input import passes_size_checks, smallest_square_input
-from cnnscope.analysis.preflight import TooSmallError
+from cnnscope.analysis.preflight import FeatureMismatchError, TooSmallError
 from cnnscope.analysis.trace import Row, Tracer, run_trace
 from cnnscope.errors import ShapeError, UsageError
 from cnnscope.report import Diagnostic, LayerRecord, ModelReport, Totals
@@ -52,7 +52,11 @@ def analyze(model: str | nn.Module, input_shape=None, *, name: str | None = None
     if isinstance(model, str):
         from cnnscope.zoo.sources import load_model
 
-        loaded = load_model(model, device=device)
+        chw = None
+        if input_shape is not None:
+            first = input_shape[0] if _is_shape_list(input_shape) else input_shape
+            chw = tuple(first[1:]) if len(first) == 4 else None
+        loaded = load_model(model, device=device, input_shape=chw)
         module, label, default = loaded.module, name or loaded.name, loaded.input_shape
     elif isinstance(model, nn.Module):
         module, label, default = model, name or type(model).__name__, getattr(model, "input_shape", None)
@@ -68,6 +72,11 @@ def analyze(model: str | nn.Module, input_shape=None, *, name: str | None = None
         if fits is not None:
             exc.args = (f"{exc}; the smallest square input that fits is {fits}×{fits}",)
         raise
+    except FeatureMismatchError as exc:
+        size = _input_size_for_features(module, shapes, dtype, exc)
+        if size is not None:
+            exc.args = (f"{exc}, or feed a {size}×{size} input",)
+        raise
     return _build_report(module, label, shapes, tracer, output, traced_on, dtype, diagnostics)
 
 
@@ -80,6 +89,36 @@ def _smallest_fitting_size(module, shapes, dtype) -> int | None:
         return passes_size_checks(lambda: _trace_meta(module, [(batch, channels, size, size)], dtype))
 
     return smallest_square_input(fits, max(height, width))
+
+
+def _input_size_for_features(module, shapes, dtype, error) -> int | None:
+    """The square input size at which the failing Linear receives the features it expects."""
+    if len(shapes) != 1 or len(shapes[0]) != 4:
+        return None
+    batch, channels = shapes[0][:2]
+
+    def received(size: int) -> int | None:
+        try:
+            _trace_meta(module, [(batch, channels, size, size)], dtype)
+        except FeatureMismatchError as exc:
+            return exc.received if exc.layer == error.layer else None
+        except TooSmallError:
+            return 0
+        except Exception:  # noqa: BLE001 - any other failure: no suggestion
+            return None
+        return error.expected  # it ran: that size fits
+
+    low, high = 1, 4096
+    while low < high:  # features grow with the input size, so bisect for the first size that is enough
+        middle = (low + high) // 2
+        got = received(middle)
+        if got is None:
+            return None
+        if got < error.expected:
+            low = middle + 1
+        else:
+            high = middle
+    return low if received(low) == error.expected else None
 
 
 def _model_dtype(module: nn.Module) -> torch.dtype:

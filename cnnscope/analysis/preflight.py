@@ -25,6 +25,14 @@ class TooSmallError(ShapeError):
     """A spatial size fell below 1 (the caller may search for the smallest input that fits)."""
 
 
+class FeatureMismatchError(ShapeError):
+    """A Linear receives a different number of features than it was built for."""
+
+    def __init__(self, message: str, layer: str, expected: int, received: int):
+        super().__init__(message, layer=layer)
+        self.expected, self.received = expected, received
+
+
 def _label(row) -> str:
     if not row.name:
         return f"the model ({row.type})"
@@ -73,7 +81,8 @@ def check_module_call(tracer, row, module: nn.Module, tensors) -> None:
         _check_window(row, x, row.attrs)
     elif isinstance(module, nn.Linear):
         if x.shape[-1] != module.in_features:
-            raise ShapeError(_linear_message(tracer, row, module.in_features, x), layer=row.name)
+            raise FeatureMismatchError(_linear_message(tracer, row, module.in_features, x), row.name,
+                                       module.in_features, int(x.shape[-1]))
     elif isinstance(module, _NORM) and module.num_features != x.shape[1 if x.dim() > 1 else 0]:
         raise ShapeError(f"{_label(row)} expects {module.num_features} channels but receives "
                          f"{x.shape[1]} (input {_shape(x.shape)})", layer=row.name)
@@ -90,7 +99,7 @@ def _linear_message(tracer, row, expected: int, x) -> str:
             if math.prod(before) == got:
                 detail = f" ({_shape(before)} from {flattened.name or flattened.type})"
     return (f"{_label(row)} expects {expected} input features but receives {got}{detail}: "
-            f"set in_features={got}, or change the input size")
+            f"set in_features={got}")
 
 
 def check_function_call(tracer, parent, name: str, func, args, kwargs, tensors) -> None:

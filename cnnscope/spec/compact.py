@@ -1,0 +1,165 @@
+"""The one-line spec form for the command line, e.g. ``"in1x28x28,c5-6p2,tanh,ap2,c5-16,tanh,ap2,flat,fc10"``.
+
+Grammar (documented in docs/spec.md)::
+
+    spec   := [ 'in' C 'x' H 'x' W ',' ] items
+    items  := item (',' item)*
+    item   := '(' items ')' '*' N          repeat N times
+            | 'res(' items [';' items] ')'  residual: layers [; shortcut]
+            | 'cat(' items ('|' items)+ ')' concat of branches
+            | token
+    token  := c<k>[x<k>]-<out>[s<n>][p<n>|ps][d<n>][g<n>][nb]   conv (ps: 'same' padding, nb: no bias)
+            | ct<k>-<out>[s<n>][p<n>]                            transposed conv
+            | mp<k>[s<n>][p<n>] | ap<k>[s<n>][p<n>]               max / average pool
+            | gap | aap<n> | amp<n>                              adaptive pools (gap = to 1×1)
+            | fc<out> | bn | relu | lrelu | tanh | sigmoid | gelu | silu | id | flat | do[<p>]
+
+It is parsed into the same data a YAML spec holds and validated by the same schema; nothing
+is evaluated.
+"""
+
+from __future__ import annotations
+
+import re
+
+from cnnscope.errors import SpecError
+
+_SIMPLE = {"bn": "batchnorm", "relu": "relu", "lrelu": "leakyrelu", "tanh": "tanh", "sigmoid": "sigmoid",
+           "sig": "sigmoid", "gelu": "gelu", "silu": "silu", "id": "identity", "flat": "flatten",
+           "flatten": "flatten"}
+_CONV = re.compile(r"^(ct|c)(\d+)(?:x(\d+))?-(\d+)((?:s\d+|ps|p\d+|d\d+|g\d+|nb)*)$")
+_POOL = re.compile(r"^(mp|ap)(\d+)((?:s\d+|p\d+)*)$")
+_OPTION = re.compile(r"(s|p|d|g)(\d+)|(ps)|(nb)")
+_INPUT = re.compile(r"^in(\d+)x(\d+)x(\d+)$")
+
+MAX_LENGTH = 10_000
+
+
+def looks_compact(text: str) -> bool:
+    return "," in text or "(" in text or bool(_INPUT.match(text)) or bool(_CONV.match(text))
+
+
+def parse(text: str, name: str = "model") -> dict:
+    """One-line spec -> the dict a YAML spec would hold (``input`` may be absent)."""
+    if len(text) > MAX_LENGTH:
+        raise SpecError(f"the one-line spec is longer than {MAX_LENGTH} characters")
+    parser = _Parser(text.replace(" ", ""))
+    data: dict = {"name": name}
+    first = parser.peek_token()
+    match = _INPUT.match(first or "")
+    if match:
+        parser.take_token()
+        data["input"] = [int(g) for g in match.groups()]
+        parser.expect(",")
+    data["layers"] = parser.items(end="")
+    return data
+
+
+class _Parser:
+    def __init__(self, text: str):
+        self.text, self.pos = text, 0
+
+    def error(self, message: str) -> SpecError:
+        return SpecError(f"{message} at character {self.pos + 1} of {self.text!r}")
+
+    def peek_token(self) -> str:
+        match = re.match(r"[A-Za-z0-9.\-]+", self.text[self.pos:])
+        return match.group(0) if match else ""
+
+    def take_token(self) -> str:
+        token = self.peek_token()
+        self.pos += len(token)
+        return token
+
+    def expect(self, char: str) -> None:
+        if not self.text.startswith(char, self.pos):
+            found = self.text[self.pos] if self.pos < len(self.text) else "the end"
+            raise self.error(f"expected {char!r}, found {found!r}")
+        self.pos += 1
+
+    def items(self, end: str, stop: str = "") -> list:
+        result = [self.item()]
+        while self.pos < len(self.text) and self.text[self.pos] == ",":
+            self.pos += 1
+            result.append(self.item())
+        if end == "" and self.pos != len(self.text):
+            raise self.error(f"unexpected {self.text[self.pos]!r}")
+        return result
+
+    def item(self):
+        if self.text.startswith("(", self.pos):
+            self.pos += 1
+            body = self.items(end=")")
+            self.expect(")")
+            self.expect("*")
+            count = self.take_token()
+            if not count.isdigit():
+                raise self.error("expected a repeat count after '*'")
+            return {"repeat": {"times": int(count), "layers": body}}
+        token = self.peek_token()
+        if token in ("res", "cat") and self.text.startswith("(", self.pos + len(token)):
+            self.pos += len(token) + 1
+            if token == "res":
+                layers = self.items(end=")")
+                block = {"layers": layers}
+                if self.text.startswith(";", self.pos):
+                    self.pos += 1
+                    block["shortcut"] = self.items(end=")")
+                self.expect(")")
+                return {"residual": block}
+            branches = [self.items(end=")")]
+            while self.text.startswith("|", self.pos):
+                self.pos += 1
+                branches.append(self.items(end=")"))
+            self.expect(")")
+            return {"concat": {"branches": branches}}
+        if not token:
+            found = self.text[self.pos] if self.pos < len(self.text) else "the end"
+            raise self.error(f"expected a layer, found {found!r}")
+        self.pos += len(token)
+        return _layer(token, self)
+
+
+def _layer(token: str, parser: _Parser):
+    if token in _SIMPLE:
+        return _SIMPLE[token]
+    if token == "gap":
+        return {"adaptiveavgpool": {"size": 1}}
+    for prefix, kind in (("aap", "adaptiveavgpool"), ("amp", "adaptivemaxpool")):
+        if token.startswith(prefix) and token[len(prefix):].isdigit():
+            return {kind: {"size": int(token[len(prefix):])}}
+    if token.startswith("fc") and token[2:].isdigit():
+        return {"linear": {"out": int(token[2:])}}
+    if token.startswith("do"):
+        rest = token[2:]
+        if not rest:
+            return "dropout"
+        try:
+            return {"dropout": {"p": float(rest)}}
+        except ValueError:
+            raise parser.error(f"dropout wants a probability such as do0.5, got {token!r}") from None
+    match = _CONV.match(token)
+    if match:
+        kind, kh, kw, out, options = match.groups()
+        args: dict = {"out": int(out), "kernel": [int(kh), int(kw or kh)]}
+        for key, number, same, nobias in _OPTION.findall(options):
+            if same:
+                args["padding"] = "same"
+            elif nobias:
+                args["bias"] = False
+            else:
+                args[{"s": "stride", "p": "padding", "d": "dilation", "g": "groups"}[key]] = int(number)
+        return {"convtranspose" if kind == "ct" else "conv": args}
+    match = _POOL.match(token)
+    if match:
+        kind, kernel, options = match.groups()
+        args = {"kernel": int(kernel)}
+        for key, number, _, _ in _OPTION.findall(options):
+            args[{"s": "stride", "p": "padding"}[key]] = int(number)
+        return {"maxpool" if kind == "mp" else "avgpool": args}
+    import difflib
+
+    known = ["c3-64", "ct2-32", "mp2", "ap2", "gap", "aap7", "fc10", "do0.5", *_SIMPLE]
+    close = difflib.get_close_matches(token, known, n=1)
+    hint = f' (did you mean "{close[0]}"?)' if close else ""
+    raise parser.error(f"unknown layer token {token!r}{hint}")

@@ -1,0 +1,278 @@
+"""The spec vocabulary and its validation: raw YAML/JSON data -> a normalised, checked tree.
+
+Every problem is a :class:`SpecError` naming where it is (``layers[3].residual.layers[1].conv``).
+Nothing here evaluates text: values are checked literals (ints, floats, bools, a few strings).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from cnnscope.errors import SpecError
+
+
+# -- value kinds -----------------------------------------------------------------------------------
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def pos_int(value, where, key):
+    if not _is_int(value) or value < 1:
+        raise SpecError(f"{key} must be a positive integer, got {value!r}", where)
+    return value
+
+
+def nonneg_int(value, where, key):
+    if not _is_int(value) or value < 0:
+        raise SpecError(f"{key} must be a non-negative integer, got {value!r}", where)
+    return value
+
+
+def _pair(check):
+    def parse(value, where, key):
+        if isinstance(value, (list, tuple)):
+            if len(value) != 2:
+                raise SpecError(f"{key} must be an integer or [h, w], got a list of {len(value)}", where)
+            return tuple(check(v, where, key) for v in value)
+        number = check(value, where, key)
+        return (number, number)
+
+    return parse
+
+
+pos_pair = _pair(pos_int)
+nonneg_pair = _pair(nonneg_int)
+
+
+def padding(value, where, key):
+    if value in ("same", "valid"):
+        return value
+    if isinstance(value, str):
+        raise SpecError(f"{key} must be an integer, [h, w], 'same' or 'valid', got {value!r}", where)
+    return nonneg_pair(value, where, key)
+
+
+def boolean(value, where, key):
+    if not isinstance(value, bool):
+        raise SpecError(f"{key} must be true or false, got {value!r}", where)
+    return value
+
+
+def probability(value, where, key):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise SpecError(f"{key} must be a number in [0, 1), got {value!r}", where)
+    return float(value)
+
+
+def pos_float(value, where, key):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or value != value:
+        raise SpecError(f"{key} must be a positive number, got {value!r}", where)
+    return float(value)
+
+
+def real(value, where, key):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        raise SpecError(f"{key} must be a number, got {value!r}", where)
+    return float(value)
+
+
+REQUIRED = object()
+
+# layer type -> {key: (parser, default)}; a default of None means "absent unless given".
+LAYERS: dict[str, dict[str, tuple]] = {
+    "conv": {"out": (pos_int, REQUIRED), "kernel": (pos_pair, (3, 3)), "stride": (pos_pair, (1, 1)),
+             "padding": (padding, (0, 0)), "dilation": (pos_pair, (1, 1)), "groups": (pos_int, 1),
+             "bias": (boolean, True)},
+    "convtranspose": {"out": (pos_int, REQUIRED), "kernel": (pos_pair, (2, 2)), "stride": (pos_pair, (1, 1)),
+                      "padding": (nonneg_pair, (0, 0)), "output_padding": (nonneg_pair, (0, 0)),
+                      "dilation": (pos_pair, (1, 1)), "groups": (pos_int, 1), "bias": (boolean, True)},
+    "maxpool": {"kernel": (pos_pair, (2, 2)), "stride": (pos_pair, None), "padding": (nonneg_pair, (0, 0)),
+                "dilation": (pos_pair, (1, 1)), "ceil_mode": (boolean, False)},
+    "avgpool": {"kernel": (pos_pair, (2, 2)), "stride": (pos_pair, None), "padding": (nonneg_pair, (0, 0)),
+                "ceil_mode": (boolean, False)},
+    "adaptiveavgpool": {"size": (pos_pair, (1, 1))},
+    "adaptivemaxpool": {"size": (pos_pair, (1, 1))},
+    "batchnorm": {"eps": (pos_float, 1e-5), "momentum": (probability, 0.1)},
+    "relu": {}, "tanh": {}, "sigmoid": {}, "gelu": {}, "silu": {}, "identity": {}, "flatten": {},
+    "leakyrelu": {"slope": (real, 0.01)},
+    "dropout": {"p": (probability, 0.5)},
+    "linear": {"out": (pos_int, REQUIRED), "in": (pos_int, None), "bias": (boolean, True)},
+}
+BLOCKS = ("repeat", "residual", "concat")
+TOP_KEYS = ("name", "input", "layers")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps that keep a spec (typed in the app, say) from asking for absurd resources."""
+
+    max_depth: int = 8  # nesting of blocks
+    max_repeat: int = 64
+    max_layers: int = 2000  # after expanding repeats
+    max_channels: int = 16384
+    max_input_size: int = 4096
+    max_params: int = 1_000_000_000
+    max_activation_bytes: int = 16 * 2**30
+
+
+# -- the normalised tree ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Layer:
+    kind: str
+    args: dict
+    where: str
+
+
+@dataclass(frozen=True)
+class Repeat:
+    times: int
+    body: tuple
+    where: str
+
+
+@dataclass(frozen=True)
+class Residual:
+    body: tuple
+    shortcut: tuple | None
+    where: str
+
+
+@dataclass(frozen=True)
+class Concat:
+    branches: tuple
+    where: str
+
+
+Node = Union[Layer, Repeat, Residual, Concat]
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    input: tuple[int, int, int]
+    layers: tuple
+    limits: Limits = field(default_factory=Limits)
+
+
+def _suggest(word: str, choices) -> str:
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+def validate(data: Any, limits: Limits | None = None) -> Spec:
+    limits = limits or Limits()
+    if not isinstance(data, dict):
+        raise SpecError(f"a spec is a mapping with name, input and layers, got {type(data).__name__}")
+    for key in data:
+        if key not in TOP_KEYS:
+            raise SpecError(f'unknown key "{key}"{_suggest(key, TOP_KEYS)}; a spec has name, input and layers')
+    name = data.get("name", "model")
+    if not isinstance(name, str) or not name.strip() or len(name) > 100:
+        raise SpecError(f"name must be a short text, got {name!r}", "name")
+    if "input" not in data:
+        raise SpecError("missing input: give the input as [channels, height, width], e.g. input: [3, 32, 32]")
+    shape = data["input"]
+    if not isinstance(shape, (list, tuple)) or len(shape) != 3:
+        raise SpecError(f"input must be [channels, height, width], got {shape!r}", "input")
+    shape = tuple(pos_int(v, "input", "input") for v in shape)
+    if shape[0] > limits.max_channels or max(shape[1:]) > limits.max_input_size:
+        raise SpecError(f"input {list(shape)} is larger than allowed ({limits.max_channels} channels, "
+                        f"{limits.max_input_size} pixels a side)", "input")
+    if "layers" not in data:
+        raise SpecError("missing layers: list the layers, e.g. layers: [conv: {out: 16}, relu]")
+    counter = [0]
+    layers = _layer_list(data["layers"], "layers", 0, limits, counter)
+    return Spec(name.strip(), shape, layers, limits)
+
+
+def _layer_list(items, where: str, depth: int, limits: Limits, counter, times: int = 1) -> tuple:
+    if not isinstance(items, list):
+        raise SpecError(f"expected a list of layers, got {type(items).__name__}", where)
+    if not items:
+        raise SpecError("the layer list is empty", where)
+    return tuple(_node(item, f"{where}[{k}]", depth, limits, counter, times) for k, item in enumerate(items))
+
+
+def _node(item, where: str, depth: int, limits: Limits, counter, times: int) -> Node:
+    if isinstance(item, str):
+        kind, body = item, None
+    elif isinstance(item, dict):
+        if len(item) != 1:
+            keys = ", ".join(map(str, item)) or "nothing"
+            raise SpecError(f"a layer is one key naming its type, got {keys}", where)
+        kind, body = next(iter(item.items()))
+    else:
+        raise SpecError(f"a layer is a type name or {{type: {{arguments}}}}, got {item!r}", where)
+    if not isinstance(kind, str):
+        raise SpecError(f"a layer type is a name, got {kind!r}", where)
+    here = f"{where}.{kind}"
+    if kind in BLOCKS:
+        if depth + 1 > limits.max_depth:
+            raise SpecError(f"blocks are nested more than {limits.max_depth} deep", here)
+        return _block(kind, body, here, depth + 1, limits, counter, times)
+    if kind not in LAYERS:
+        raise SpecError(f'unknown layer type "{kind}"{_suggest(kind, list(LAYERS) + list(BLOCKS))}', where)
+    counter[0] += times
+    if counter[0] > limits.max_layers:
+        raise SpecError(f"the network has more than {limits.max_layers} layers", where)
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        raise SpecError(f"the arguments of {kind} are a mapping such as {{out: 16}}, got {body!r}", here)
+    schema = LAYERS[kind]
+    args = {}
+    for key, value in body.items():
+        if key not in schema:
+            known = ", ".join(schema) or "no arguments"
+            raise SpecError(f'unknown argument "{key}"{_suggest(key, schema)}; {kind} takes {known}', here)
+        args[key] = schema[key][0](value, here, key)
+    for key, (_, default) in schema.items():
+        if key not in args:
+            if default is REQUIRED:
+                raise SpecError(f'{kind} needs "{key}"', here)
+            args[key] = default
+    if kind in ("conv", "convtranspose", "linear") and args["out"] > limits.max_channels:
+        raise SpecError(f"out = {args['out']} is more than the {limits.max_channels} allowed", here)
+    return Layer(kind, args, here)
+
+
+def _block(kind, body, where, depth, limits, counter, times) -> Node:
+    if not isinstance(body, dict):
+        raise SpecError(f"{kind} takes a mapping, e.g. {_BLOCK_EXAMPLES[kind]}", where)
+    allowed = {"repeat": ("times", "layers"), "residual": ("layers", "shortcut"), "concat": ("branches",)}[kind]
+    for key in body:
+        if key not in allowed:
+            raise SpecError(f'unknown key "{key}"{_suggest(key, allowed)}; {kind} takes {", ".join(allowed)}', where)
+    if kind == "repeat":
+        if "times" not in body:
+            raise SpecError('repeat needs "times"', where)
+        count = pos_int(body["times"], where, "times")
+        if count > limits.max_repeat:
+            raise SpecError(f"times = {count} is more than the {limits.max_repeat} allowed", where)
+        if "layers" not in body:
+            raise SpecError('repeat needs "layers"', where)
+        return Repeat(count, _layer_list(body["layers"], f"{where}.layers", depth, limits, counter, times * count), where)
+    if kind == "residual":
+        if "layers" not in body:
+            raise SpecError('residual needs "layers"', where)
+        layers = _layer_list(body["layers"], f"{where}.layers", depth, limits, counter, times)
+        shortcut = body.get("shortcut")
+        if shortcut is not None:
+            shortcut = _layer_list(shortcut, f"{where}.shortcut", depth, limits, counter, times)
+        return Residual(layers, shortcut, where)
+    branches = body.get("branches")
+    if not isinstance(branches, list) or len(branches) < 2:
+        raise SpecError("concat needs branches: a list of at least two layer lists", where)
+    return Concat(tuple(_layer_list(b, f"{where}.branches[{k}]", depth, limits, counter, times)
+                        for k, b in enumerate(branches)), where)
+
+
+_BLOCK_EXAMPLES = {
+    "repeat": "{times: 2, layers: [conv: {out: 64}, relu]}",
+    "residual": "{layers: [conv: {out: 64, padding: 1}], shortcut: [conv: {out: 64, kernel: 1}]}",
+    "concat": "{branches: [[conv: {out: 16, kernel: 1}], [conv: {out: 16, kernel: 3, padding: 1}]]}",
+}

@@ -1,0 +1,228 @@
+"""Specs: YAML/JSON/one-line forms build the intended network, generated code matches it, and
+every bad spec is a SpecError with its location -- never another exception."""
+
+import json
+import textwrap
+
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import cnnscope
+from cnnscope.errors import SpecError
+from cnnscope.spec import build_from_spec, generate_code
+from cnnscope.spec.load import spec_text_to_spec
+from cnnscope.spec.plan import make_plan
+from cnnscope.spec.schema import Limits, validate
+
+EXAMPLES = "examples"
+
+
+def test_tiny_vgg_infers_channels_and_features():
+    model, plan = build_from_spec(f"{EXAMPLES}/tiny_vgg.yaml", device="meta")
+    # conv 3→32: 3·32·9+32; two conv blocks: 32·64·9+64, 64·64·9+64 plus batch norms 2·64 each; linear 64·10+10
+    expected = (3 * 32 * 9 + 32) + (32 * 64 * 9 + 64) + 128 + (64 * 64 * 9 + 64) + 128 + (64 * 10 + 10)
+    assert plan.params == expected == sum(p.numel() for p in model.parameters())
+    assert plan.output == (10,)
+    assert model[-1].in_features == 64
+
+
+def test_json_alexnet_equals_the_tutorial_alexnet():
+    spec = cnnscope.analyze(f"{EXAMPLES}/alexnet.json")
+    zoo = cnnscope.analyze("alexnet_mnist")
+    assert spec.totals.params == zoo.totals.params == 46_764_746
+    assert spec.totals.macs == zoo.totals.macs
+    assert [r.output_shape for r in spec.leaves()] == [r.output_shape for r in zoo.leaves()]
+
+
+def test_one_line_form_equals_the_yaml_form(tmp_path):
+    path = tmp_path / "lenet.yaml"
+    path.write_text(textwrap.dedent("""\
+        name: lenet
+        input: [1, 28, 28]
+        layers:
+          - conv: {out: 6, kernel: 5, padding: 2}
+          - tanh
+          - avgpool: {kernel: 2}
+          - conv: {out: 16, kernel: 5}
+          - tanh
+          - avgpool: {kernel: 2}
+          - flatten
+          - linear: {out: 10}
+    """))
+    a = cnnscope.analyze(str(path))
+    b = cnnscope.analyze("in1x28x28,c5-6p2,tanh,ap2,c5-16,tanh,ap2,flat,fc10")
+    assert a.totals == b.totals
+    assert [r.output_shape for r in a.layers] == [r.output_shape for r in b.layers]
+
+
+def test_one_line_blocks():
+    model, plan = build_from_spec("in3x16x16,(c3-8p1,relu)*2,res(c3-8p1,bn;c1-8),cat(c1-4|c3-6ps),gap,flat,fc2",
+                                  device="meta")
+    assert plan.output == (2,)
+    assert len(model[0]) == 4  # the repeat: two conv+relu pairs
+    assert type(model[1]).__name__ == "Residual" and type(model[2]).__name__ == "Concat"
+    assert model[4].in_channels if hasattr(model[4], "in_channels") else True
+
+
+def test_input_override_reinfers_in_features():
+    report = cnnscope.analyze("in1x28x28,c3-4,flat,fc10", (1, 1, 10, 10))
+    assert report.layer("2").params == 4 * 8 * 8 * 10 + 10
+
+
+@pytest.mark.parametrize("example", ["tiny_vgg.yaml", "mini_resnet.yaml", "inception_block.yaml", "alexnet.json"])
+def test_generated_code_builds_the_same_network(example, tmp_path):
+    source = f"{EXAMPLES}/{example}"
+    code = generate_code(source)
+    compile(code, "generated", "exec")
+    target = tmp_path / "model.py"
+    target.write_text(code)
+    class_name = code.split("class ")[-1].split("(")[0]
+    generated = cnnscope.analyze(f"{target}:{class_name}")
+    built = cnnscope.analyze(source)
+    assert generated.totals == built.totals
+    assert [(r.name, r.type, r.output_shape, r.params) for r in generated.layers[1:]] == \
+           [(r.name, r.type, r.output_shape, r.params) for r in built.layers[1:]]
+    spec_model, _ = build_from_spec(source)
+    namespace: dict = {}
+    exec(compile(code, str(target), "exec"), namespace)  # the generated file itself, not spec text
+    generated_model = namespace[class_name]()
+    generated_model.load_state_dict(spec_model.state_dict())  # same names and shapes: checkpoints carry over
+    x = torch.randn(2, *spec_model.input_shape)
+    torch.testing.assert_close(generated_model.eval()(x), spec_model.eval()(x))
+
+
+def test_generated_class_name_is_camel_case():
+    code = generate_code(f"{EXAMPLES}/tiny_vgg.yaml")
+    assert "class TinyVgg(nn.Sequential):" in code and "nn.Linear(64, 10)" in code
+
+
+BAD = [
+    ("input: [3, 8, 8]\nlayers:\n  - conv: {out: 4, kernal: 3}\n", "layers[0].conv", 'unknown argument "kernal" (did you mean "kernel"?)'),
+    ("input: [3, 8, 8]\nlayers:\n  - convv: {out: 4}\n", "layers[0]", 'unknown layer type "convv" (did you mean "conv"?)'),
+    ("input: [3, 8, 8]\nlayers:\n  - conv: {out: 4, kernel: three}\n", "layers[0].conv", "kernel must be a positive integer"),
+    ("input: [3, 8, 8]\nlayers:\n  - conv: {out: -4}\n", "layers[0].conv", "out must be a positive integer, got -4"),
+    ("input: [3, 8, 8]\nlayers:\n  - conv: {out: 0}\n", "layers[0].conv", "got 0"),
+    ("input: [3, 8, 8]\nlayers:\n  - conv: {out: true}\n", "layers[0].conv", "got True"),
+    ("input: [3, 8, 8]\nlayers:\n  - dropout: {p: 1.5}\n", "layers[0].dropout", "p must be a number in [0, 1)"),
+    ("layers:\n  - relu\n", "", "missing input"),
+    ("input: [3, 8, 8]\nlayers: []\n", "layers", "the layer list is empty"),
+    ("input: [3, 8, 8]\nlayers:\n  - conv: {out: 4\n", "", "YAML syntax error at line"),
+    ("input: [3, 8, 8]\nlayers:\n  - concat:\n      branches: [[conv: {out: 4}], [conv: {out: 4, padding: 1}]]\n",
+     "layers[0].concat", "concat branches must keep the same spatial size, got 4×6×6, 4×8×8"),
+    ("input: [3, 8, 8]\nlayers:\n  - residual:\n      layers: [conv: {out: 4, padding: 1}]\n",
+     "layers[0].residual", "residual paths differ: layers give 4×8×8, the identity shortcut gives 3×8×8"),
+    ("input: [3, 8, 8]\nlayers:\n  - repeat: {times: 1000, layers: [relu]}\n", "layers[0].repeat", "times = 1000"),
+    ("input: [3, 8, 8]\nlayers:\n  - conv: {out: 4, kernel: 9}\n", "layers[0].conv",
+     "output height = floor((8 + 2·0 − 1·(9−1) − 1) / 1) + 1 = 0 < 1"),
+    ("input: [3, 8, 8]\nlayers:\n  - conv: {out: 4}\n  - linear: {out: 2}\n", "layers[1].linear",
+     "linear needs a flat input, but receives 4×6×6"),
+    ("input: [3, 8, 8]\nlayers:\n  - flatten\n  - linear: {out: 2, in: 100}\n", "layers[1].linear",
+     "in = 100, but the input has 192 features here"),
+    ("input: [3, 8, 8]\nlayers:\n  - conv: {out: 4, groups: 2}\n", "layers[0].conv", "groups = 2 must divide"),
+    ("input: [3, 8, 8]\nlayers:\n  - flatten\n  - conv: {out: 4}\n", "layers[1].conv", "needs a channels×height×width input"),
+    ("input: [3, 8, 8]\nlayers:\n  - {conv: {out: 4}, relu: null}\n", "layers[0]", "a layer is one key"),
+    ("input: [3, 8, 8]\nlayers:\n  - 42\n", "layers[0]", "a layer is a type name"),
+    ("!!python/object/apply:os.system ['echo pwned']\n", "", "YAML syntax error"),
+    ("input: [3, 8, 8]\nlayerz: [relu]\n", "", 'unknown key "layerz" (did you mean "layers"?)'),
+]
+
+
+@pytest.mark.parametrize("text,location,message", BAD, ids=[b[2][:40] for b in BAD])
+def test_bad_specs_say_where_and_what(text, location, message):
+    with pytest.raises(SpecError) as info:
+        make_plan(spec_text_to_spec(text))
+    assert info.value.location == location
+    assert message in str(info.value)
+
+
+def test_nesting_limit_and_budget():
+    deep = {"input": [1, 4, 4], "layers": ["relu"]}
+    for _ in range(10):
+        deep["layers"] = [{"residual": {"layers": deep["layers"]}}]
+    with pytest.raises(SpecError, match="nested more than 8 deep"):
+        validate(deep)
+    huge = {"input": [3, 224, 224], "layers": ["flatten", {"linear": {"out": 16384}}, {"linear": {"out": 16384}}]}
+    with pytest.raises(SpecError, match="more than the budget of 1,000,000,000"):
+        make_plan(validate(huge))
+    with pytest.raises(SpecError, match="MB of activations"):
+        make_plan(validate({"input": [3, 64, 64], "layers": [{"conv": {"out": 128, "padding": 1}}]},  # 2 MB
+                           Limits(max_activation_bytes=2**20)))
+
+
+@pytest.mark.parametrize("text,message", [
+    ("in1x28x28,c3-x", "unknown layer token 'c3-x'"),
+    ("in1x28x28,(c3-4*2", "expected ')'"),
+    ("c3-4,relu", "needs an input"),
+    ("in1x28x28,do1.5", "p must be a number in [0, 1)"),
+    ("in1x28x28,relu,,relu", "expected a layer"),
+])
+def test_bad_one_line_specs(text, message):
+    with pytest.raises(SpecError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
+        build_from_spec(text, device="meta")
+
+
+def test_cli_spec_errors_are_one_line(tmp_path, capsys):
+    from cnnscope.cli import main
+
+    path = tmp_path / "bad.yaml"
+    path.write_text("input: [3, 8, 8]\nlayers:\n  - conv: {out: 4, kernal: 3}\n")
+    assert main(["summary", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err == 'cnnscope: error: layers[0].conv: unknown argument "kernal" (did you mean "kernel"?); conv takes ' \
+                  "out, kernel, stride, padding, dilation, groups, bias\n"
+
+
+def test_cli_code_writes_a_file(tmp_path, capsys):
+    from cnnscope.cli import main
+
+    target = tmp_path / "net.py"
+    assert main(["code", "in1x28x28,c5-6p2,tanh,ap2,flat,fc10", "-o", str(target)]) == 0
+    assert "class Model(nn.Sequential):" in target.read_text()
+    assert main(["summary", f"{target}:Model", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["totals"]["params"] == 6 * 26 + 6 * 14 * 14 * 10 + 10
+
+
+# -- random specs: build, or a SpecError; never anything else -------------------------------------
+
+_values = st.one_of(st.integers(-3, 40), st.booleans(), st.none(), st.text(max_size=4),
+                    st.lists(st.integers(-1, 9), max_size=3), st.floats(-1, 2), st.just(float("nan")))
+_arg_names = st.sampled_from(["out", "kernel", "stride", "padding", "dilation", "groups", "bias", "p", "size",
+                              "in", "slope", "ceil_mode", "output_padding", "kernal"])
+_layer_names = st.sampled_from(["conv", "convtranspose", "maxpool", "avgpool", "adaptiveavgpool", "batchnorm",
+                                "relu", "leakyrelu", "tanh", "sigmoid", "gelu", "silu", "dropout", "flatten",
+                                "linear", "identity", "adaptivemaxpool", "bogus"])
+
+
+def _layers(children):
+    layer = st.one_of(_layer_names, st.dictionaries(_layer_names, st.dictionaries(_arg_names, _values, max_size=4),
+                                                    min_size=1, max_size=1))
+    block = st.one_of(
+        st.builds(lambda t, ls: {"repeat": {"times": t, "layers": ls}}, st.integers(-1, 4), children),
+        st.builds(lambda ls, sc: {"residual": {"layers": ls, **({"shortcut": sc} if sc else {})}}, children,
+                  st.one_of(st.none(), children)),
+        st.builds(lambda bs: {"concat": {"branches": bs}}, st.lists(children, min_size=0, max_size=3)),
+    )
+    return st.lists(st.one_of(layer, block, _values), min_size=0, max_size=5)
+
+
+_specs = st.fixed_dictionaries({
+    "input": st.one_of(st.lists(st.integers(1, 40), min_size=3, max_size=3), _values),
+    "layers": st.recursive(st.lists(_layer_names, max_size=3), _layers, max_leaves=12),
+})
+
+
+@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(_specs)
+def test_random_specs_build_or_raise_spec_error(data):
+    try:
+        plan = make_plan(validate(data, Limits(max_params=50_000_000)))
+    except SpecError:
+        return
+    from cnnscope.spec.build import build
+
+    model = build(plan, device="meta")
+    with torch.no_grad():
+        out = model.eval()(torch.empty(1, *plan.input, device="meta"))
+    assert tuple(out.shape[1:]) == plan.output
