@@ -207,10 +207,38 @@ def _layers(children):
     return st.lists(st.one_of(layer, block, _values), min_size=0, max_size=5)
 
 
-_specs = st.fixed_dictionaries({
+_chaotic = st.fixed_dictionaries({
     "input": st.one_of(st.lists(st.integers(1, 40), min_size=3, max_size=3), _values),
     "layers": st.recursive(st.lists(_layer_names, max_size=3), _layers, max_leaves=12),
 })
+
+# Mostly well-formed specs, so that building (not only rejecting) is exercised.
+_small = st.integers(1, 4)
+_plausible_layer = st.one_of(
+    st.builds(lambda o, k, s, p, g: {"conv": {"out": o * g, "kernel": k, "stride": s, "padding": p, "groups": g}},
+              _small, _small, st.integers(1, 2), st.integers(0, 2), st.sampled_from([1, 1, 2])),
+    st.builds(lambda o, k, s: {"convtranspose": {"out": o, "kernel": k, "stride": s}}, _small, _small,
+              st.integers(1, 2)),
+    st.builds(lambda k, s, c: {"maxpool": {"kernel": k, "stride": s, "ceil_mode": c}}, st.integers(1, 3),
+              st.integers(1, 2), st.booleans()),
+    st.builds(lambda k: {"avgpool": {"kernel": k}}, st.integers(1, 2)),
+    st.builds(lambda n: {"adaptiveavgpool": {"size": n}}, st.integers(1, 3)),
+    st.sampled_from(["relu", "batchnorm", "tanh", "gelu", "identity", "dropout", "flatten", "silu"]),
+    st.builds(lambda o: {"linear": {"out": o}}, _small),
+)
+_plausible = st.fixed_dictionaries({
+    "input": st.lists(st.integers(1, 24), min_size=3, max_size=3),
+    "layers": st.recursive(
+        st.lists(_plausible_layer, min_size=1, max_size=4),
+        lambda children: st.lists(st.one_of(
+            _plausible_layer,
+            st.builds(lambda t, ls: {"repeat": {"times": t, "layers": ls}}, st.integers(1, 3), children),
+            st.builds(lambda ls: {"residual": {"layers": ls}}, children),
+            st.builds(lambda bs: {"concat": {"branches": bs}}, st.lists(children, min_size=2, max_size=3)),
+        ), min_size=1, max_size=4),
+        max_leaves=10),
+})
+_specs = st.one_of(_chaotic, _plausible)
 
 
 @settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
