@@ -67,6 +67,10 @@ def _build_parser() -> argparse.ArgumentParser:
                          "(loaded with weights_only=True)")
     summary.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
 
+    from cnnscope import cli_visual
+
+    cli_visual.add_parsers(commands)
+
     code = commands.add_parser("code", help="standalone PyTorch source for a spec file or one-line spec")
     code.add_argument("spec", help="a .yaml/.yml/.json spec file, or a one-line spec such as "
                       "'in1x28x28,c5-6p2,tanh,ap2,flat,fc10'")
@@ -324,7 +328,17 @@ def _status(message: str):
     return Console(stderr=True).status(message)
 
 
-_COMMANDS = {"list": _cmd_list, "summary": _cmd_summary, "rf": _cmd_rf, "code": _cmd_code}
+def _visual(name: str):
+    def run(args) -> int:
+        from cnnscope import cli_visual
+
+        return getattr(cli_visual, f"run_{name}")(args)
+
+    return run
+
+
+_COMMANDS = {"list": _cmd_list, "summary": _cmd_summary, "rf": _cmd_rf, "code": _cmd_code,
+             "filters": _visual("filters"), "features": _visual("features"), "graph": _visual("graph")}
 
 
 def main(argv: list[str] | None = None) -> int:

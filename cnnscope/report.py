@@ -51,6 +51,7 @@ class LayerRecord:
     other_ops: int
     output_bytes: int
     inputs: list[int] = field(default_factory=list)
+    output_from: list[int] = field(default_factory=list)  # containers: the rows that produced their output
     kernel_size: list[int] | None = None
     stride: list[int] | None = None
     padding: list[int] | None = None

@@ -231,7 +231,8 @@ def layer_records(tracer: Tracer, model: nn.Module, fields: dict | None = None) 
             is_leaf=not row.children, call=row.call, input_shapes=row.input_shapes,
             output_shape=row.output_shape, params=params, trainable_params=trainable,
             macs=macs, flops=2 * macs, other_ops=other, output_bytes=row.output_bytes,
-            inputs=list(row.inputs), rf=fields.get(row.index), **row.attrs,
+            inputs=list(row.inputs), output_from=list(row.output_from) if row.children else [],
+            rf=fields.get(row.index), **row.attrs,
         ))
     return records
 

@@ -36,9 +36,9 @@ def centre_unit(shape) -> tuple[int, ...]:
 def input_gradient(model: nn.Module, inputs: torch.Tensor, layer: str, unit: tuple[int, ...] | None = None):
     """(gradient map of shape input spatial dims, unit used, output spatial shape)."""
     inputs = inputs.detach().clone().requires_grad_(True)
-    tracer, _ = run_trace(model, [inputs], grad=True)
-    index = find_row(tracer, layer)
-    output = tracer.output_tensor(index)
+    tracer, _ = run_trace(model, [inputs], grad=True, capture=frozenset({layer}))
+    find_row(tracer, layer)
+    output = tracer.captured.get(layer)
     if output is None or output.dim() < 3:
         raise UsageError(f"layer {layer!r} has no spatial output to take a unit from")
     spatial = tuple(output.shape[2:])

@@ -135,8 +135,10 @@ class _Frame:
 class Tracer:
     """Holds the rows and the producer map of one forward pass."""
 
-    def __init__(self, model: nn.Module):
+    def __init__(self, model: nn.Module, capture: frozenset[str] = frozenset()):
         self.model = model
+        self.capture = capture  # row names whose first output is copied as it is produced
+        self.captured: dict[str, torch.Tensor] = {}
         self.names = {m: n for n, m in model.named_modules()}
         self.rows: list[Row] = []
         self.stack: list[Row | _Frame] = []
@@ -151,6 +153,14 @@ class Tracer:
         for t in tensors:
             self.producer[id(t)] = index
             self._keep.append(t)
+        self._capture(index, tensors)
+
+    def _capture(self, index: int, tensors) -> None:
+        # A copy, because a later in-place op (ReLU(inplace=True) after ``out += x``) would
+        # overwrite the very tensor object; clone() stays on the autograd graph.
+        name = self.rows[index].name if 0 <= index < len(self.rows) else None
+        if name in self.capture and name not in self.captured and tensors:
+            self.captured[name] = tensors[0].clone()
 
     def sources(self, tensors) -> list[int]:
         return [self.producer[id(t)] for t in tensors if id(t) in self.producer]
@@ -196,6 +206,8 @@ class Tracer:
         row.output_from = self.sources(outputs)
         if not row.children:
             self._mark(outputs, row.index)
+        else:
+            self._capture(row.index, outputs)
 
     # -- functional rows -------------------------------------------------------------------
     def call_function(self, func, args, kwargs):
@@ -257,15 +269,6 @@ class Tracer:
             return "", []
         return row.name, row.input_shapes
 
-    def output_tensor(self, index: int) -> torch.Tensor | None:
-        """The (first) output tensor of row ``index``, while the tracer is alive."""
-        row = self.rows[index]
-        target = row.output_from[0] if row.children and row.output_from else index
-        for t in reversed(self._keep):
-            if self.producer.get(id(t)) == target:
-                return t
-        return None
-
     # -- costs from the dispatcher ---------------------------------------------------------
     def charge(self, func, args, kwargs, out) -> None:
         frame = self.stack[-1] if self.stack else self.outside
@@ -295,14 +298,15 @@ class _CostRecorder(TorchDispatchMode):
         return out
 
 
-def run_trace(model: nn.Module, inputs: list[torch.Tensor], call=None, grad: bool = False) -> tuple[Tracer, Any]:
+def run_trace(model: nn.Module, inputs: list[torch.Tensor], call=None, grad: bool = False,
+              capture: frozenset[str] = frozenset()) -> tuple[Tracer, Any]:
     """Run ``call(*inputs)`` (default ``model(*inputs)``) with every recorder attached.
 
     Hooks are removed and training flags restored whatever happens.  On failure the
     exception propagates with ``exc.cnnscope_tracer`` set, so callers can report the rows
     traced so far and the failing call.
     """
-    tracer = Tracer(model)
+    tracer = Tracer(model, frozenset(capture))
     tracer.mark_inputs(inputs)
     handles = []
     flags = {m: m.training for m in model.modules()}

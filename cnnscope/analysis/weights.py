@@ -57,3 +57,46 @@ def check_state_dict(model: nn.Module, state: dict[str, torch.Tensor], source: s
             problems.append(f"{label}: {shown}")
     if problems:
         raise WeightsError(f"{source} do not fit the model: " + "; ".join(problems))
+
+
+def describe_checkpoint(path: str | Path) -> str:
+    """Where weights came from, for figure titles: a cnnscope training run says what it was."""
+    data = torch.load(Path(path), map_location="cpu", weights_only=True, mmap=_is_zip(Path(path)))
+    if isinstance(data, dict) and isinstance(data.get("config"), dict) and "state_dict" in data:
+        config = data["config"]
+        parts = [str(config.get(k)) for k in ("model", "dataset") if config.get(k)]
+        epochs = config.get("epochs")
+        detail = " on ".join(parts) + (f", {epochs} epochs" if epochs else "")
+        return f"cnnscope train checkpoint {Path(path).name}" + (f" ({detail})" if detail else "")
+    if isinstance(data, dict) and any(isinstance(data.get(k), dict) for k in _NESTED_KEYS):
+        return f"checkpoint {Path(path).name}"
+    return f"state_dict {Path(path).name}"
+
+
+def pretrained_cache_path(name: str) -> Path:
+    """Where torch.hub keeps torchvision's DEFAULT weights for ``name`` (may not exist)."""
+    from torchvision.models import get_model_weights
+
+    weights = get_model_weights(name).DEFAULT
+    return Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
+
+
+def load_pretrained(name: str, download: bool = False) -> dict:
+    """torchvision's DEFAULT weights from the local torch hub cache; downloads only if asked."""
+    from torchvision.models import get_model_weights
+
+    try:
+        weights = get_model_weights(name).DEFAULT
+    except (ValueError, KeyError):
+        raise WeightsError(f"{name} has no torchvision pretrained weights") from None
+    path = pretrained_cache_path(name)
+    if path.is_file():
+        return load_state_dict(path)
+    if not download:
+        raise WeightsError(f"torchvision's pretrained weights for {name} are not in the local cache ({path}); "
+                           "pass --download to fetch them (needs internet)")
+    try:
+        weights.get_state_dict(progress=True, check_hash=True)
+    except Exception as exc:  # noqa: BLE001 - network failures come in many types
+        raise WeightsError(f"downloading {weights.url} failed: {exc}") from exc
+    return load_state_dict(path)

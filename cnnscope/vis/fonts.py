@@ -22,3 +22,9 @@ def label_font(size: int = 13):
 def text(draw, position, message: str, fill, size: int = 13) -> None:
     font, unicode_ok = label_font(size)
     draw.text(position, message if unicode_ok else message.translate(_ASCII), fill=fill, font=font)
+
+
+def width(message: str, size: int = 13) -> int:
+    """Pixel width of ``message`` in the label font (what ``text`` will draw)."""
+    font, unicode_ok = label_font(size)
+    return int(font.getlength(message if unicode_ok else message.translate(_ASCII)))

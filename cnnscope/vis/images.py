@@ -12,18 +12,64 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-def open_image(path: str | Path):
+MIN_SIDE = 4
+
+
+def open_image(source: str | Path):
+    """An RGB PIL image from a PNG/JPEG path or ``digits:N`` (sample N of the embedded digits).
+
+    16-bit images are scaled to 8 bits, palette and CMYK images converted, transparent pixels
+    composited on white; images smaller than 4×4 are refused (nothing to see)."""
     from PIL import Image, UnidentifiedImageError
 
-    path = Path(path)
+    if str(source).startswith("digits:"):
+        return digits_image(str(source)[len("digits:"):])
+    path = Path(source)
     if not path.is_file():
         raise UsageError(f"{path}: no such image file")
     try:
         with Image.open(path) as image:
             image.load()
-            return image.convert("RGB")
-    except (UnidentifiedImageError, OSError) as exc:
-        raise UsageError(f"{path}: not a readable image ({exc})") from exc
+            picture = _to_rgb(image)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        reason = str(exc).split(" (")[0] if str(exc) else type(exc).__name__
+        raise UsageError(f"{path}: not a readable image ({reason})") from None
+    if min(picture.size) < MIN_SIDE:
+        raise UsageError(f"{path}: the image is {picture.width}×{picture.height}; it needs at least "
+                         f"{MIN_SIDE}×{MIN_SIDE} pixels to show anything")
+    return picture
+
+
+def _to_rgb(image):
+    from PIL import Image
+
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        array = np.asarray(image, dtype=np.float64)
+        peak = 65535.0 if image.mode.startswith("I;16") or array.max() > 255 else 255.0
+        return Image.fromarray((array / peak * 255).clip(0, 255).astype(np.uint8)).convert("RGB")
+    if image.mode == "P":
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA"):
+        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, image.convert("RGBA")).convert("RGB")
+    return image.convert("RGB")
+
+
+def digits_image(index_text: str):
+    """Sample ``index`` of scikit-learn's handwritten digits (8×8, values 0..16) as an image."""
+    from PIL import Image
+
+    try:
+        index = int(index_text)
+    except ValueError:
+        raise UsageError(f"digits:{index_text}: expected a sample number such as digits:17") from None
+    from sklearn.datasets import load_digits
+
+    images = load_digits().images
+    if not 0 <= index < len(images):
+        raise UsageError(f"digits:{index}: the digits data set has samples 0..{len(images) - 1}")
+    array = (images[index] / 16.0 * 255).astype(np.uint8)
+    return Image.fromarray(array, mode="L").convert("RGB")
 
 
 def to_input(image, channels: int, size: tuple[int, int], mean=None, std=None):

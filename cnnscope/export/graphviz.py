@@ -1,0 +1,43 @@
+"""Rendering DOT with graphviz's ``dot`` binary (Debian: apt-get install graphviz)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from cnnscope.errors import CnnscopeError
+from cnnscope.export.files import write_bytes_atomic, write_text_atomic
+
+FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
+TIMEOUT_S = 180
+
+
+class RenderError(CnnscopeError):
+    pass
+
+
+def render(dot_source: str, output: str | Path) -> Path:
+    """Write ``output`` (.svg/.png/.pdf through ``dot``, or .dot as is), atomically."""
+    output = Path(output)
+    suffix = output.suffix.lower()
+    if suffix in (".dot", ".gv"):
+        return write_text_atomic(output, dot_source)
+    if suffix not in FORMATS:
+        raise RenderError(f"{output}: choose .svg, .png, .pdf or .dot")
+    binary = shutil.which("dot")
+    if binary is None:
+        fallback = write_text_atomic(output.with_suffix(".dot"), dot_source)
+        raise RenderError(f"graphviz's dot is not installed, so {output} was not drawn; the diagram is in {fallback}: "
+                          f"render it with `dot -T{FORMATS[suffix]} {fallback} -o {output}` "
+                          "(install it with `apt-get install graphviz`)")
+    try:
+        result = subprocess.run([binary, f"-T{FORMATS[suffix]}"], input=dot_source.encode(), capture_output=True,
+                                timeout=TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired:
+        raise RenderError(f"dot took over {TIMEOUT_S} s on this graph; write .dot and render it yourself, "
+                          "or leave out --expand") from None
+    if result.returncode != 0:
+        message = result.stderr.decode(errors="replace").strip().splitlines()
+        raise RenderError(f"dot failed: {message[0] if message else 'exit ' + str(result.returncode)}")
+    return write_bytes_atomic(output, result.stdout)
