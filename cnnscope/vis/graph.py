@@ -198,4 +198,5 @@ def to_dot(report: ModelReport, expand: bool = False, rankdir: str = "TB") -> st
 
 
 def count_leaf_nodes(dot_source: str) -> int:
-    return sum(1 for line in dot_source.splitlines() if line.strip().startswith('"r') and "[label=" in line)
+    return sum(1 for line in dot_source.splitlines()
+               if line.strip().startswith('"r') and "[label=" in line and "->" not in line)
