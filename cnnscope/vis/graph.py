@@ -108,7 +108,11 @@ class _Dot:
         if row.call:
             name += f" (call {row.call + 1})"
         costs = _costs(row.params, row.macs, _rf(row))
-        kind = "" if row.kind == "function" and name.rsplit(".", 1)[-1] == row.type else f"{row.type}{_geometry(row)}\n"
+        if row.kind == "function" and name.rsplit(".", 1)[-1].split("_")[0] == row.type.split("_")[0]:
+            geometry = _geometry(row).strip()
+            kind = f"{geometry}\n" if geometry else ""
+        else:
+            kind = f"{row.type}{_geometry(row)}\n"
         label = f"{name}\n{kind}{units.shape(row.output_shape)}" + (f"\n{costs}" if costs else "")
         if row.kind == "function":
             self.node(node_id, label, indent, shape="ellipse", fill="#fbf3e4")

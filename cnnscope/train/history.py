@@ -1,0 +1,110 @@
+"""What a training run recorded: per-epoch metrics, per-step losses, the config and the device.
+
+``to_dict()`` is exactly the ``history.json`` schema::
+
+    {"epochs": [{"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds", "lr"}],
+     "steps":  [{"step", "epoch", "loss"}],
+     "config": {...},
+     "device": "cpu"}
+
+Epochs and steps count from 1; accuracies are fractions in [0, 1]; ``seconds`` is the epoch's
+wall time (training and validation); ``val_*`` are ``null`` without a validation split.  A
+non-finite loss (NaN, ±inf) is written as ``null``, since JSON has no such numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import asdict, dataclass, field, fields
+
+@dataclass(frozen=True)
+class EpochRecord:
+    epoch: int
+    train_loss: float
+    train_acc: float
+    val_loss: float | None
+    val_acc: float | None
+    seconds: float
+    lr: float
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    step: int
+    epoch: int
+    loss: float
+
+
+EPOCH_FIELDS = tuple(f.name for f in fields(EpochRecord))
+STEP_FIELDS = tuple(f.name for f in fields(StepRecord))
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    """What ``on_step`` receives: the step's record plus where the run stands."""
+
+    step: int
+    epoch: int
+    loss: float
+    epoch_step: int          # 1-based step within the epoch
+    steps_per_epoch: int
+    total_steps: int
+    epochs: int
+    images_per_s: float      # training images per second since the run started
+    elapsed: float           # seconds since the run started
+
+
+@dataclass
+class TrainHistory:
+    epochs: list[EpochRecord] = field(default_factory=list)
+    steps: list[StepRecord] = field(default_factory=list)
+    config: dict = field(default_factory=dict)
+    device: str = "cpu"
+    status: str = "running"      # running | completed | stopped | diverged | interrupted
+    message: str = ""            # why it stopped, when it did not complete
+    images_per_s: list[float] = field(default_factory=list)  # training throughput of each epoch
+
+    def to_dict(self) -> dict:
+        return {
+            "epochs": [{k: _finite(v) for k, v in asdict(e).items()} for e in self.epochs],
+            "steps": [{k: _finite(v) for k, v in asdict(s).items()} for s in self.steps],
+            "config": dict(self.config),
+            "device": self.device,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainHistory":
+        return cls([EpochRecord(**{k: e.get(k) for k in EPOCH_FIELDS}) for e in data.get("epochs", [])],
+                   [StepRecord(**{k: s.get(k) for k in STEP_FIELDS}) for s in data.get("steps", [])],
+                   dict(data.get("config", {})), data.get("device", "cpu"), status="loaded")
+
+    def to_json(self) -> str:
+        import json
+
+        return json.dumps(self.to_dict(), indent=1, allow_nan=False) + "\n"
+
+    def to_csv(self) -> str:
+        """One row per epoch, the columns of ``EPOCH_FIELDS``; empty cells where a value is missing."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(EPOCH_FIELDS)
+        for record in self.epochs:
+            writer.writerow(["" if (v := _finite(getattr(record, k))) is None else v for k in EPOCH_FIELDS])
+        return buffer.getvalue()
+
+    @property
+    def last(self) -> EpochRecord | None:
+        return self.epochs[-1] if self.epochs else None
+
+    @property
+    def best_val_acc(self) -> float | None:
+        values = [e.val_acc for e in self.epochs if e.val_acc is not None]
+        return max(values) if values else None
+
+
+def _finite(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Regenerates every picture in docs/gallery.md.  Run from the repository root.
+set -euo pipefail
+out=docs/gallery
+photo=$(mktemp --suffix=.jpg)
+# scikit-learn ships this photo inside its wheel: no download.
+python -c "from sklearn.datasets import load_sample_image; from PIL import Image; Image.fromarray(load_sample_image('china.jpg')).save('$photo')"
+cnnscope rf resnet18 --layer layer3 --image "$photo" -o $out/rf-resnet18-layer3.png
+cnnscope rf vgg16 --layer features.16 --image "$photo" -o $out/rf-vgg16-pool3.png
+cnnscope features resnet18 --image "$photo" --layer layer1.0.add --top 16 -o $out/features-resnet18-layer1.png
+cnnscope features lenet5 --image digits:17 -o $out/features-lenet5-digit.png
+cnnscope filters alexnet -o $out/filters-alexnet-random.png
+cnnscope graph resnet50 -o $out/graph-resnet50.svg
+cnnscope graph resnet50 -o $out/graph-resnet50.png
+cnnscope graph inception_mini --rankdir LR -o $out/graph-inception-mini.png
+cnnscope graph tutorial_cnn -o $out/graph-tutorial-cnn.png
+rm -f "$photo"
