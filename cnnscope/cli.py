@@ -71,6 +71,10 @@ def _build_parser() -> argparse.ArgumentParser:
 
     cli_visual.add_parsers(commands)
 
+    from cnnscope import cli_compare
+
+    cli_compare.add_parsers(commands, FORMATS)
+
     code = commands.add_parser("code", help="standalone PyTorch source for a spec file or one-line spec")
     code.add_argument("spec", help="a .yaml/.yml/.json spec file, or a one-line spec such as "
                       "'in1x28x28,c5-6p2,tanh,ap2,flat,fc10'")
@@ -328,17 +332,19 @@ def _status(message: str):
     return Console(stderr=True).status(message)
 
 
-def _visual(name: str):
+def _lazy(module: str, name: str):
     def run(args) -> int:
-        from cnnscope import cli_visual
+        import importlib
 
-        return getattr(cli_visual, f"run_{name}")(args)
+        return getattr(importlib.import_module(f"cnnscope.{module}"), f"run_{name}")(args)
 
     return run
 
 
 _COMMANDS = {"list": _cmd_list, "summary": _cmd_summary, "rf": _cmd_rf, "code": _cmd_code,
-             "filters": _visual("filters"), "features": _visual("features"), "graph": _visual("graph")}
+             "filters": _lazy("cli_visual", "filters"), "features": _lazy("cli_visual", "features"),
+             "graph": _lazy("cli_visual", "graph"), "compare": _lazy("cli_compare", "compare"),
+             "kernels": _lazy("cli_compare", "kernels")}
 
 
 def main(argv: list[str] | None = None) -> int:

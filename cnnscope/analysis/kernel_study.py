@@ -1,0 +1,135 @@
+"""Ways to reach the same receptive field: one k×k conv against stacks, factorised and dilated 3×3s.
+
+Every variant maps C channels to C channels at the same spatial size ('same' padding), with no
+bias and a ReLU after each conv, so weights are exact multiples of C² and MACs = weights × H × W.
+The receptive-field engine checks that each variant reaches the target.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from torch import nn
+
+from cnnscope.errors import UsageError
+
+KINDS = ("single", "stack3x3", "factorized", "dilated")
+
+
+@dataclass(frozen=True)
+class Variant:
+    kind: str
+    layers: list[str]  # human-readable layer list, e.g. ["3×3 conv", "3×3 conv", "3×3 conv"]
+    params: int
+    macs: int
+    rf: list[int]
+    nonlinearities: int
+    activation_bytes: int
+    latency_ms: float | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def check_target(rf: int) -> None:
+    if rf < 3:
+        raise UsageError(f"--rf {rf}: the field must be at least 3 (a 1×1 convolution sees one pixel)")
+    if rf % 2 == 0:
+        raise UsageError(f"--rf {rf}: stacks of 3×3 convolutions grow the field by 2 at a time, so only odd "
+                         f"fields can be reached; try {rf - 1} or {rf + 1}")
+
+
+def dilations(rf: int) -> list[int]:
+    """3×3 dilations whose field 1 + 2·Σd reaches ``rf``: doubling while it fits (1, 2, 4, ...)."""
+    remaining, step, result = (rf - 1) // 2, 1, []
+    while remaining > 0:
+        take = min(step, remaining)
+        result.append(take)
+        remaining -= take
+        step *= 2
+    return sorted(result)
+
+
+def build_variant(kind: str, rf: int, channels: int) -> tuple[nn.Sequential, list[str]]:
+    c = channels
+    layers: list[nn.Module] = []
+    names: list[str] = []
+    if kind == "single":
+        layers = [nn.Conv2d(c, c, rf, padding=rf // 2, bias=False), nn.ReLU()]
+        names = [f"{rf}×{rf} conv"]
+    elif kind == "stack3x3":
+        for _ in range((rf - 1) // 2):
+            layers += [nn.Conv2d(c, c, 3, padding=1, bias=False), nn.ReLU()]
+            names.append("3×3 conv")
+    elif kind == "factorized":
+        layers = [nn.Conv2d(c, c, (1, rf), padding=(0, rf // 2), bias=False), nn.ReLU(),
+                  nn.Conv2d(c, c, (rf, 1), padding=(rf // 2, 0), bias=False), nn.ReLU()]
+        names = [f"1×{rf} conv", f"{rf}×1 conv"]
+    elif kind == "dilated":
+        for d in dilations(rf):
+            layers += [nn.Conv2d(c, c, 3, padding=d, dilation=d, bias=False), nn.ReLU()]
+            names.append(f"3×3 conv, dilation {d}")
+    else:
+        raise UsageError(f"unknown variant {kind!r}; choose from {', '.join(KINDS)}")
+    return nn.Sequential(*layers), names
+
+
+def study(rf: int, channels: int, size: int, latency: bool = False, device: str = "cpu") -> list[Variant]:
+    """The four variants at input (1, C, size, size), analysed on the meta device."""
+    import torch
+
+    from cnnscope.analysis.analyze import analyze
+
+    check_target(rf)
+    if channels < 1 or size < 1:
+        raise UsageError("--channels and --size must be positive")
+    if size < rf:
+        raise UsageError(f"--size {size} is smaller than the field {rf}: the field would not fit in the input")
+    variants = []
+    for kind in KINDS:
+        with torch.device("meta"):
+            module, names = build_variant(kind, rf, channels)
+        report = analyze(module, (1, channels, size, size), name=kind)
+        field = report.layers[-1].rf
+        reached = field["size"] if field and not field["global"] else None
+        if reached != [rf, rf]:
+            raise AssertionError(f"{kind} reaches {reached}, not {rf}×{rf}")  # a bug, not bad input
+        timing = None
+        if latency:
+            from cnnscope.analysis.latency import measure
+
+            timing = measure(build_variant(kind, rf, channels)[0], (1, channels, size, size), device)
+        variants.append(Variant(kind, names, report.totals.params, report.totals.macs, reached, len(names),
+                                report.totals.activation_bytes, timing))
+    return variants
+
+
+def findings(variants: list[Variant], rf: int, channels: int) -> list[str]:
+    """Plain sentences computed from the numbers (weights in units of C², as the VGG paper does)."""
+    single = next(v for v in variants if v.kind == "single")
+    c2 = channels * channels
+    lines = []
+    for v in variants:
+        if v.kind == "single":
+            continue
+        ratio = v.params / single.params
+        change = f"{(1 - ratio) * 100:.0f}% fewer" if ratio < 1 else f"{(ratio - 1) * 100:.0f}% more"
+        count = len(v.layers)
+        what = {"stack3x3": f"{_number(count)} 3×3 layer{'s' if count > 1 else ''}",
+                "factorized": f"1×{rf} then {rf}×1",
+                "dilated": f"{_number(count)} dilated 3×3 layer{'s' if count > 1 else ''} "
+                           f"(dilations {', '.join(str(d) for d in dilations(rf))})"}[v.kind]
+        lines.append(
+            f"{what}: {_c2(v.params, c2)} weights against {_c2(single.params, c2)} — {change} — for the same "
+            f"{rf}×{rf} field, with {v.nonlinearities} nonlinearit{'ies' if v.nonlinearities > 1 else 'y'} "
+            f"instead of {single.nonlinearities}; MACs {v.macs / single.macs:.2f}× the single {rf}×{rf} conv's.")
+    return lines
+
+
+def _c2(params: int, c2: int) -> str:
+    return f"{params // c2}·C²" if params % c2 == 0 else f"{params / c2:.2f}·C²"
+
+
+def _number(n: int) -> str:
+    words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine"}
+    return words.get(n, str(n))

@@ -1,0 +1,84 @@
+"""Comparison and kernel-study reports: the numbers straight from the reports, laid out."""
+
+from __future__ import annotations
+
+from cnnscope.export import units
+from cnnscope.export.report import Report, Table, provenance
+
+COMPARE_COLUMNS = ["model", "input", "params", "trainable", "frozen", "MACs", "FLOPs", "param MB", "activation MB",
+                   "train MB (SGD)", "train MB (Adam)", "conv layers", "linear layers", "last feature map", "RF",
+                   "jump", "latency ms", "val acc"]
+
+
+def _pair(values) -> str:
+    if not values:
+        return "—"
+    return str(values[0]) if len(set(values)) == 1 else "×".join(map(str, values))
+
+
+def compare_table_rows(comparison) -> list[list[str]]:
+    rows = []
+    for r in comparison.rows:
+        latency = "—" if r.latency_ms is None else f"{r.latency_ms:.2f} (batch {r.latency_batch}, {r.latency_device})"
+        rows.append([
+            r.model, units.shape(r.input_shape), units.count(r.params), units.count(r.trainable_params),
+            units.count(r.frozen_params), units.si(r.macs), units.si(r.flops), f"{r.param_bytes / 2**20:.2f}",
+            f"{r.activation_bytes / 2**20:.2f}", f"{r.training_bytes_sgd / 2**20:.1f}",
+            f"{r.training_bytes_adam / 2**20:.1f}", str(r.conv_layers), str(r.linear_layers), r.rf_layer or "—",
+            _pair(r.rf_size), _pair(r.rf_jump), latency,
+            "—" if r.final_val_acc is None else f"{100 * r.final_val_acc:.1f}%"])
+    return rows
+
+
+def transposed(columns: list[str], rows: list[list[str]]) -> tuple[list[str], list[list[str]]]:
+    """Models as columns, metrics as rows: many metrics of a few models read best this way."""
+    return ["", *[row[0] for row in rows]], [[name, *[row[k] for row in rows]] for k, name in enumerate(columns)
+                                             if k > 0]
+
+
+def comparison_report(comparison, device: str, figures: list | None = None) -> Report:
+    names = ", ".join(r.model for r in comparison.rows)
+    shapes = {r.model: units.shape(r.input_shape) for r in comparison.rows}
+    shape_text = next(iter(shapes.values())) if len(set(shapes.values())) == 1 else \
+        "; ".join(f"{m} {s}" for m, s in shapes.items())
+    columns, rows = transposed(*_drop_empty(COMPARE_COLUMNS, compare_table_rows(comparison)))
+    return Report(
+        title=f"Comparison: {names}",
+        provenance=provenance(device, shape_text),
+        tables=[Table("Side by side", columns, rows)],
+        figures=figures or [],
+        data=comparison.to_dict(),
+        csv_rows=[r.to_dict() for r in comparison.rows],
+    )
+
+
+def _drop_empty(columns, rows):
+    keep = [k for k in range(len(columns)) if any(row[k] != "—" for row in rows) or columns[k] in ("model",)]
+    return [columns[k] for k in keep], [[row[k] for k in keep] for row in rows]
+
+
+KERNEL_COLUMNS = ["variant", "layers", "weights", "MACs", "RF", "nonlinearities", "activation MB", "latency ms",
+                  "val acc"]
+
+
+def kernel_report(variants, findings: list[str], rf: int, channels: int, size: int, device: str,
+                  figures: list | None = None, histories: dict | None = None) -> Report:
+    rows = []
+    accuracies = {name: h["epochs"][-1].get("val_acc") for name, h in (histories or {}).items() if h.get("epochs")}
+    for v in variants:
+        acc = accuracies.get(v.kind)
+        rows.append([v.kind, " → ".join(v.layers), units.count(v.params), units.si(v.macs), _pair(v.rf),
+                     str(v.nonlinearities), f"{v.activation_bytes / 2**20:.2f}",
+                     "—" if v.latency_ms is None else f"{v.latency_ms:.2f}",
+                     "—" if acc is None else f"{100 * acc:.1f}%"])
+    columns, rows = _drop_empty(KERNEL_COLUMNS, rows)
+    data = {"target_rf": rf, "channels": channels, "size": size,
+            "variants": [v.to_dict() for v in variants], "findings": findings}
+    if histories:
+        data["training"] = histories
+    return Report(
+        title=f"Reaching a {rf}×{rf} receptive field with {channels} channels at {size}×{size}",
+        provenance=provenance(device, f"1×{channels}×{size}×{size}"),
+        tables=[Table("Variants", columns, rows)], findings=findings, figures=figures or [], data=data,
+        csv_rows=[dict(v.to_dict(), val_acc=accuracies.get(v.kind)) for v in variants],
+    )
