@@ -40,7 +40,8 @@ def check_target(rf: int) -> None:
 
 
 def dilations(rf: int) -> list[int]:
-    """3×3 dilations whose field 1 + 2·Σd reaches ``rf``: doubling while it fits (1, 2, 4, ...)."""
+    """3×3 dilations whose field 1 + 2·Σd reaches ``rf``: doubling from 1 (1, 2, 4, ...) while it fits,
+    the last taking the remainder.  Starting at 1 covers every input pixel (no gridding gaps)."""
     remaining, step, result = (rf - 1) // 2, 1, []
     while remaining > 0:
         take = min(step, remaining)
