@@ -35,8 +35,10 @@ def parse_input_shape(text: str) -> list[tuple[int, ...]]:
             shape = tuple(int(f) for f in fields)
         except ValueError:
             raise UsageError(f"--input {text!r}: expected integers such as 3,224,224 or 1,3,224,224") from None
-        if len(shape) < 2 or any(s < 1 for s in shape):
-            raise UsageError(f"--input {text!r}: expected positive sizes such as 3,224,224 or 1,3,224,224")
+        if any(s < 1 for s in shape):
+            raise UsageError(f"--input {text!r}: sizes must be positive, e.g. 3,224,224 or 1,3,224,224")
+        if len(shape) < 2:
+            raise UsageError(f"--input {text!r}: a shape needs at least two numbers, e.g. 3,224,224 or 1,3,224,224")
         # Three numbers are C,H,W: add the batch dimension.
         shapes.append((1, *shape) if len(shape) == 3 else shape)
     if not shapes:
@@ -149,7 +151,8 @@ def _cmd_summary(args) -> int:
     try:
         report = analyze(args.model, shapes)
     except ShapeError as error:
-        _print_partial(args.model, error)
+        if args.format == "table" and not args.output:  # never mix a table into JSON/CSV or a file
+            _print_partial(args.model, error)
         raise
     if args.format == "json":
         rendered = tabular.to_json(report) + "\n"

@@ -29,8 +29,9 @@ class Diagnostic:
 class LayerRecord:
     """One row: a module call or a functional op made inside a module's forward.
 
-    ``macs``/``flops``/``other_ops`` of a container row include its descendants; sum the
-    rows with ``is_leaf`` to get the totals.  ``inputs`` lists the rows whose outputs this
+    ``macs``/``flops``/``other_ops``/``params`` of a container row include its descendants.
+    The leaf rows add up to the totals, except for work done and parameters held directly by a
+    container (ViT's class token, ConvNeXt's layer scale): those count on the container row.  ``inputs`` lists the rows whose outputs this
     row consumed (``index`` values; ``-1`` is model input 0, ``-2`` input 1, ...).
     """
 
@@ -105,9 +106,10 @@ class ModelReport:
             raise ValueError(f"unsupported report schema_version {version!r} (this cnnscope reads {SCHEMA_VERSION})")
         known = {f.name for f in fields(cls)}
         kwargs = {k: v for k, v in data.items() if k in known}
-        kwargs["totals"] = Totals(**data["totals"])
+        # Unknown keys are ignored everywhere, so that a newer writer's additions do not break a reader.
+        kwargs["totals"] = Totals(**_known(Totals, data["totals"]))
         kwargs["layers"] = [LayerRecord(**_known(LayerRecord, row)) for row in data["layers"]]
-        kwargs["diagnostics"] = [Diagnostic(**d) for d in data["diagnostics"]]
+        kwargs["diagnostics"] = [Diagnostic(**_known(Diagnostic, d)) for d in data["diagnostics"]]
         return cls(**kwargs)
 
     def layer(self, name: str, call: int = 0) -> LayerRecord:

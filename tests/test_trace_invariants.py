@@ -110,3 +110,53 @@ def test_shape_errors_name_the_layer():
         cnnscope.analyze("vgg16", (1, 3, 16, 16))
     with pytest.raises(ShapeError, match=r"fc1 \(Linear\) expects 2000 input features but receives 2880 \(20×12×12"):
         cnnscope.analyze("tutorial_cnn", (1, 1, 32, 32))
+
+
+def test_cpu_fallback_for_a_file_model_reports_its_own_parameters(tmp_path):
+    path = tmp_path / "dd.py"
+    path.write_text(
+        "import torch\nfrom torch import nn\n\n"
+        "class DataDependent(nn.Module):\n"
+        "    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(4, 4)\n\n"
+        "    def forward(self, x):\n        return x if x.sum().item() > 1e9 else self.fc(x)\n")
+    report = cnnscope.analyze(f"{path}:DataDependent", (1, 4))
+    assert report.traced_on == "cpu" and report.totals.params == 20
+    assert not any(d.code == "unused-parameters" for d in report.diagnostics)
+
+
+def test_weights_used_functionally_are_not_reported_unused():
+    # ViT's attention passes out_proj's weights to F.multi_head_attention_forward without calling out_proj.
+    assert not any(d.code == "unused-parameters" for d in cnnscope.analyze("vit_b_16").diagnostics)
+
+
+class CalledTwiceBlock(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 2, 3, padding=1)
+
+    def forward(self, x):
+        return torch.relu(self.conv(x))
+
+
+class Twice(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.block = CalledTwiceBlock()
+
+    def forward(self, x):
+        return self.block(self.block(x))
+
+
+def test_a_block_called_twice_repeats_its_row_names_with_the_call_index():
+    report = cnnscope.analyze(Twice(), (1, 2, 5, 5))
+    relus = [(r.name, r.call) for r in report.layers if r.type == "relu"]
+    assert relus == [("block.relu", 0), ("block.relu", 1)]
+
+
+def test_unbatched_input_gets_a_clear_message():
+    import pytest
+
+    from cnnscope.errors import ShapeError
+
+    with pytest.raises(ShapeError, match="is the batch dimension missing"):
+        cnnscope.analyze("resnet18", (3, 224, 224))

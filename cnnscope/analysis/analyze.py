@@ -66,7 +66,7 @@ def analyze(model: str | nn.Module, input_shape=None, *, name: str | None = None
     dtype = dtype or _model_dtype(module)
     diagnostics: list[Diagnostic] = []
     try:
-        tracer, output, traced_on = _trace(module, shapes, dtype, device, diagnostics, model)
+        tracer, output, traced_on, module = _trace(module, shapes, dtype, device, diagnostics, model)
     except TooSmallError as exc:
         fits = _smallest_fitting_size(module, shapes, dtype)
         if fits is not None:
@@ -141,7 +141,7 @@ def _trace(module, shapes, dtype, device, diagnostics, source):
     want_meta = torch.device(device).type == "meta"
     if want_meta:
         try:
-            return (*_trace_meta(module, shapes, dtype), "meta")
+            return (*_trace_meta(module, shapes, dtype), "meta", module)
         except ShapeError:
             raise
         except Exception as exc:  # noqa: BLE001 - decide below whether it is the meta device's fault
@@ -166,7 +166,7 @@ def _trace(module, shapes, dtype, device, diagnostics, source):
         raise
     except Exception as exc:  # noqa: BLE001
         raise _shape_error(exc, shapes, module) from exc
-    return tracer, output, real_device.type
+    return tracer, output, real_device.type, module
 
 
 def _trace_meta(module: nn.Module, shapes, dtype):
@@ -175,11 +175,15 @@ def _trace_meta(module: nn.Module, shapes, dtype):
         return run_trace(module, inputs)
     # A real module: swap in meta copies of its parameters and buffers for the call only.
     state = {name: torch.empty_like(t, device="meta") for name, t in _named_state(module)}
+    originals = dict(_named_state(module))
 
     def call(*args):
         return torch.func.functional_call(module, state, args, tie_weights=True, strict=False)
 
-    return run_trace(module, inputs, call)
+    tracer, output = run_trace(module, inputs, call)
+    # Usage was recorded on the stand-ins: credit it to the real tensors.
+    tracer.used_tensors |= {id(originals[name]) for name, t in state.items() if id(t) in tracer.used_tensors}
+    return tracer, output
 
 
 def _state_tensors(module):
@@ -255,7 +259,7 @@ def _build_report(module, label, shapes, tracer: Tracer, output, traced_on, dtyp
         param_bytes=counted.param_bytes, buffer_bytes=counted.buffer_bytes, input_bytes=input_bytes,
         activation_bytes=activation, training_bytes_sgd=sgd, training_bytes_adam=adam, layers=len(layers),
     )
-    diagnostics = diagnostics + param_count.unused_diagnostics(tracer.rows, module) + rf_diagnostics
+    diagnostics = diagnostics + param_count.unused_diagnostics(tracer, module) + rf_diagnostics
     return ModelReport(
         model=label, input_shape=list(shapes[0]) if len(shapes) == 1 else [list(s) for s in shapes],
         output_shape=shape_of(output), totals=totals, layers=layers, diagnostics=diagnostics,

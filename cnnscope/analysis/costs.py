@@ -121,6 +121,17 @@ def _softmax_ops(args, kwargs, out) -> int:
     return 3 * _numel(args[0].shape)
 
 
+@other_formula(aten.hardswish, aten._prelu_kernel, aten.prelu)
+def _activation_ops(args, kwargs, out) -> int:
+    # Activations PyTorch does not tag "pointwise": one op per output element, like the others.
+    first = out[0] if isinstance(out, (tuple, list)) else out
+    return _numel(first.shape)
+
+
+# Copies keep values: no arithmetic, whatever their tags say.
+_COPIES = {aten.clone, aten._to_copy, aten.copy_, aten.copy, aten.detach, aten.alias, aten.lift_fresh}
+
+
 def macs_of(func, args, kwargs, out) -> int:
     formula = _MAC_FORMULAS.get(func.overloadpacket)
     return int(formula(args, kwargs, out)) if formula else 0
@@ -131,6 +142,8 @@ def other_ops_of(func, args, kwargs, out) -> int:
     formula = _OTHER_FORMULAS.get(packet)
     if formula is not None:
         return int(formula(args, kwargs, out))
+    if packet in _COPIES:
+        return 0
     if torch.Tag.pointwise in func.tags:
         first = out[0] if isinstance(out, (tuple, list)) else out
         return _numel(first.shape) if isinstance(first, torch.Tensor) else 0

@@ -55,34 +55,33 @@ def row_params(rows, model: nn.Module) -> list[tuple[int, int]]:
     return result
 
 
-def unused_diagnostics(rows, model: nn.Module) -> list[Diagnostic]:
-    """Parameters of modules the forward pass never called (e.g. auxiliary training heads)."""
-    called = {id(r.module) for r in rows if r.module is not None}
-    atomic_called = [r.module for r in rows if r.module is not None and not r.children]
-    covered = {id(p) for m in atomic_called for p in m.parameters()}
+def unused_diagnostics(tracer, model: nn.Module) -> list[Diagnostic]:
+    """Parameters no operation of the forward pass read (e.g. auxiliary heads that run only in
+    training).  Usage is seen at the kernel level, so weights a parent passes to a functional
+    op without calling their module (attention projections) count as used."""
     unused: dict[str, int] = {}
-    for name, module in model.named_modules():
-        if id(module) in called:
-            continue
-        own = [p for p in module.parameters(recurse=False) if id(p) not in covered]
-        if own:
-            top = _outermost_uncalled(name, model, called)
-            unused[top] = unused.get(top, 0) + sum(p.numel() for p in own)
+    for name, parameter in model.named_parameters():
+        if id(parameter) not in tracer.used_tensors:
+            owner = name.rsplit(".", 1)[0] if "." in name else ""
+            top = _outermost_unused(owner, model, tracer.used_tensors) if owner else name
+            unused[top] = unused.get(top, 0) + parameter.numel()
     if not unused:
         return []
     listed = ", ".join(f"{name} ({n:,})" for name, n in list(unused.items())[:5])
+    more = f" and {len(unused) - 5} more" if len(unused) > 5 else ""
     total = sum(unused.values())
     return [Diagnostic(
         "info", "unused-parameters",
-        f"{total:,} parameters belong to modules this forward pass never calls: {listed}. "
+        f"{total:,} parameters are never used by this forward pass: {listed}{more}. "
         "They are included in the totals (e.g. auxiliary heads that run only in training).")]
 
 
-def _outermost_uncalled(name: str, model: nn.Module, called: set[int]) -> str:
-    parts = name.split(".")
+def _outermost_unused(name: str, model: nn.Module, used: set[int]) -> str:
+    """The highest module on the path to ``name`` none of whose parameters were used."""
     modules = dict(model.named_modules())
+    parts = name.split(".")
     for k in range(1, len(parts) + 1):
         prefix = ".".join(parts[:k])
-        if id(modules[prefix]) not in called:
+        if not any(id(p) in used for p in modules[prefix].parameters()):
             return prefix
     return name

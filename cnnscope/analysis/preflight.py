@@ -83,9 +83,15 @@ def check_module_call(tracer, row, module: nn.Module, tensors) -> None:
         if x.shape[-1] != module.in_features:
             raise FeatureMismatchError(_linear_message(tracer, row, module.in_features, x), row.name,
                                        module.in_features, int(x.shape[-1]))
-    elif isinstance(module, _NORM) and module.num_features != x.shape[1 if x.dim() > 1 else 0]:
-        raise ShapeError(f"{_label(row)} expects {module.num_features} channels but receives "
-                         f"{x.shape[1]} (input {_shape(x.shape)})", layer=row.name)
+    elif isinstance(module, _NORM):
+        dims = {nn.BatchNorm1d: (2, 3), nn.BatchNorm2d: (4,), nn.BatchNorm3d: (5,)}[type(module)] \
+            if type(module) in (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d) else None
+        if dims and x.dim() not in dims:
+            raise ShapeError(f"{_label(row)} expects a {' or '.join(f'{d}-D' for d in dims)} input but receives "
+                             f"{_shape(x.shape)}; is the batch dimension missing?", layer=row.name)
+        if module.num_features != x.shape[1 if x.dim() > 1 else 0]:
+            raise ShapeError(f"{_label(row)} expects {module.num_features} channels but receives "
+                             f"{x.shape[1]} (input {_shape(x.shape)})", layer=row.name)
 
 
 def _linear_message(tracer, row, expected: int, x) -> str:

@@ -147,6 +147,7 @@ class Tracer:
         self._calls: dict[int, int] = {}
         self._fn_counts: dict[tuple[int, str], int] = {}
         self.outside = _Frame()  # costs made outside every module (should stay zero)
+        self.used_tensors: set[int] = set()  # ids of every tensor an ATen op read (finds unused parameters)
 
     # -- helpers ---------------------------------------------------------------------------
     def _mark(self, tensors, index: int) -> None:
@@ -238,13 +239,14 @@ class Tracer:
             parent.self_other += frame.self_other
             parent.self_alloc += frame.self_alloc
             return out
-        key = (parent.index if parent.module is None else id(parent.module), name)
+        # Counted per call of the parent, so a block's second call repeats its first call's names.
+        key = (parent.index if parent.module is None else id(parent.module), parent.call, name)
         count = self._fn_counts.get(key, 0)
         self._fn_counts[key] = count + 1
         label = name if count == 0 else f"{name}_{count}"
         row = Row(
             index=len(self.rows), name=f"{parent.name}.{label}" if parent.name else label,
-            type=name, kind="function", depth=parent.depth + 1, parent=parent.index, call=0,
+            type=name, kind="function", depth=parent.depth + 1, parent=parent.index, call=parent.call,
             module=None, atomic=True, input_shapes=[list(t.shape) for t in tensors],
             inputs=sources, attrs=function_attrs(name, args, kwargs),
             output_shape=shape_of(out),
@@ -271,6 +273,11 @@ class Tracer:
 
     # -- costs from the dispatcher ---------------------------------------------------------
     def charge(self, func, args, kwargs, out) -> None:
+        for value in args:
+            if isinstance(value, torch.Tensor):
+                self.used_tensors.add(id(value))
+            elif isinstance(value, (list, tuple)):
+                self.used_tensors.update(id(v) for v in value if isinstance(v, torch.Tensor))
         frame = self.stack[-1] if self.stack else self.outside
         frame.self_macs += costs.macs_of(func, args, kwargs, out)
         frame.self_other += costs.other_ops_of(func, args, kwargs, out)

@@ -12,7 +12,7 @@ from cnnscope.report import ModelReport
 
 CSV_FIELDS = ("index", "name", "type", "kind", "depth", "parent", "is_leaf", "call", "input_shapes",
               "output_shape", "params", "trainable_params", "macs", "flops", "other_ops", "output_bytes",
-              "kernel_size", "stride", "padding", "dilation", "groups")
+              "inputs", "output_from", "kernel_size", "stride", "padding", "dilation", "groups", "ceil_mode", "rf")
 
 
 def to_json(report: ModelReport) -> str:

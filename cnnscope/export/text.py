@@ -33,8 +33,11 @@ def summary_table(report: ModelReport, depth: int | None = None, width: int | No
     from rich.table import Table
 
     console = _console(width)
-    console.print(_table(f"{report.model} — input {shape(report.input_shape)}",
-                         visible_rows(report, depth), report.totals.macs))
+    rows = visible_rows(report, depth)
+    if rows:
+        console.print(_table(f"{report.model} — input {shape(report.input_shape)}", rows, report.totals.macs))
+    else:
+        console.print(f"{report.model} — input {shape(report.input_shape)}")
     totals = Table.grid(padding=(0, 2))
     totals.add_column(justify="left")
     totals.add_column(justify="right")

@@ -109,7 +109,7 @@ def prepare_data(images: ImageSet, shape: tuple[int, int, int], *, val_split: fl
         notes.append(f"{images.name}: kept as uint8 and adapted batch by batch "
                      f"({adapted_bytes / 2**30:.1f} GiB as float32)")
     return TrainData(train_x, images.labels[train_idx], val_x, images.labels[val_idx], transform,
-                     list(images.classes), notes)
+                     list(images.classes), notes, normalization=(adapter.mean, adapter.std))
 
 
 def channel_stats(adapter: InputAdapter, sample: torch.Tensor) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -183,9 +183,21 @@ def replace_head(model: nn.Module, num_classes: int) -> tuple[str, int]:
     return name, old.out_features
 
 
+@dataclass(frozen=True)
+class HeadChange:
+    layer: str            # module path of the replaced nn.Linear
+    old: int              # its out_features
+    new: int
+
+    @property
+    def note(self) -> str:
+        return (f"replaced the last Linear layer {self.layer} ({self.old} → {self.new} outputs, freshly "
+                f"initialised) to match the data set's {self.new} classes")
+
+
 def fit_classes(model: nn.Module, shape: tuple[int, int, int], num_classes: int,
-                source: str = "the model") -> str | None:
-    """Make the model output ``num_classes`` scores; returns a note for the user when it changed it."""
+                source: str = "the model") -> HeadChange | None:
+    """Make the model output ``num_classes`` scores; says what it changed, if anything."""
     width = output_width(model, shape, source)
     if width == num_classes:
         return None
@@ -197,5 +209,4 @@ def fit_classes(model: nn.Module, shape: tuple[int, int, int], num_classes: int,
     if output_width(model, shape, source) != num_classes:
         raise ModelDataMismatch(f"replacing {name} did not give {num_classes} outputs; "
                                 f"{source} cannot be adapted to {num_classes} classes")
-    return (f"replaced the last Linear layer {name} ({old} → {num_classes} outputs, freshly initialised) "
-            f"to match the data set's {num_classes} classes")
+    return HeadChange(name, old, num_classes)

@@ -23,6 +23,7 @@ class TrainData:
     transform: Callable[[torch.Tensor], torch.Tensor] | None = None  # per batch, on the device
     classes: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what was adapted, for the user
+    normalization: tuple | None = None     # (mean, std) per channel the images were normalised with
 
     def __post_init__(self):
         if self.x.shape[0] != self.y.shape[0]:

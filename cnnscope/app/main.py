@@ -1,0 +1,47 @@
+"""The app's frame: the sidebar (model, input, page) and the page it shows.
+
+Errors a visitor can cause are shown as messages in the page, never as tracebacks.
+"""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from cnnscope.errors import CnnscopeError
+
+PAGES = ("Summary", "Receptive field", "Filters & feature maps", "Compare", "Train", "Export")
+
+
+def run() -> None:
+    st.set_page_config(page_title="cnnscope", page_icon="🔬", layout="wide")
+    from cnnscope.app import sidebar
+
+    choice = _guard(sidebar.render)
+    page = st.session_state.get("page", PAGES[0])
+    if choice is None:
+        st.info("Fix the model or input in the sidebar to see the analysis.")
+        return
+    _guard(lambda: _show(page, choice))
+
+
+def _show(page: str, choice) -> None:
+    from cnnscope.app.pages import compare, export, rf, summary, train, visuals
+
+    {"Summary": summary.render, "Receptive field": rf.render, "Filters & feature maps": visuals.render,
+     "Compare": compare.render, "Train": train.render, "Export": export.render}[page](choice)
+
+
+def _guard(action):
+    try:
+        return action()
+    except CnnscopeError as error:
+        st.error(str(error))
+    except st.runtime.scriptrunner.StopException:  # pragma: no cover - Streamlit's own control flow
+        raise
+    except Exception as error:  # noqa: BLE001 - a bug in cnnscope: say so without a traceback
+        if os.environ.get("CNNSCOPE_DEBUG") == "1":
+            raise
+        st.error(f"internal error: {type(error).__name__}: {error} (set CNNSCOPE_DEBUG=1 for the traceback)")
+    return None

@@ -1,0 +1,43 @@
+"""Image inputs shared by the pages: an upload (size-capped), a sample photo, or a digit."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cnnscope.errors import UsageError
+
+MAX_IMAGE_MB = 20
+
+
+def pick_image(key: str):
+    """(PIL RGB image, label) from the visitor's choice."""
+    source = st.radio("Image", ("Sample photo", "Handwritten digit", "Upload"), horizontal=True, key=f"{key}_src")
+    if source == "Sample photo":
+        return sample_photo(), "china.jpg (scikit-learn sample)"
+    if source == "Handwritten digit":
+        index = st.number_input("Digit sample", 0, 1796, 17, key=f"{key}_digit")
+        from cnnscope.vis.images import digits_image
+
+        return digits_image(str(index)), f"digits:{index}"
+    upload = st.file_uploader("PNG or JPEG", type=["png", "jpg", "jpeg"], key=f"{key}_upload")
+    if upload is None:
+        return sample_photo(), "china.jpg (scikit-learn sample)"
+    if upload.size > MAX_IMAGE_MB * 2**20:
+        raise UsageError(f"{upload.name} is {upload.size / 2**20:.0f} MB; images are capped at {MAX_IMAGE_MB} MB")
+    import tempfile
+    from pathlib import Path
+
+    from cnnscope.vis.images import open_image
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / Path(upload.name).name
+        path.write_bytes(upload.getvalue())
+        return open_image(path), upload.name
+
+
+@st.cache_resource(show_spinner=False)
+def sample_photo():
+    from PIL import Image
+    from sklearn.datasets import load_sample_image
+
+    return Image.fromarray(load_sample_image("china.jpg"))

@@ -1,0 +1,56 @@
+"""Receptive field: the recurrence table, and one unit's field on an image, theoretical beside effective."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cnnscope.app import state
+from cnnscope.app.pages.images import pick_image
+
+
+def render(choice) -> None:
+    from cnnscope.export import rf_table
+
+    report = state.report(choice)
+    st.header(f"Receptive fields of {report.model}")
+    rows = rf_table.rf_rows(report)
+    st.dataframe([dict(zip(rf_table.COLUMNS, rf_table.cells(r))) for r in rows], hide_index=True, width="stretch",
+                 height=min(38 * (len(rows) + 1), 420))
+    local = [r.name for r in report.layers if r.rf and not r.rf["global"] and r.name]
+    if not local:
+        st.info("No layer of this model has a local receptive field.")
+        return
+    st.subheader("One unit on an image")
+    left, right = st.columns([1, 2])
+    with left:
+        layer = st.selectbox("Layer", local, index=len(local) - 1, key="rf_layer")
+        row = report.layer(layer)
+        grid = row.output_shape[2:] if isinstance(row.output_shape[0], int) else row.output_shape[0][2:]
+        y = st.number_input("Unit row", 0, grid[0] - 1, (grid[0] - 1) // 2, key="rf_y")
+        x = st.number_input("Unit column", 0, grid[-1] - 1, (grid[-1] - 1) // 2, key="rf_x")
+        image, label = pick_image("rf")
+        effective = st.checkbox("Effective field (input gradient, real random weights)", value=True, key="rf_erf")
+    with right:
+        with st.spinner("tracing the unit's field"):
+            picture, line = _probe(choice, layer, (int(y), int(x)), image, effective)
+        st.image(picture, caption=f"{label} — {line}")
+
+
+def _probe(choice, layer, unit, image, effective):
+    from cnnscope.analysis.effective_field import probe
+    from cnnscope.vis import rf_overlay
+    from cnnscope.vis.images import to_input
+
+    report = state.report(choice)
+    model = state.real_model(choice)
+    _, channels, height, width = choice.shape
+    mean, std = state.normalization(choice)
+    inputs, picture = to_input(image, channels, (height, width), mean, std)
+    field = probe(model, report, layer, inputs, unit, empirical=effective)
+    size = "×".join(str(v) for v in field.size)
+    canvas = rf_overlay.draw(picture, field.box, field.gradient, field.squares,
+                             f"{report.model} · {layer} · unit {unit[0]},{unit[1]} · field {size}", field.centre)
+    line = f"theoretical field {size}"
+    if field.squares:
+        line += " · effective squares " + ", ".join(f"{k} {v}" for k, v in field.squares.items())
+    return canvas, line

@@ -1,0 +1,83 @@
+"""Summary: totals, the layer table, charts, shape arithmetic, diagnostics and the diagram."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cnnscope.app import state
+from cnnscope.export import units
+
+
+def render(choice) -> None:
+    report = state.report(choice)
+    t = report.totals
+    st.header(f"{report.model} — input {units.shape(report.input_shape)}")
+    columns = st.columns(5)
+    columns[0].metric("Parameters", units.count(t.params), help=f"trainable {t.trainable_params:,}, frozen {t.frozen_params:,}")
+    columns[1].metric("MACs", units.si(t.macs), help=f"{t.macs:,} multiply-accumulates (conv, linear, matmul; bias excluded)")
+    columns[2].metric("FLOPs", units.si(t.flops), help="2 × MACs")
+    columns[3].metric("Activations", units.megabytes(t.activation_bytes))
+    columns[4].metric("Training (Adam, est.)", units.megabytes(t.training_bytes_adam))
+
+    max_depth = max(r.depth for r in report.layers)
+    depth = st.slider("Table depth", 1, max(max_depth, 1), min(3, max(max_depth, 1)), key="summary_depth")
+    rows = [r for r in report.layers if 1 <= r.depth <= depth] or report.layers
+    st.dataframe(_table(rows, t.macs), width="stretch", hide_index=True, height=min(38 * (len(rows) + 1), 520))
+
+    tabs = st.tabs(["MACs per layer", "Parameters per layer", "Memory", "Shape arithmetic", "Diagnostics", "Diagram"])
+    leaves = [r for r in report.leaves()]
+    with tabs[0]:
+        st.plotly_chart(_bars([r for r in leaves if r.macs], "macs", "MACs"), width="stretch")
+    with tabs[1]:
+        st.plotly_chart(_bars([r for r in leaves if r.params], "params", "parameters"), width="stretch")
+    with tabs[2]:
+        st.plotly_chart(_memory(t), width="stretch")
+    with tabs[3]:
+        names = [r.name for r in leaves if r.name]
+        pick = st.selectbox("Layer", names, key="arith_layer")
+        if pick:
+            from cnnscope.analysis.explain import shape_arithmetic
+
+            row = report.layer(pick)
+            st.code("\n".join([f"{row.name} ({row.type}): {units.shape(row.input_shapes)} → "
+                               f"{units.shape(row.output_shape)}", *shape_arithmetic(row)]), language=None)
+    with tabs[4]:
+        if report.diagnostics:
+            for d in report.diagnostics:
+                (st.warning if d.level == "warning" else st.info)(d.message)
+        else:
+            st.success("Nothing to report: every layer was measured.")
+    with tabs[5]:
+        from cnnscope.vis.graph import to_dot
+
+        expand = st.checkbox("One node per call (no collapsing)", key="graph_expand")
+        st.graphviz_chart(to_dot(report, expand=expand), width="stretch")
+
+
+def _table(rows, total_macs: int) -> list[dict]:
+    from cnnscope.export.summary_rows import rf_cell
+
+    return [{"layer": "  " * (r.depth - 1) + (r.name or "(model)"), "type": r.type,
+             "output": units.shape(r.output_shape), "params": r.params, "MACs": r.macs,
+             "% MACs": round(100 * r.macs / total_macs, 2) if total_macs else 0.0, "RF": rf_cell(r.rf)}
+            for r in rows]
+
+
+def _bars(rows, key: str, label: str):
+    import plotly.graph_objects as go
+
+    figure = go.Figure(go.Bar(x=[r.name for r in rows], y=[getattr(r, key) for r in rows], marker_color="#5b7bb0",
+                              hovertemplate="%{x}: %{y:,} " + label + "<extra></extra>"))
+    figure.update_layout(height=360, margin=dict(t=20, b=80, l=60, r=10), yaxis_title=label)
+    return figure
+
+
+def _memory(t):
+    import plotly.graph_objects as go
+
+    gradients = t.param_bytes * t.trainable_params // max(t.params, 1)
+    parts = {"parameters": t.param_bytes, "buffers": t.buffer_bytes, "gradients": gradients,
+             "Adam moments": 2 * gradients, "activations": t.activation_bytes, "input": t.input_bytes}
+    figure = go.Figure(go.Bar(x=list(parts), y=[v / 2**20 for v in parts.values()], marker_color="#c0504d"))
+    figure.update_layout(height=340, yaxis_title="MB (training with Adam, estimated)", margin=dict(t=20, l=60))
+    return figure

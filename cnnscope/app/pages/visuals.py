@@ -1,0 +1,55 @@
+"""Filters and feature maps of the chosen model, on random or uploaded weights."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cnnscope.app import state
+from cnnscope.app.pages.images import pick_image
+
+
+def render(choice) -> None:
+    from torch import nn
+
+    report = state.report(choice)
+    st.header(f"Filters and feature maps of {report.model}")
+    model = state.real_model(choice)
+    origin = "random initialisation (seed 0)"
+    upload = st.file_uploader("Weights (.pt state_dict or cnnscope checkpoint; loaded with weights_only=True)",
+                              type=["pt", "pth"], key="vis_weights")
+    if upload is not None:
+        origin = state.load_uploaded_weights(model, upload)
+    trained = st.session_state.get("trained_model")
+    if trained is not None and trained[0] == choice and st.checkbox("Use the model trained on the Train page",
+                                                                       value=True, key="vis_trained"):
+        model, origin = trained[1], "trained on the Train page"
+    model.eval()
+    convs = [name for name, m in model.named_modules() if isinstance(m, (nn.Conv1d, nn.Conv2d))]
+    filters_tab, maps_tab = st.tabs(["Filters", "Feature maps"])
+    with filters_tab:
+        if not convs:
+            st.info("This model has no convolution layer.")
+        else:
+            from cnnscope.analysis.activations import conv_weight
+            from cnnscope.vis.filters import filter_grid
+
+            layer = st.selectbox("Conv layer", convs, key="filters_layer")
+            shared = st.checkbox("One shared scale", key="filters_shared")
+            name, weight = conv_weight(model, layer)
+            out, inp, kh, kw = weight.shape
+            st.image(filter_grid(weight, f"{name} · {out} filters {kh}×{kw}×{inp} · weights: {origin}", shared))
+    with maps_tab:
+        from cnnscope.analysis.activations import capture
+        from cnnscope.vis.feature_maps import feature_grid
+        from cnnscope.vis.images import to_input
+
+        names = [r.name for r in report.layers if r.name]
+        default = names.index(convs[0]) if convs and convs[0] in names else 0
+        layer = st.selectbox("Layer (any row, functional ones included)", names, index=default, key="maps_layer")
+        top = st.slider("Most active channels", 1, 64, 16, key="maps_top")
+        image, label = pick_image("maps")
+        _, channels, height, width = choice.shape
+        mean, std = state.normalization(choice)
+        inputs, _ = to_input(image, channels, (height, width), mean, std)
+        activation = capture(model, inputs, layer)[0]
+        st.image(feature_grid(activation, f"{layer} · {'×'.join(map(str, activation.shape))} · {label}", top=top))

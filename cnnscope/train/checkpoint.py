@@ -1,0 +1,81 @@
+"""``model.pt``: the trained state_dict plus the config needed to rebuild the model.
+
+Layout (a plain dict, loadable with ``torch.load(..., weights_only=True)``)::
+
+    {"format": "cnnscope.train/1",
+     "state_dict": {name: tensor, ...},          # CPU, contiguous
+     "config": {"model": "lenet5", "model_input_shape": [1, 28, 28] | None,
+                "num_classes": 10, "replaced_head": "fc2" | None, "classes": [...],
+                "input_shape": [1, 28, 28], "normalization": {"mean": [...], "std": [...]}, ...},
+     "epoch": 3}                                 # the epoch whose end state this is (0: initial)
+
+``cnnscope.analysis.weights.load_state_dict`` (``--weights``) reads it too, via ``state_dict``.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from cnnscope.errors import WeightsError
+
+FORMAT = "cnnscope.train/1"
+
+
+@dataclass
+class Checkpoint:
+    state_dict: dict[str, torch.Tensor]
+    config: dict
+    epoch: int
+
+
+def checkpoint_bytes(model: nn.Module, config: dict, epoch: int) -> bytes:
+    state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    buffer = io.BytesIO()
+    torch.save({"format": FORMAT, "state_dict": state, "config": dict(config), "epoch": int(epoch)}, buffer)
+    return buffer.getvalue()
+
+
+def save_checkpoint(path: str | Path, model: nn.Module, config: dict, epoch: int) -> Path:
+    """Write atomically: a reader (or a Ctrl-C) never sees half a file."""
+    from cnnscope.export.files import write_bytes_atomic
+
+    return write_bytes_atomic(path, checkpoint_bytes(model, config, epoch))
+
+
+def load_checkpoint(path: str | Path) -> Checkpoint:
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"{path}: no such checkpoint")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - a corrupt file can fail anywhere in the unpickler
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise WeightsError(f"{path}: not a readable checkpoint ({first})") from exc
+    if not (isinstance(data, dict) and data.get("format") == FORMAT and isinstance(data.get("state_dict"), dict)):
+        raise WeightsError(f"{path}: not a cnnscope training checkpoint (no {FORMAT!r} format tag)")
+    return Checkpoint(data["state_dict"], dict(data.get("config") or {}), int(data.get("epoch", 0)))
+
+
+def rebuild_model(checkpoint: Checkpoint | str | Path, device: str = "cpu") -> nn.Module:
+    """The trained model: built from ``config["model"]``, head resized as in training, weights loaded."""
+    from cnnscope.train.adapt import replace_head
+    from cnnscope.zoo.sources import load_model
+
+    if not isinstance(checkpoint, Checkpoint):
+        checkpoint = load_checkpoint(checkpoint)
+    config = checkpoint.config
+    shape = config.get("model_input_shape")
+    model = load_model(config["model"], device="cpu", input_shape=tuple(shape) if shape else None).module
+    if config.get("replaced_head"):
+        replace_head(model, int(config["num_classes"]))
+    try:
+        model.load_state_dict(checkpoint.state_dict)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise WeightsError(f"the checkpoint does not fit {config['model']}: {first}") from exc
+    return model.to(device).eval()
