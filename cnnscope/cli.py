@@ -140,30 +140,56 @@ def _cmd_list(args) -> int:
 
 
 def _cmd_summary(args) -> int:
-    from cnnscope.analysis.analyze import analyze
-    from cnnscope.errors import ShapeError
-    from cnnscope.export import tabular, text
+    from cnnscope import cache
 
     shapes = parse_input_shape(args.input) if args.input else None
     depth = None if args.all else args.depth
+    key = [list(s) for s in shapes] if shapes else None
+    cached = None
+    if not args.weights and cache.looks_like_zoo_name(args.model):
+        cached = cache.load(args.model, key)
+    if cached is not None:
+        from cnnscope.report import ModelReport
+
+        report = ModelReport.from_dict(cached)
+    else:
+        report = _analyze_for_summary(args, shapes)
+        if not args.weights and _is_zoo(args.model):
+            cache.store(args.model, key, report.to_dict())
+    _emit(_render_summary(report, args.format, depth), args.output)
+    return 0
+
+
+def _analyze_for_summary(args, shapes):
+    from cnnscope.analysis.analyze import analyze
+    from cnnscope.errors import ShapeError
+
     if args.weights:
         _check_weights(args.model, args.weights)
     try:
-        report = analyze(args.model, shapes)
+        return analyze(args.model, shapes)
     except ShapeError as error:
         if args.format == "table" and not args.output:  # never mix a table into JSON/CSV or a file
             _print_partial(args.model, error)
         raise
-    if args.format == "json":
-        rendered = tabular.to_json(report) + "\n"
-    elif args.format == "csv":
-        rendered = tabular.to_csv(report, depth)
-    elif args.format == "md":
-        rendered = tabular.to_markdown(report, depth)
-    else:
-        rendered = text.summary_table(report, depth, width=_terminal_width())
-    _emit(rendered, args.output)
-    return 0
+
+
+def _is_zoo(source: str) -> bool:
+    from cnnscope.zoo.registry import list_models
+
+    return source in list_models()
+
+
+def _render_summary(report, fmt: str, depth) -> str:
+    from cnnscope.export import tabular, text
+
+    if fmt == "json":
+        return tabular.to_json(report) + "\n"
+    if fmt == "csv":
+        return tabular.to_csv(report, depth)
+    if fmt == "md":
+        return tabular.to_markdown(report, depth)
+    return text.summary_table(report, depth, width=_terminal_width())
 
 
 def _check_weights(source: str, path: str) -> None:

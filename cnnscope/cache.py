@@ -1,0 +1,78 @@
+"""A cache of zoo-model reports for the command line, so a repeated ``cnnscope summary vgg16``
+needs no torch import.
+
+Keyed by content, never by name alone: the model name, the input shapes, the installed torch
+and torchvision versions, and a hash of cnnscope's own source files -- any change to any of them
+is a miss.  Only zoo models are stored (user files and specs can change under the same name).
+``CNNSCOPE_CACHE=0`` turns it off; ``CNNSCOPE_CACHE=/path`` moves it.  Imports no torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def directory() -> Path | None:
+    setting = os.environ.get("CNNSCOPE_CACHE", "")
+    if setting.lower() in ("0", "off", "no", "false"):
+        return None
+    if setting:
+        return Path(setting)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "cnnscope" / "reports"
+
+
+@lru_cache(maxsize=1)
+def fingerprint() -> str:
+    digest = hashlib.sha256()
+    for name in ("torch", "torchvision"):
+        try:
+            digest.update(f"{name}={metadata.version(name)};".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{name}=absent;".encode())
+    for path in sorted(_PACKAGE.rglob("*.py")):
+        digest.update(str(path.relative_to(_PACKAGE)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _path(model: str, shapes) -> Path | None:
+    folder = directory()
+    if folder is None:
+        return None
+    key = hashlib.sha256(json.dumps([fingerprint(), model, shapes]).encode()).hexdigest()[:32]
+    return folder / f"{key}.json"
+
+
+def load(model: str, shapes) -> dict | None:
+    path = _path(model, shapes)
+    if path is None or not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # a damaged entry is a miss, and is overwritten by the next store
+
+
+def store(model: str, shapes, data: dict) -> None:
+    path = _path(model, shapes)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        from cnnscope.export.files import write_text_atomic
+
+        write_text_atomic(path, json.dumps(data))
+    except Exception:  # noqa: BLE001 - a read-only or full disk must never fail the command
+        pass
+
+
+def looks_like_zoo_name(source: str) -> bool:
+    return source.replace("_", "").isalnum() and source.islower()
