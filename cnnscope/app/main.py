@@ -26,11 +26,14 @@ def run() -> None:
     _guard(lambda: _show(page, choice))
 
 
-def _show(page: str, choice) -> None:
-    from cnnscope.app.pages import compare, export, rf, summary, train, visuals
+_MODULES = {"Summary": "summary", "Receptive field": "rf", "Filters & feature maps": "visuals",
+            "Compare": "compare", "Train": "train", "Export": "export"}
 
-    {"Summary": summary.render, "Receptive field": rf.render, "Filters & feature maps": visuals.render,
-     "Compare": compare.render, "Train": train.render, "Export": export.render}[page](choice)
+
+def _show(page: str, choice) -> None:
+    import importlib
+
+    importlib.import_module(f"cnnscope.app.pages.{_MODULES[page]}").render(choice)
 
 
 def _guard(action):

@@ -20,7 +20,7 @@ def render(choice) -> None:
     columns[4].metric("Training (Adam, est.)", units.megabytes(t.training_bytes_adam))
 
     max_depth = max(r.depth for r in report.layers)
-    depth = st.slider("Table depth", 1, max(max_depth, 1), min(3, max(max_depth, 1)), key="summary_depth")
+    depth = st.slider("Table depth", 1, max_depth, min(3, max_depth), key="summary_depth") if max_depth > 1 else 1
     rows = [r for r in report.layers if 1 <= r.depth <= depth] or report.layers
     st.dataframe(_table(rows, t.macs), width="stretch", hide_index=True, height=min(38 * (len(rows) + 1), 520))
 

@@ -1,0 +1,1 @@
+"""Train: placeholder replaced below once the training API is wired."""

@@ -1,0 +1,71 @@
+"""Every page of the app, headless (streamlit.testing): no exception, real numbers on the page."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+PAGES = ("Summary", "Receptive field", "Filters & feature maps", "Compare", "Train", "Export")
+
+
+@pytest.fixture
+def app():
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=180)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def _errors(at):
+    return [e.value for e in at.error]
+
+
+def test_default_run_shows_lenet5(app):
+    assert not _errors(app)
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Parameters"] == "61,706" and metrics["MACs"] == "416.52 k"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_without_errors(app, page):
+    app.sidebar.radio(key="page").set_value(page).run()
+    assert not app.exception and not _errors(app), _errors(app)
+
+
+def test_picking_a_model_and_changing_the_input(app):
+    app.sidebar.selectbox(key="zoo_model").set_value("resnet18").run()
+    assert {m.label: m.value for m in app.metric}["Parameters"] == "11,689,512"
+    app.sidebar.text_input(key="shape_resnet18").set_value("1,3,64,64").run()
+    import cnnscope
+    from cnnscope.export import units
+
+    expected = cnnscope.analyze("resnet18", (1, 3, 64, 64)).totals.macs
+    assert {m.label: m.value for m in app.metric}["MACs"] == units.si(expected) == "148.56 M"
+    app.sidebar.text_input(key="shape_resnet18").set_value("1,3,5000,64").run()
+    assert any("capped" in e for e in _errors(app))
+
+
+def test_a_broken_spec_shows_its_error_with_the_location(app):
+    app.sidebar.radio(key="source").set_value("Spec").run()
+    assert {m.label: m.value for m in app.metric}["Parameters"] == "57,226"  # examples/tiny_vgg.yaml, by hand in test_spec
+    app.sidebar.text_area(key="spec_text").set_value("input: [3, 8, 8]\nlayers:\n  - conv: {out: 4, kernal: 3}\n").run()
+    assert not app.exception
+    assert any('layers[0].conv: unknown argument "kernal" (did you mean "kernel"?)' in e for e in _errors(app))
+
+
+def test_python_text_is_never_run(app):
+    app.sidebar.radio(key="source").set_value("Spec").run()
+    app.sidebar.text_area(key="spec_text").set_value("!!python/object/apply:os.system ['touch /tmp/pwned']").run()
+    assert any("YAML syntax error" in e for e in _errors(app))
+    import os
+
+    assert not os.path.exists("/tmp/pwned")
+
+
+def test_form_builder_appends_layers(app):
+    app.sidebar.radio(key="source").set_value("Spec").run()
+    app.sidebar.selectbox(key="form_kind").set_value("linear").run()
+    app.sidebar.number_input(key="form_out").set_value(5).run()
+    app.sidebar.button(key="form_add").click().run()
+    assert app.session_state.spec_text.rstrip().endswith("- linear: {out: 5}")
+    assert "output 5" in " ".join(c.value for c in app.sidebar.caption)
