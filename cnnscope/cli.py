@@ -77,6 +77,10 @@ def _build_parser() -> argparse.ArgumentParser:
 
     cli_compare.add_parsers(commands, FORMATS)
 
+    from cnnscope import cli_app
+
+    cli_app.add_parser(commands)
+
     code = commands.add_parser("code", help="standalone PyTorch source for a spec file or one-line spec")
     code.add_argument("spec", help="a .yaml/.yml/.json spec file, or a one-line spec such as "
                       "'in1x28x28,c5-6p2,tanh,ap2,flat,fc10'")
@@ -373,7 +377,7 @@ def _lazy(module: str, name: str):
 _COMMANDS = {"list": _cmd_list, "summary": _cmd_summary, "rf": _cmd_rf, "code": _cmd_code,
              "filters": _lazy("cli_visual", "filters"), "features": _lazy("cli_visual", "features"),
              "graph": _lazy("cli_visual", "graph"), "compare": _lazy("cli_compare", "compare"),
-             "kernels": _lazy("cli_compare", "kernels")}
+             "kernels": _lazy("cli_compare", "kernels"), "app": _lazy("cli_app", "app")}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -90,10 +90,10 @@ def run(args) -> int:
                 channels_last=args.channels_last, on_step=progress.step, on_epoch=on_epoch, config=config)
     except TrainingDiverged as diverged:
         _write_final(out, model, diverged.history, write_history, write_checkpoint, write_plots)
-        raise
+        raise TrainingDiverged(f"{diverged} in {out}/", diverged.history) from None
     except TrainingInterrupted as interrupted:
         _write_final(out, model, interrupted.history, write_history, write_checkpoint, write_plots)
-        sys.stderr.write(f"cnnscope: {interrupted.history.message}; wrote {out}/\n")
+        sys.stderr.write(f"cnnscope: {interrupted.history.message} in {out}/\n")
         return 130
     _write_final(out, model, history, write_history, write_checkpoint, write_plots)
     sys.stdout.write(_summary(history, time.perf_counter() - started, out))

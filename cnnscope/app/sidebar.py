@@ -19,8 +19,9 @@ def render():
     if source == "Zoo":
         groups = state.zoo_names()
         names = groups["tutorial"] + groups["torchvision"]
-        name = st.sidebar.selectbox("Model", names, index=names.index("lenet5"), key="zoo_model",
-                                    help="tutorial nets first, then every torchvision classification model")
+        wanted = st.query_params.get("model", "lenet5")  # ?model=vgg16 links straight to a model
+        name = st.sidebar.selectbox("Model", names, index=names.index(wanted) if wanted in names else names.index("lenet5"),
+                                    key="zoo_model", help="tutorial nets first, then every torchvision classification model")
         natural = state.natural_shape(name)
         shape_text = st.sidebar.text_input("Input N,C,H,W", value=",".join(map(str, natural)), key=f"shape_{name}")
         try:

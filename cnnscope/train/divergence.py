@@ -1,16 +1,16 @@
 """When to call a run diverged.
 
-The rule (documented in docs/training.md):
+The rule (also in docs/training.md):
 
 * any step loss that is NaN or ±infinite, at once; or
-* the mean of the last ``window`` (5) step losses above ``factor`` (10) × the *reference*, where
-  the reference is the median step loss of the first epoch (its first 200 steps at most; while
-  they run, the median of the steps so far), floored at 0.1 so that a run which fits almost
-  perfectly in its first epoch is not stopped by ordinary noise.  Checked from the 5th step on.
+* the mean of the last ``window`` (5) step losses above ``factor`` (10) × the *reference*.
 
-Cross-entropy of a fresh classifier is about ln(classes) (2.3 for ten), so the threshold of a
-typical run is around 23: far above any loss a learning run revisits, and reached within a few
-steps by a learning rate that is too large.
+The reference is the loss of the very first step (the untrained model's, about ln(classes) for
+cross-entropy: 2.3 for ten classes); once the first epoch is over it becomes the smaller of that
+and the first epoch's median step loss.  It is floored at 0.1 so that a run which fits almost
+perfectly is not stopped by ordinary noise.  The reference never follows a loss that is already
+exploding (a running median would: a learning rate of 1000 makes every later loss huge), and a
+model that does ten times worse than it did untrained is not learning.
 """
 
 from __future__ import annotations
@@ -21,32 +21,28 @@ from collections import deque
 
 
 class DivergenceMonitor:
-    def __init__(self, factor: float = 10.0, window: int = 5, floor: float = 0.1, reference_steps: int = 200):
-        self.factor, self.floor, self.reference_steps = factor, floor, reference_steps
+    def __init__(self, factor: float = 10.0, window: int = 5, floor: float = 0.1):
+        self.factor, self.floor = factor, floor
         self.recent: deque[float] = deque(maxlen=window)
+        self.initial: float | None = None
         self.first_epoch: list[float] = []
-        self.reference: float | None = None   # frozen after the first epoch / reference_steps
-        self.steps = 0
+        self.reference: float | None = None
 
     def update(self, step: int, epoch: int, loss: float) -> str | None:
-        """Feed one step's loss; returns why the run diverged, or None."""
+        """Feed one step's loss (in order); returns why the run diverged, or None."""
         if not math.isfinite(loss):
             return f"the loss became {loss} at step {step} (epoch {epoch})"
-        self.steps += 1
+        if self.initial is None:
+            self.initial = self.reference = max(loss, self.floor)
+        if epoch == 1:
+            self.first_epoch.append(loss)
+        elif self.first_epoch:
+            median = statistics.median(self.first_epoch)
+            self.reference = max(min(self.initial, median), self.floor)
+            self.first_epoch = []
         self.recent.append(loss)
-        if self.reference is None:
-            if epoch == 1 and len(self.first_epoch) < self.reference_steps:
-                self.first_epoch.append(loss)
-            else:
-                self.reference = self._median()
-        if self.steps < self.recent.maxlen:
-            return None
-        reference = self.reference if self.reference is not None else self._median()
         mean = sum(self.recent) / len(self.recent)
-        if mean > self.factor * reference:
+        if len(self.recent) == self.recent.maxlen and mean > self.factor * self.reference:
             return (f"the loss exploded to {mean:.4g} (mean of the last {len(self.recent)} steps) at step {step} "
-                    f"(epoch {epoch}), over {self.factor:g}× the first epoch's median of {reference:.4g}")
+                    f"(epoch {epoch}), over {self.factor:g}× the reference loss of {self.reference:.4g}")
         return None
-
-    def _median(self) -> float:
-        return max(statistics.median(self.first_epoch), self.floor) if self.first_epoch else self.floor

@@ -177,14 +177,15 @@ def quick_train(model: nn.Module, data, *, epochs: int = 5, batch_size: int = 64
     except _Diverged as diverged:
         model.load_state_dict(good)
         history.status = "diverged"
+        kept = f"epoch {len(history.epochs)}'s" if history.epochs else "the initial"
         history.message = (f"training diverged: {diverged} with {optimizer} at lr {lr:g}; lower the learning "
-                           f"rate (try {lr / 10:g}). The history so far and the weights of the last completed "
-                           f"epoch ({len(history.epochs)}) are kept")
+                           f"rate (try {lr / 10:g}). The history so far and {kept} weights are kept")
         raise TrainingDiverged(history.message, history) from None
     except KeyboardInterrupt:
         model.load_state_dict(good)
         history.status = "interrupted"
-        history.message = f"interrupted at step {step}; kept the weights of epoch {len(history.epochs)}"
+        kept = f"epoch {len(history.epochs)}'s" if history.epochs else "the initial"
+        history.message = f"interrupted at step {step}; the history so far and {kept} weights are kept"
         raise TrainingInterrupted(history) from None
     finally:
         model.train(was_training)

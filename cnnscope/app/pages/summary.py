@@ -12,7 +12,7 @@ def render(choice) -> None:
     report = state.report(choice)
     t = report.totals
     st.header(f"{report.model} — input {units.shape(report.input_shape)}")
-    columns = st.columns(5)
+    columns = st.columns([1.5, 1, 1, 1, 1.3])
     columns[0].metric("Parameters", units.count(t.params), help=f"trainable {t.trainable_params:,}, frozen {t.frozen_params:,}")
     columns[1].metric("MACs", units.si(t.macs), help=f"{t.macs:,} multiply-accumulates (conv, linear, matmul; bias excluded)")
     columns[2].metric("FLOPs", units.si(t.flops), help="2 × MACs")
@@ -22,7 +22,9 @@ def render(choice) -> None:
     max_depth = max(r.depth for r in report.layers)
     depth = st.slider("Table depth", 1, max_depth, min(3, max_depth), key="summary_depth") if max_depth > 1 else 1
     rows = [r for r in report.layers if 1 <= r.depth <= depth] or report.layers
-    st.dataframe(_table(rows, t.macs), width="stretch", hide_index=True, height=min(38 * (len(rows) + 1), 520))
+    number = st.column_config.NumberColumn(format="localized")
+    st.dataframe(_table(rows, t.macs), width="stretch", hide_index=True, height=min(38 * (len(rows) + 1), 520),
+                 column_config={"params": number, "MACs": number})
 
     tabs = st.tabs(["MACs per layer", "Parameters per layer", "Memory", "Shape arithmetic", "Diagnostics", "Diagram"])
     leaves = [r for r in report.leaves()]
