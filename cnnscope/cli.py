@@ -77,8 +77,9 @@ def _build_parser() -> argparse.ArgumentParser:
 
     cli_compare.add_parsers(commands, FORMATS)
 
-    from cnnscope import cli_app
+    from cnnscope import cli_app, cli_train
 
+    cli_train.add_parser(commands)
     cli_app.add_parser(commands)
 
     code = commands.add_parser("code", help="standalone PyTorch source for a spec file or one-line spec")
@@ -369,7 +370,7 @@ def _lazy(module: str, name: str):
     def run(args) -> int:
         import importlib
 
-        return getattr(importlib.import_module(f"cnnscope.{module}"), f"run_{name}")(args)
+        return getattr(importlib.import_module(f"cnnscope.{module}"), f"run_{name}" if name else "run")(args)
 
     return run
 
@@ -377,7 +378,8 @@ def _lazy(module: str, name: str):
 _COMMANDS = {"list": _cmd_list, "summary": _cmd_summary, "rf": _cmd_rf, "code": _cmd_code,
              "filters": _lazy("cli_visual", "filters"), "features": _lazy("cli_visual", "features"),
              "graph": _lazy("cli_visual", "graph"), "compare": _lazy("cli_compare", "compare"),
-             "kernels": _lazy("cli_compare", "kernels"), "app": _lazy("cli_app", "app")}
+             "kernels": _lazy("cli_compare", "kernels"), "app": _lazy("cli_app", "app"),
+             "train": _lazy("cli_train", "")}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -100,7 +100,7 @@ def _add_accuracy(comparison) -> None:
 
 def _train_each(args, models) -> dict:
     """name -> history dict; ``models`` pairs a source (or name) with a ready module (or None)."""
-    from cnnscope.train.api import train_for_comparison
+    from cnnscope.train.comparison import train_for_comparison
 
     histories = {}
     for name, module in models:
@@ -144,7 +144,7 @@ def run_kernels(args) -> int:
     lines = findings(variants, args.rf, args.channels)
     histories = None
     if args.train:
-        from cnnscope.train.api import kernel_classifier
+        from cnnscope.train.comparison import kernel_classifier
 
         histories = _train_each(args, [(v.kind, kernel_classifier(v.kind, args.rf, args.channels, args.dataset,
                                                                    args.data_root)) for v in variants])

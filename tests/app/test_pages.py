@@ -69,3 +69,17 @@ def test_form_builder_appends_layers(app):
     app.sidebar.button(key="form_add").click().run()
     assert app.session_state.spec_text.rstrip().endswith("- linear: {out: 5}")
     assert "output 5" in " ".join(c.value for c in app.sidebar.caption)
+
+
+def test_training_a_tiny_config_for_a_few_steps(app):
+    app.sidebar.radio(key="page").set_value("Train").run()
+    assert not _errors(app)
+    form = app.get("form")[0] if app.get("form") else None
+    assert form is not None
+    app.number_input[0].set_value(1)  # one epoch of lenet5 on digits
+    app.button[0].click().run()  # the form's Train button
+    assert not app.exception and not _errors(app), _errors(app)
+    metrics = {m.label: m.value for m in app.metric}
+    accuracy = float(metrics["Validation accuracy"].rstrip("%"))
+    assert 20 <= accuracy <= 100  # one epoch on digits learns far above chance (10%)
+    assert app.session_state.trained_model[1].training is False

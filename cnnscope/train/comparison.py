@@ -1,0 +1,63 @@
+"""Short, identical training runs for ``compare --train`` and ``kernels --train``."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+KERNEL_INPUT = 16  # digits (8×8) are upsampled so that a 7×7 field is a part of the image, not all of it
+
+
+def _budget(max_steps: int | None):
+    if not max_steps:
+        return None, None
+    count = {"steps": 0}
+
+    def on_step(event) -> None:
+        count["steps"] = event.step
+
+    return on_step, (lambda: count["steps"] >= max_steps)
+
+
+def train_for_comparison(source, *, dataset: str = "digits", data_root: str | None = None, epochs: int = 2,
+                         seed: int = 0, device: str = "cpu", max_steps: int | None = None,
+                         batch_size: int = 32) -> dict:
+    """Train a zoo model / spec / file (``source`` text) or a ready module; return its history dict."""
+    from cnnscope.train import prepare_run, quick_train
+    from cnnscope.train.adapt import prepare_data
+    from cnnscope.train.datasets import load_dataset
+
+    if isinstance(source, nn.Module):
+        model, shape = source, tuple(getattr(source, "input_shape"))
+        torch.manual_seed(seed)
+        data = prepare_data(load_dataset(dataset, data_root), shape, seed=seed)
+        config = {"model": type(source).__name__, "dataset": dataset, "input_shape": list(shape)}
+    else:
+        run = prepare_run(source, dataset, data_root=data_root, seed=seed)
+        model, data, config = run.model, run.data, run.config
+    on_step, stop = _budget(max_steps)
+    history = quick_train(model, data, epochs=epochs, batch_size=batch_size, device=device, seed=seed,
+                          on_step=on_step, stop=stop, config=config)
+    return history.to_dict()
+
+
+class KernelClassifier(nn.Sequential):
+    """1×1 stem to C channels, the variant under study, global pooling, a linear head."""
+
+    def __init__(self, variant: nn.Module, channels: int, in_channels: int, classes: int, size: int):
+        super().__init__(nn.Conv2d(in_channels, channels, 1), nn.ReLU(), variant, nn.AdaptiveAvgPool2d(1),
+                         nn.Flatten(), nn.Linear(channels, classes))
+        self.input_shape = (in_channels, size, size)
+
+
+def kernel_classifier(kind: str, rf: int, channels: int, dataset: str = "digits", data_root: str | None = None,
+                      seed: int = 0) -> KernelClassifier:
+    """The same small classifier around each variant, seeded alike, sized for the data set."""
+    from cnnscope.analysis.kernel_study import build_variant
+    from cnnscope.train.datasets import load_dataset
+
+    images = load_dataset(dataset, data_root)
+    in_channels = images.shape[0]
+    torch.manual_seed(seed)
+    variant, _ = build_variant(kind, rf, channels)
+    return KernelClassifier(variant, channels, in_channels, len(images.classes), max(KERNEL_INPUT, rf + 2))
