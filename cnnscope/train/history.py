@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 
 @dataclass(frozen=True)
 class EpochRecord:
@@ -68,8 +68,8 @@ class TrainHistory:
 
     def to_dict(self) -> dict:
         return {
-            "epochs": [{k: _finite(v) for k, v in asdict(e).items()} for e in self.epochs],
-            "steps": [{k: _finite(v) for k, v in asdict(s).items()} for s in self.steps],
+            "epochs": [_record(e, EPOCH_FIELDS) for e in self.epochs],
+            "steps": [_record(s, STEP_FIELDS) for s in self.steps],
             "config": dict(self.config),
             "device": self.device,
         }
@@ -81,9 +81,19 @@ class TrainHistory:
                    dict(data.get("config", {})), data.get("device", "cpu"), status="loaded")
 
     def to_json(self) -> str:
+        """Indented, with one line per epoch and per step (readable, and fast to rewrite every epoch)."""
         import json
 
-        return json.dumps(self.to_dict(), indent=1, allow_nan=False) + "\n"
+        data = self.to_dict()
+        lines = ["{"]
+        for key in ("epochs", "steps"):
+            rows = ["  " + json.dumps(row, allow_nan=False) for row in data[key]]
+            lines.append(f' "{key}": [' + ("\n" + ",\n".join(rows) + "\n ]," if rows else "],"))
+        config = json.dumps(data["config"], indent=1, allow_nan=False).replace("\n", "\n ")
+        lines.append(f' "config": {config},')
+        lines.append(f' "device": {json.dumps(data["device"])}')
+        lines.append("}")
+        return "\n".join(lines) + "\n"
 
     def to_csv(self) -> str:
         """One row per epoch, the columns of ``EPOCH_FIELDS``; empty cells where a value is missing."""
@@ -102,6 +112,10 @@ class TrainHistory:
     def best_val_acc(self) -> float | None:
         values = [e.val_acc for e in self.epochs if e.val_acc is not None]
         return max(values) if values else None
+
+
+def _record(record, keys) -> dict:
+    return {k: _finite(getattr(record, k)) for k in keys}
 
 
 def _finite(value):

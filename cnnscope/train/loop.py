@@ -10,8 +10,9 @@ Where the time goes, and what this loop does about it:
 * **Few host syncs.** Step losses stay on the device and are read back in one transfer every
   ``sync_every`` steps (50 on CUDA; 1 on the CPU, where reading a number costs nothing).
   Training accuracy is accumulated on the device and read once per epoch.
-* **Options that may help on a GPU:** ``amp="bf16"`` (autocast) and ``channels_last``; fused
-  optimizers are used on CUDA.
+* **Fused optimizers** (one kernel for all parameters) on the CPU and on CUDA.
+* **channels_last** by default on the CPU for convolutional nets that can run so (oneDNN's NHWC
+  kernels); on request on a GPU, with ``amp="bf16"`` (autocast), both unmeasured there so far.
 
 Reproducibility: with ``seed`` set, the global RNG (dropout, the model's own randomness) and the
 shuffling generator are seeded, so two CPU runs with the same seed, data and thread count give
@@ -32,7 +33,7 @@ from torch import nn
 from cnnscope.train.adapt import logits_of
 from cnnscope.train.data import TrainData
 from cnnscope.train.divergence import DivergenceMonitor
-from cnnscope.train.errors import DeviceError, TrainingDiverged, TrainingInterrupted
+from cnnscope.train.errors import DeviceError, ModelDataMismatch, TrainingDiverged, TrainingInterrupted
 from cnnscope.train.history import EpochRecord, StepEvent, StepRecord, TrainHistory
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
@@ -65,20 +66,29 @@ def describe_device(device: torch.device) -> str:
 
 def make_optimizer(name: str, params, lr: float, momentum: float = 0.9, weight_decay: float | None = None,
                    device: torch.device | None = None) -> torch.optim.Optimizer:
-    fused = {"fused": True} if device is not None and device.type == "cuda" else {}
+    """The fused implementation where PyTorch has one (CPU and CUDA since torch 2.4; for LeNet-5
+    on the CPU it takes 0.3 ms a step against 0.77 ms for the default for-loop Adam)."""
+    params = list(params)
     if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay or 0.0, **fused)
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay or 0.0, **fused)
-    if name == "adamw":
-        return torch.optim.AdamW(params, lr=lr, weight_decay=0.01 if weight_decay is None else weight_decay, **fused)
-    raise ValueError(f"unknown optimizer {name!r}: use one of {', '.join(OPTIMIZERS)}")
+        make, options = torch.optim.SGD, {"momentum": momentum, "weight_decay": weight_decay or 0.0}
+    elif name == "adam":
+        make, options = torch.optim.Adam, {"weight_decay": weight_decay or 0.0}
+    elif name == "adamw":
+        make, options = torch.optim.AdamW, {"weight_decay": 0.01 if weight_decay is None else weight_decay}
+    else:
+        raise ValueError(f"unknown optimizer {name!r}: use one of {', '.join(OPTIMIZERS)}")
+    if all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in params):
+        try:
+            return make(params, lr=lr, fused=True, **options)
+        except (RuntimeError, ValueError):  # a dtype or device without a fused kernel
+            pass
+    return make(params, lr=lr, **options)
 
 
 def quick_train(model: nn.Module, data, *, epochs: int = 5, batch_size: int = 64, lr: float | None = None,
                 optimizer: str = "adam", momentum: float = 0.9, weight_decay: float | None = None,
                 device: str | torch.device = "cpu", seed: int | None = 0, amp: str | None = None,
-                channels_last: bool = False, sync_every: int | None = None,
+                channels_last: bool | None = None, sync_every: int | None = None,
                 on_step: Callable[[StepEvent], None] | None = None,
                 on_epoch: Callable[[EpochRecord, TrainHistory], None] | None = None,
                 stop=None, divergence_factor: float = 10.0, config: dict | None = None,
@@ -157,6 +167,7 @@ def quick_train(model: nn.Module, data, *, epochs: int = 5, batch_size: int = 64
                             on_step(StepEvent(step, epoch, value, at, steps_per_epoch, total_steps, epochs,
                                               images_seen / elapsed if elapsed > 0 else 0.0, elapsed))
                     pending.clear()
+                    stopping = stopping or stop_requested()  # a callback may just have asked
                 if stopping:
                     break
             epoch_train = time.perf_counter() - started
@@ -189,6 +200,8 @@ def quick_train(model: nn.Module, data, *, epochs: int = 5, batch_size: int = 64
         raise TrainingInterrupted(history) from None
     finally:
         model.train(was_training)
+        if run.channels_last:  # leave the model's memory format as it was found
+            model.to(memory_format=torch.contiguous_format)
     return history
 
 
@@ -221,7 +234,8 @@ def _stop_check(stop) -> Callable[[], bool]:
 def _loop_config(epochs, batch_size, lr, optimizer, momentum, weight_decay, seed, amp, channels_last, data, run):
     return {"epochs": epochs, "batch_size": batch_size, "lr": lr, "optimizer": optimizer,
             "momentum": momentum if optimizer == "sgd" else None, "weight_decay": weight_decay,
-            "seed": seed, "amp": amp, "channels_last": channels_last,
+            "seed": seed, "amp": amp, "channels_last": run.channels_last,
+            "threads": torch.get_num_threads() if run.device.type == "cpu" else None,
             "train_size": len(data.y), "val_size": len(data.y_val) if data.has_val else 0,
             "num_classes": data.num_classes, "classes": list(data.classes),
             "resident_on_device": run.resident, "adapted_per_batch": data.transform is not None}
@@ -233,10 +247,9 @@ class _Run:
     def __init__(self, model: nn.Module, data: TrainData, device: torch.device, batch_size: int,
                  channels_last: bool, amp: str | None, resident_fraction: float):
         self.data, self.device, self.batch_size, self.amp = data, device, batch_size, amp
-        self.memory_format = torch.channels_last if channels_last else None
         model.to(device)
-        if self.memory_format is not None:
-            model.to(memory_format=self.memory_format)
+        self.channels_last = _channels_last(model, data, device, channels_last)
+        self.memory_format = torch.channels_last if self.channels_last else None
         self.resident = device.type == "cpu" or _fits(device, data, resident_fraction)
         self.x, self.y = self._keep(data.x, data.y)
         self.x_val, self.y_val = self._keep(data.x_val, data.y_val) if data.has_val else (None, None)
@@ -303,6 +316,32 @@ class _Run:
         n = max(len(y), 1)
         loss = total.item() / n
         return (loss if math.isfinite(loss) else float("nan")), correct.item() / n
+
+
+def _channels_last(model: nn.Module, data: TrainData, device: torch.device, wanted: bool | None) -> bool:
+    """Put the model in channels_last when asked, or by default on the CPU for convolutional nets,
+    where oneDNN's NHWC kernels made LeNet-5 steps 1.1–1.5× faster here.  A trial forward pass (eval,
+    no grad) checks that the model can run so (``x.view(N, -1)`` on NHWC memory cannot)."""
+    if wanted is False or data.x.ndim != 4:
+        return False
+    if wanted is None and (device.type != "cpu" or not any(isinstance(m, nn.Conv2d) for m in model.modules())):
+        return False
+    sample = data.x[:2].to(device)
+    sample = data.transform(sample) if data.transform is not None else sample.float()
+    was_training = model.training
+    model.to(memory_format=torch.channels_last).eval()
+    try:
+        with torch.no_grad():
+            model(sample.contiguous(memory_format=torch.channels_last))
+        return True
+    except RuntimeError as exc:
+        model.to(memory_format=torch.contiguous_format)
+        if wanted:
+            first = str(exc).strip().splitlines()[0]
+            raise ModelDataMismatch(f"the model cannot run in channels_last memory format ({first})") from exc
+        return False
+    finally:
+        model.train(was_training)
 
 
 def _fits(device: torch.device, data: TrainData, fraction: float) -> bool:
