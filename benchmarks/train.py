@@ -1,0 +1,269 @@
+"""Training speed: ``quick_train`` against the tutorial loop, in the same process and run.
+
+Method
+------
+* **The reference** is the loop of the PyTorch tutorials: a ``DataLoader`` over a
+  ``TensorDataset`` (``shuffle=True``), ``loss.item()`` after every step, the default
+  (for-loop) ``torch.optim.Adam``, and a validation pass per epoch in the same style
+  (``DataLoader``, ``.item()`` per batch).
+* **Same work on both sides**: the same initial weights (one seeded init, deep-copied), the same
+  already-adapted tensors (digits resized once to the model's input), batch size, epochs,
+  optimizer (Adam, lr 1e-3) and a validation pass per epoch.
+* ``quick_train`` runs twice: bare, and with a rich progress bar drawing to an in-memory
+  terminal at full speed (the CLI's callback), to show what reporting costs.
+* The variants are **interleaved** (repeat 1 of every variant, then repeat 2, ...) after one
+  untimed warm-up round, so that drift of this shared machine hits all of them alike; the
+  report gives medians of images/s = training images × epochs / wall time of the whole call.
+* **Time to accuracy**: ``cnnscope train lenet5 --dataset digits`` as a fresh process
+  (interpreter start, imports, data, training, files), timed around ``subprocess.run``; the
+  validation accuracy comes from the ``history.json`` it wrote.
+
+``--threads 1`` takes the OpenMP thread pool out of the in-process comparison: on a shared,
+busy machine a parallel region waits for its slowest thread, which makes two-thread timings
+swing by 10× (see docs/benchmarks.md).
+
+Configs: ``lenet5`` (compute-bound: 28×28 inputs, batch 64) and ``tiny`` (a one-conv spec on the
+raw 8×8 digits, batch 32: loop overhead dominates).  With ``--device cuda`` (when a GPU is
+present) a third config, ``lenet5-mnist``, trains LeNet-5 on 60,000 28×28 images (digits
+resized and tiled to MNIST's size), and the ``channels_last`` / ``bf16`` variants are added.
+
+Usage::
+
+    python benchmarks/train.py [--repeats 7] [--device cpu|cuda] [--skip-process] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import io
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+from cnnscope.train import TrainData, quick_train
+from cnnscope.train.adapt import prepare_data
+from cnnscope.train.datasets import load_digits
+from cnnscope.zoo.sources import load_model
+
+CONFIGS = {  # name: (model source, batch size, epochs)
+    "lenet5": ("lenet5", 64, 3),
+    "tiny": ("in1x8x8,c3-8,relu,flat,fc10", 32, 3),
+    "lenet5-mnist": ("lenet5", 64, 1),
+}
+
+
+def tutorial_loop(model, data: TrainData, batch_size: int, epochs: int, device: torch.device) -> None:
+    """The reference, as the tutorials write it."""
+    model.to(device)
+    loader = DataLoader(TensorDataset(data.x, data.y), batch_size=batch_size, shuffle=True)
+    val_loader = DataLoader(TensorDataset(data.x_val, data.y_val), batch_size=256)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for _ in range(epochs):
+        model.train()
+        running = 0.0
+        for xb, yb in loader:
+            xb, yb = xb.to(device), yb.to(device)
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(xb), yb)
+            loss.backward()
+            optimizer.step()
+            running += loss.item()
+        model.eval()
+        val_loss, correct = 0.0, 0
+        with torch.no_grad():
+            for xb, yb in val_loader:
+                xb, yb = xb.to(device), yb.to(device)
+                out = model(xb)
+                val_loss += F.cross_entropy(out, yb, reduction="sum").item()
+                correct += (out.argmax(1) == yb).sum().item()
+
+
+class RichBar:
+    """The CLI's own progress reporter (``cli_train._RichProgress``: a rich bar refreshed ≤ 10×/s),
+    drawing into an in-memory terminal, plus its per-epoch line."""
+
+    def __init__(self, epochs: int):
+        from rich.console import Console
+
+        from cnnscope.cli_train import _RichProgress
+
+        self.reporter = _RichProgress(epochs, console=Console(file=io.StringIO(), force_terminal=True, width=120))
+
+    def __enter__(self):
+        return self.reporter.__enter__()
+
+    def __exit__(self, *exc):
+        return self.reporter.__exit__(*exc)
+
+
+def build_data(name: str, source_shape) -> TrainData:
+    digits = load_digits()
+    data = prepare_data(digits, source_shape, val_split=0.2, seed=0)
+    if name == "lenet5-mnist":  # MNIST-sized: 60,000 training and 12,000 validation images
+        reps = -(-60_000 // len(data.y))
+        data = TrainData(data.x.repeat(reps, 1, 1, 1)[:60_000], data.y.repeat(reps)[:60_000],
+                         data.x_val.repeat(34, 1, 1, 1)[:12_000], data.y_val.repeat(34)[:12_000],
+                         classes=data.classes)
+    return data
+
+
+def variants(device: torch.device, gpu: bool):
+    """quick_train's defaults, the CLI's progress bar on top, and each speed option on its own."""
+    base = {"reference": None, "quick_train": {}, "quick_train+rich": {"progress": True}}
+    if gpu:
+        base.update({"quick_train+channels_last": {"channels_last": True},
+                     "quick_train+bf16": {"amp": "bf16"},
+                     "quick_train+bf16+channels_last": {"amp": "bf16", "channels_last": True}})
+    else:  # channels_last is on by default on the CPU: show the loop without it
+        base["quick_train, channels_last off"] = {"channels_last": False}
+    return base
+
+
+def run_variant(kind, options, init, data, batch_size, epochs, device):
+    model = copy.deepcopy(init)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    started = time.perf_counter()
+    if options is None:
+        tutorial_loop(model, data, batch_size, epochs, device)
+    else:
+        options = dict(options)
+        if options.pop("progress", False):
+            with RichBar(epochs) as bar:
+                quick_train(model, data, epochs=epochs, batch_size=batch_size, lr=1e-3, optimizer="adam", seed=0,
+                            device=device, on_step=bar.step, on_epoch=bar.epoch, **options)
+        else:
+            quick_train(model, data, epochs=epochs, batch_size=batch_size, lr=1e-3, optimizer="adam", seed=0,
+                        device=device, **options)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - started
+
+
+def bench_loops(names, repeats: int, device: torch.device) -> dict:
+    results = {}
+    for name in names:
+        source, batch_size, epochs = CONFIGS[name]
+        torch.manual_seed(0)
+        loaded = load_model(source, device="cpu")
+        data = build_data(name, loaded.input_shape)
+        images = len(data.y) * epochs
+        kinds = variants(device, device.type == "cuda")
+        walls = {k: [] for k in kinds}
+        for round_ in range(repeats + 1):  # round 0 warms up
+            for kind, options in kinds.items():
+                wall = run_variant(kind, options, loaded.module, data, batch_size, epochs, device)
+                if round_:
+                    walls[kind].append(wall)
+        rates = {k: [images / w for w in v] for k, v in walls.items()}
+        ref = statistics.median(rates["reference"])
+        results[name] = {
+            "model": source, "batch_size": batch_size, "epochs": epochs, "train_images": len(data.y),
+            "images_per_s": {k: round(statistics.median(v)) for k, v in rates.items()},
+            "spread": {k: [round(min(v)), round(max(v))] for k, v in rates.items()},
+            "ratio_to_reference": {k: round(statistics.median(v) / ref, 3) for k, v in rates.items()},
+        }
+        print_loop_result(name, results[name], repeats)
+    return results
+
+
+def print_loop_result(name, result, repeats):
+    print(f"\n{name}: {result['model']}, {result['train_images']} training images, batch {result['batch_size']}, "
+          f"{result['epochs']} epochs, median of {repeats} interleaved repeats")
+    print(f"  {'variant':<34}{'images/s':>10}{'min..max':>18}{'× reference':>13}")
+    for kind, rate in result["images_per_s"].items():
+        low, high = result["spread"][kind]
+        print(f"  {kind:<34}{rate:>10,}{f'{low:,}..{high:,}':>18}{result['ratio_to_reference'][kind]:>13.2f}")
+
+
+def train_command(out: str, extra: list[str]) -> list[str]:
+    """``cnnscope train ...`` when the command is wired in, else the same code through cli_train."""
+    args = ["train", "lenet5", "--dataset", "digits", "--out", out, *extra]
+    exe = shutil.which("cnnscope")
+    if exe and subprocess.run([exe, "train", "--help"], capture_output=True).returncode == 0:
+        return [exe, *args]
+    shim = ("import sys, argparse\nfrom cnnscope import cli_train\nfrom cnnscope.errors import CnnscopeError\n"
+            "p = argparse.ArgumentParser(prog='cnnscope'); cli_train.add_parser(p.add_subparsers(dest='c'))\n"
+            "a = p.parse_args(sys.argv[1:])\n"
+            "try:\n    sys.exit(cli_train.run(a))\n"
+            "except CnnscopeError as e:\n    sys.stderr.write(f'cnnscope: error: {e}\\n'); sys.exit(e.exit_code)\n")
+    return [sys.executable, "-c", shim, *args]
+
+
+PROCESS_VARIANTS = {"default threads": [], "--threads 1": ["--threads", "1"]}
+
+
+def bench_process(repeats: int) -> dict:
+    results = {name: {"runs": []} for name in PROCESS_VARIANTS}
+    for _ in range(repeats):
+        for name, extra in PROCESS_VARIANTS.items():
+            with tempfile.TemporaryDirectory() as folder:
+                out = os.path.join(folder, "run")
+                command = train_command(out, extra)
+                load = os.getloadavg()[0]
+                started = time.perf_counter()
+                done = subprocess.run(command, capture_output=True, text=True)
+                wall = time.perf_counter() - started
+                if done.returncode != 0:
+                    raise SystemExit(f"cnnscope train failed: {done.stderr.strip()}")
+                with open(os.path.join(out, "history.json")) as stream:
+                    history = json.load(stream)
+            epochs = history["epochs"]
+            first = next((e for e in epochs if e["val_acc"] >= 0.95), None)
+            run = {"wall_s": round(wall, 2), "final_val_acc": epochs[-1]["val_acc"],
+                   "first_epoch_at_95": first["epoch"] if first else None,
+                   "training_s": round(sum(e["seconds"] for e in epochs), 2), "load_1min_before": round(load, 2)}
+            results[name]["runs"].append(run)
+            results[name]["command"] = " ".join(["cnnscope", *command[command.index("train"):]]).replace(out, "DIR")
+            print(f"  {name:<16} {wall:6.1f} s wall, final val acc {run['final_val_acc']:.1%}, ≥95% first at epoch "
+                  f"{run['first_epoch_at_95']}, epochs took {run['training_s']} s, load before {load:.2f}")
+    for name, result in results.items():
+        walls = [r["wall_s"] for r in result["runs"]]
+        result.update(median_wall_s=statistics.median(walls), max_wall_s=max(walls),
+                      all_reached_95=all(r["final_val_acc"] >= 0.95 for r in result["runs"]))
+        print(f"  {name}: median {result['median_wall_s']} s, max {result['max_wall_s']} s; {result['command']}")
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--process-repeats", type=int, default=3)
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    parser.add_argument("--configs", default=None, help="comma-separated: " + ", ".join(CONFIGS))
+    parser.add_argument("--threads", type=int, help="torch.set_num_threads for the in-process loops")
+    parser.add_argument("--skip-process", action="store_true", help="skip the whole-process time to 95%%")
+    parser.add_argument("--json", metavar="FILE")
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    names = args.configs.split(",") if args.configs else (
+        ["lenet5", "tiny"] + (["lenet5-mnist"] if device.type == "cuda" else []))
+    machine = {"python": platform.python_version(), "torch": torch.__version__, "threads": torch.get_num_threads(),
+               "cpu_count": os.cpu_count(), "load_average_start": [round(v, 2) for v in os.getloadavg()],
+               "device": torch.cuda.get_device_name() if device.type == "cuda" else platform.processor() or "cpu"}
+    print(json.dumps(machine))
+    report = {"machine": machine, "loops": bench_loops(names, args.repeats, device)}
+    if not args.skip_process:
+        print("\ntime to 95% validation accuracy, lenet5 on digits, whole process:")
+        report["process"] = bench_process(args.process_repeats)
+    report["machine"]["load_average_end"] = [round(v, 2) for v in os.getloadavg()]
+    if args.json:
+        with open(args.json, "w") as stream:
+            json.dump(report, stream, indent=1)
+
+
+if __name__ == "__main__":
+    main()
