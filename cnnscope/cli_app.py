@@ -29,6 +29,10 @@ def warm_up() -> None:
 
 
 def run_app(args) -> int:
+    from cnnscope.errors import UsageError
+
+    if not 1 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port}: choose a port between 1 and 65535")
     warm_up()
     script = Path(__file__).resolve().parent / "app" / "streamlit_app.py"
     sys.argv = ["streamlit", "run", str(script), "--server.port", str(args.port), "--server.address", args.address,

@@ -48,3 +48,7 @@ class SpecError(CnnscopeError):
         super().__init__(f"{location}: {message}" if location else message)
         self.location = location
         self.reason = message
+
+
+class InputError(CnnscopeError):
+    """An input file the user handed in (an image) that cannot be used."""

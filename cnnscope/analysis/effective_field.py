@@ -53,8 +53,11 @@ def probe(model: torch.nn.Module, report: ModelReport, layer: str, inputs: torch
           unit: tuple[int, ...] | None = None, empirical: bool = True) -> UnitField:
     """The field of ``unit`` (default: the centre unit) of ``layer``; with ``empirical`` also the
     input-gradient map averaged over the batch of ``inputs`` and its 50/90/99% squares."""
+    calls = [r for r in report.layers if r.name == layer]
     try:
-        row = report.layer(layer)
+        if not calls:
+            raise KeyError(layer)
+        row = calls[-1]  # the last call: the output the network goes on with (as captured)
     except KeyError:
         import difflib
 

@@ -158,9 +158,10 @@ class Tracer:
 
     def _capture(self, index: int, tensors) -> None:
         # A copy, because a later in-place op (ReLU(inplace=True) after ``out += x``) would
-        # overwrite the very tensor object; clone() stays on the autograd graph.
+        # overwrite the very tensor object; clone() stays on the autograd graph.  A module called
+        # several times keeps its last call's output: the one the network goes on with.
         name = self.rows[index].name if 0 <= index < len(self.rows) else None
-        if name in self.capture and name not in self.captured and tensors:
+        if name in self.capture and tensors:
             self.captured[name] = tensors[0].clone()
 
     def sources(self, tensors) -> list[int]:

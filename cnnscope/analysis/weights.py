@@ -24,8 +24,9 @@ def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     try:
         data = torch.load(path, map_location="cpu", weights_only=True, mmap=_is_zip(path))
     except Exception as exc:  # noqa: BLE001 - a corrupt file can fail in any layer of the unpickler
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise WeightsError(f"{path}: not a readable PyTorch weights file ({first})") from exc
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        reason = first if len(first) > 12 else f"{type(exc).__name__}{': ' + first if first else ''}"
+        raise WeightsError(f"{path}: not a readable PyTorch weights file ({reason})") from exc
     for key in _NESTED_KEYS:
         if isinstance(data, dict) and isinstance(data.get(key), dict):
             data = data[key]

@@ -85,7 +85,7 @@ def make_optimizer(name: str, params, lr: float, momentum: float = 0.9, weight_d
     return make(params, lr=lr, **options)
 
 
-def quick_train(model: nn.Module, data, *, epochs: int = 5, batch_size: int = 64, lr: float | None = None,
+def quick_train(model: nn.Module, data, *, epochs: int = 10, batch_size: int = 32, lr: float | None = None,
                 optimizer: str = "adam", momentum: float = 0.9, weight_decay: float | None = None,
                 device: str | torch.device = "cpu", seed: int | None = 0, amp: str | None = None,
                 channels_last: bool | None = None, sync_every: int | None = None,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnscope.errors import UsageError
+from cnnscope.errors import InputError, UsageError
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -26,16 +26,16 @@ def open_image(source: str | Path):
         return digits_image(str(source)[len("digits:"):])
     path = Path(source)
     if not path.is_file():
-        raise UsageError(f"{path}: no such image file")
+        raise InputError(f"{path}: no such image file")
     try:
         with Image.open(path) as image:
             image.load()
             picture = _to_rgb(image)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         reason = str(exc).split(" (")[0] if str(exc) else type(exc).__name__
-        raise UsageError(f"{path}: not a readable image ({reason})") from None
+        raise InputError(f"{path}: not a readable image ({reason})") from None
     if min(picture.size) < MIN_SIDE:
-        raise UsageError(f"{path}: the image is {picture.width}×{picture.height}; it needs at least "
+        raise InputError(f"{path}: the image is {picture.width}×{picture.height}; it needs at least "
                          f"{MIN_SIDE}×{MIN_SIDE} pixels to show anything")
     return picture
 
@@ -67,7 +67,7 @@ def digits_image(index_text: str):
 
     images = load_digits().images
     if not 0 <= index < len(images):
-        raise UsageError(f"digits:{index}: the digits data set has samples 0..{len(images) - 1}")
+        raise InputError(f"digits:{index}: the digits data set has samples 0..{len(images) - 1}")
     array = (images[index] / 16.0 * 255).astype(np.uint8)
     return Image.fromarray(array, mode="L").convert("RGB")
 

@@ -23,17 +23,18 @@ def render(choice) -> None:
 
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     with st.form("train_settings"):
-        columns = st.columns(5)
+        columns = st.columns(6)
         dataset = columns[0].selectbox("Data set", datasets, help="digits: scikit-learn's 1,797 handwritten 8×8 "
                                        "digits, resized to the model's input")
         epochs = columns[1].number_input("Epochs", 1, MAX_EPOCHS, 5)
         lr = columns[2].number_input("Learning rate", 1e-5, 1.0, 1e-3, format="%.5f")
         optimizer = columns[3].selectbox("Optimizer", ["adam", "adamw", "sgd"])
-        device = columns[4].selectbox("Device", devices, index=len(devices) - 1)
+        batch_size = columns[4].number_input("Batch size", 1, 512, 32, help="the command line's default too")
+        device = columns[5].selectbox("Device", devices, index=len(devices) - 1)
         start = st.form_submit_button("Train")
     st.button("Stop", key="train_stop", help="stops the run; the history so far is kept")
     if start:
-        _train(choice, dataset, root, int(epochs), float(lr), optimizer, device)
+        _train(choice, dataset, root, int(epochs), float(lr), optimizer, device, int(batch_size))
     _show_result(choice)
 
 
@@ -55,7 +56,7 @@ def _prepare(choice, dataset: str, root: str | None):
     return model, data, config, [change.note] if change else []
 
 
-def _train(choice, dataset, root, epochs, lr, optimizer, device) -> None:
+def _train(choice, dataset, root, epochs, lr, optimizer, device, batch_size) -> None:
     from cnnscope.train import quick_train
     from cnnscope.vis.charts import loss_curves
 
@@ -79,7 +80,8 @@ def _train(choice, dataset, root, epochs, lr, optimizer, device) -> None:
                                    f"loss {event.loss:.4f} · {event.images_per_s:,.0f} images/s")
             chart.plotly_chart(loss_curves({choice.label: {"steps": steps}}), width="stretch", key=f"live_{event.step}")
 
-    history = quick_train(model, data, epochs=epochs, lr=lr, optimizer=optimizer, device=device, seed=0,
+    history = quick_train(model, data, epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer,
+                          device=device, seed=0,
                           on_step=on_step, config=config)
     progress.progress(1.0, text=history.status)
     st.session_state.train_result = (choice, history.to_dict(), history.status, history.message)
