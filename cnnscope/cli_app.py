@@ -18,10 +18,16 @@ def add_parser(commands) -> None:
 
 def warm_up() -> None:
     """Import what every first page needs and run one tiny trace, so the first visit is quick."""
+    import importlib
+
+    import plotly.graph_objects  # noqa: F401
     import torch  # noqa: F401
     import torchvision  # noqa: F401
 
     from cnnscope.analysis.analyze import analyze
+
+    for page in ("summary", "rf", "visuals", "compare", "train", "export"):
+        importlib.import_module(f"cnnscope.app.pages.{page}")
     from cnnscope.zoo import list_models
 
     list_models()
