@@ -46,6 +46,7 @@ def prepare_run(model_source: str, dataset: str = "digits", *, data_root: str | 
         "model": source, "model_input_shape": None, "dataset": dataset,
         "data_source": images.source, "data_root": str(data_root) if data_root else None,
         "input_shape": list(shape), "source_shape": list(images.shape), "val_split": val_split,
+        "num_classes": data.num_classes, "classes": list(data.classes),
         "replaced_head": change.layer if change else None,
         "normalization": {"mean": list(mean) if mean else None, "std": list(std) if std else None},
     }

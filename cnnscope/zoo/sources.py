@@ -37,6 +37,8 @@ def load_model(source: str, device: str = "meta", input_shape=None) -> LoadedMod
 
 
 def _is_zoo_name(source: str) -> bool:
+    if not source.replace("_", "").isalnum():  # one-line specs have commas, dashes or brackets
+        return False
     import cnnscope.zoo  # noqa: F401
     from cnnscope.zoo.registry import list_models
 
