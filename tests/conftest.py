@@ -11,3 +11,14 @@ def analyze():
     from cnnscope import analyze
 
     return analyze
+
+
+@pytest.fixture
+def one_thread():
+    """One intra-op thread: on a shared, busy machine two threads stall each other (see docs/training.md)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -19,13 +19,7 @@ from cnnscope.train.errors import ModelDataMismatch
 from cnnscope.train.history import EpochRecord, StepRecord, TrainHistory
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One intra-op thread: on a shared, busy machine two threads stall each other (see docs/training.md)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 EPOCH_KEYS = {"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds", "lr"}

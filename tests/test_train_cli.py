@@ -18,13 +18,7 @@ from cnnscope import cli_train
 from cnnscope.errors import CnnscopeError
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One intra-op thread: on a shared, busy machine two threads stall each other (see docs/training.md)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 TINY = "in1x8x8,c3-8,relu,flat,fc10"  # digits at their own size: a run takes a fraction of a second
