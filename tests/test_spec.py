@@ -254,3 +254,10 @@ def test_random_specs_build_or_raise_spec_error(data):
     with torch.no_grad():
         out = model.eval()(torch.empty(1, *plan.input, device="meta"))
     assert tuple(out.shape[1:]) == plan.output
+
+
+def test_an_empty_spec_file_says_so(tmp_path):
+    path = tmp_path / "empty.yaml"
+    path.write_text("")
+    with pytest.raises(SpecError, match="the spec is empty"):
+        build_from_spec(str(path), device="meta")

@@ -43,6 +43,8 @@ def load_spec(source: str, limits: Limits | None = None, input_shape=None) -> Sp
         if path.stat().st_size > MAX_FILE_BYTES:
             raise SpecError(f"{path}: larger than {MAX_FILE_BYTES:,} bytes; a spec is a short text")
         data = parse_text(path.read_text(encoding="utf-8"), path.suffix.lower())
+        if data is None:
+            raise SpecError(f"{path}: the spec is empty; see docs/spec.md for the format")
         default_name = path.stem
     else:
         data = compact.parse(source)
