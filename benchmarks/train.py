@@ -58,7 +58,7 @@ from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
 from cnnscope.train import TrainData, quick_train  # noqa: E402
 from cnnscope.train.adapt import prepare_data  # noqa: E402
 from cnnscope.train.datasets import load_digits  # noqa: E402
-from cnnscope.zoo.sources import load_model  # noqa: E402
+from cnnscope.sources import load_model  # noqa: E402
 
 CONFIGS = {  # name: (model source, batch size, epochs)
     "lenet5": ("lenet5", 64, 3),

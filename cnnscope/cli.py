@@ -198,8 +198,8 @@ def _render_summary(report, fmt: str, depth) -> str:
 
 
 def _check_weights(source: str, path: str) -> None:
-    from cnnscope.analysis.weights import check_state_dict, load_state_dict
-    from cnnscope.zoo.sources import load_model
+    from cnnscope.probes.weights import check_state_dict, load_state_dict
+    from cnnscope.sources import load_model
 
     state = load_state_dict(path)
     check_state_dict(load_model(source, device="meta").module, state, source=path)
@@ -227,7 +227,7 @@ def _terminal_width() -> int:
 
 def _cmd_code(args) -> int:
     from cnnscope.errors import UsageError
-    from cnnscope.spec import generate_code
+    from cnnscope.spec.codegen import generate_code
     from cnnscope.spec.compact import looks_compact
     from cnnscope.spec.load import is_spec_file
 
@@ -323,11 +323,11 @@ def _probe_unit(args, report):
     """Real weights (random or --weights), inputs (the image or random noise), one unit's fields."""
     import torch
 
-    from cnnscope.analysis.effective_field import default_layer, probe
-    from cnnscope.analysis.weights import check_state_dict, load_state_dict
+    from cnnscope.probes.effective_field import default_layer, probe
+    from cnnscope.probes.weights import check_state_dict, load_state_dict
     from cnnscope.errors import UsageError
     from cnnscope.vis.images import open_image, to_input
-    from cnnscope.zoo.sources import load_model
+    from cnnscope.sources import load_model
 
     shape = report.input_shape if isinstance(report.input_shape[0], int) else report.input_shape[0]
     if len(shape) != 4:

@@ -37,7 +37,7 @@ def _train_options(parser) -> None:
 
 def run_compare(args) -> int:
     from cnnscope.analysis.analyze import analyze
-    from cnnscope.analysis.compare import compare_reports
+    from cnnscope.studies.compare import compare_reports
     from cnnscope.cli import parse_input_shape
     from cnnscope.errors import CnnscopeError, UsageError
     from cnnscope.export import report as report_io
@@ -76,8 +76,8 @@ def _add_latency(args, comparison) -> None:
 
     import torch
 
-    from cnnscope.analysis.latency import measure, resolve_device
-    from cnnscope.zoo.sources import load_model
+    from cnnscope.probes.latency import measure, resolve_device
+    from cnnscope.sources import load_model
 
     device = resolve_device(args.device)
     for k, (model, report) in enumerate(zip(args.models, comparison.reports)):
@@ -100,7 +100,7 @@ def _add_accuracy(comparison) -> None:
 
 def _train_each(args, models) -> dict:
     """name -> history dict; ``models`` pairs a source (or name) with a ready module (or None)."""
-    from cnnscope.train.comparison import train_for_comparison
+    from cnnscope.studies.training_runs import train_for_comparison
 
     histories = {}
     for name, module in models:
@@ -134,7 +134,7 @@ def _table_text(comparison) -> str:
 def run_kernels(args) -> int:
     import json
 
-    from cnnscope.analysis.kernel_study import findings, study
+    from cnnscope.studies.kernel_study import findings, study
     from cnnscope.export import report as report_io
     from cnnscope.export.comparison_report import kernel_report
 
@@ -144,7 +144,7 @@ def run_kernels(args) -> int:
     lines = findings(variants, args.rf, args.channels)
     histories = None
     if args.train:
-        from cnnscope.train.comparison import kernel_classifier
+        from cnnscope.studies.training_runs import kernel_classifier
 
         histories = _train_each(args, [(v.kind, kernel_classifier(v.kind, args.rf, args.channels, args.dataset,
                                                                    args.data_root)) for v in variants])

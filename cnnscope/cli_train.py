@@ -69,7 +69,7 @@ def run(args) -> int:
         raise UsageError(f"--out {out}: exists and is not a folder")
 
     from cnnscope.train import TrainingDiverged, TrainingInterrupted, prepare_run, quick_train, resolve_device
-    from cnnscope.train.outputs import write_all, write_checkpoint, write_history
+    from cnnscope.export.training_run import write_all, write_checkpoint, write_history
 
     device = resolve_device(args.device)
     if args.threads:

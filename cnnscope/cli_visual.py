@@ -55,9 +55,9 @@ def _model_with_weights(args):
     """(model on the CPU, loaded source info, a phrase saying where the weights came from)."""
     import torch
 
-    from cnnscope.analysis.weights import check_state_dict, describe_checkpoint, load_pretrained, load_state_dict
+    from cnnscope.probes.weights import check_state_dict, describe_checkpoint, load_pretrained, load_state_dict
     from cnnscope.errors import UsageError
-    from cnnscope.zoo.sources import load_model
+    from cnnscope.sources import load_model
 
     torch.manual_seed(args.seed)
     loaded = load_model(args.model, device="cpu")
@@ -90,7 +90,7 @@ def _save(image, output: str) -> None:
 
 
 def run_filters(args) -> int:
-    from cnnscope.analysis.activations import conv_weight
+    from cnnscope.probes.activations import conv_weight
     from cnnscope.vis.filters import filter_grid
 
     _picture_path(args.output)
@@ -104,7 +104,7 @@ def run_filters(args) -> int:
 
 
 def run_features(args) -> int:
-    from cnnscope.analysis.activations import capture, first_conv_name
+    from cnnscope.probes.activations import capture, first_conv_name
     from cnnscope.errors import UsageError
     from cnnscope.vis.feature_maps import MAX_MAPS, feature_grid
     from cnnscope.vis.images import open_image, to_input

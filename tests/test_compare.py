@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 import pytest
 
 import cnnscope
-from cnnscope.analysis.compare import compare_reports
-from cnnscope.analysis.kernel_study import dilations, findings, study
+from cnnscope.studies.compare import compare_reports
+from cnnscope.studies.kernel_study import dilations, findings, study
 from cnnscope.cli import main
 
 

@@ -59,7 +59,7 @@ def test_output_shapes_equal_a_real_forward_pass(case):
 
 
 def test_shape_arithmetic_matches_pytorch_for_pools():
-    from cnnscope.analysis.shape_math import window_output_size
+    from cnnscope.geometry import window_output_size
 
     for size in range(3, 20):
         for kernel, stride, padding, ceil in [(3, 2, 1, True), (2, 2, 0, True), (3, 3, 1, True), (3, 2, 0, False)]:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 import cnnscope
-from cnnscope.analysis.empirical_rf import input_gradient, mass_squares, support_extent
+from cnnscope.probes.empirical_rf import input_gradient, mass_squares, support_extent
 
 
 def rf(report, name):

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 import cnnscope
 from cnnscope.errors import SpecError
-from cnnscope.spec import build_from_spec, generate_code
+from cnnscope.spec.build import build_from_spec
+from cnnscope.spec.codegen import generate_code
 from cnnscope.spec.load import spec_text_to_spec
 from cnnscope.spec.plan import make_plan
 from cnnscope.spec.schema import Limits, validate

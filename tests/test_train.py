@@ -12,7 +12,8 @@ from torch import nn
 
 from cnnscope.train import TrainData, TrainingDiverged, TrainingInterrupted, prepare_run, quick_train
 from cnnscope.train.adapt import InputAdapter, fit_classes, prepare_data
-from cnnscope.train.checkpoint import load_checkpoint, rebuild_model, save_checkpoint
+from cnnscope.export.training_run import save_checkpoint
+from cnnscope.train.checkpoint import load_checkpoint, rebuild_model
 from cnnscope.train.datasets import ImageSet
 from cnnscope.train.divergence import DivergenceMonitor
 from cnnscope.train.errors import ModelDataMismatch
@@ -181,7 +182,7 @@ def test_a_reloaded_checkpoint_gives_identical_outputs(tmp_path):
     inputs = run.data.x_val[:32]
     with torch.no_grad():
         assert torch.equal(rebuilt(inputs), run.model(inputs))
-    from cnnscope.analysis.weights import load_state_dict
+    from cnnscope.probes.weights import load_state_dict
 
     assert set(load_state_dict(path)) == set(run.model.state_dict())
     assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]  # written atomically, no leftovers

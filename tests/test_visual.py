@@ -10,7 +10,7 @@ from PIL import Image
 from torch import nn
 
 import cnnscope
-from cnnscope.analysis.activations import capture, conv_weight
+from cnnscope.probes.activations import capture, conv_weight
 from cnnscope.cli import main
 from cnnscope.vis.feature_maps import feature_grid, select_channels
 from cnnscope.vis.filters import filter_tiles

@@ -50,7 +50,7 @@ def analyze(model: str | nn.Module, input_shape=None, *, name: str | None = None
     CPU instead and the report says so in ``traced_on`` and a diagnostic.
     """
     if isinstance(model, str):
-        from cnnscope.zoo.sources import load_model
+        from cnnscope.sources import load_model
 
         chw = None
         if input_shape is not None:
@@ -155,7 +155,7 @@ def _trace(module, shapes, dtype, device, diagnostics, source):
         if _model_device(module).type == "meta":
             if not isinstance(source, str):
                 raise ShapeError(f"the model cannot be traced on the meta device ({reason})")
-            from cnnscope.zoo.sources import load_model
+            from cnnscope.sources import load_model
 
             module = load_model(source, device="cpu").module
     real_device = torch.device(device)

@@ -8,24 +8,11 @@ from __future__ import annotations
 
 from torch import nn
 
+from cnnscope.geometry import as_list, conv_padding
+
 _CONV = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
 _MAX_POOL = (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d)
 _AVG_POOL = (nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d)
-
-
-def as_list(value, n: int) -> list:
-    if isinstance(value, (tuple, list)):
-        return [int(v) for v in value] if len(value) == n else [int(value[0])] * n
-    return [int(value)] * n
-
-
-def conv_padding(padding, kernel: list[int], dilation: list[int]) -> list[int]:
-    """Numeric padding before the first element; resolves ``'same'``/``'valid'``."""
-    if padding == "valid":
-        return [0] * len(kernel)
-    if padding == "same":
-        return [d * (k - 1) // 2 for k, d in zip(kernel, dilation)]
-    return as_list(padding, len(kernel))
 
 
 def module_attrs(module: nn.Module) -> dict:

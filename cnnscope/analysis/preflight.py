@@ -12,7 +12,7 @@ from types import SimpleNamespace
 from torch import nn
 
 from cnnscope.analysis.layer_attrs import function_attrs
-from cnnscope.analysis.shape_math import explain_window, window_output_size
+from cnnscope.geometry import explain_window, window_output_size
 from cnnscope.errors import ShapeError
 
 _CONV = (nn.Conv1d, nn.Conv2d, nn.Conv3d)

@@ -151,7 +151,7 @@ def load_uploaded_weights(model, upload) -> str:
     import tempfile
     from pathlib import Path
 
-    from cnnscope.analysis.weights import check_state_dict, load_state_dict
+    from cnnscope.probes.weights import check_state_dict, load_state_dict
 
     if upload.size > MAX_UPLOAD_MB * 2**20:
         raise UsageError(f"{upload.name} is {upload.size / 2**20:.0f} MB; uploads are capped at {MAX_UPLOAD_MB} MB")

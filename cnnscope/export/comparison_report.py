@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cnnscope.export import units
+from cnnscope import units
 from cnnscope.export.report import Report, Table, provenance
 
 COMPARE_COLUMNS = ["model", "input", "params", "trainable", "frozen", "MACs", "FLOPs", "param MB", "activation MB",

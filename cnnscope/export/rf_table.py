@@ -6,7 +6,7 @@ import csv
 import io
 import json
 
-from cnnscope.export import units
+from cnnscope import units
 from cnnscope.report import LayerRecord, ModelReport
 
 COLUMNS = ("Layer", "Type", "Kernel", "Stride", "Padding", "Dilation", "Size", "Jump", "Start", "Recurrence")

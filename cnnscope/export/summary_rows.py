@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cnnscope.export import units
+from cnnscope import units
 from cnnscope.report import LayerRecord, ModelReport
 
 COLUMNS = ("Layer", "Type", "Output shape", "Params", "MACs", "% MACs", "RF")

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 
-from cnnscope.export.units import shape
+from cnnscope.units import shape
 from cnnscope.export.summary_rows import COLUMNS, row_cells, totals_lines, visible_rows
 from cnnscope.report import ModelReport
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from cnnscope.export.units import shape
+from cnnscope.units import shape
 from cnnscope.export.summary_rows import COLUMNS, row_cells, totals_lines, visible_rows
 from cnnscope.report import LayerRecord, ModelReport
 

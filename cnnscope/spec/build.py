@@ -25,3 +25,12 @@ def build(plan: Plan, device="cpu") -> SpecModel:
 
     with torch.device(device):
         return SpecModel(*(to_module(i) for i in plan.root.items), name=plan.name, input_shape=plan.input)
+
+
+def build_from_spec(source: str, device="cpu", input_shape=None, limits=None):
+    """``(module, plan)`` for a spec file or one-line spec."""
+    from cnnscope.spec.load import load_spec
+    from cnnscope.spec.plan import make_plan
+
+    plan = make_plan(load_spec(source, limits, input_shape))
+    return build(plan, device=device), plan

@@ -108,3 +108,11 @@ def generate(plan: Plan) -> str:
         f"    model = {name}()\n"
         f"    print(model(torch.zeros(1, *{name}.input_shape)).shape)\n"
     )
+
+
+def generate_code(source: str, input_shape=None, limits=None) -> str:
+    """Standalone PyTorch source for a spec file or one-line spec."""
+    from cnnscope.spec.load import load_spec
+    from cnnscope.spec.plan import make_plan
+
+    return generate(make_plan(load_spec(source, limits, input_shape)))

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from cnnscope.errors import SpecError
-from cnnscope.spec import compact
+from cnnscope.spec.compact import parse as parse_compact
 from cnnscope.spec.schema import Limits, Spec, validate
 
 SPEC_SUFFIXES = (".yaml", ".yml", ".json")
@@ -47,7 +47,7 @@ def load_spec(source: str, limits: Limits | None = None, input_shape=None) -> Sp
             raise SpecError(f"{path}: the spec is empty; see docs/spec.md for the format")
         default_name = path.stem
     else:
-        data = compact.parse(source)
+        data = parse_compact(source)
         default_name = "model"
     if isinstance(data, dict):
         data.setdefault("name", default_name)

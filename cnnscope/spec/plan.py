@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from cnnscope.analysis.shape_math import explain_window, transposed_output_size, window_output_size
+from cnnscope.geometry import explain_window, transposed_output_size, window_output_size
 from cnnscope.errors import SpecError
 from cnnscope.spec.schema import Concat, Layer, Repeat, Residual, Spec
 

@@ -9,7 +9,7 @@ Layout (a plain dict, loadable with ``torch.load(..., weights_only=True)``)::
                 "input_shape": [1, 28, 28], "normalization": {"mean": [...], "std": [...]}, ...},
      "epoch": 3}                                 # the epoch whose end state this is (0: initial)
 
-``cnnscope.analysis.weights.load_state_dict`` (``--weights``) reads it too, via ``state_dict``.
+``cnnscope.probes.weights.load_state_dict`` (``--weights``) reads it too, via ``state_dict``.
 """
 
 from __future__ import annotations
@@ -40,13 +40,6 @@ def checkpoint_bytes(model: nn.Module, config: dict, epoch: int) -> bytes:
     return buffer.getvalue()
 
 
-def save_checkpoint(path: str | Path, model: nn.Module, config: dict, epoch: int) -> Path:
-    """Write atomically: a reader (or a Ctrl-C) never sees half a file."""
-    from cnnscope.export.files import write_bytes_atomic
-
-    return write_bytes_atomic(path, checkpoint_bytes(model, config, epoch))
-
-
 def load_checkpoint(path: str | Path) -> Checkpoint:
     path = Path(path)
     if not path.is_file():
@@ -64,7 +57,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
 def rebuild_model(checkpoint: Checkpoint | str | Path, device: str = "cpu") -> nn.Module:
     """The trained model: built from ``config["model"]``, head resized as in training, weights loaded."""
     from cnnscope.train.adapt import replace_head
-    from cnnscope.zoo.sources import load_model
+    from cnnscope.sources import load_model
 
     if not isinstance(checkpoint, Checkpoint):
         checkpoint = load_checkpoint(checkpoint)

@@ -24,7 +24,7 @@ class PreparedRun:
 
 def prepare_run(model_source: str, dataset: str = "digits", *, data_root: str | None = None,
                 download: bool = False, val_split: float = 0.2, seed: int = 0) -> PreparedRun:
-    from cnnscope.zoo.sources import load_model
+    from cnnscope.sources import load_model
     from cnnscope.zoo.user_file import is_file_reference
 
     torch.manual_seed(seed)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cnnscope.export import units
+from cnnscope import units
 from cnnscope.report import LayerRecord, ModelReport
 
 

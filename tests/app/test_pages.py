@@ -37,7 +37,7 @@ def test_picking_a_model_and_changing_the_input(app):
     assert {m.label: m.value for m in app.metric}["Parameters"] == "11,689,512"
     app.sidebar.text_input(key="shape_resnet18").set_value("1,3,64,64").run()
     import cnnscope
-    from cnnscope.export import units
+    from cnnscope import units
 
     expected = cnnscope.analyze("resnet18", (1, 3, 64, 64)).totals.macs
     assert {m.label: m.value for m in app.metric}["MACs"] == units.si(expected) == "148.56 M"

@@ -27,7 +27,7 @@ def render(choice) -> None:
         else:
             st.info("Pick at least two models.")
     with kernels_tab:
-        from cnnscope.analysis.kernel_study import findings, study
+        from cnnscope.studies.kernel_study import findings, study
         from cnnscope.vis.charts import kernel_figures
 
         rf = st.select_slider("Target receptive field", options=[3, 5, 7, 9, 11, 13, 15], value=7, key="k_rf")
@@ -45,6 +45,6 @@ def render(choice) -> None:
 
 @st.cache_resource(show_spinner="analysing", max_entries=16)
 def _comparison(names: tuple):
-    from cnnscope.analysis.compare import compare_reports
+    from cnnscope.studies.compare import compare_reports
 
     return compare_reports([state.report(state.Choice("zoo", n, state.natural_shape(n))) for n in names])

@@ -8,7 +8,7 @@ from cnnscope.app import state
 
 
 def render(choice) -> None:
-    from cnnscope.analysis.compare import compare_reports
+    from cnnscope.studies.compare import compare_reports
     from cnnscope.export import report as report_io
     from cnnscope.export.comparison_report import comparison_report
     from cnnscope.export.tabular import to_csv, to_markdown

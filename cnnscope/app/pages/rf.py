@@ -37,7 +37,7 @@ def render(choice) -> None:
 
 
 def _probe(choice, layer, unit, image, effective):
-    from cnnscope.analysis.effective_field import probe
+    from cnnscope.probes.effective_field import probe
     from cnnscope.vis import rf_overlay
     from cnnscope.vis.images import to_input
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnscope.app import state
-from cnnscope.export import units
+from cnnscope import units
 
 
 def render(choice) -> None:
@@ -38,7 +38,7 @@ def render(choice) -> None:
         names = [r.name for r in leaves if r.name]
         pick = st.selectbox("Layer", names, key="arith_layer")
         if pick:
-            from cnnscope.analysis.explain import shape_arithmetic
+            from cnnscope.studies.explain import shape_arithmetic
 
             row = report.layer(pick)
             st.code("\n".join([f"{row.name} ({row.type}): {units.shape(row.input_shapes)} → "

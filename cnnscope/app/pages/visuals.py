@@ -30,7 +30,7 @@ def render(choice) -> None:
         if not convs:
             st.info("This model has no convolution layer.")
         else:
-            from cnnscope.analysis.activations import conv_weight
+            from cnnscope.probes.activations import conv_weight
             from cnnscope.vis.filters import filter_grid
 
             layer = st.selectbox("Conv layer", convs, key="filters_layer")
@@ -39,7 +39,7 @@ def render(choice) -> None:
             out, inp, kh, kw = weight.shape
             st.image(filter_grid(weight, f"{name} · {out} filters {kh}×{kw}×{inp} · weights: {origin}", shared))
     with maps_tab:
-        from cnnscope.analysis.activations import capture
+        from cnnscope.probes.activations import capture
         from cnnscope.vis.feature_maps import feature_grid
         from cnnscope.vis.images import to_input
 

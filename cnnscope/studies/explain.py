@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cnnscope.analysis.shape_math import explain_window
+from cnnscope.geometry import explain_window
 from cnnscope.report import LayerRecord
 
 

@@ -97,7 +97,7 @@ def study(rf: int, channels: int, size: int, latency: bool = False, device: str 
             raise AssertionError(f"{kind} reaches {reached}, not {rf}×{rf}")  # a bug, not bad input
         timing = None
         if latency:
-            from cnnscope.analysis.latency import measure
+            from cnnscope.probes.latency import measure
 
             timing = measure(build_variant(kind, rf, channels)[0], (1, channels, size, size), device)
         variants.append(Variant(kind, names, report.totals.params, report.totals.macs, reached, len(names),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from cnnscope.analysis.empirical_rf import input_gradient, mass_squares
+from cnnscope.probes.empirical_rf import input_gradient, mass_squares
 from cnnscope.errors import UsageError
 from cnnscope.report import ModelReport
 

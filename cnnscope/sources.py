@@ -22,7 +22,7 @@ def load_model(source: str, device: str = "meta", input_shape=None) -> LoadedMod
     from cnnscope.spec.load import is_spec_file
 
     if is_spec_file(source) or (looks_compact(source) and not _is_zoo_name(source)):
-        from cnnscope.spec import build_from_spec
+        from cnnscope.spec.build import build_from_spec
 
         module, plan = build_from_spec(source, device=device, input_shape=input_shape)
         return LoadedModel(module, plan.name, plan.input, None)

@@ -25,18 +25,24 @@ def write_history(folder: str | Path, history: TrainHistory) -> list[Path]:
 
 
 def write_checkpoint(folder: str | Path, model: nn.Module, history: TrainHistory) -> Path:
-    from cnnscope.train.checkpoint import save_checkpoint
-
     return save_checkpoint(Path(folder) / CHECKPOINT, model, history.config, len(history.epochs))
+
+
+def save_checkpoint(path: str | Path, model: nn.Module, config: dict, epoch: int) -> Path:
+    """Write atomically: a reader (or a Ctrl-C) never sees half a file."""
+    from cnnscope.export.files import write_bytes_atomic
+    from cnnscope.train.checkpoint import checkpoint_bytes
+
+    return write_bytes_atomic(path, checkpoint_bytes(model, config, epoch))
 
 
 def write_plots(folder: str | Path, history: TrainHistory) -> list[Path]:
     from cnnscope.export.files import write_bytes_atomic, write_text_atomic
-    from cnnscope.train import plots
+    from cnnscope.vis import training_curves
 
     folder = Path(folder)
-    return [write_text_atomic(folder / LOSS_HTML, plots.loss_html(history)),
-            write_bytes_atomic(folder / LOSS_PNG, plots.loss_png(history))]
+    return [write_text_atomic(folder / LOSS_HTML, training_curves.loss_html(history)),
+            write_bytes_atomic(folder / LOSS_PNG, training_curves.loss_png(history))]
 
 
 def write_all(folder: str | Path, model: nn.Module, history: TrainHistory) -> list[Path]:

@@ -53,7 +53,7 @@ class KernelClassifier(nn.Sequential):
 def kernel_classifier(kind: str, rf: int, channels: int, dataset: str = "digits", data_root: str | None = None,
                       seed: int = 0) -> KernelClassifier:
     """The same small classifier around each variant, seeded alike, sized for the data set."""
-    from cnnscope.analysis.kernel_study import build_variant
+    from cnnscope.studies.kernel_study import build_variant
     from cnnscope.train.datasets import load_dataset
 
     images = load_dataset(dataset, data_root)

@@ -1,0 +1,1 @@
+"""Probes that need real weights and real tensors: activations, effective fields, latency, weight files."""

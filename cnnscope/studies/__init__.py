@@ -1,0 +1,1 @@
+"""Studies derived from ModelReports: comparisons, the kernel study, explanations of a row."""
