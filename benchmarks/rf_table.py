@@ -1,8 +1,8 @@
 """Receptive fields of the last feature map of common torchvision models at 224×224.
 
 Prints the Markdown table used in docs/receptive-field.md:  python benchmarks/rf_table.py
-The last feature map is the last row (at depth ≤ 2) whose field is still local, i.e. the
-input of global pooling.
+The last feature map is ``ModelReport.last_feature_map()``: the last row whose field is still
+local, i.e. the input of global pooling, named by the outermost block that returns it.
 """
 
 import sys
@@ -20,11 +20,10 @@ def main(names) -> None:
     for name in names:
         shape = None if name == "inception_v3" else (1, 3, 224, 224)
         report = cnnscope.analyze(name, shape)
-        local = [r for r in report.layers if r.rf and not r.rf["global"] and r.depth <= 2 and r.name]
-        last = local[-1]
+        last = report.last_feature_map()
         grid = "×".join(map(str, last.output_shape[2:]))
-        print(f"| {name} | {report.input_shape[2]} | `{last.name}` | {grid} | {last.rf['size'][0]} | "
-              f"{last.rf['jump'][0]} | {last.rf['start'][0]} |")
+        print(f"| {name} | {report.input_shape[2]} | `{last.name}` | {grid} | {last.rf.size[0]} | "
+              f"{last.rf.jump[0]} | {last.rf.start[0]} |")
 
 
 if __name__ == "__main__":

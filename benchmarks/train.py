@@ -42,7 +42,6 @@ import io
 import json
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
@@ -94,15 +93,15 @@ def tutorial_loop(model, data: TrainData, batch_size: int, epochs: int, device: 
 
 
 class RichBar:
-    """The CLI's own progress reporter (``cli_train._RichProgress``: a rich bar refreshed ≤ 10×/s),
+    """The CLI's own progress reporter (``cli.progress.RichProgress``: a rich bar refreshed ≤ 10×/s),
     drawing into an in-memory terminal, plus its per-epoch line."""
 
     def __init__(self, epochs: int):
         from rich.console import Console
 
-        from cnnscope.cli_train import _RichProgress
+        from cnnscope.cli.progress import RichProgress
 
-        self.reporter = _RichProgress(epochs, console=Console(file=io.StringIO(), force_terminal=True, width=120))
+        self.reporter = RichProgress(epochs, console=Console(file=io.StringIO(), force_terminal=True, width=120))
 
     def __enter__(self):
         return self.reporter.__enter__()
@@ -192,17 +191,8 @@ def print_loop_result(name, result, repeats):
 
 
 def train_command(out: str, extra: list[str]) -> list[str]:
-    """``cnnscope train ...`` when the command is wired in, else the same code through cli_train."""
-    args = ["train", "lenet5", "--dataset", "digits", "--out", out, *extra]
-    exe = shutil.which("cnnscope")
-    if exe and subprocess.run([exe, "train", "--help"], capture_output=True).returncode == 0:
-        return [exe, *args]
-    shim = ("import sys, argparse\nfrom cnnscope import cli_train\nfrom cnnscope.errors import CnnscopeError\n"
-            "p = argparse.ArgumentParser(prog='cnnscope'); cli_train.add_parser(p.add_subparsers(dest='c'))\n"
-            "a = p.parse_args(sys.argv[1:])\n"
-            "try:\n    sys.exit(cli_train.run(a))\n"
-            "except CnnscopeError as e:\n    sys.stderr.write(f'cnnscope: error: {e}\\n'); sys.exit(e.exit_code)\n")
-    return [sys.executable, "-c", shim, *args]
+    """``cnnscope train ...`` as a process (``python -m cnnscope``, whichever script is on PATH)."""
+    return [sys.executable, "-m", "cnnscope", "train", "lenet5", "--dataset", "digits", "--out", out, *extra]
 
 
 PROCESS_VARIANTS = {  # name: (extra arguments, environment overrides)

@@ -14,7 +14,7 @@ def __getattr__(name):
         from cnnscope.analysis.analyze import analyze
 
         return analyze
-    if name in ("ModelReport", "LayerRecord", "Totals", "Diagnostic"):
+    if name in ("ModelReport", "LayerRecord", "ReceptiveField", "Totals", "Diagnostic"):
         from cnnscope import report
 
         return getattr(report, name)

@@ -1,3 +1,3 @@
-from cnnscope.cli import main
+from cnnscope.cli.main import main
 
 raise SystemExit(main())

@@ -52,13 +52,19 @@ def _path(model: str, shapes) -> Path | None:
 
 
 def load(model: str, shapes) -> dict | None:
+    """The stored ``report.to_dict()``, for ``ModelReport.from_dict``; None on a miss."""
+    from cnnscope.report import READABLE_SCHEMA_VERSIONS
+
     path = _path(model, shapes)
     if path is None or not path.is_file():
         return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None  # a damaged entry is a miss, and is overwritten by the next store
+    if not isinstance(data, dict) or data.get("schema_version") not in READABLE_SCHEMA_VERSIONS:
+        return None  # a schema this cnnscope cannot read is a miss too
+    return data
 
 
 def store(model: str, shapes, data: dict) -> None:
@@ -76,3 +82,30 @@ def store(model: str, shapes, data: dict) -> None:
 
 def looks_like_zoo_name(source: str) -> bool:
     return source.replace("_", "").isalnum() and source.islower()
+
+
+def cached_report(source: str, shapes, analyze):
+    """The ModelReport of a zoo model from the cache, or ``analyze()``'s, stored for next time.
+
+    ``shapes`` are the input shapes asked for (None: the model's natural input); anything that is
+    not a zoo name is analysed every time."""
+    key = [list(s) for s in shapes] if shapes else None
+    zoo_like = looks_like_zoo_name(source)
+    data = load(source, key) if zoo_like else None
+    if data is not None:
+        from cnnscope.report import ModelReport
+
+        try:
+            return ModelReport.from_dict(data)
+        except (KeyError, TypeError, ValueError):
+            pass  # written by another schema: a miss
+    report = analyze()
+    if zoo_like and _is_zoo(source):
+        store(source, key, report.to_dict())
+    return report
+
+
+def _is_zoo(source: str) -> bool:
+    from cnnscope.zoo.registry import list_models
+
+    return source in list_models()

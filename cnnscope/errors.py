@@ -19,6 +19,35 @@ class UsageError(CnnscopeError):
     exit_code = 2
 
 
+class LayerNotFoundError(UsageError, KeyError):
+    """A layer name -- a report row or a module path -- the model does not have.
+
+    The message suggests the closest names (difflib).  It is also a ``KeyError``, so code that
+    catches ``KeyError`` from ``ModelReport.layer`` keeps working; ``str()`` is the plain message
+    (KeyError's own ``str()`` would quote it).
+    """
+
+    def __init__(self, name: str, candidates=(), where: str = "this model", message: str | None = None):
+        self.name = name
+        self.suggestions = close_names(name, candidates)
+        if message is None:
+            hint = f"; did you mean {', '.join(self.suggestions)}?" if self.suggestions else ""
+            message = f"no layer named {name!r} in {where}{hint}"
+        self.message = message
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def close_names(name: str, candidates, n: int = 3) -> list[str]:
+    """Up to ``n`` names of ``candidates`` close to ``name``, best first (empty names left out)."""
+    import difflib
+
+    unique = list(dict.fromkeys(c for c in candidates if c))
+    return difflib.get_close_matches(name, unique, n=n)
+
+
 class ModelNotFoundError(CnnscopeError):
     """A model name or ``file.py:Name`` reference that cannot be resolved."""
 

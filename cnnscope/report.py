@@ -2,7 +2,8 @@
 
 ``ModelReport.to_dict()`` is exactly what ``cnnscope summary --format json`` prints, and
 ``ModelReport.from_dict(report.to_dict()) == report`` holds.  Bump ``SCHEMA_VERSION`` when a
-field changes meaning or disappears; adding a field is backwards compatible.
+field changes meaning or disappears (and keep reading the old versions in ``from_dict``); adding
+a field is backwards compatible.  docs/report-schema.md describes every field.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_SCHEMA_VERSIONS = (1, 2)  # v1: rf was a loose dict and rows had no op_kind
 
 Shape = list[int]
 
@@ -23,6 +25,39 @@ class Diagnostic:
     code: str  # stable identifier, e.g. "unused-parameters"
     message: str
     layer: str | None = None
+
+
+@dataclass(frozen=True)
+class ReceptiveField:
+    """The receptive field of a row's output, per spatial axis (H, W for images; T, H, W for video).
+
+    ``size``: input pixels that can influence one unit; ``jump``: input pixels between
+    neighbouring units; ``start``: input coordinate of the first unit's field (negative where it
+    reaches into padding).  A global field sees the whole input: ``size`` is the input's spatial
+    size and ``jump``/``start`` are None.  ``gated``: a global context (squeeze-and-excitation)
+    rescales the local path.  ``recurrence``: the arithmetic of this row, written out.
+    """
+
+    size: list
+    jump: list | None = None
+    start: list | None = None
+    is_global: bool = False
+    gated: bool = False
+    recurrence: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"size": list(self.size), "jump": None if self.jump is None else list(self.jump),
+                "start": None if self.start is None else list(self.start), "global": self.is_global,
+                "gated": self.gated, "recurrence": self.recurrence}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> "ReceptiveField | None":
+        """Reads v2 and v1 dicts alike (v1 left ``gated``/``recurrence`` out when unset)."""
+        if data is None:
+            return None
+        return cls(size=list(data["size"]), jump=data.get("jump"), start=data.get("start"),
+                   is_global=bool(data.get("global", False)), gated=bool(data.get("gated", False)),
+                   recurrence=data.get("recurrence"))
 
 
 @dataclass(frozen=True)
@@ -59,7 +94,14 @@ class LayerRecord:
     dilation: list[int] | None = None
     groups: int | None = None
     ceil_mode: bool | None = None
-    rf: dict | None = None
+    rf: ReceptiveField | None = None
+    op_kind: str | None = None  # the row's kind in analysis/ops (conv, pool, pointwise, merge, ...); None for containers
+
+    def to_dict(self) -> dict[str, Any]:
+        """The row as the JSON writes it (``rf`` with its JSON key names, see ``ReceptiveField.to_dict``)."""
+        data = asdict(self)
+        data["rf"] = self.rf.to_dict() if self.rf is not None else None
+        return data
 
 
 @dataclass(frozen=True)
@@ -96,31 +138,67 @@ class ModelReport:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        data["layers"] = [row.to_dict() for row in self.layers]  # asdict would name rf's keys as its fields
         # Put the version first so that a reader sees it before anything else.
         return {"schema_version": data.pop("schema_version"), **data}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ModelReport":
         version = data.get("schema_version")
-        if version != SCHEMA_VERSION:
-            raise ValueError(f"unsupported report schema_version {version!r} (this cnnscope reads {SCHEMA_VERSION})")
+        if version not in READABLE_SCHEMA_VERSIONS:
+            raise ValueError(f"unsupported report schema_version {version!r} (this cnnscope reads "
+                             f"{', '.join(map(str, READABLE_SCHEMA_VERSIONS))})")
         known = {f.name for f in fields(cls)}
         kwargs = {k: v for k, v in data.items() if k in known}
         # Unknown keys are ignored everywhere, so that a newer writer's additions do not break a reader.
         kwargs["totals"] = Totals(**_known(Totals, data["totals"]))
-        kwargs["layers"] = [LayerRecord(**_known(LayerRecord, row)) for row in data["layers"]]
+        kwargs["layers"] = [_layer_from_dict(row) for row in data["layers"]]
+        kwargs["schema_version"] = SCHEMA_VERSION  # read into the current model
         kwargs["diagnostics"] = [Diagnostic(**_known(Diagnostic, d)) for d in data["diagnostics"]]
         return cls(**kwargs)
 
     def layer(self, name: str, call: int = 0) -> LayerRecord:
-        """The row called ``name`` (``call`` picks a repeated call); KeyError if absent."""
-        for row in self.layers:
-            if row.name == name and row.call == call:
+        """The row called ``name`` (``call`` picks a repeated call).
+
+        Absent: :class:`~cnnscope.errors.LayerNotFoundError` (a ``UsageError`` and a ``KeyError``)
+        with a one-line message that suggests the closest row names.
+        """
+        calls = [row for row in self.layers if row.name == name]
+        for row in calls:
+            if row.call == call:
                 return row
-        raise KeyError(name)
+        from cnnscope.errors import LayerNotFoundError
+
+        if calls:
+            have = "call 0" if len(calls) == 1 else f"calls 0..{len(calls) - 1}"
+            raise LayerNotFoundError(name, message=f"{self.model} has {len(calls)} call{'s' * (len(calls) > 1)} "
+                                                   f"of {name!r} ({have}), not call {call}")
+        raise LayerNotFoundError(name, [row.name for row in self.layers], where=self.model)
+
+    def last_feature_map(self) -> LayerRecord | None:
+        """The last feature map: the last named row whose field is still local (the input of global
+        pooling), or None when no row has a local field.
+
+        A block that returns that row's output stands for it, the outermost one first (ResNet-18:
+        ``layer4``, not ``layer4.1.relu``): its name then reaches the same output with ``call`` 0,
+        where a module called twice (ResNet's ``relu``) would name its first call.
+        """
+        local = [row for row in self.layers if row.name and row.rf is not None and not row.rf.is_global]
+        if not local:
+            return None
+        last = local[-1]
+        holders = [row for row in self.layers if row.name and row.output_from == [last.index]
+                   and row.rf is not None and not row.rf.is_global]
+        return min(holders, key=lambda row: (row.depth, row.index)) if holders else last
 
     def leaves(self) -> list[LayerRecord]:
         return [row for row in self.layers if row.is_leaf]
+
+
+def _layer_from_dict(row: dict[str, Any]) -> LayerRecord:
+    values = _known(LayerRecord, row)
+    values["rf"] = ReceptiveField.from_dict(values.get("rf"))
+    return LayerRecord(**values)
 
 
 def _known(cls, data: dict[str, Any]) -> dict[str, Any]:

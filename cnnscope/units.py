@@ -26,3 +26,10 @@ def shape(value) -> str:
     if value and isinstance(value[0], (list, tuple)):
         return ", ".join(shape(v) for v in value)
     return "×".join(str(v) for v in value)
+
+
+def per_axis(values, empty: str = "") -> str:
+    """A per-axis value: [7, 7] -> '7' (all axes agree), [7, 13] -> '7×13'; None or [] -> ``empty``."""
+    if not values:
+        return empty
+    return str(values[0]) if len(set(values)) == 1 else "×".join(str(v) for v in values)

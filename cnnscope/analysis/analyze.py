@@ -7,7 +7,7 @@ from typing import Any, Sequence
 import torch
 from torch import nn
 
-from cnnscope import __version__
+from cnnscope._version import __version__
 from cnnscope.analysis import params as param_count
 from cnnscope.analysis import receptive_field
 from cnnscope.analysis.memory import training_bytes
@@ -236,7 +236,7 @@ def layer_records(tracer: Tracer, model: nn.Module, fields: dict | None = None) 
             output_shape=row.output_shape, params=params, trainable_params=trainable,
             macs=macs, flops=2 * macs, other_ops=other, output_bytes=row.output_bytes,
             inputs=list(row.inputs), output_from=list(row.output_from) if row.children else [],
-            rf=fields.get(row.index), **row.attrs,
+            rf=fields.get(row.index), op_kind=None if row.children else row.op_kind, **row.attrs,
         ))
     return records
 

@@ -26,8 +26,8 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 
 from cnnscope.analysis import costs
-from cnnscope.analysis.layer_attrs import function_attrs, module_attrs
-from cnnscope.analysis.preflight import check_function_call, check_module_call
+from cnnscope.analysis.calls import sanitize
+from cnnscope.analysis import ops
 from cnnscope.errors import ShapeError
 
 # Torch-level calls that never make a row: metadata reads and copies that keep the values.
@@ -68,26 +68,6 @@ def _tensors(obj) -> list[torch.Tensor]:
     return [x for x in leaves if isinstance(x, torch.Tensor)]
 
 
-@dataclass(frozen=True)
-class TensorArg:
-    """A tensor argument, remembered by its shape only."""
-
-    shape: tuple
-
-
-def sanitize(value):
-    """Arguments without tensors (so the trace keeps no activations alive)."""
-    if isinstance(value, torch.Tensor):
-        return TensorArg(tuple(value.shape))
-    if isinstance(value, (list, tuple)):
-        return type(value)(sanitize(v) for v in value) if not hasattr(value, "_fields") else tuple(sanitize(v) for v in value)
-    if isinstance(value, dict):
-        return {k: sanitize(v) for k, v in value.items()}
-    if isinstance(value, (int, float, bool, str, slice, type(None), type(Ellipsis))):
-        return value
-    return repr(value)
-
-
 def shape_of(output) -> Any:
     """A shape for one tensor, a list of shapes for several, None for none."""
     tensors = _tensors(output)
@@ -120,6 +100,7 @@ class Row:
     children: list[int] = field(default_factory=list)
     finished: bool = False
     call_args: tuple = ()  # function rows: arguments with tensors replaced by their shapes
+    op_kind: str = "unknown"  # the kind in analysis/ops (meaningful for leaf rows)
     output_from: list[int] = field(default_factory=list)  # rows that produced this row's outputs
 
 
@@ -185,18 +166,22 @@ class Tracer:
         name = self.names.get(module, type(module).__name__)
         call = self._calls.get(id(module), 0)
         self._calls[id(module)] = call + 1
+        kind = ops.module_kind(module)
+        geometry = ops.get_rule("module_attrs", kind)
         row = Row(
             index=len(self.rows), name=name, type=type(module).__name__, kind="module",
             depth=0 if parent is None else parent.depth + 1,
             parent=None if parent is None else parent.index, call=call, module=module,
             atomic=is_atomic(module), input_shapes=[list(t.shape) for t in tensors],
-            inputs=self.sources(tensors), attrs=module_attrs(module),
+            inputs=self.sources(tensors), attrs=geometry(module) if geometry else {}, op_kind=kind,
         )
         if parent is not None:
             parent.children.append(row.index)
         self.rows.append(row)
         self.stack.append(row)
-        check_module_call(self, row, module, tensors)
+        check = ops.get_rule("check_module", kind)
+        if check is not None and tensors:
+            check(self, row, module, tensors)
 
     def post_hook(self, module, args, kwargs, output):
         row = self.stack.pop()
@@ -228,7 +213,12 @@ class Tracer:
             self._mark(_tensors(out), sources[0])
             return out
         frame = _Frame()
-        check_function_call(self, parent, name, func, args, kwargs, tensors)
+        kind = ops.function_kind(name)
+        geometry = ops.get_rule("function_attrs", kind)
+        attrs = geometry(name, args, kwargs) if geometry else {}
+        check = ops.get_rule("check_function", kind)
+        if check is not None and tensors:
+            check(f"{parent.name}.{name}" if parent.name else name, name, attrs, (args, kwargs), tensors)
         self.stack.append(frame)
         pending = (name, tensors, sources)
         self.pending = pending
@@ -249,7 +239,7 @@ class Tracer:
             index=len(self.rows), name=f"{parent.name}.{label}" if parent.name else label,
             type=name, kind="function", depth=parent.depth + 1, parent=parent.index, call=parent.call,
             module=None, atomic=True, input_shapes=[list(t.shape) for t in tensors],
-            inputs=sources, attrs=function_attrs(name, args, kwargs),
+            inputs=sources, attrs=attrs, op_kind=kind,
             output_shape=shape_of(out),
             output_bytes=sum(t.numel() * t.element_size() for t in outputs),
             self_macs=frame.self_macs, self_other=frame.self_other, self_alloc=frame.self_alloc,

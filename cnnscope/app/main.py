@@ -9,31 +9,18 @@ import os
 
 import streamlit as st
 
+from cnnscope.app import pages, sidebar
 from cnnscope.errors import CnnscopeError
-
-PAGES = ("Summary", "Receptive field", "Filters & feature maps", "Compare", "Train", "Export")
 
 
 def run() -> None:
     st.set_page_config(page_title="cnnscope", page_icon="🔬", layout="wide")
-    from cnnscope.app import sidebar
-
     choice = _guard(sidebar.render)
-    page = st.session_state.get("page", PAGES[0])
+    page = st.session_state.get("page", pages.TITLES[0])
     if choice is None:
         st.info("Fix the model or input in the sidebar to see the analysis.")
         return
-    _guard(lambda: _show(page, choice))
-
-
-_MODULES = {"Summary": "summary", "Receptive field": "rf", "Filters & feature maps": "visuals",
-            "Compare": "compare", "Train": "train", "Export": "export"}
-
-
-def _show(page: str, choice) -> None:
-    import importlib
-
-    importlib.import_module(f"cnnscope.app.pages.{_MODULES[page]}").render(choice)
+    _guard(lambda: pages.render(page, choice))
 
 
 def _guard(action):

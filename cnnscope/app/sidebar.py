@@ -5,16 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnscope.app import state
+from cnnscope.app.pages import TITLES
 from cnnscope.errors import CnnscopeError
 
 FORM_TYPES = ["conv", "maxpool", "avgpool", "batchnorm", "relu", "dropout", "flatten", "adaptiveavgpool", "linear"]
 
 
 def render():
-    from cnnscope.app.main import PAGES
-
     st.sidebar.title("cnnscope")
-    st.sidebar.radio("Page", PAGES, key="page")
+    st.sidebar.radio("Page", TITLES, key="page")
     source = st.sidebar.radio("Model from", ("Zoo", "Spec"), horizontal=True, key="source")
     if source == "Zoo":
         groups = state.zoo_names()

@@ -90,7 +90,7 @@ def check_shape(shape: tuple) -> tuple:
 
 
 def parse_shape(text: str) -> tuple:
-    from cnnscope.cli import parse_input_shape
+    from cnnscope.input_shapes import parse_input_shape
 
     return check_shape(tuple(parse_input_shape(text)[0]))
 
@@ -151,14 +151,12 @@ def load_uploaded_weights(model, upload) -> str:
     import tempfile
     from pathlib import Path
 
-    from cnnscope.probes.weights import check_state_dict, load_state_dict
+    from cnnscope.probes.weights import load_weights
 
     if upload.size > MAX_UPLOAD_MB * 2**20:
         raise UsageError(f"{upload.name} is {upload.size / 2**20:.0f} MB; uploads are capped at {MAX_UPLOAD_MB} MB")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "weights.pt"
         path.write_bytes(upload.getvalue())
-        state = load_state_dict(path)
-    check_state_dict(model, state, source=upload.name)
-    model.load_state_dict(state)
+        load_weights(model, path, source=upload.name)
     return f"uploaded {upload.name}"

@@ -10,12 +10,6 @@ COMPARE_COLUMNS = ["model", "input", "params", "trainable", "frozen", "MACs", "F
                    "jump", "latency ms", "val acc"]
 
 
-def _pair(values) -> str:
-    if not values:
-        return "—"
-    return str(values[0]) if len(set(values)) == 1 else "×".join(map(str, values))
-
-
 def compare_table_rows(comparison) -> list[list[str]]:
     rows = []
     for r in comparison.rows:
@@ -25,9 +19,15 @@ def compare_table_rows(comparison) -> list[list[str]]:
             units.count(r.frozen_params), units.si(r.macs), units.si(r.flops), f"{r.param_bytes / 2**20:.2f}",
             f"{r.activation_bytes / 2**20:.2f}", f"{r.training_bytes_sgd / 2**20:.1f}",
             f"{r.training_bytes_adam / 2**20:.1f}", str(r.conv_layers), str(r.linear_layers), r.rf_layer or "—",
-            _pair(r.rf_size), _pair(r.rf_jump), latency,
+            units.per_axis(r.rf_size, "—"), units.per_axis(r.rf_jump, "—"), latency,
             "—" if r.final_val_acc is None else f"{100 * r.final_val_acc:.1f}%"])
     return rows
+
+
+def comparison_table(comparison) -> tuple[list[str], list[list[str]]]:
+    """(columns, rows) of the side-by-side table every view shows: one column per model, one row per
+    metric, metrics no model has left out.  ``comparison`` is a ``studies.compare.Comparison``."""
+    return transposed(*_drop_empty(COMPARE_COLUMNS, compare_table_rows(comparison)))
 
 
 def transposed(columns: list[str], rows: list[list[str]]) -> tuple[list[str], list[list[str]]]:
@@ -41,7 +41,7 @@ def comparison_report(comparison, device: str, figures: list | None = None) -> R
     shapes = {r.model: units.shape(r.input_shape) for r in comparison.rows}
     shape_text = next(iter(shapes.values())) if len(set(shapes.values())) == 1 else \
         "; ".join(f"{m} {s}" for m, s in shapes.items())
-    columns, rows = transposed(*_drop_empty(COMPARE_COLUMNS, compare_table_rows(comparison)))
+    columns, rows = comparison_table(comparison)
     return Report(
         title=f"Comparison: {names}",
         provenance=provenance(device, shape_text),
@@ -61,17 +61,29 @@ KERNEL_COLUMNS = ["variant", "layers", "weights", "MACs", "RF", "nonlinearities"
                   "val acc"]
 
 
-def kernel_report(variants, findings: list[str], rf: int, channels: int, size: int, device: str,
-                  figures: list | None = None, histories: dict | None = None) -> Report:
+def _accuracies(histories: dict | None) -> dict:
+    from cnnscope.studies.compare import final_val_acc
+
+    return {name: final_val_acc(history) for name, history in (histories or {}).items()}
+
+
+def kernel_table(variants, histories: dict | None = None) -> tuple[list[str], list[list[str]]]:
+    """(columns, rows) of the kernel-study table, one row per variant, empty columns left out."""
     rows = []
-    accuracies = {name: h["epochs"][-1].get("val_acc") for name, h in (histories or {}).items() if h.get("epochs")}
+    accuracies = _accuracies(histories)
     for v in variants:
         acc = accuracies.get(v.kind)
-        rows.append([v.kind, " → ".join(v.layers), units.count(v.params), units.si(v.macs), _pair(v.rf),
+        rows.append([v.kind, " → ".join(v.layers), units.count(v.params), units.si(v.macs), units.per_axis(v.rf, "—"),
                      str(v.nonlinearities), f"{v.activation_bytes / 2**20:.2f}",
                      "—" if v.latency_ms is None else f"{v.latency_ms:.2f}",
                      "—" if acc is None else f"{100 * acc:.1f}%"])
-    columns, rows = _drop_empty(KERNEL_COLUMNS, rows)
+    return _drop_empty(KERNEL_COLUMNS, rows)
+
+
+def kernel_report(variants, findings: list[str], rf: int, channels: int, size: int, device: str,
+                  figures: list | None = None, histories: dict | None = None) -> Report:
+    columns, rows = kernel_table(variants, histories)
+    accuracies = _accuracies(histories)
     data = {"target_rf": rf, "channels": channels, "size": size,
             "variants": [v.to_dict() for v in variants], "findings": findings}
     if histories:
@@ -82,3 +94,33 @@ def kernel_report(variants, findings: list[str], rf: int, channels: int, size: i
         tables=[Table("Variants", columns, rows)], findings=findings, figures=figures or [], data=data,
         csv_rows=[dict(v.to_dict(), val_acc=accuracies.get(v.kind)) for v in variants],
     )
+
+
+def comparison_text(comparison) -> str:
+    """The side-by-side table for a terminal (``cnnscope compare`` without ``-o``)."""
+    import io
+
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table as RichTable
+
+    columns, rows = comparison_table(comparison)
+    table = RichTable(box=box.SIMPLE_HEAD, pad_edge=False)
+    for k, column in enumerate(columns):
+        table.add_column(column, justify="left" if k == 0 else "right")
+    for row in rows:
+        table.add_row(*row)
+    console = Console(file=io.StringIO(), width=200, color_system=None, highlight=False)
+    console.print(table)
+    return console.file.getvalue()
+
+
+def report_text(report: Report) -> str:
+    """A report's title, its first table in padded columns, and its findings, as plain text
+    (``cnnscope kernels`` without ``-o``)."""
+    table = report.tables[0]
+    widths = [max(len(str(c)) for c in [col, *[row[k] for row in table.rows]]) for k, col in enumerate(table.columns)]
+    lines = [report.title, "", "  ".join(c.ljust(w) for c, w in zip(table.columns, widths))]
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)) for row in table.rows]
+    lines += ["", *[f"- {line}" for line in report.findings]]
+    return "\n".join(lines) + "\n"

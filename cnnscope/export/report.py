@@ -42,7 +42,7 @@ class Report:
 def provenance(device: str, input_shapes) -> dict:
     import torch
 
-    from cnnscope import __version__
+    from cnnscope._version import __version__
 
     return {"cnnscope": __version__, "torch": torch.__version__, "device": device, "input_shapes": input_shapes,
             "created": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}

@@ -35,25 +35,19 @@ def rf_rows(report: ModelReport, layer: str | None = None) -> list[LayerRecord]:
     return [r for r in rows if r.rf is not None or r.kind == "module"]
 
 
-def _pair(values) -> str:
-    if values is None:
-        return ""
-    return "×".join(str(v) for v in values) if len(set(values)) > 1 else str(values[0])
-
-
 def cells(row: LayerRecord) -> tuple[str, ...]:
     rf = row.rf
     if rf is None:
         size = jump = start = "—"
         note = "not tracked"
-    elif rf["global"]:
-        size, jump, start = f"global ({_pair(rf['size'])})", "—", "—"
+    elif rf.is_global:
+        size, jump, start = f"global ({units.per_axis(rf.size)})", "—", "—"
         note = "sees the whole input"
     else:
-        size, jump, start = _pair(rf["size"]), _pair(rf["jump"]), _pair(rf["start"])
-        note = rf.get("recurrence", "") + ("  [gated by a global context]" if rf.get("gated") else "")
-    return (row.name or "(model)", row.type, _pair(row.kernel_size), _pair(row.stride), _pair(row.padding),
-            _pair(row.dilation), size, jump, start, note)
+        size, jump, start = units.per_axis(rf.size), units.per_axis(rf.jump), units.per_axis(rf.start)
+        note = (rf.recurrence or "") + ("  [gated by a global context]" if rf.gated else "")
+    geometry = (units.per_axis(v) for v in (row.kernel_size, row.stride, row.padding, row.dilation))
+    return (row.name or "(model)", row.type, *geometry, size, jump, start, note)
 
 
 def to_text(report: ModelReport, rows, width: int = 160) -> str:
@@ -85,14 +79,47 @@ def to_csv(report: ModelReport, rows) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([c.lower() for c in COLUMNS] + ["global"])
     for row in rows:
-        writer.writerow([*cells(row), bool(row.rf and row.rf["global"])])
+        writer.writerow([*cells(row), bool(row.rf and row.rf.is_global)])
     return buffer.getvalue()
 
 
 def to_json(report: ModelReport, rows, extra: dict | None = None) -> str:
     data = {"model": report.model, "input_shape": report.input_shape,
             "layers": [{"name": r.name, "type": r.type, "kernel_size": r.kernel_size, "stride": r.stride,
-                        "padding": r.padding, "dilation": r.dilation, "rf": r.rf} for r in rows]}
+                        "padding": r.padding, "dilation": r.dilation, "rf": r.rf.to_dict() if r.rf else None}
+                       for r in rows]}
     if extra:
         data.update(extra)
     return json.dumps(data, indent=2)
+
+
+def unit_line(field) -> str:
+    """One probed unit (a ``probes.effective_field.UnitField``): its grid position, theoretical box and,
+    when measured, the squares holding 50/90/99% of its effective field."""
+    size = "×".join(str(v) for v in field.size)
+    top, left, bottom, right = field.box if len(field.box) == 4 else (*field.box, 0, 0)[:4]
+    line = (f"unit {','.join(map(str, field.unit))} of {field.layer} (grid {'×'.join(map(str, field.grid))}): "
+            f"theoretical field {size}, rows {top}..{bottom}, columns {left}..{right}")
+    if field.squares:
+        line += "; effective field squares " + ", ".join(f"{k} {v}" for k, v in field.squares.items())
+    return line
+
+
+def unit_title(report: ModelReport, field) -> str:
+    """The title of a unit's field drawn on an image."""
+    return (f"{report.model} · {field.layer} · unit {','.join(map(str, field.unit))} · "
+            f"field {'×'.join(str(v) for v in field.size)}")
+
+
+def render(report: ModelReport, rows, fmt: str = "table", unit=None, width: int = 160) -> str:
+    """The table in ``fmt`` (table, json, csv, md); a probed ``unit`` is a ``"unit"`` key of the JSON,
+    or a line below the others."""
+    if fmt == "json":
+        return to_json(report, rows, {"unit": unit.summary()} if unit else None) + "\n"
+    if fmt == "csv":
+        text = to_csv(report, rows)
+    elif fmt == "md":
+        text = to_markdown(report, rows)
+    else:
+        text = to_text(report, rows, width=width)
+    return text + (unit_line(unit) + "\n" if unit else "")

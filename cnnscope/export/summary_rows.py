@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cnnscope import units
-from cnnscope.report import LayerRecord, ModelReport
+from cnnscope.report import LayerRecord, ModelReport, ReceptiveField
 
 COLUMNS = ("Layer", "Type", "Output shape", "Params", "MACs", "% MACs", "RF")
 
@@ -27,14 +27,13 @@ def row_cells(row: LayerRecord, total_macs: int, indent: bool = True) -> tuple[s
             units.si(row.macs) if row.macs else "—", share, rf_cell(row.rf))
 
 
-def rf_cell(rf: dict | None) -> str:
+def rf_cell(rf: ReceptiveField | None) -> str:
     """'7×7', '212' (square), 'global', or '—' when not tracked."""
     if rf is None:
         return "—"
-    if rf["global"]:
+    if rf.is_global:
         return "global"
-    size = [str(v) for v in rf["size"]]
-    return size[0] if len(set(size)) == 1 else "×".join(size)
+    return units.per_axis(rf.size)
 
 
 def totals_lines(report: ModelReport) -> list[tuple[str, str]]:

@@ -26,8 +26,9 @@ def to_csv(report: ModelReport, depth: int | None = None) -> str:
     writer.writerow(CSV_FIELDS)
     for row in visible_rows(report, depth):
         values = []
+        data = row.to_dict()  # the JSON's values (rf as its JSON object)
         for field in CSV_FIELDS:
-            value = getattr(row, field)
+            value = data[field]
             values.append(json.dumps(value) if isinstance(value, (list, dict)) else ("" if value is None else value))
         writer.writerow(values)
     return buffer.getvalue()

@@ -9,7 +9,7 @@ import torch
 
 from cnnscope.probes.empirical_rf import input_gradient, mass_squares
 from cnnscope.errors import UsageError
-from cnnscope.report import ModelReport
+from cnnscope.report import ModelReport, ReceptiveField
 
 
 @dataclass(frozen=True)
@@ -33,16 +33,16 @@ class UnitField:
 
 
 def default_layer(report: ModelReport) -> str:
-    """The last row that still has a local (not global) field: the last feature map."""
-    local = [r for r in report.layers if r.rf and not r.rf["global"] and r.name]
-    if not local:
+    """The last feature map (``ModelReport.last_feature_map``), by name."""
+    last = report.last_feature_map()
+    if last is None:
         raise UsageError("no layer of this model has a local receptive field")
-    return local[-1].name
+    return last.name
 
 
-def theoretical_box(rf: dict, unit) -> tuple[tuple, tuple]:
-    lows = [rf["start"][a] + unit[a] * rf["jump"][a] for a in range(len(unit))]
-    highs = [lo + rf["size"][a] - 1 for a, lo in enumerate(lows)]
+def theoretical_box(rf: ReceptiveField, unit) -> tuple[tuple, tuple]:
+    lows = [rf.start[a] + unit[a] * rf.jump[a] for a in range(len(unit))]
+    highs = [lo + rf.size[a] - 1 for a, lo in enumerate(lows)]
     centre = tuple((lo + hi) / 2 for lo, hi in zip(lows, highs))
     if len(unit) == 2:
         return (lows[0], lows[1], highs[0], highs[1]), centre
@@ -53,18 +53,10 @@ def probe(model: torch.nn.Module, report: ModelReport, layer: str, inputs: torch
           unit: tuple[int, ...] | None = None, empirical: bool = True) -> UnitField:
     """The field of ``unit`` (default: the centre unit) of ``layer``; with ``empirical`` also the
     input-gradient map averaged over the batch of ``inputs`` and its 50/90/99% squares."""
-    calls = [r for r in report.layers if r.name == layer]
-    try:
-        if not calls:
-            raise KeyError(layer)
-        row = calls[-1]  # the last call: the output the network goes on with (as captured)
-    except KeyError:
-        import difflib
-
-        close = difflib.get_close_matches(layer, [r.name for r in report.layers], n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise UsageError(f"no layer named {layer!r} in this model{hint}") from None
-    if not row.rf or row.rf["global"]:
+    report.layer(layer)  # LayerNotFoundError, with suggestions, when there is no such row
+    # The last call: the output the network goes on with, and the one input_gradient captures.
+    row = [r for r in report.layers if r.name == layer][-1]
+    if not row.rf or row.rf.is_global:
         state = "sees the whole input" if row.rf else "has no tracked receptive field"
         raise UsageError(f"layer {layer!r} {state}: pick a convolutional feature map")
     output = row.output_shape[0] if row.output_shape and isinstance(row.output_shape[0], list) else row.output_shape
@@ -79,5 +71,5 @@ def probe(model: torch.nn.Module, report: ModelReport, layer: str, inputs: torch
         gradient, _, _ = input_gradient(model, inputs, layer, unit)
         if gradient.ndim == 2:
             squares = mass_squares(gradient, centre)
-    return UnitField(layer, unit, grid, tuple(row.rf["size"]), tuple(row.rf["jump"]), tuple(row.rf["start"]),
+    return UnitField(layer, unit, grid, tuple(row.rf.size), tuple(row.rf.jump), tuple(row.rf.start),
                      box, centre, gradient, squares)

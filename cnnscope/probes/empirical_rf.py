@@ -15,18 +15,7 @@ from torch import nn
 
 from cnnscope.analysis.trace import run_trace
 from cnnscope.errors import UsageError
-
-
-def find_row(tracer, name: str) -> int:
-    for row in tracer.rows:
-        if row.name == name and row.call == 0:
-            return row.index
-    names = [r.name for r in tracer.rows if r.name]
-    import difflib
-
-    close = difflib.get_close_matches(name, names, n=3)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise UsageError(f"no layer named {name!r} in this model{hint}")
+from cnnscope.probes.lookup import traced_row
 
 
 def centre_unit(shape) -> tuple[int, ...]:
@@ -37,7 +26,7 @@ def input_gradient(model: nn.Module, inputs: torch.Tensor, layer: str, unit: tup
     """(gradient map of shape input spatial dims, unit used, output spatial shape)."""
     inputs = inputs.detach().clone().requires_grad_(True)
     tracer, _ = run_trace(model, [inputs], grad=True, capture=frozenset({layer}))
-    find_row(tracer, layer)
+    traced_row(tracer, layer)  # LayerNotFoundError, with suggestions, when there is no such row
     output = tracer.captured.get(layer)
     if output is None or output.dim() < 3:
         raise UsageError(f"layer {layer!r} has no spatial output to take a unit from")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from cnnscope import __version__
+from cnnscope._version import __version__
 from cnnscope.spec.plan import Call, ConcatPlan, Plan, ResidualPlan, Seq
 
 def _helper_source(cls) -> str:

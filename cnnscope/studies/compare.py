@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from cnnscope.report import ModelReport
 
-_CONV_TYPES = ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d")
-_FUNCTION_CONVS = ("conv1d", "conv2d", "conv3d")
 
 
 @dataclass(frozen=True)
@@ -49,31 +47,60 @@ class Comparison:
         return {"models": [r.to_dict() for r in self.rows], "reports": [r.to_dict() for r in self.reports],
                 "training": self.histories}
 
+    def set_latency(self, index: int, ms: float, batch: int, device: str) -> None:
+        """Model ``index``'s measured median forward latency (``probes.latency.measure``)."""
+        self.rows[index] = replace(self.rows[index], latency_ms=ms, latency_batch=batch, latency_device=device)
+
+    def set_training(self, histories: dict) -> None:
+        """Training histories (model -> history dict); each row gets its final validation accuracy."""
+        self.histories = dict(histories)
+        self.rows = [replace(row, final_val_acc=final_val_acc(self.histories.get(row.model))) for row in self.rows]
+
+
+def final_val_acc(history: dict | None) -> float | None:
+    """The validation accuracy after the last epoch of a training history dict, if it has one."""
+    if not history or not history.get("epochs"):
+        return None
+    return history["epochs"][-1].get("val_acc")
+
 
 def depth_counts(report: ModelReport) -> tuple[int, int]:
-    convs = sum(1 for r in report.leaves() if r.type in _CONV_TYPES or (r.kind == "function" and r.type in _FUNCTION_CONVS))
-    linears = sum(1 for r in report.leaves() if r.type == "Linear" or (r.kind == "function" and r.type == "linear"))
+    """(convolution rows, fully connected rows), by each row's op kind (modules and functional calls).
+    Reports of schema v1 carry no op kind; read back, they count 0 of each."""
+    convs = sum(1 for r in report.leaves() if r.op_kind in ("conv", "transposed_conv"))
+    linears = sum(1 for r in report.leaves() if r.op_kind == "linear")
     return convs, linears
-
-
-def last_feature_map(report: ModelReport):
-    local = [r for r in report.layers if r.rf and not r.rf["global"] and r.name]
-    return local[-1] if local else None
 
 
 def row_for(report: ModelReport) -> ModelRow:
     t = report.totals
     convs, linears = depth_counts(report)
-    last = last_feature_map(report)
+    last = report.last_feature_map()
     return ModelRow(
         model=report.model, input_shape=report.input_shape, params=t.params, trainable_params=t.trainable_params,
         frozen_params=t.frozen_params, macs=t.macs, flops=t.flops, param_bytes=t.param_bytes,
         activation_bytes=t.activation_bytes, training_bytes_sgd=t.training_bytes_sgd,
         training_bytes_adam=t.training_bytes_adam, conv_layers=convs, linear_layers=linears,
-        rf_layer=last.name if last else None, rf_size=last.rf["size"] if last else None,
-        rf_jump=last.rf["jump"] if last else None,
+        rf_layer=last.name if last else None, rf_size=last.rf.size if last else None,
+        rf_jump=last.rf.jump if last else None,
     )
 
 
 def compare_reports(reports: list[ModelReport]) -> Comparison:
     return Comparison([row_for(r) for r in reports], list(reports))
+
+
+def measure_latencies(comparison: Comparison, sources: list[str], device: str, seed: int = 0) -> None:
+    """Median forward latency of each model (rebuilt on the CPU with seeded random weights, then
+    moved to ``device``) at its report's input shape, recorded on ``comparison``."""
+    import torch
+
+    from cnnscope.probes.latency import measure, resolve_device
+    from cnnscope.sources import load_model
+
+    device = str(resolve_device(device))
+    for k, (source, report) in enumerate(zip(sources, comparison.reports)):
+        torch.manual_seed(seed)
+        shape = report.input_shape if isinstance(report.input_shape[0], int) else report.input_shape[0]
+        module = load_model(source, device="cpu", input_shape=tuple(shape[1:])).module
+        comparison.set_latency(k, measure(module, shape, device), shape[0], device)

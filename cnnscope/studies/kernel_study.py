@@ -91,8 +91,8 @@ def study(rf: int, channels: int, size: int, latency: bool = False, device: str 
         with torch.device("meta"):
             module, names = build_variant(kind, rf, channels)
         report = analyze(module, (1, channels, size, size), name=kind)
-        field = report.layers[-1].rf
-        reached = field["size"] if field and not field["global"] else None
+        last = report.last_feature_map()
+        reached = last.rf.size if last else None
         if reached != [rf, rf]:
             raise AssertionError(f"{kind} reaches {reached}, not {rf}×{rf}")  # a bug, not bad input
         timing = None

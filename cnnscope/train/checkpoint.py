@@ -41,14 +41,10 @@ def checkpoint_bytes(model: nn.Module, config: dict, epoch: int) -> bytes:
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
+    from cnnscope.probes.weights import read_weights_file
+
     path = Path(path)
-    if not path.is_file():
-        raise WeightsError(f"{path}: no such checkpoint")
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - a corrupt file can fail anywhere in the unpickler
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise WeightsError(f"{path}: not a readable checkpoint ({first})") from exc
+    data = read_weights_file(path, what="checkpoint")
     if not (isinstance(data, dict) and data.get("format") == FORMAT and isinstance(data.get("state_dict"), dict)):
         raise WeightsError(f"{path}: not a cnnscope training checkpoint (no {FORMAT!r} format tag)")
     return Checkpoint(data["state_dict"], dict(data.get("config") or {}), int(data.get("epoch", 0)))
@@ -56,8 +52,9 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
 
 def rebuild_model(checkpoint: Checkpoint | str | Path, device: str = "cpu") -> nn.Module:
     """The trained model: built from ``config["model"]``, head resized as in training, weights loaded."""
-    from cnnscope.train.adapt import replace_head
+    from cnnscope.probes.weights import apply_state_dict
     from cnnscope.sources import load_model
+    from cnnscope.train.adapt import replace_head
 
     if not isinstance(checkpoint, Checkpoint):
         checkpoint = load_checkpoint(checkpoint)
@@ -66,9 +63,5 @@ def rebuild_model(checkpoint: Checkpoint | str | Path, device: str = "cpu") -> n
     model = load_model(config["model"], device="cpu", input_shape=tuple(shape) if shape else None).module
     if config.get("replaced_head"):
         replace_head(model, int(config["num_classes"]))
-    try:
-        model.load_state_dict(checkpoint.state_dict)
-    except RuntimeError as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise WeightsError(f"the checkpoint does not fit {config['model']}: {first}") from exc
+    apply_state_dict(model, checkpoint.state_dict, source=f"the checkpoint's weights for {config['model']}")
     return model.to(device).eval()

@@ -104,105 +104,169 @@ def quick_train(model: nn.Module, data, *, epochs: int = 10, batch_size: int = 3
     Raises :class:`TrainingDiverged` (history attached, model back at its last good weights: the
     end of the last completed epoch) and :class:`TrainingInterrupted` on Ctrl-C (likewise).
     """
+    _check_arguments(optimizer, amp, epochs, batch_size)
+    training = _Training(model, data, epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer,
+                         momentum=momentum, weight_decay=weight_decay, device=device, seed=seed, amp=amp,
+                         channels_last=channels_last, sync_every=sync_every, on_step=on_step, on_epoch=on_epoch,
+                         stop=stop, divergence_factor=divergence_factor, config=config,
+                         resident_fraction=resident_fraction)
+    try:
+        training.run_epochs()
+    except _Diverged as diverged:
+        raise training.diverged(str(diverged)) from None
+    except KeyboardInterrupt:
+        raise training.interrupted() from None
+    finally:
+        training.restore_model()
+    return training.history
+
+
+def _check_arguments(optimizer: str, amp: str | None, epochs: int, batch_size: int) -> None:
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}: use one of {', '.join(OPTIMIZERS)}")
     if amp not in AMP_MODES:
         raise ValueError(f"amp must be None or 'bf16', not {amp!r}")
     if epochs < 1 or batch_size < 1:
         raise ValueError("epochs and batch_size must be at least 1")
-    dev = resolve_device(device)
-    data = TrainData.coerce(data)
-    lr = DEFAULT_LR[optimizer] if lr is None else float(lr)
-    run = _Run(model, data, dev, batch_size, channels_last, amp, resident_fraction)
-    history = TrainHistory(config={**(config or {}), **_loop_config(
-        epochs, batch_size, lr, optimizer, momentum, weight_decay, seed, amp, channels_last, data, run)},
-        device=describe_device(dev))
-    if seed is not None:
-        torch.manual_seed(seed)
-        run.generator.manual_seed(seed)
-    else:
-        run.generator.seed()
-    opt = make_optimizer(optimizer, model.parameters(), lr, momentum, weight_decay, dev)
-    sync_every = sync_every or (1 if dev.type == "cpu" else 50)
-    monitor = DivergenceMonitor(divergence_factor)
-    stop_requested = _stop_check(stop)
-    was_training = model.training
-    good = _snapshot(model)
-    steps_per_epoch = run.steps_per_epoch
-    total_steps = steps_per_epoch * epochs
-    step = 0
-    train_seconds = 0.0
-    images_seen = 0
-    try:
-        for epoch in range(1, epochs + 1):
-            model.train()
-            started = time.perf_counter()
-            pending: list[tuple[torch.Tensor, int]] = []
-            loss_total, count = 0.0, 0
-            correct = torch.zeros((), dtype=torch.long, device=dev)
-            stopping = False
-            for epoch_step, (xb, yb) in enumerate(run.batches(), start=1):
-                with run.autocast():
-                    out = logits_of(model(xb))
-                    loss = F.cross_entropy(out, yb)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                pending.append((loss.detach(), epoch_step))
-                correct += (out.detach().argmax(1) == yb).sum()
-                images_seen += len(yb)
-                count += len(yb)
-                stopping = stop_requested()
-                if len(pending) >= sync_every or epoch_step == steps_per_epoch or stopping:
-                    losses = _read(pending)
-                    elapsed = train_seconds + time.perf_counter() - started
-                    for (value, at), size in zip(losses, (run.batch_sizes[s - 1] for _, s in pending)):
-                        step += 1
-                        loss_total += value * size
-                        history.steps.append(StepRecord(step, epoch, value))
-                        reason = monitor.update(step, epoch, value)
-                        if reason:
-                            raise _Diverged(reason)
-                        if on_step is not None:
-                            on_step(StepEvent(step, epoch, value, at, steps_per_epoch, total_steps, epochs,
-                                              images_seen / elapsed if elapsed > 0 else 0.0, elapsed))
-                    pending.clear()
-                    stopping = stopping or stop_requested()  # a callback may just have asked
-                if stopping:
-                    break
-            epoch_train = time.perf_counter() - started
-            train_seconds += epoch_train
-            val_loss, val_acc = run.evaluate(model) if data.has_val else (None, None)
-            record = EpochRecord(epoch, loss_total / max(count, 1), int(correct.item()) / max(count, 1),
-                                 val_loss, val_acc, time.perf_counter() - started, opt.param_groups[0]["lr"])
-            history.epochs.append(record)
-            history.images_per_s.append(count / epoch_train if epoch_train > 0 else 0.0)
-            good = _snapshot(model)
-            if on_epoch is not None:
-                on_epoch(record, history)
-            if stopping:
-                history.status, history.message = "stopped", f"stopped on request after step {step}"
-                break
+
+
+class _Training:
+    """One ``quick_train`` run: its set-up, epochs, steps, history and how it ends.
+
+    Per step the loop makes one call (``train_step``); losses are read back from the device in
+    bursts (``record_steps``), every ``sync_every`` steps, at the end of an epoch or on a stop.
+    """
+
+    def __init__(self, model: nn.Module, data, *, epochs, batch_size, lr, optimizer, momentum, weight_decay,
+                 device, seed, amp, channels_last, sync_every, on_step, on_epoch, stop, divergence_factor,
+                 config, resident_fraction):
+        dev = resolve_device(device)
+        data = TrainData.coerce(data)
+        lr = DEFAULT_LR[optimizer] if lr is None else float(lr)
+        self.model, self.data, self.epochs, self.optimizer_name, self.lr = model, data, epochs, optimizer, lr
+        self.run = run = _Run(model, data, dev, batch_size, channels_last, amp, resident_fraction)
+        self.history = TrainHistory(config={**(config or {}), **_loop_config(
+            epochs, batch_size, lr, optimizer, momentum, weight_decay, seed, amp, channels_last, data, run)},
+            device=describe_device(dev))
+        if seed is not None:
+            torch.manual_seed(seed)
+            run.generator.manual_seed(seed)
         else:
-            history.status = "completed"
-    except _Diverged as diverged:
-        model.load_state_dict(good)
+            run.generator.seed()
+        self.opt = make_optimizer(optimizer, model.parameters(), lr, momentum, weight_decay, dev)
+        self.sync_every = sync_every or (1 if dev.type == "cpu" else 50)
+        self.monitor = DivergenceMonitor(divergence_factor)
+        self.stop_requested = _stop_check(stop)
+        self.on_step, self.on_epoch = on_step, on_epoch
+        self.was_training = model.training
+        self.good = _snapshot(model)  # the weights to go back to: the end of the last completed epoch
+        self.total_steps = run.steps_per_epoch * epochs
+        self.step = 0
+        self.train_seconds = 0.0
+        self.images_seen = 0
+
+    def run_epochs(self) -> None:
+        for epoch in range(1, self.epochs + 1):
+            if self.run_epoch(epoch):
+                self.history.status = "stopped"
+                self.history.message = f"stopped on request after step {self.step}"
+                return
+        self.history.status = "completed"
+
+    def run_epoch(self, epoch: int) -> bool:
+        """One epoch's steps, then its validation and record; True when a stop was requested."""
+        self.model.train()
+        started = time.perf_counter()
+        pending: list[tuple[torch.Tensor, int]] = []
+        loss_total, count = 0.0, 0
+        correct = torch.zeros((), dtype=torch.long, device=self.run.device)
+        steps_per_epoch, sync_every, stop_requested = self.run.steps_per_epoch, self.sync_every, self.stop_requested
+        stopping = False
+        for epoch_step, (xb, yb) in enumerate(self.run.batches(), start=1):
+            pending.append((self.train_step(xb, yb, correct), epoch_step))
+            self.images_seen += len(yb)
+            count += len(yb)
+            stopping = stop_requested()
+            if len(pending) >= sync_every or epoch_step == steps_per_epoch or stopping:
+                loss_total = self.record_steps(epoch, pending, started, loss_total)
+                pending.clear()
+                stopping = stopping or stop_requested()  # a callback may just have asked
+            if stopping:
+                break
+        self.end_epoch(epoch, started, loss_total, count, correct)
+        return stopping
+
+    def train_step(self, xb: torch.Tensor, yb: torch.Tensor, correct: torch.Tensor) -> torch.Tensor:
+        """Forward, backward, optimizer step; adds the batch's hits to ``correct`` on the device."""
+        with self.run.autocast():
+            out = logits_of(self.model(xb))
+            loss = F.cross_entropy(out, yb)
+        opt = self.opt
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        correct += (out.detach().argmax(1) == yb).sum()
+        return loss.detach()
+
+    def record_steps(self, epoch: int, pending: list[tuple[torch.Tensor, int]], started: float,
+                     loss_total: float) -> float:
+        """Read the pending losses back in one transfer, record them, check for divergence and report
+        each step; return ``loss_total`` plus the losses weighted by their batch sizes."""
+        losses = _read(pending)
+        elapsed = self.train_seconds + time.perf_counter() - started
+        rate = self.images_seen / elapsed if elapsed > 0 else 0.0
+        batch_sizes = self.run.batch_sizes
+        for value, at in losses:
+            self.step += 1
+            loss_total += value * batch_sizes[at - 1]
+            self.history.steps.append(StepRecord(self.step, epoch, value))
+            reason = self.monitor.update(self.step, epoch, value)
+            if reason:
+                raise _Diverged(reason)
+            if self.on_step is not None:
+                self.on_step(StepEvent(self.step, epoch, value, at, self.run.steps_per_epoch, self.total_steps,
+                                       self.epochs, rate, elapsed))
+        return loss_total
+
+    def end_epoch(self, epoch: int, started: float, loss_total: float, count: int, correct: torch.Tensor) -> None:
+        """Validate, record the epoch, keep its weights as the last good ones, and report it."""
+        epoch_train = time.perf_counter() - started
+        self.train_seconds += epoch_train
+        val_loss, val_acc = self.run.evaluate(self.model) if self.data.has_val else (None, None)
+        record = EpochRecord(epoch, loss_total / max(count, 1), int(correct.item()) / max(count, 1),
+                             val_loss, val_acc, time.perf_counter() - started, self.opt.param_groups[0]["lr"])
+        self.history.epochs.append(record)
+        self.history.images_per_s.append(count / epoch_train if epoch_train > 0 else 0.0)
+        self.good = _snapshot(self.model)
+        if self.on_epoch is not None:
+            self.on_epoch(record, self.history)
+
+    def _kept(self) -> str:
+        return f"epoch {len(self.history.epochs)}'s" if self.history.epochs else "the initial"
+
+    def diverged(self, reason: str) -> TrainingDiverged:
+        """Back to the last good weights; the error to raise, with the history attached."""
+        self.model.load_state_dict(self.good)
+        history = self.history
         history.status = "diverged"
-        kept = f"epoch {len(history.epochs)}'s" if history.epochs else "the initial"
-        history.message = (f"training diverged: {diverged} with {optimizer} at lr {lr:g}; lower the learning "
-                           f"rate (try {lr / 10:g}). The history so far and {kept} weights are kept")
-        raise TrainingDiverged(history.message, history) from None
-    except KeyboardInterrupt:
-        model.load_state_dict(good)
-        history.status = "interrupted"
-        kept = f"epoch {len(history.epochs)}'s" if history.epochs else "the initial"
-        history.message = f"interrupted at step {step}; the history so far and {kept} weights are kept"
-        raise TrainingInterrupted(history) from None
-    finally:
-        model.train(was_training)
-        if run.channels_last:  # leave the model's memory format as it was found
-            model.to(memory_format=torch.contiguous_format)
-    return history
+        history.message = (f"training diverged: {reason} with {self.optimizer_name} at lr {self.lr:g}; lower the "
+                           f"learning rate (try {self.lr / 10:g}). The history so far and {self._kept()} weights "
+                           "are kept")
+        return TrainingDiverged(history.message, history)
+
+    def interrupted(self) -> TrainingInterrupted:
+        """Back to the last good weights after Ctrl-C; the error to raise, with the history attached."""
+        self.model.load_state_dict(self.good)
+        self.history.status = "interrupted"
+        self.history.message = (f"interrupted at step {self.step}; the history so far and {self._kept()} "
+                                "weights are kept")
+        return TrainingInterrupted(self.history)
+
+    def restore_model(self) -> None:
+        """The training flag and memory format as they were found."""
+        self.model.train(self.was_training)
+        if self.run.channels_last:
+            self.model.to(memory_format=torch.contiguous_format)
 
 
 class _Diverged(Exception):

@@ -57,10 +57,7 @@ def _escape(text: str) -> str:
 def _rf(row: LayerRecord) -> str:
     if row.rf is None:
         return ""
-    if row.rf["global"]:
-        return "RF global"
-    sizes = [str(v) for v in row.rf["size"]]
-    return "RF " + (sizes[0] if len(set(sizes)) == 1 else "×".join(sizes))
+    return "RF " + ("global" if row.rf.is_global else units.per_axis(row.rf.size))
 
 
 def _geometry(row: LayerRecord) -> str:

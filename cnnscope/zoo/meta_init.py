@@ -4,7 +4,13 @@ The first choice is ``with torch.device("meta")``, which allocates nothing.  Som
 constructors compute their configuration with tensors (torchvision's RegNet calls
 ``torch.arange(...).tolist()``), which cannot run on meta; for those, parameters and buffers
 are moved to meta as they are registered, so only transient, uninitialised CPU memory is used.
-The patch is installed once and is a no-op outside ``params_to_meta()`` in the current thread.
+
+That second way patches ``nn.Module.register_parameter`` and ``nn.Module.register_buffer``,
+but only inside ``with params_to_meta():``: the originals are put back in ``finally``, also when
+the build raises.  While the patch is in place it acts only in the threads that entered the
+block; a module built meanwhile in another thread is built as usual.  Nested and concurrent
+blocks share one installation (a counter under a lock), so the last one out restores the
+originals, never a patched function.
 """
 
 from __future__ import annotations
@@ -15,40 +21,58 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-_state = threading.local()
-_installed = False
+_lock = threading.Lock()
+_local = threading.local()  # .depth: how many params_to_meta() blocks this thread is inside
+_users = 0  # params_to_meta() blocks open in all threads
+_originals: tuple | None = None  # (register_parameter, register_buffer) while patched
 
 
-def _install() -> None:
-    global _installed
-    if _installed:
-        return
-    register_parameter = nn.Module.register_parameter
-    register_buffer = nn.Module.register_buffer
+def _active() -> bool:
+    return getattr(_local, "depth", 0) > 0
 
+
+def _patched(register_parameter, register_buffer):
     def meta_register_parameter(self, name, param):
-        if param is not None and getattr(_state, "active", False) and param.device.type != "meta":
+        if param is not None and _active() and param.device.type != "meta":
             param = nn.Parameter(param.to("meta"), requires_grad=param.requires_grad)
         return register_parameter(self, name, param)
 
     def meta_register_buffer(self, name, tensor, persistent=True):
-        if tensor is not None and getattr(_state, "active", False) and tensor.device.type != "meta":
+        if tensor is not None and _active() and tensor.device.type != "meta":
             tensor = tensor.to("meta")
         return register_buffer(self, name, tensor, persistent)
 
-    nn.Module.register_parameter = meta_register_parameter
-    nn.Module.register_buffer = meta_register_buffer
-    _installed = True
+    return meta_register_parameter, meta_register_buffer
+
+
+def _enter() -> None:
+    global _users, _originals
+    with _lock:
+        if _users == 0:
+            _originals = (nn.Module.register_parameter, nn.Module.register_buffer)
+            nn.Module.register_parameter, nn.Module.register_buffer = _patched(*_originals)
+        _users += 1
+    _local.depth = getattr(_local, "depth", 0) + 1
+
+
+def _exit() -> None:
+    global _users, _originals
+    _local.depth -= 1
+    with _lock:
+        _users -= 1
+        if _users == 0:
+            nn.Module.register_parameter, nn.Module.register_buffer = _originals
+            _originals = None
 
 
 @contextmanager
 def params_to_meta():
-    _install()
-    _state.active = True
+    """Within the block (and this thread), parameters and buffers move to meta as modules register them."""
+    _enter()
     try:
         yield
     finally:
-        _state.active = False
+        _exit()
 
 
 def build_on(device, builder, **kwargs) -> nn.Module:

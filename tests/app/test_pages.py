@@ -1,11 +1,12 @@
 """Every page of the app, headless (streamlit.testing): no exception, real numbers on the page."""
 
+import importlib
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-PAGES = ("Summary", "Receptive field", "Filters & feature maps", "Compare", "Train", "Export")
+from cnnscope.app.pages import PAGES, TITLES
 
 
 @pytest.fixture
@@ -26,7 +27,27 @@ def test_default_run_shows_lenet5(app):
     assert metrics["Parameters"] == "61,706" and metrics["MACs"] == "416.52 k"
 
 
-@pytest.mark.parametrize("page", PAGES)
+def test_the_registry_names_one_module_per_page_and_the_sidebar_lists_them(app):
+    assert len(set(TITLES)) == len(TITLES) == len(PAGES)
+    for page in PAGES:
+        assert callable(importlib.import_module(page.module).render), page
+    assert list(app.sidebar.radio(key="page").options) == list(TITLES)
+
+
+def test_the_app_does_not_import_the_command_line():
+    """Read from the source (every import, in functions too): the app and the CLI share the library only."""
+    import ast
+
+    found = []
+    for path in (Path(__file__).resolve().parents[2] / "cnnscope" / "app").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [f"{node.module}.{a.name}" for a in node.names] if isinstance(node, ast.ImportFrom) else []
+            found += [f"{path.name}: {n}" for n in names if n == "cnnscope.cli" or n.startswith("cnnscope.cli.")]
+    assert not found, found
+
+
+@pytest.mark.parametrize("page", TITLES)
 def test_every_page_renders_without_errors(app, page):
     app.sidebar.radio(key="page").set_value(page).run()
     assert not app.exception and not _errors(app), _errors(app)

@@ -17,16 +17,17 @@ def render(choice) -> None:
                                 key="compare_models", max_selections=8)
         if len(picked) >= 2:
             comparison = _comparison(tuple(picked))
-            from cnnscope.export.comparison_report import COMPARE_COLUMNS, _drop_empty, compare_table_rows, transposed
+            from cnnscope.export.comparison_report import comparison_table
             from cnnscope.vis.charts import comparison_figures
 
-            columns, rows = transposed(*_drop_empty(COMPARE_COLUMNS, compare_table_rows(comparison)))
+            columns, rows = comparison_table(comparison)
             st.dataframe([dict(zip(columns, row)) for row in rows], hide_index=True, width="stretch")
             for figure in comparison_figures(comparison):
                 st.plotly_chart(figure, width="stretch")
         else:
             st.info("Pick at least two models.")
     with kernels_tab:
+        from cnnscope.export.comparison_report import kernel_table
         from cnnscope.studies.kernel_study import findings, study
         from cnnscope.vis.charts import kernel_figures
 
@@ -34,9 +35,8 @@ def render(choice) -> None:
         channels = st.slider("Channels", 1, 256, 64, key="k_channels")
         size = st.slider("Input size", max(rf, 8), 224, 56, key="k_size")
         variants = study(rf, channels, size)
-        st.dataframe([{"variant": v.kind, "layers": " → ".join(v.layers), "weights": v.params, "MACs": v.macs,
-                       "RF": v.rf[0], "nonlinearities": v.nonlinearities} for v in variants],
-                     hide_index=True, width="stretch")
+        columns, rows = kernel_table(variants)
+        st.dataframe([dict(zip(columns, row)) for row in rows], hide_index=True, width="stretch")
         for line in findings(variants, rf, channels):
             st.markdown(f"- {line}")
         for figure in kernel_figures(variants):

@@ -16,14 +16,15 @@ def render(choice) -> None:
     rows = rf_table.rf_rows(report)
     st.dataframe([dict(zip(rf_table.COLUMNS, rf_table.cells(r))) for r in rows], hide_index=True, width="stretch",
                  height=min(38 * (len(rows) + 1), 420))
-    local = [r.name for r in report.layers if r.rf and not r.rf["global"] and r.name]
-    if not local:
+    last = report.last_feature_map()
+    if last is None:
         st.info("No layer of this model has a local receptive field.")
         return
+    local = list(dict.fromkeys(r.name for r in report.layers if r.name and r.rf and not r.rf.is_global))
     st.subheader("One unit on an image")
     left, right = st.columns([1, 2])
     with left:
-        layer = st.selectbox("Layer", local, index=len(local) - 1, key="rf_layer")
+        layer = st.selectbox("Layer", local, index=local.index(last.name), key="rf_layer")
         row = report.layer(layer)
         grid = row.output_shape[2:] if isinstance(row.output_shape[0], int) else row.output_shape[0][2:]
         y = st.number_input("Unit row", 0, grid[0] - 1, (grid[0] - 1) // 2, key="rf_y")

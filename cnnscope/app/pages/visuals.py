@@ -9,7 +9,7 @@ from cnnscope.app.pages.images import pick_image
 
 
 def render(choice) -> None:
-    from torch import nn
+    from cnnscope.probes.activations import drawable_convs
 
     report = state.report(choice)
     st.header(f"Filters and feature maps of {report.model}")
@@ -24,7 +24,7 @@ def render(choice) -> None:
                                                                        value=True, key="vis_trained"):
         model, origin = trained[1], "trained on the Train page"
     model.eval()
-    convs = [name for name, m in model.named_modules() if isinstance(m, (nn.Conv1d, nn.Conv2d))]
+    convs = drawable_convs(model)
     filters_tab, maps_tab = st.tabs(["Filters", "Feature maps"])
     with filters_tab:
         if not convs:

@@ -1,0 +1,111 @@
+"""What the commands share: the argument parser class, the options several commands take, and
+turning their values into library arguments (input shapes, units, weights).
+
+Only argparse is imported at module level: ``cnnscope --help`` builds every parser and must not
+import torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+FORMATS = ("table", "json", "csv", "md")
+MODEL_HELP = "a zoo name, path/to/file.py:ClassOrFactory, or a spec"
+SOURCE_HELP = ("a zoo name (see `cnnscope list`), path/to/file.py:ClassOrFactory, a .yaml/.json spec, or a "
+               "one-line spec")
+INPUT_HELP = "C,H,W or N,C,H,W (default: the model's natural input)"
+WEIGHTS_HELP = "a state_dict or checkpoint (weights_only=True)"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"cnnscope: error: {message} (see `{self.prog} --help`)\n")
+
+
+# -- options several commands take -----------------------------------------------------------------
+
+def add_model(parser, help: str = MODEL_HELP) -> None:
+    parser.add_argument("model", help=help)
+
+
+def add_input(parser, help: str = INPUT_HELP) -> None:
+    parser.add_argument("--input", metavar="SHAPE", help=help)
+
+
+def add_format(parser, choices=FORMATS) -> None:
+    parser.add_argument("--format", choices=choices, default="table")
+
+
+def add_output(parser, help: str, required: bool = False) -> None:
+    parser.add_argument("-o", "--output", metavar="FILE", required=required, help=help)
+
+
+def add_weights(parser, help: str = WEIGHTS_HELP) -> None:
+    parser.add_argument("--weights", metavar="FILE", help=help)
+
+
+def add_seed(parser, help: str | None = None, metavar: str | None = None) -> None:
+    parser.add_argument("--seed", type=int, default=0, metavar=metavar, help=help)
+
+
+def add_layer(parser, help: str) -> None:
+    parser.add_argument("--layer", metavar="NAME", help=help)
+
+
+# -- option values -> library arguments --------------------------------------------------------------
+
+def input_shapes(args) -> list[tuple[int, ...]] | None:
+    """``--input`` as shapes, or None for the model's natural input."""
+    from cnnscope.input_shapes import parse_input_shape
+
+    return parse_input_shape(args.input) if args.input else None
+
+
+def parse_unit(text: str | None) -> tuple[int, ...] | None:
+    """``--unit 7,7`` -> (7, 7)."""
+    if text is None:
+        return None
+    from cnnscope.errors import UsageError
+
+    try:
+        return tuple(int(v) for v in text.replace(" ", "").split(","))
+    except ValueError:
+        raise UsageError(f"--unit {text!r}: expected integers such as 7,7") from None
+
+
+def check_weights(source: str, path: str) -> None:
+    """Check that the ``--weights`` file fits ``source`` (on meta: nothing is allocated)."""
+    from cnnscope.probes import weights
+    from cnnscope.sources import load_model
+
+    weights.check_weights(load_model(source, device="meta").module, path)
+
+
+def real_model(source: str, seed: int, weights: str | None = None, pretrained: bool = False,
+               download: bool = False):
+    """(``LoadedModel`` on the CPU, a phrase saying where its weights came from): random
+    initialisation seeded with ``seed``, a ``--weights`` file, or torchvision's pretrained weights."""
+    import torch
+
+    from cnnscope.errors import UsageError
+    from cnnscope.probes.weights import load_pretrained_weights, load_weights
+    from cnnscope.sources import load_model
+
+    torch.manual_seed(seed)
+    loaded = load_model(source, device="cpu")
+    if download and not pretrained:
+        raise UsageError("--download goes with --pretrained")
+    if weights:
+        origin = load_weights(loaded.module, weights)
+    elif pretrained:
+        origin = load_pretrained_weights(loaded.module, source, download=download)
+    else:
+        origin = f"random initialisation (seed {seed})"
+    return loaded, origin
+
+
+def first_input_shape(report) -> list[int]:
+    """The (first) input shape of a report, N,C,H,W for an image model."""
+    return report.input_shape if isinstance(report.input_shape[0], int) else report.input_shape[0]

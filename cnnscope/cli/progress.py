@@ -1,0 +1,95 @@
+"""Live progress of ``cnnscope train`` on stderr: a rich bar on a terminal, plain lines otherwise.
+
+Both take the training loop's callbacks (``step(event)``, ``epoch(record, history)``) and
+``note(text)``, and are context managers.  The lines themselves are rendered by
+``cnnscope/export/training_text.py``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from cnnscope.export.training_text import epoch_line, step_line
+
+
+def training_progress(epochs: int):
+    return RichProgress(epochs) if sys.stderr.isatty() else PlainProgress()
+
+
+class PlainProgress:
+    """A line per epoch, and a step line at most every ``every`` seconds within long epochs."""
+
+    def __init__(self, every: float = 10.0):
+        self.every = every
+        self.last = time.monotonic()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def note(self, text: str) -> None:
+        sys.stderr.write(f"note: {text}\n")
+
+    def step(self, event) -> None:
+        now = time.monotonic()
+        if now - self.last >= self.every and event.epoch_step < event.steps_per_epoch:
+            self.last = now
+            sys.stderr.write(step_line(event) + "\n")
+
+    def epoch(self, record, history) -> None:
+        self.last = time.monotonic()
+        sys.stderr.write(epoch_line(record, history) + "\n")
+
+
+class RichProgress:
+    """A rich bar on stderr over all steps: epoch, step, loss, images/s, ETA.
+
+    Redrawn from the step callback at most 5× a second, not by rich's refresh thread, so that no
+    second Python thread competes with the training loop for the GIL and the cores."""
+
+    def __init__(self, epochs: int, console=None):
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        self.console = console or Console(stderr=True)
+        self.progress = Progress(
+            TextColumn("epoch {task.fields[epoch]}"), BarColumn(),
+            TextColumn("step {task.fields[step]}"), TextColumn("loss {task.fields[loss]}"),
+            TextColumn("{task.fields[rate]} img/s"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+            console=self.console, transient=False, auto_refresh=False)
+        self.task = self.progress.add_task("train", total=None, epoch=f"1/{epochs}", step="-", loss="-", rate="-")
+        self.last = 0.0
+        self.latest = None
+
+    def __enter__(self):
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.progress.stop()
+        return False
+
+    def note(self, text: str) -> None:
+        self.console.print(f"note: {text}", highlight=False)
+
+    def step(self, event) -> None:
+        self.latest = event
+        now = time.monotonic()
+        if now - self.last >= 0.2 or event.step == event.total_steps:
+            self.last = now
+            self._show(event)
+
+    def _show(self, event) -> None:
+        self.progress.update(self.task, total=event.total_steps, completed=event.step,
+                             epoch=f"{event.epoch}/{event.epochs}",
+                             step=f"{event.epoch_step}/{event.steps_per_epoch}", loss=f"{event.loss:.4f}",
+                             rate=f"{event.images_per_s:,.0f}")
+        self.progress.refresh()
+
+    def epoch(self, record, history) -> None:
+        if self.latest is not None:
+            self._show(self.latest)
+        self.progress.console.print(epoch_line(record, history), highlight=False)

@@ -1,0 +1,108 @@
+"""``cnnscope filters``, ``features`` and ``graph``: pictures of a model, drawn by cnnscope.vis."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cnnscope.cli.common import WEIGHTS_HELP, add_input, add_layer, add_model, add_output, add_seed, input_shapes
+from cnnscope.cli.output import note, picture_format, say, write_picture
+
+
+def add_parser(subparsers) -> None:
+    filters = subparsers.add_parser("filters", help="a grid of a conv layer's kernels (default: the first conv)")
+    add_model(filters)
+    _weights_options(filters)
+    add_layer(filters, "a conv layer (default: the first one)")
+    filters.add_argument("--shared-scale", action="store_true", help="one colour scale for all filters "
+                         "(default: each filter normalised on its own)")
+    add_output(filters, "a .png (or .jpg) to write", required=True)
+
+    features = subparsers.add_parser("features", help="a layer's activations on an image, as a grid")
+    add_model(features)
+    features.add_argument("--image", metavar="IMG", required=True, help="a PNG/JPEG, or digits:N for sample N "
+                          "of the embedded handwritten digits")
+    add_layer(features, "any row of the summary, functional ones included (default: the first conv)")
+    _weights_options(features)
+    features.add_argument("--top", type=int, metavar="K", help="show the K most active channels")
+    add_output(features, "a .png (or .jpg) to write", required=True)
+
+    graph = subparsers.add_parser("graph", help="the architecture as a graphviz diagram")
+    add_model(graph)
+    add_input(graph)
+    graph.add_argument("--expand", action="store_true", help="one node per call; no collapsing of repeated blocks")
+    graph.add_argument("--rankdir", choices=("TB", "LR"), default="TB", help="top-to-bottom (default) or left-to-right")
+    add_output(graph, ".svg, .png, .pdf or .dot", required=True)
+
+
+def _weights_options(parser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--weights", metavar="FILE", help=WEIGHTS_HELP)
+    group.add_argument("--pretrained", action="store_true", help="torchvision's pretrained weights, if they are "
+                       "already in the local torch hub cache")
+    parser.add_argument("--download", action="store_true", help="with --pretrained: download them if absent")
+    add_seed(parser, "seed of the random initialisation (default 0)")
+
+
+def run(args) -> int:
+    return {"filters": _filters, "features": _features, "graph": _graph}[args.command](args)
+
+
+def _model(args):
+    """(LoadedModel in eval mode on the CPU, where its weights came from)."""
+    from cnnscope.cli.common import real_model
+
+    loaded, origin = real_model(args.model, args.seed, weights=args.weights, pretrained=args.pretrained,
+                                download=args.download)
+    loaded.module.eval()
+    return loaded, origin
+
+
+def _filters(args) -> int:
+    from cnnscope.probes.activations import conv_weight
+    from cnnscope.vis.filters import filter_grid
+
+    picture_format(args.output)
+    loaded, origin = _model(args)
+    name, weight = conv_weight(loaded.module, args.layer)
+    out_channels, in_channels, kh, kw = weight.shape
+    title = f"{loaded.name} · {name} · {out_channels} filters {kh}×{kw}×{in_channels} · weights: {origin}"
+    write_picture(filter_grid(weight, title, shared_scale=args.shared_scale), args.output)
+    say(f"wrote {args.output}: {title}")
+    return 0
+
+
+def _features(args) -> int:
+    from cnnscope.errors import UsageError
+    from cnnscope.probes.activations import capture, first_conv_name
+    from cnnscope.vis.feature_maps import MAX_MAPS, feature_grid
+    from cnnscope.vis.images import open_image, to_input
+
+    picture_format(args.output)
+    if args.top is not None and args.top < 1:
+        raise UsageError("--top must be at least 1")
+    picture = open_image(args.image)
+    loaded, origin = _model(args)
+    if not loaded.input_shape or len(loaded.input_shape) != 3:
+        raise UsageError(f"{args.model} has no image input shape to resize the picture to")
+    channels, height, width = loaded.input_shape
+    mean, std = loaded.normalization or (None, None)
+    inputs, _ = to_input(picture, channels, (height, width), mean, std)
+    layer = args.layer or first_conv_name(loaded.module)
+    activation = capture(loaded.module, inputs, layer)[0]
+    shape = "×".join(map(str, activation.shape))
+    title = f"{loaded.name} · {layer} · {shape} · {Path(args.image).name} · weights: {origin}"
+    write_picture(feature_grid(activation, title, top=args.top), args.output)
+    say(f"wrote {args.output}: {title}")
+    if activation.ndim >= 1 and activation.shape[0] > MAX_MAPS and args.top is None:
+        note(f"note: {activation.shape[0]} channels; drew the first {MAX_MAPS} (use --top K)")
+    return 0
+
+
+def _graph(args) -> int:
+    from cnnscope.analysis.analyze import analyze
+    from cnnscope.export.graphviz import render
+    from cnnscope.vis.graph import to_dot
+
+    report = analyze(args.model, input_shapes(args))
+    say(f"wrote {render(to_dot(report, expand=args.expand, rankdir=args.rankdir), args.output)}")
+    return 0

@@ -1,0 +1,44 @@
+"""A training run as text lines: one per epoch, one per stretch of steps, the final summary.
+
+Shared by the command line's progress display and its closing line; imports no torch.
+"""
+
+from __future__ import annotations
+
+
+def clock(seconds: float) -> str:
+    """Seconds as m:ss."""
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def epoch_line(record, history) -> str:
+    """``epoch 3/10  train loss 0.1234 acc 96.1%  val loss ... acc ...  1.2 s  5,000 img/s``."""
+    epochs = history.config.get("epochs", "?")
+    rate = history.images_per_s[-1] if history.images_per_s else 0.0
+    line = f"epoch {record.epoch}/{epochs}  train loss {record.train_loss:.4f} acc {record.train_acc:.1%}"
+    if record.val_acc is not None:
+        line += f"  val loss {record.val_loss:.4f} acc {record.val_acc:.1%}"
+    return line + f"  {record.seconds:.1f} s  {rate:,.0f} img/s"
+
+
+def step_line(event) -> str:
+    """Where a long epoch stands: step, loss, throughput and the time left."""
+    eta = event.elapsed / event.step * (event.total_steps - event.step)
+    return (f"epoch {event.epoch}/{event.epochs} step {event.epoch_step}/{event.steps_per_epoch}"
+            f"  loss {event.loss:.4f}  {event.images_per_s:,.0f} img/s  ETA {clock(eta)}")
+
+
+def run_summary(history, seconds: float, folder) -> str:
+    """The closing lines of ``cnnscope train``: what was trained, how well, and what was written where."""
+    last = history.last
+    config = history.config
+    rate = sum(history.images_per_s) / len(history.images_per_s) if history.images_per_s else 0.0
+    line = (f"{config.get('model')} on {config.get('dataset')}: {len(history.epochs)} epochs in {seconds:.1f} s "
+            f"({rate:,.0f} images/s on {history.device}); train loss {last.train_loss:.4f}, "
+            f"accuracy {last.train_acc:.1%}")
+    if last.val_acc is not None:
+        line += f"; validation loss {last.val_loss:.4f}, accuracy {last.val_acc:.1%} (best {history.best_val_acc:.1%})"
+    if history.status == "stopped":
+        line += f" [{history.message}]"
+    return line + f"\nwrote {folder}/: history.json, history.csv, model.pt, loss.html, loss.png\n"

@@ -1,0 +1,166 @@
+"""``cnnscope summary``: every output comes from the same report; bad input is one line and a
+non-zero exit."""
+
+import csv
+import io
+import json
+import textwrap
+
+import pytest
+import torch
+
+import cnnscope
+from cnnscope.export import tabular
+
+
+
+def test_summary_json_is_exactly_the_report(run_cli):
+    code, out, _ = run_cli("summary", "resnet_mini", "--format", "json")
+    assert code == 0
+    assert json.loads(out) == cnnscope.analyze("resnet_mini").to_dict()
+
+
+def test_summary_numbers_and_rows(run_cli):
+    code, out, _ = run_cli("summary", "tutorial_cnn", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["totals"]["params"] == 1_008_091 and data["totals"]["macs"] == 1_329_500
+    rows = {row["name"]: row for row in data["layers"]}
+    assert rows["max_pool2d"]["kind"] == "function" and rows["max_pool2d"]["output_shape"] == [1, 10, 12, 12]
+
+
+def test_summary_table_shows_rows_and_totals(run_cli):
+    code, out, _ = run_cli("summary", "tutorial_cnn")
+    assert code == 0
+    assert "max_pool2d" in out and "1×10×12×12" in out and "1×2000" in out  # a functional row, shapes
+    assert "Params" in out and "1,008,091" in out and "FLOPs (2 × MACs)" in out  # the totals under the rows
+
+
+def test_summary_depth_limits_rows(run_cli):
+    _, shallow, _ = run_cli("summary", "resnet18", "--depth", "1", "--format", "csv")
+    _, deep, _ = run_cli("summary", "resnet18", "--all", "--format", "csv")
+    shallow_names = {row["name"] for row in csv.DictReader(io.StringIO(shallow))}
+    deep_names = {row["name"] for row in csv.DictReader(io.StringIO(deep))}
+    assert "layer1" in shallow_names and "layer1.0.conv1" not in shallow_names and "layer1.0.conv1" in deep_names
+    assert shallow.splitlines()[0].startswith("index,name,type")
+
+
+def test_summary_markdown_to_an_output_file(run_cli, tmp_path):
+    target = tmp_path / "lenet.md"
+    code, out, _ = run_cli("summary", "lenet5", "--format", "md", "-o", target)
+    assert code == 0 and out == ""
+    assert target.read_text() == tabular.to_markdown(cnnscope.analyze("lenet5"), 3)  # --depth 3 by default
+    assert not [p for p in tmp_path.iterdir() if p.name != "lenet.md"]  # no temporary left behind
+
+
+def test_input_with_three_numbers_adds_the_batch(run_cli):
+    code, out, _ = run_cli("summary", "resnet18", "--input", "3,64,64", "--format", "json")
+    assert code == 0 and json.loads(out)["input_shape"] == [1, 3, 64, 64]
+    code, out, _ = run_cli("summary", "resnet18", "--input", "2x3x64x80", "--format", "json")
+    assert json.loads(out)["input_shape"] == [2, 3, 64, 80]
+
+
+@pytest.mark.parametrize("argv,fragments", [
+    (["summary", "resnet5"], ["unknown model 'resnet5'", "did you mean", "resnet50"]),
+    (["summary", "vgg16", "--input", "3,16,16"], ["input too small", "features.30 (MaxPool2d)", "= 0 < 1", "32×32"]),
+    (["summary", "lenet5", "--input", "3,28,28"], ["layer 0 (Conv2d) expects 1 input channels but receives 3"]),
+    (["summary", "lenet5", "--input", "1,28,x"], ["--input '1,28,x'", "integers"]),
+    (["summary", "lenet5", "--input", "1,0,28"], ["positive"]),
+    (["summary", "lenet5", "--format", "xml"], ["invalid choice: 'xml'"]),
+])
+def test_bad_input_is_one_line(run_cli, argv, fragments):
+    code, _, err = run_cli(*argv)
+    run_cli.assert_one_line_error(code, err, *fragments)
+
+
+def test_shape_failure_prints_the_rows_traced_so_far(run_cli):
+    code, out, err = run_cli("summary", "tutorial_cnn", "--input", "1,32,32")
+    run_cli.assert_one_line_error(code, err, "fc1 (Linear) expects 2000 input features but receives 2880 (20×12×12")
+    assert "rows traced before the failure" in out and "1×2880" in out
+    code, out, _ = run_cli("summary", "tutorial_cnn", "--input", "1,32,32", "--format", "json")
+    assert code == 1 and out == ""  # never a table mixed into JSON
+
+
+def test_weights_files(run_cli, tmp_path):
+    model = cnnscope.build_model("lenet5")
+    good = tmp_path / "good.pt"
+    torch.save({"state_dict": model.state_dict(), "epoch": 3}, good)
+    code, out, _ = run_cli("summary", "lenet5", "--weights", good, "--format", "json")
+    assert code == 0 and json.loads(out)["totals"]["params"] == 61_706
+
+    code, _, err = run_cli("summary", "lenet5", "--weights", tmp_path / "missing.pt")
+    run_cli.assert_one_line_error(code, err, "no such weights file")
+
+    corrupt = tmp_path / "corrupt.pt"
+    corrupt.write_bytes(b"this is not a checkpoint")
+    code, _, err = run_cli("summary", "lenet5", "--weights", corrupt)
+    run_cli.assert_one_line_error(code, err, "not a readable PyTorch weights file")
+
+    other = tmp_path / "other.pt"
+    torch.save(cnnscope.build_model("resnet_mini").state_dict(), other)
+    code, _, err = run_cli("summary", "lenet5", "--weights", other)
+    run_cli.assert_one_line_error(code, err, "do not fit the model", "missing keys", "unexpected keys")
+
+    reshaped = dict(model.state_dict())
+    reshaped["9.weight"] = torch.zeros(84, 121)
+    torch.save(reshaped, other)
+    code, _, err = run_cli("summary", "lenet5", "--weights", other)
+    run_cli.assert_one_line_error(code, err, "shape mismatches: 9.weight (84, 121) vs model (84, 120)")
+
+
+def test_weights_are_loaded_without_unpickling_code(run_cli, tmp_path):
+    class Evil:
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    path = tmp_path / "evil.pt"
+    torch.save({"x": Evil()}, path)
+    code, out, err = run_cli("summary", "lenet5", "--weights", path)
+    run_cli.assert_one_line_error(code, err, "not a readable PyTorch weights file")
+    assert "pwned" not in out
+
+
+USER_FILE = textwrap.dedent('''
+    import torch
+    from torch import nn
+
+    class Small(nn.Module):
+        input_shape = (1, 8, 8)
+
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(1, 4, 3)
+
+        def forward(self, x):
+            return self.conv(x)
+
+    class NeedsArgs(nn.Module):
+        def __init__(self, width):
+            super().__init__()
+
+    def make_small():
+        return Small()
+
+    NOT_A_MODEL = 3
+
+    class Plain:
+        pass
+''')
+
+
+def test_file_references(run_cli, tmp_path):
+    path = tmp_path / "nets.py"
+    path.write_text(USER_FILE)
+    for name in ("Small", "make_small"):
+        code, out, _ = run_cli("summary", f"{path}:{name}", "--format", "json")
+        assert code == 0
+        data = json.loads(out)
+        assert data["input_shape"] == [1, 1, 8, 8] and data["totals"]["params"] == 40
+    for name, fragment in [("Missing", "has no 'Missing'; it defines NeedsArgs, Small"),
+                           ("NeedsArgs", "needs constructor arguments (width)"),
+                           ("NOT_A_MODEL", "neither an nn.Module subclass nor a factory"),
+                           ("Plain", "not an nn.Module subclass")]:
+        code, _, err = run_cli("summary", f"{path}:{name}")
+        run_cli.assert_one_line_error(code, err, fragment)
+    code, _, err = run_cli("summary", f"{tmp_path / 'absent.py'}:Small")
+    run_cli.assert_one_line_error(code, err, "no such file")
