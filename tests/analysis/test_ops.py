@@ -158,3 +158,12 @@ def test_functional_transposed_conv_has_geometry():
     row = cnnscope.analyze(Up(), (1, 4, 8, 8)).layer("conv_transpose2d")
     assert (row.op_kind, row.kernel_size, row.stride, row.padding, row.output_shape) == (
         "transposed_conv", [4, 4], [2, 2], [1, 1], [1, 2, 16, 16])
+
+
+def test_transposed_conv_explanation():
+    from cnnscope.studies.explain import shape_arithmetic
+
+    model = nn.Sequential(nn.ConvTranspose2d(8, 4, 3, stride=2, padding=1, output_padding=1))
+    row = cnnscope.analyze(model, (1, 8, 7, 7)).layer("0")
+    assert shape_arithmetic(row) == ["height: (7−1)·2 − 2·1 + 1·(3−1) + 1 + 1 = 14",
+                                     "width: (7−1)·2 − 2·1 + 1·(3−1) + 1 + 1 = 14", "channels: 8 in → 4 out"]

@@ -11,7 +11,7 @@ from cnnscope.analysis import field as rf
 from cnnscope.analysis.calls import arg
 from cnnscope.analysis.ops.registry import register_kind, rule
 from cnnscope.analysis.ops.window import check_channels
-from cnnscope.geometry import as_list
+from cnnscope.geometry import as_list, transposed_output_size
 
 register_kind("transposed_conv", "transposed convolution: upsamples by its stride",
               modules=(_ConvTransposeNd,), functions=("conv_transpose1d", "conv_transpose2d", "conv_transpose3d"))
@@ -54,3 +54,21 @@ def transposed_field(engine, row, field: rf.Field):
         start.append(st + math.ceil((p - d * (k - 1)) / s) * j)
     note = f"transposed: j = j_in/{a_['stride'][0]}, r = r_in + (⌈(d·(k−1)+1)/s⌉−1)·j_in"
     return rf.Field(tuple(size), tuple(jump), tuple(start), field.axes, field.gated, note)
+
+
+@rule("explain", "transposed_conv")
+def explain(row) -> list[str]:
+    """``out = (in − 1)·s − 2p + d·(k−1) + output_padding + 1`` per axis (output_padding read off the shapes)."""
+    inputs = row.input_shapes[0] if row.input_shapes else []
+    out = row.output_shape if row.output_shape and isinstance(row.output_shape[0], int) else []
+    if not row.kernel_size or not inputs or not out:
+        return []
+    n = len(row.kernel_size)
+    axes = ("height", "width") if n == 2 else tuple(f"axis {k}" for k in range(n))
+    lines = []
+    for k in range(n):
+        size, s, p, d, kk = inputs[-n + k], row.stride[k], row.padding[k], (row.dilation or [1] * n)[k], row.kernel_size[k]
+        extra = out[-n + k] - transposed_output_size(size, kk, s, p, d)
+        lines.append(f"{axes[k]}: ({size}−1)·{s} − 2·{p} + {d}·({kk}−1) + {extra} + 1 = {out[-n + k]}")
+    lines.append(f"channels: {inputs[1]} in → {out[1]} out")
+    return lines
