@@ -26,12 +26,25 @@ swing by 10× (see docs/benchmarks.md).
 
 Configs: ``lenet5`` (compute-bound: 28×28 inputs, batch 64) and ``tiny`` (a one-conv spec on the
 raw 8×8 digits, batch 32: loop overhead dominates).  With ``--device cuda`` (when a GPU is
-present) a third config, ``lenet5-mnist``, trains LeNet-5 on 60,000 28×28 images (digits
-resized and tiled to MNIST's size), and the ``channels_last`` / ``bf16`` variants are added.
+present) the GPU configs run instead: ``lenet5-mnist`` (LeNet-5 on 60,000 28×28 images, digits
+resized and tiled to MNIST's size; LeNet-5's Linear fixes its input at 28×28), ``resnet18-32``
+and ``resnet18-224`` (ResNet-18 on digits resized to 3×32×32 and 3×224×224), with the variants
+quick_train's CUDA defaults (resident data, losses read every 50 steps, bf16 autocast where
+supported, channels_last), then without bf16 / channels_last, and ``+compile``.  Goal: ≥ 2× the
+tutorial loop's images/s.
+
+**Versus a plain loop, whole process** (``--versus-plain``, CPU): ``cnnscope train lenet5
+--epochs 5`` (batch 32, everything it writes included) against ``benchmarks/plain_loop.py``
+(the same data, model, initial weights, batch size and epochs in a plain hand-written loop that
+writes nothing), both as fresh processes under ``OMP_WAIT_POLICY=PASSIVE``, interleaved, with
+the 1-minute load before each run.  Target: ≤ 1.0× the plain loop's wall time, same final
+validation accuracy within 1 point.
 
 Usage::
 
     python benchmarks/train.py [--repeats 7] [--device cpu|cuda] [--skip-process] [--json out.json]
+    python benchmarks/train.py --versus-plain 5 --skip-loops      # CPU, whole process
+    python benchmarks/train.py --device cuda --skip-process       # GPU (prepared; see docs/benchmarks.md)
 """
 
 from __future__ import annotations
@@ -63,12 +76,19 @@ CONFIGS = {  # name: (model source, batch size, epochs)
     "lenet5": ("lenet5", 64, 3),
     "tiny": ("in1x8x8,c3-8,relu,flat,fc10", 32, 3),
     "lenet5-mnist": ("lenet5", 64, 1),
+    "resnet18-32": ("resnet18", 128, 2),
+    "resnet18-224": ("resnet18", 64, 1),
 }
+SHAPES = {"resnet18-32": (3, 32, 32), "resnet18-224": (3, 224, 224)}  # digits resized to these
+GPU_CONFIGS = ["lenet5-mnist", "resnet18-32", "resnet18-224"]
 
 
 def tutorial_loop(model, data: TrainData, batch_size: int, epochs: int, device: torch.device) -> None:
     """The reference, as the tutorials write it."""
     model.to(device)
+    # data too large to adapt up front (resnet18-224: 1 GiB of float32) stays uint8 and is
+    # adapted per batch on the device, as quick_train does; a tutorial would do it in its Dataset
+    adapt = data.transform or (lambda t: t)
     loader = DataLoader(TensorDataset(data.x, data.y), batch_size=batch_size, shuffle=True)
     val_loader = DataLoader(TensorDataset(data.x_val, data.y_val), batch_size=256)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -76,7 +96,7 @@ def tutorial_loop(model, data: TrainData, batch_size: int, epochs: int, device: 
         model.train()
         running = 0.0
         for xb, yb in loader:
-            xb, yb = xb.to(device), yb.to(device)
+            xb, yb = adapt(xb.to(device)), yb.to(device)
             optimizer.zero_grad()
             loss = F.cross_entropy(model(xb), yb)
             loss.backward()
@@ -86,7 +106,7 @@ def tutorial_loop(model, data: TrainData, batch_size: int, epochs: int, device: 
         val_loss, correct = 0.0, 0
         with torch.no_grad():
             for xb, yb in val_loader:
-                xb, yb = xb.to(device), yb.to(device)
+                xb, yb = adapt(xb.to(device)), yb.to(device)
                 out = model(xb)
                 val_loss += F.cross_entropy(out, yb, reduction="sum").item()
                 correct += (out.argmax(1) == yb).sum().item()
@@ -124,12 +144,13 @@ def build_data(name: str, source_shape) -> TrainData:
 def variants(device: torch.device, gpu: bool):
     """quick_train's defaults, the CLI's progress bar on top, and each speed option on its own."""
     base = {"reference": None, "quick_train": {}, "quick_train+rich": {"progress": True}}
-    if gpu:
-        base.update({"quick_train+channels_last": {"channels_last": True},
-                     "quick_train+bf16": {"amp": "bf16"},
-                     "quick_train+bf16+channels_last": {"amp": "bf16", "channels_last": True}})
-    else:  # channels_last is on by default on the CPU: show the loop without it
-        base["quick_train, channels_last off"] = {"channels_last": False}
+    if gpu:  # the defaults there: bf16 autocast (where supported) and channels_last
+        base.update({"quick_train, amp off": {"amp": None},
+                     "quick_train, channels_last off": {"channels_last": False},
+                     "quick_train, fp32 NCHW": {"amp": None, "channels_last": False},
+                     "quick_train+compile": {"compile": True}})
+    else:  # channels_last is off by default on the CPU: show the loop with it
+        base["quick_train+channels_last"] = {"channels_last": True}
     return base
 
 
@@ -145,10 +166,10 @@ def run_variant(kind, options, init, data, batch_size, epochs, device):
         if options.pop("progress", False):
             with RichBar(epochs) as bar:
                 quick_train(model, data, epochs=epochs, batch_size=batch_size, lr=1e-3, optimizer="adam", seed=0,
-                            device=device, on_step=bar.step, on_epoch=bar.epoch, **options)
+                            device=device, on_step=bar.step, on_epoch=bar.epoch, **{"amp": "auto", **options})
         else:
             quick_train(model, data, epochs=epochs, batch_size=batch_size, lr=1e-3, optimizer="adam", seed=0,
-                        device=device, **options)
+                        device=device, **{"amp": "auto", **options})
     if device.type == "cuda":
         torch.cuda.synchronize()
     return time.perf_counter() - started
@@ -160,7 +181,7 @@ def bench_loops(names, repeats: int, device: torch.device) -> dict:
         source, batch_size, epochs = CONFIGS[name]
         torch.manual_seed(0)
         loaded = load_model(source, device="cpu")
-        data = build_data(name, loaded.input_shape)
+        data = build_data(name, SHAPES.get(name, loaded.input_shape))
         images = len(data.y) * epochs
         kinds = variants(device, device.type == "cuda")
         walls = {k: [] for k in kinds}
@@ -236,6 +257,48 @@ def bench_process(repeats: int) -> dict:
     return results
 
 
+def bench_versus_plain(repeats: int, epochs: int = 5, batch_size: int = 32) -> dict:
+    """cnnscope train against benchmarks/plain_loop.py, whole processes, interleaved."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    environment = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
+    sides = {"cnnscope train": None, "plain loop": [sys.executable, os.path.join(here, "plain_loop.py"),
+                                                    "--epochs", str(epochs), "--batch-size", str(batch_size)]}
+    runs = {side: [] for side in sides}
+    for repeat in range(repeats):
+        order = list(sides) if repeat % 2 == 0 else list(sides)[::-1]  # alternate who goes first
+        for side in order:
+            with tempfile.TemporaryDirectory() as folder:
+                out = os.path.join(folder, "run")
+                command = sides[side] or train_command(out, ["--epochs", str(epochs), "--batch-size", str(batch_size)])
+                load = os.getloadavg()[0]
+                uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+                started = time.perf_counter()
+                done = subprocess.run(command, capture_output=True, text=True, env=environment)
+                wall = time.perf_counter() - started
+                if done.returncode != 0:
+                    raise SystemExit(f"{side} failed: {done.stderr.strip()[-500:]}")
+                if sides[side] is None:
+                    with open(os.path.join(out, "history.json")) as stream:
+                        accuracy = json.load(stream)["epochs"][-1]["val_acc"]
+                else:
+                    accuracy = float(done.stdout.rsplit("final_val_acc=", 1)[1])
+            runs[side].append({"wall_s": round(wall, 2), "final_val_acc": round(accuracy, 4),
+                               "load_1min_before": round(load, 2), "uptime_before": uptime})
+            print(f"  {side:<15} {wall:6.2f} s  final val acc {accuracy:.2%}  load before {load:.2f}")
+    medians = {side: statistics.median(r["wall_s"] for r in rs) for side, rs in runs.items()}
+    result = {"epochs": epochs, "batch_size": batch_size, "repeats": repeats, "runs": runs,
+              "median_wall_s": medians, "ratio": round(medians["cnnscope train"] / medians["plain loop"], 3),
+              "accuracy_gap_points": round(100 * abs(runs["cnnscope train"][-1]["final_val_acc"]
+                                                     - runs["plain loop"][-1]["final_val_acc"]), 2),
+              "commands": {"cnnscope train": " ".join(["OMP_WAIT_POLICY=PASSIVE cnnscope train lenet5 --epochs",
+                                                       str(epochs), "--batch-size", str(batch_size), "--out DIR"]),
+                           "plain loop": f"OMP_WAIT_POLICY=PASSIVE python benchmarks/plain_loop.py --epochs {epochs} "
+                                         f"--batch-size {batch_size}"}}
+    print(f"  median: cnnscope {medians['cnnscope train']:.2f} s, plain {medians['plain loop']:.2f} s, "
+          f"ratio {result['ratio']:.2f}×, final accuracy gap {result['accuracy_gap_points']} points")
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=7)
@@ -245,17 +308,26 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="torch.set_num_threads for the in-process loops")
     parser.add_argument("--skip-process", action="store_true", help="skip the whole-process time to 95%%")
     parser.add_argument("--json", metavar="FILE")
+    parser.add_argument("--versus-plain", type=int, metavar="REPEATS", default=0,
+                        help="also time cnnscope train against benchmarks/plain_loop.py, whole processes")
+    parser.add_argument("--skip-loops", action="store_true", help="skip the in-process loop comparison")
     args = parser.parse_args()
     device = torch.device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
     names = args.configs.split(",") if args.configs else (
-        ["lenet5", "tiny"] + (["lenet5-mnist"] if device.type == "cuda" else []))
+        GPU_CONFIGS if device.type == "cuda" else ["lenet5", "tiny"])
     machine = {"python": platform.python_version(), "torch": torch.__version__, "threads": torch.get_num_threads(),
                "cpu_count": os.cpu_count(), "load_average_start": [round(v, 2) for v in os.getloadavg()],
                "device": torch.cuda.get_device_name() if device.type == "cuda" else platform.processor() or "cpu"}
     print(json.dumps(machine))
-    report = {"machine": machine, "loops": bench_loops(names, args.repeats, device)}
+    report = {"machine": machine}
+    if not args.skip_loops:
+        report["loops"] = bench_loops(names, args.repeats, device)
+    if args.versus_plain:
+        print(f"\nwhole process, lenet5 on digits, 5 epochs: cnnscope train vs a plain loop "
+              f"(OMP_WAIT_POLICY=PASSIVE, {args.versus_plain} interleaved repeats):")
+        report["versus_plain"] = bench_versus_plain(args.versus_plain)
     if not args.skip_process:
         print("\ntime to 95% validation accuracy, lenet5 on digits, whole process:")
         report["process"] = bench_process(args.process_repeats)

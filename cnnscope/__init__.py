@@ -6,7 +6,8 @@ import torch.
 
 from cnnscope._version import __version__
 
-__all__ = ["__version__", "analyze", "ModelReport", "LayerRecord", "build_model", "list_models"]
+__all__ = ["__version__", "analyze", "ModelReport", "LayerRecord", "ReceptiveField", "build_model", "list_models",
+           "register_formula"]
 
 
 def __getattr__(name):
@@ -18,6 +19,10 @@ def __getattr__(name):
         from cnnscope import report
 
         return getattr(report, name)
+    if name == "register_formula":
+        from cnnscope.analysis.costs import register_formula
+
+        return register_formula
     if name in ("build_model", "list_models"):
         import cnnscope.zoo as zoo
 

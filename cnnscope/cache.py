@@ -97,8 +97,8 @@ def cached_report(source: str, shapes, analyze):
 
         try:
             return ModelReport.from_dict(data)
-        except (KeyError, TypeError, ValueError):
-            pass  # written by another schema: a miss
+        except Exception:  # noqa: BLE001 - a damaged or foreign entry (any content) is a miss, overwritten below
+            pass
     report = analyze()
     if zoo_like and _is_zoo(source):
         store(source, key, report.to_dict())

@@ -81,3 +81,50 @@ class SpecError(CnnscopeError):
 
 class InputError(CnnscopeError):
     """An input file the user handed in (an image) that cannot be used."""
+
+
+def user_error(error: BaseException) -> CnnscopeError | None:
+    """The one-line error for an exception that is bad input or a full disk, not a bug; None for a bug.
+
+    The one place (with ``cli/output.py:run_guarded`` and the app's guard, which both call it) that
+    knows which foreign exceptions are the user's: decoding errors, PIL's image-size limit, memory,
+    and OS errors on a named file.  Imports nothing heavy: PIL is looked at only if it is loaded.
+    """
+    import sys
+
+    if isinstance(error, CnnscopeError):
+        return error
+    if isinstance(error, UnicodeDecodeError):
+        return InputError(f"not UTF-8 text (byte {error.object[error.start:error.start + 1]!r} at position "
+                          f"{error.start}); save the file as UTF-8")
+    image = sys.modules.get("PIL.Image")
+    if image is not None and isinstance(error, getattr(image, "DecompressionBombError", ())):
+        return InputError(image_too_large(str(error)))
+    if isinstance(error, MemoryError):
+        return CnnscopeError("out of memory: try a smaller input, model or batch")
+    if isinstance(error, RecursionError):
+        return CnnscopeError("nested too deeply (Python's recursion limit): a deeply nested input or model")
+    if isinstance(error, OSError) and error.filename:
+        import errno
+
+        reasons = {errno.ENOSPC: "no space left on the device", errno.EACCES: "permission denied",
+                   errno.EPERM: "permission denied", errno.EROFS: "read-only file system",
+                   errno.ENOENT: "no such file or folder", errno.EISDIR: "is a folder",
+                   errno.ENOTDIR: "a part of the path is not a folder", errno.EDQUOT: "disk quota exceeded"}
+        reason = reasons.get(error.errno) or (error.strerror or type(error).__name__).lower()
+        return CnnscopeError(f"{error.filename}: {reason}")
+    return None
+
+
+def image_too_large(text: str = "", pixels: int | None = None, limit: int | None = None) -> str:
+    """``image too large (400 Mpixels; limit 89 Mpixels)``, from PIL's message or the numbers."""
+    import re
+
+    numbers = [int(n) for n in re.findall(r"\d+", text)]
+    if pixels is None and numbers:
+        pixels = numbers[0]
+    if limit is None and len(numbers) > 1:
+        limit = numbers[1]
+    size = f"{pixels / 1e6:,.0f} Mpixels" if pixels else "too many pixels"
+    bound = f"; limit {limit / 1e6:,.0f} Mpixels" if limit else ""
+    return f"image too large ({size}{bound}); scale it down first"

@@ -11,9 +11,12 @@ from cnnscope.errors import UsageError
 def parse_input_shape(text: str) -> list[tuple[int, ...]]:
     """``"1,3,224,224"``, ``"3x224x224"`` or several joined by ``;`` -> shapes; C,H,W gets a batch of 1."""
     shapes = []
+    if not text.replace(" ", "").replace(";", ""):
+        raise UsageError("--input is empty: expected a shape such as 3,224,224")
     for part in text.replace(" ", "").split(";"):
         if not part:
-            continue
+            raise UsageError(f"--input {text!r}: an empty shape between or after ';'; expected shapes such as "
+                             "1,3,224,224;1,10")
         fields = part.replace("x", ",").replace("×", ",").split(",")
         try:
             shape = tuple(int(f) for f in fields)

@@ -95,6 +95,7 @@ class LayerRecord:
     groups: int | None = None
     ceil_mode: bool | None = None
     rf: ReceptiveField | None = None
+    macs_by_operator: dict = field(default_factory=dict)  # this row's ``macs`` by ATen op (rows with MACs only)
     op_kind: str | None = None  # the row's kind in analysis/ops (conv, pool, pointwise, merge, ...); None for containers
 
     def to_dict(self) -> dict[str, Any]:
@@ -120,6 +121,7 @@ class Totals:
     training_bytes_sgd: int
     training_bytes_adam: int
     layers: int
+    macs_by_operator: dict = field(default_factory=dict)  # ATen op name -> MACs; sums to ``macs``
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,11 @@ class ModelReport:
     cnnscope_version: str
     torch_version: str
     schema_version: int = SCHEMA_VERSION
+    # ATen ops that did multiply-accumulate work with no formula (counted as 0): op, calls,
+    # shapes (first few), layers.  Empty when every MAC was counted.
+    uncounted_ops: list = field(default_factory=list)
+    input_dtypes: list = field(default_factory=list)  # one per input, e.g. ["int64"] for token ids
+    mode: str = "eval"  # "train": traced in training mode (dropout, batch statistics, auxiliary heads)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -1,11 +1,12 @@
-"""Resolve what a user names -- a zoo name or ``file.py:Name`` -- to a module and its input."""
+"""Resolve what a user names -- a zoo name, ``timm:NAME``, ``file.py:Name``, a spec file or a
+one-line spec -- to a module and its input."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from cnnscope.zoo.registry import get_entry
-from cnnscope.zoo.user_file import is_file_reference, load_user_model
+from cnnscope.zoo.user_file import is_file_reference, load_user_model, missing_name
 
 
 @dataclass
@@ -14,6 +15,16 @@ class LoadedModel:
     name: str
     input_shape: tuple[int, ...] | None  # C, H, W (no batch) when known
     normalization: tuple | None = None  # (mean, std) when known
+    input_format: str = "tensor"  # "tensor", "image_list" (detection) or "image_pair" (optical flow)
+
+    def natural_inputs(self) -> list[tuple[int, ...]] | None:
+        """The input shapes ``analyze`` uses when none is given (see ``ModelEntry.natural_inputs``)."""
+        if self.input_shape is None:
+            return None
+        if self.input_format == "image_list":
+            return [tuple(self.input_shape)]
+        one = (1, *self.input_shape)
+        return [one, one] if self.input_format == "image_pair" else [one]
 
 
 def load_model(source: str, device: str = "meta", input_shape=None) -> LoadedModel:
@@ -21,6 +32,8 @@ def load_model(source: str, device: str = "meta", input_shape=None) -> LoadedMod
     from cnnscope.spec.compact import looks_compact
     from cnnscope.spec.load import is_spec_file
 
+    if _is_prefixed_name(source):  # timm:NAME
+        return _from_zoo(source, device)
     if is_spec_file(source) or (looks_compact(source) and not _is_zoo_name(source)):
         from cnnscope.spec.build import build_from_spec
 
@@ -29,11 +42,22 @@ def load_model(source: str, device: str = "meta", input_shape=None) -> LoadedMod
     if is_file_reference(source):
         module, shape = load_user_model(source, device=device)
         return LoadedModel(module, source.rpartition(":")[2], shape)
-    import cnnscope.zoo  # noqa: F401  (registers the entries)
-    from cnnscope.zoo.registry import build_model
+    missing_name(source)  # `net.py` without `:Name`: say what to write
+    return _from_zoo(source, device)
+
+
+def _from_zoo(source: str, device: str) -> LoadedModel:
+    import cnnscope.zoo  # noqa: F401  (registers the groups and the timm: prefix)
+    from cnnscope.zoo.meta_init import build_on
 
     entry = get_entry(source)
-    return LoadedModel(build_model(source, device=device), source, entry.input_shape, entry.normalization)
+    module = build_on(device, entry.builder, **entry.kwargs)
+    return LoadedModel(module, source, entry.input_shape, entry.normalization, entry.input_format)
+
+
+def _is_prefixed_name(source: str) -> bool:
+    prefix, colon, rest = source.partition(":")
+    return bool(colon) and prefix == "timm" and "/" not in source and not rest.endswith((".py", ".yaml", ".json"))
 
 
 def _is_zoo_name(source: str) -> bool:

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from cnnscope._version import __version__
+from cnnscope.analysis import coverage
 from cnnscope.analysis import params as param_count
 from cnnscope.analysis import receptive_field
 from cnnscope.analysis.memory import training_bytes
@@ -42,13 +43,25 @@ def _is_shape_list(value) -> bool:
 
 
 def analyze(model: str | nn.Module, input_shape=None, *, name: str | None = None, device: str = "meta",
-            dtype: torch.dtype | None = None) -> ModelReport:
+            dtype: torch.dtype | None = None, mode: str = "eval", input_dtype=None, input_data=None) -> ModelReport:
     """Trace ``model`` once and return its report; ``model`` is never modified.
 
-    ``model`` is a zoo name, ``file.py:Name`` or an ``nn.Module``.  ``device="meta"`` (the
+    ``model`` is a zoo name, ``timm:NAME``, ``file.py:Name`` or an ``nn.Module``.  A detection
+    model (torchvision's R-CNNs, RetinaNet, FCOS, SSD) is called with a list of images: each shape
+    is one C×H×W image (1×C×H×W reads as one); a batch of several is refused with a ``UsageError``.  ``device="meta"`` (the
     default) allocates no weights; where a model cannot run on meta tensors it is traced on the
-    CPU instead and the report says so in ``traced_on`` and a diagnostic.
+    CPU instead and the report says so in ``traced_on`` and a diagnostic.  ``mode="train"``
+    traces in training mode (dropout and batch statistics active, auxiliary heads called); the
+    model's own flags and buffers are restored afterwards.
+
+    ``input_dtype`` gives the inputs' dtypes (one for all, or one per input: ``torch.int64`` for
+    token ids); ``input_data`` takes example tensors (one, or a list/tuple of them) in place of
+    ``input_shape`` and ``input_dtype``: only their shapes and dtypes are used, on meta.
     """
+    if mode not in ("eval", "train"):
+        raise UsageError(f"mode must be 'eval' or 'train', not {mode!r}")
+    if input_data is not None:
+        input_shape, input_dtype = _from_input_data(input_data, input_shape, input_dtype)
     if isinstance(model, str):
         from cnnscope.sources import load_model
 
@@ -58,40 +71,118 @@ def analyze(model: str | nn.Module, input_shape=None, *, name: str | None = None
             chw = tuple(first[1:]) if len(first) == 4 else None
         loaded = load_model(model, device=device, input_shape=chw)
         module, label, default = loaded.module, name or loaded.name, loaded.input_shape
+        input_format = loaded.input_format
+        if input_shape is None and input_format != "tensor":
+            input_shape = loaded.natural_inputs()
     elif isinstance(model, nn.Module):
         module, label, default = model, name or type(model).__name__, getattr(model, "input_shape", None)
+        input_format = input_format_of(module)
     else:
         raise UsageError(f"cannot analyze a {type(model).__name__}: pass a model name or an nn.Module")
+    if input_format == "image_list" and input_shape is None and default is not None:
+        input_shape = [tuple(default)]
     shapes = normalize_input_shapes(input_shape, default)
+    if input_format == "image_list":
+        shapes = _image_list_shapes(shapes, label)
     dtype = dtype or _model_dtype(module)
+    dtypes = _input_dtypes(input_dtype, len(shapes), dtype)
     diagnostics: list[Diagnostic] = []
     try:
-        tracer, output, traced_on, module = _trace(module, shapes, dtype, device, diagnostics, model)
+        tracer, output, traced_on, module = _trace(module, shapes, dtypes, device, diagnostics, model,
+                                                   input_format == "image_list", training=mode == "train")
     except TooSmallError as exc:
-        fits = _smallest_fitting_size(module, shapes, dtype)
+        fits = _smallest_fitting_size(module, shapes, dtypes)
         if fits is not None:
             exc.args = (f"{exc}; the smallest square input that fits is {fits}×{fits}",)
         raise
     except FeatureMismatchError as exc:
-        size = _input_size_for_features(module, shapes, dtype, exc)
+        size = _input_size_for_features(module, shapes, dtypes, exc)
         if size is not None:
             exc.args = (f"{exc}, or feed a {size}×{size} input",)
         raise
-    return _build_report(module, label, shapes, tracer, output, traced_on, dtype, diagnostics)
+    except ShapeError as exc:
+        if mode == "train" and "more than 1 value per channel" in str(exc):
+            exc.args = (f"{exc}; in training mode batch norm needs a batch of 2 or more, e.g. "
+                        f"{','.join(map(str, (2, *shapes[0][1:])))}",)
+        raise
+    return _build_report(module, label, shapes, tracer, output, traced_on, dtype, diagnostics, mode, dtypes)
 
 
-def _smallest_fitting_size(module, shapes, dtype) -> int | None:
+def input_format_of(module: nn.Module) -> str:
+    """"image_list" for torchvision's detection models (they take a list of C×H×W images), else "tensor"."""
+    import sys
+
+    if "torchvision.models.detection" not in sys.modules:
+        return "tensor"
+    from torchvision.models.detection.fcos import FCOS
+    from torchvision.models.detection.generalized_rcnn import GeneralizedRCNN
+    from torchvision.models.detection.retinanet import RetinaNet
+    from torchvision.models.detection.ssd import SSD
+
+    return "image_list" if isinstance(module, (GeneralizedRCNN, RetinaNet, FCOS, SSD)) else "tensor"
+
+
+def _image_list_shapes(shapes, label: str) -> list[tuple[int, ...]]:
+    """A detection model's input: one C×H×W image per shape (1×C×H×W is read as one image)."""
+    images = []
+    for shape in shapes:
+        if len(shape) == 4 and shape[0] == 1:
+            shape = shape[1:]
+        if len(shape) != 3:
+            shown = "×".join(map(str, shape))
+            raise UsageError(f"{label} is a detection model: it takes a list of 3×H×W images, not a {shown} "
+                             f"tensor; give one image as 3,H,W (several: join them with ';')")
+        images.append(tuple(shape))
+    return images
+
+
+def _from_input_data(data, input_shape, input_dtype):
+    """(shapes, dtypes) of example tensors."""
+    if input_shape is not None or input_dtype is not None:
+        raise UsageError("give input_data, or input_shape and input_dtype, not both")
+    tensors = list(data) if isinstance(data, (list, tuple)) else [data]
+    if not tensors or not all(isinstance(t, torch.Tensor) for t in tensors):
+        raise UsageError("input_data takes a tensor or a list/tuple of tensors")
+    return [tuple(t.shape) for t in tensors], [t.dtype for t in tensors]
+
+
+_DTYPE_NAMES = ("float32", "float64", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8", "bool")
+
+
+def parse_dtype(value) -> torch.dtype:
+    """``torch.int64`` or ``"int64"`` (also ``"long"``, ``"half"``) -> a torch dtype."""
+    if isinstance(value, torch.dtype):
+        return value
+    aliases = {"float": "float32", "double": "float64", "half": "float16", "long": "int64", "int": "int32"}
+    name = aliases.get(str(value).strip(), str(value).strip())
+    if name not in _DTYPE_NAMES:
+        raise UsageError(f"unknown dtype {value!r}; choose from {', '.join(_DTYPE_NAMES)}")
+    return getattr(torch, name)
+
+
+def _input_dtypes(input_dtype, count: int, model_dtype: torch.dtype) -> list[torch.dtype]:
+    if input_dtype is None:
+        return [model_dtype] * count
+    values = list(input_dtype) if isinstance(input_dtype, (list, tuple)) else [input_dtype]
+    if len(values) == 1:
+        values = values * count
+    if len(values) != count:
+        raise UsageError(f"{len(values)} input dtypes for {count} inputs: give one, or one per input")
+    return [parse_dtype(v) for v in values]
+
+
+def _smallest_fitting_size(module, shapes, dtypes) -> int | None:
     if len(shapes) != 1 or len(shapes[0]) != 4:
         return None
     batch, channels, height, width = shapes[0]
 
     def fits(size: int) -> bool:
-        return passes_size_checks(lambda: _trace_meta(module, [(batch, channels, size, size)], dtype))
+        return passes_size_checks(lambda: _trace_meta(module, [(batch, channels, size, size)], dtypes[:1]))
 
     return smallest_square_input(fits, max(height, width))
 
 
-def _input_size_for_features(module, shapes, dtype, error) -> int | None:
+def _input_size_for_features(module, shapes, dtypes, error) -> int | None:
     """The square input size at which the failing Linear receives the features it expects."""
     if len(shapes) != 1 or len(shapes[0]) != 4:
         return None
@@ -99,7 +190,7 @@ def _input_size_for_features(module, shapes, dtype, error) -> int | None:
 
     def received(size: int) -> int | None:
         try:
-            _trace_meta(module, [(batch, channels, size, size)], dtype)
+            _trace_meta(module, [(batch, channels, size, size)], dtypes[:1])
         except FeatureMismatchError as exc:
             return exc.received if exc.layer == error.layer else None
         except TooSmallError:
@@ -136,12 +227,12 @@ def _model_device(module: nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
-def _trace(module, shapes, dtype, device, diagnostics, source):
+def _trace(module, shapes, dtypes, device, diagnostics, source, image_list: bool = False, training: bool = False):
     """Trace on ``device`` (meta by default); fall back to real tensors where meta cannot run."""
     want_meta = torch.device(device).type == "meta"
     if want_meta:
         try:
-            return (*_trace_meta(module, shapes, dtype), "meta", module)
+            return (*_trace_meta(module, shapes, dtypes, image_list, training), "meta", module)
         except ShapeError:
             raise
         except Exception as exc:  # noqa: BLE001 - decide below whether it is the meta device's fault
@@ -157,11 +248,21 @@ def _trace(module, shapes, dtype, device, diagnostics, source):
                 raise ShapeError(f"the model cannot be traced on the meta device ({reason})")
             from cnnscope.sources import load_model
 
-            module = load_model(source, device="cpu").module
+            with torch.random.fork_rng(devices=[]):  # seeded: data-dependent counts are repeatable
+                torch.manual_seed(0)
+                module = load_model(source, device="cpu").module
+        if image_list:
+            diagnostics.append(Diagnostic(
+                "info", "detection-post-processing",
+                "how many proposals and detections survive (score threshold, NMS) depends on the weights and "
+                "the image: backbone, FPN and RPN/heads over the feature maps are exact; the per-proposal box, "
+                "mask and keypoint heads are counted for the proposals this trace kept (a zoo model: random weights, "
+                "seed 0, a zero image)"))
     real_device = torch.device(device)
-    inputs = [torch.zeros(shape, dtype=dtype, device=real_device) for shape in shapes]
+    inputs = [torch.zeros(shape, dtype=dt, device=real_device) for shape, dt in zip(shapes, dtypes)]
     try:
-        tracer, output = run_trace(module, inputs)
+        tracer, output = run_trace(module, inputs, _image_list_call(module) if image_list else None,
+                                   training=training)
     except ShapeError:
         raise
     except Exception as exc:  # noqa: BLE001
@@ -169,18 +270,23 @@ def _trace(module, shapes, dtype, device, diagnostics, source):
     return tracer, output, real_device.type, module
 
 
-def _trace_meta(module: nn.Module, shapes, dtype):
-    inputs = [torch.empty(shape, dtype=dtype, device="meta") for shape in shapes]
+def _image_list_call(module):
+    return lambda *images: module(list(images))
+
+
+def _trace_meta(module: nn.Module, shapes, dtypes, image_list: bool = False, training: bool = False):
+    inputs = [torch.empty(shape, dtype=dt, device="meta") for shape, dt in zip(shapes, dtypes)]
     if all(t.device.type == "meta" for t in _state_tensors(module)):
-        return run_trace(module, inputs)
+        return run_trace(module, inputs, _image_list_call(module) if image_list else None, training=training)
     # A real module: swap in meta copies of its parameters and buffers for the call only.
     state = {name: torch.empty_like(t, device="meta") for name, t in _named_state(module)}
     originals = dict(_named_state(module))
 
     def call(*args):
+        args = (list(args),) if image_list else args
         return torch.func.functional_call(module, state, args, tie_weights=True, strict=False)
 
-    tracer, output = run_trace(module, inputs, call)
+    tracer, output = run_trace(module, inputs, call, training=training)
     # Usage was recorded on the stand-ins: credit it to the real tensors.
     tracer.used_tensors |= {id(originals[name]) for name, t in state.items() if id(t) in tracer.used_tensors}
     return tracer, output
@@ -220,10 +326,30 @@ def _inclusive(rows: list[Row]) -> list[tuple[int, int, int]]:
     return [tuple(t) for t in totals]
 
 
+def _inclusive_by_op(rows: list[Row]) -> list[dict]:
+    """Each row's MACs by ATen op, including its descendants."""
+    totals = [dict(r.self_macs_by_op) for r in rows]
+    for row in reversed(rows):
+        if row.parent is not None:
+            target = totals[row.parent]
+            for op, macs in totals[row.index].items():
+                target[op] = target.get(op, 0) + macs
+    return totals
+
+
+def _sum_by_op(dicts) -> dict:
+    total: dict[str, int] = {}
+    for d in dicts:
+        for op, macs in d.items():
+            total[op] = total.get(op, 0) + macs
+    return dict(sorted(total.items(), key=lambda item: -item[1]))
+
+
 def layer_records(tracer: Tracer, model: nn.Module, fields: dict | None = None) -> list[LayerRecord]:
     rows = tracer.rows
     fields = fields or {}
     inclusive = _inclusive(rows)
+    by_op = _inclusive_by_op(rows)
     counts = param_count.row_params(rows, model)
     records = []
     for row in rows:
@@ -236,12 +362,14 @@ def layer_records(tracer: Tracer, model: nn.Module, fields: dict | None = None) 
             output_shape=row.output_shape, params=params, trainable_params=trainable,
             macs=macs, flops=2 * macs, other_ops=other, output_bytes=row.output_bytes,
             inputs=list(row.inputs), output_from=list(row.output_from) if row.children else [],
-            rf=fields.get(row.index), op_kind=None if row.children else row.op_kind, **row.attrs,
+            rf=fields.get(row.index), op_kind=None if row.children else row.op_kind,
+            macs_by_operator=_sum_by_op([by_op[row.index]]), **row.attrs,
         ))
     return records
 
 
-def _build_report(module, label, shapes, tracer: Tracer, output, traced_on, dtype, diagnostics) -> ModelReport:
+def _build_report(module, label, shapes, tracer: Tracer, output, traced_on, dtype, diagnostics,
+                  mode: str = "eval", input_dtypes=None) -> ModelReport:
     from cnnscope.analysis.trace import shape_of
 
     fields, rf_diagnostics = receptive_field.compute(tracer, shapes)
@@ -250,21 +378,25 @@ def _build_report(module, label, shapes, tracer: Tracer, output, traced_on, dtyp
     macs = sum(r.self_macs for r in tracer.rows) + tracer.outside.self_macs
     other = sum(r.self_other for r in tracer.rows) + tracer.outside.self_other
     activation = sum(r.self_alloc for r in tracer.rows) + tracer.outside.self_alloc
-    element = torch.empty((), dtype=dtype).element_size()
-    input_bytes = sum(_numel(s) * element for s in shapes)
+    input_dtypes = input_dtypes or [dtype] * len(shapes)
+    input_bytes = sum(_numel(s) * torch.empty((), dtype=dt).element_size() for s, dt in zip(shapes, input_dtypes))
     sgd, adam = training_bytes(counted, activation, input_bytes)
     totals = Totals(
         params=counted.params, trainable_params=counted.trainable, frozen_params=counted.params - counted.trainable,
         buffers=counted.buffers, macs=macs, flops=2 * macs, other_ops=other,
         param_bytes=counted.param_bytes, buffer_bytes=counted.buffer_bytes, input_bytes=input_bytes,
         activation_bytes=activation, training_bytes_sgd=sgd, training_bytes_adam=adam, layers=len(layers),
+        macs_by_operator=_sum_by_op([r.self_macs_by_op for r in tracer.rows] + [tracer.outside.self_macs_by_op]),
     )
-    diagnostics = diagnostics + param_count.unused_diagnostics(tracer, module) + rf_diagnostics
+    uncounted = coverage.uncounted_ops(tracer)
+    diagnostics = (diagnostics + param_count.unused_diagnostics(tracer, module) + rf_diagnostics
+                   + coverage.diagnostics(tracer, module, uncounted))
     return ModelReport(
         model=label, input_shape=list(shapes[0]) if len(shapes) == 1 else [list(s) for s in shapes],
         output_shape=shape_of(output), totals=totals, layers=layers, diagnostics=diagnostics,
         traced_on=traced_on, dtype=str(dtype).replace("torch.", ""), cnnscope_version=__version__,
-        torch_version=torch.__version__,
+        torch_version=torch.__version__, uncounted_ops=uncounted, mode=mode,
+        input_dtypes=[str(dt).replace("torch.", "") for dt in input_dtypes],
     )
 
 

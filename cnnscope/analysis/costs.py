@@ -46,11 +46,58 @@ def other_formula(*ops):
     return _register(_OTHER_FORMULAS, *ops)
 
 
+# Users' formulas for their own modules: class -> f(module, inputs, output) -> MACs.  A module
+# with a formula is counted by it alone; the ATen ops inside it are not charged MACs.
+_MODULE_FORMULAS: dict[type, Callable] = {}
+
+
+class FormulaHandle:
+    """Returned by ``register_formula``; ``remove()`` takes the formula back out."""
+
+    def __init__(self, table: dict, key):
+        self._table, self._key = table, key
+
+    def remove(self) -> None:
+        self._table.pop(self._key, None)
+
+
+def register_formula(target, macs: Callable) -> FormulaHandle:
+    """Count ``target``'s multiply-accumulates with ``macs``.
+
+    ``target`` is an ATen operator (``torch.ops.mylib.my_op`` or ``torch.ops.aten._fft_r2c``),
+    with ``macs(args, kwargs, out) -> int``; or an ``nn.Module`` subclass, with
+    ``macs(module, inputs, output) -> int``, which then replaces the count of the ops inside it.
+    Registering a target twice raises ``ValueError``; ``handle.remove()`` undoes a registration.
+    """
+    import inspect
+
+    from torch import nn
+
+    if inspect.isclass(target) and issubclass(target, nn.Module):
+        if target in _MODULE_FORMULAS:
+            raise ValueError(f"{target.__name__} already has a MAC formula")
+        _MODULE_FORMULAS[target] = macs
+        return FormulaHandle(_MODULE_FORMULAS, target)
+    packet = getattr(target, "overloadpacket", target)
+    if not isinstance(packet, torch._ops.OpOverloadPacket):
+        raise TypeError(f"register_formula takes an ATen operator or an nn.Module class, not {target!r}")
+    mac_formula(packet)(macs)
+    return FormulaHandle(_MAC_FORMULAS, packet)
+
+
+def module_formula(module) -> Callable | None:
+    for cls in type(module).__mro__:
+        if cls in _MODULE_FORMULAS:
+            return _MODULE_FORMULAS[cls]
+    return None
+
+
 def _numel(shape) -> int:
     return math.prod(shape)
 
 
-@mac_formula(aten.convolution, aten._convolution, aten.cudnn_convolution, aten.mkldnn_convolution)
+@mac_formula(aten.convolution, aten._convolution, aten.cudnn_convolution, aten.mkldnn_convolution,
+             aten.convolution_overrideable)
 def _conv_macs(args, kwargs, out) -> int:
     x, w = args[0], args[1]
     transposed = bool(args[6]) if len(args) > 6 else False
@@ -62,9 +109,29 @@ def _conv_macs(args, kwargs, out) -> int:
     return _numel(out.shape) * _numel(w.shape[1:])
 
 
-@mac_formula(aten.mm, aten.bmm)
+@mac_formula(aten._slow_conv2d_forward)
+def _slow_conv_macs(args, kwargs, out) -> int:
+    # _slow_conv2d_forward(input, weight, kernel_size, bias, stride, padding): never transposed.
+    first = out[0] if isinstance(out, (tuple, list)) else out
+    return _numel(first.shape) * _numel(args[1].shape[1:])
+
+
+@mac_formula(aten.mm, aten.bmm, aten._scaled_mm, aten._int_mm, aten.mv, aten.dot, aten.vdot)
 def _mm_macs(args, kwargs, out) -> int:
-    return _numel(out.shape) * args[0].shape[-1]
+    # (…, M, K) @ (…, K, N): every output element accumulates K products (for mv/dot, K = len).
+    first = out[0] if isinstance(out, (tuple, list)) else out
+    return max(1, _numel(first.shape)) * args[0].shape[-1]
+
+
+@mac_formula(aten.addmv)
+def _addmv_macs(args, kwargs, out) -> int:
+    return _numel(out.shape) * args[1].shape[-1]
+
+
+@mac_formula(aten.addbmm)
+def _addbmm_macs(args, kwargs, out) -> int:
+    # addbmm(bias, b1, b2) sums the batch of products: B·M·N·K.
+    return _numel(args[1].shape) * args[2].shape[-1]
 
 
 @mac_formula(aten.addmm, aten.baddbmm)
@@ -85,6 +152,51 @@ def _sdpa_macs(args, kwargs, out) -> int:
     lk, dv = k.shape[-2], v.shape[-1]
     # Q @ K^T and softmax(.) @ V.
     return _numel(batch) * lq * lk * (d + dv)
+
+
+@mac_formula(aten._flash_attention_forward, aten._efficient_attention_forward)
+def _attention_kernel_macs(args, kwargs, out) -> int:
+    # These kernels take (batch, length, heads, dim) tensors, the transpose of SDPA's layout.
+    q, k, v = args[0], args[1], args[2]
+    b, lq, h, d = q.shape
+    return b * h * lq * k.shape[1] * (d + v.shape[-1])
+
+
+# Ops that do multiply-accumulate work but have no formula here (backward kernels, recurrent and
+# spectral ops): charged 0 MACs and listed in the report's ``uncounted_ops``, never silent.
+# torch's own FlopCounterMode registry is consulted too, so an op it counts is never missed.
+UNCOUNTED_COMPUTE_NAMES = frozenset({
+    "convolution_backward", "_flash_attention_backward", "_efficient_attention_backward",
+    "_scaled_dot_product_flash_attention_backward", "_scaled_dot_product_efficient_attention_backward",
+    "_scaled_dot_product_cudnn_attention_backward", "_cudnn_rnn", "mkldnn_rnn_layer", "_thnn_fused_lstm_cell",
+    "_thnn_fused_gru_cell", "lstm", "gru", "rnn_tanh", "rnn_relu", "_fft_r2c", "_fft_c2r", "_fft_c2c",
+    "linalg_solve", "_linalg_solve_ex", "linalg_inv_ex", "_linalg_svd", "_linalg_eigh", "cholesky", "triangular_solve",
+    "linalg_lu_factor_ex", "_weight_int8pack_mm", "_weight_int4pack_mm", "fbgemm_linear_int8_weight",
+})
+
+
+def _flop_counter_ops() -> set:
+    try:
+        from torch.utils.flop_counter import flop_registry
+    except ImportError:  # pragma: no cover - very old torch
+        return set()
+    return set(flop_registry)
+
+
+_TORCH_COUNTED = _flop_counter_ops()
+
+
+def op_name(func) -> str:
+    """``aten.convolution`` for ``aten.convolution.default``: the name a breakdown shows."""
+    return str(func.overloadpacket)
+
+
+def is_uncounted(func) -> bool:
+    """True for an op that does MAC work cnnscope has no formula for."""
+    packet = func.overloadpacket
+    if packet in _MAC_FORMULAS:
+        return False
+    return packet in _TORCH_COUNTED or getattr(packet, "__name__", "") in UNCOUNTED_COMPUTE_NAMES
 
 
 _REDUCTIONS = {aten.mean, aten.sum, aten.amax, aten.amin, aten.max, aten.min, aten.var, aten.std, aten.var_mean}

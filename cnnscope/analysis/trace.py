@@ -101,6 +101,8 @@ class Row:
     finished: bool = False
     call_args: tuple = ()  # function rows: arguments with tensors replaced by their shapes
     op_kind: str = "unknown"  # the kind in analysis/ops (meaningful for leaf rows)
+    self_macs_by_op: dict = field(default_factory=dict)  # ATen op name -> MACs charged to this row
+    formula: Any = None  # a user's MAC formula for this module: its count replaces the ops' inside it
     output_from: list[int] = field(default_factory=list)  # rows that produced this row's outputs
 
 
@@ -111,6 +113,16 @@ class _Frame:
     self_macs: int = 0
     self_other: int = 0
     self_alloc: int = 0
+    self_macs_by_op: dict = field(default_factory=dict)
+
+
+def _absorb(row: Row, frame: _Frame) -> None:
+    """Charge a call that made no row (it returned no tensor) to the row it ran in."""
+    row.self_macs += frame.self_macs
+    row.self_other += frame.self_other
+    row.self_alloc += frame.self_alloc
+    for op, macs in frame.self_macs_by_op.items():
+        row.self_macs_by_op[op] = row.self_macs_by_op.get(op, 0) + macs
 
 
 class Tracer:
@@ -129,6 +141,7 @@ class Tracer:
         self._fn_counts: dict[tuple[int, str], int] = {}
         self.outside = _Frame()  # costs made outside every module (should stay zero)
         self.used_tensors: set[int] = set()  # ids of every tensor an ATen op read (finds unused parameters)
+        self.uncounted: dict[str, dict] = {}  # ATen ops doing MAC work with no formula: calls, shapes, rows
 
     # -- helpers ---------------------------------------------------------------------------
     def _mark(self, tensors, index: int) -> None:
@@ -175,6 +188,7 @@ class Tracer:
             atomic=is_atomic(module), input_shapes=[list(t.shape) for t in tensors],
             inputs=self.sources(tensors), attrs=geometry(module) if geometry else {}, op_kind=kind,
         )
+        row.formula = costs.module_formula(module)
         if parent is not None:
             parent.children.append(row.index)
         self.rows.append(row)
@@ -191,6 +205,11 @@ class Tracer:
         row.output_bytes = sum(t.numel() * t.element_size() for t in outputs)
         row.finished = True
         row.output_from = self.sources(outputs)
+        if row.formula is not None:
+            macs = int(row.formula(module, args, output))
+            row.self_macs += macs
+            key = f"formula:{type(module).__name__}"
+            row.self_macs_by_op[key] = row.self_macs_by_op.get(key, 0) + macs
         if not row.children:
             self._mark(outputs, row.index)
         else:
@@ -226,9 +245,7 @@ class Tracer:
         self.stack.pop()
         outputs = _tensors(out)
         if not outputs:
-            parent.self_macs += frame.self_macs
-            parent.self_other += frame.self_other
-            parent.self_alloc += frame.self_alloc
+            _absorb(parent, frame)
             return out
         # Counted per call of the parent, so a block's second call repeats its first call's names.
         key = (parent.index if parent.module is None else id(parent.module), parent.call, name)
@@ -243,7 +260,7 @@ class Tracer:
             output_shape=shape_of(out),
             output_bytes=sum(t.numel() * t.element_size() for t in outputs),
             self_macs=frame.self_macs, self_other=frame.self_other, self_alloc=frame.self_alloc,
-            finished=True, call_args=(sanitize(args), sanitize(kwargs)),
+            self_macs_by_op=frame.self_macs_by_op, finished=True, call_args=(sanitize(args), sanitize(kwargs)),
         )
         parent.children.append(row.index)
         self.rows.append(row)
@@ -270,9 +287,28 @@ class Tracer:
             elif isinstance(value, (list, tuple)):
                 self.used_tensors.update(id(v) for v in value if isinstance(v, torch.Tensor))
         frame = self.stack[-1] if self.stack else self.outside
-        frame.self_macs += costs.macs_of(func, args, kwargs, out)
+        counted_by_formula = any(isinstance(f, Row) and f.formula is not None for f in self.stack)
+        macs = 0 if counted_by_formula else costs.macs_of(func, args, kwargs, out)
+        if macs:
+            name = costs.op_name(func)
+            frame.self_macs_by_op[name] = frame.self_macs_by_op.get(name, 0) + macs
+        elif not counted_by_formula and costs.is_uncounted(func):
+            self._note_uncounted(func, args)
+        frame.self_macs += macs
         frame.self_other += costs.other_ops_of(func, args, kwargs, out)
         frame.self_alloc += costs.allocated_bytes(func, out)
+
+
+    def _note_uncounted(self, func, args) -> None:
+        entry = self.uncounted.setdefault(costs.op_name(func), {"calls": 0, "shapes": [], "rows": []})
+        entry["calls"] += 1
+        shapes = [list(a.shape) for a in args if isinstance(a, torch.Tensor)]
+        if shapes and shapes not in entry["shapes"] and len(entry["shapes"]) < 3:
+            entry["shapes"].append(shapes)
+        row = self.innermost_row()
+        name = row.name if row is not None else ""
+        if name not in entry["rows"] and len(entry["rows"]) < 5:
+            entry["rows"].append(name)
 
 
 class _FunctionRecorder(TorchFunctionMode):
@@ -297,10 +333,13 @@ class _CostRecorder(TorchDispatchMode):
 
 
 def run_trace(model: nn.Module, inputs: list[torch.Tensor], call=None, grad: bool = False,
-              capture: frozenset[str] = frozenset()) -> tuple[Tracer, Any]:
-    """Run ``call(*inputs)`` (default ``model(*inputs)``) with every recorder attached.
+              capture: frozenset[str] = frozenset(), training: bool = False) -> tuple[Tracer, Any]:
+    """Run ``call(*inputs)`` (default ``model(*inputs)``) with every recorder attached, in eval
+    mode, or in training mode with ``training`` (dropout and batch statistics active, auxiliary
+    heads called).
 
-    Hooks are removed and training flags restored whatever happens.  On failure the
+    Hooks are removed, training flags restored and, after a training-mode pass, real buffers
+    (BatchNorm's running statistics) put back, whatever happens.  On failure the
     exception propagates with ``exc.cnnscope_tracer`` set, so callers can report the rows
     traced so far and the failing call.
     """
@@ -308,11 +347,14 @@ def run_trace(model: nn.Module, inputs: list[torch.Tensor], call=None, grad: boo
     tracer.mark_inputs(inputs)
     handles = []
     flags = {m: m.training for m in model.modules()}
+    attributes = _tensor_attributes(model)
+    buffers = ({name: b.detach().clone() for name, b in model.named_buffers() if b.device.type != "meta"}
+               if training else {})
     try:
         for module in model.modules():
             handles.append(module.register_forward_pre_hook(tracer.pre_hook, with_kwargs=True))
             handles.append(module.register_forward_hook(tracer.post_hook, with_kwargs=True))
-        model.eval()
+        model.train(training)
         with torch.set_grad_enabled(grad), _CostRecorder(tracer), _FunctionRecorder(tracer):
             output = (call or model)(*inputs)
     except Exception as exc:  # re-raised with the partial trace attached
@@ -325,4 +367,51 @@ def run_trace(model: nn.Module, inputs: list[torch.Tensor], call=None, grad: boo
             handle.remove()
         for module, flag in flags.items():
             module.training = flag
+        _restore_tensor_attributes(model, attributes)
+        if buffers:
+            with torch.no_grad():
+                for name, buffer in model.named_buffers():
+                    if name in buffers:
+                        buffer.copy_(buffers[name])
     return tracer, output
+
+
+_STATE_DICTS = frozenset({"_parameters", "_buffers"})  # parameters and buffers: never touched here
+
+
+def _holds_tensors(value) -> bool:
+    if isinstance(value, torch.Tensor):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(isinstance(v, torch.Tensor) for v in value)
+    if isinstance(value, dict):
+        return any(isinstance(v, torch.Tensor) for v in value.values())
+    return False
+
+
+def _tensor_attributes(model: nn.Module) -> dict:
+    """Every plain attribute (not a parameter or buffer) that holds tensors, with a copy of its
+    contents: a forward may rebind or refill them (torchvision's ``AnchorGenerator.cell_anchors``
+    is a list of tensors that its forward replaces with copies on the input's device)."""
+    saved = {}
+    for module in model.modules():
+        for key, value in vars(module).items():
+            if key not in _STATE_DICTS and _holds_tensors(value):
+                saved[(module, key)] = (value, dict(value) if isinstance(value, dict) else
+                                        list(value) if isinstance(value, list) else None)
+    return saved
+
+
+def _restore_tensor_attributes(model: nn.Module, saved: dict) -> None:
+    """Put back what ``_tensor_attributes`` saw, and drop tensor attributes the forward added."""
+    for module in model.modules():
+        for key in [k for k, v in vars(module).items()
+                    if k not in _STATE_DICTS and (module, k) not in saved and _holds_tensors(v)]:
+            del module.__dict__[key]
+    for (module, key), (value, contents) in saved.items():
+        if isinstance(value, dict):
+            value.clear()
+            value.update(contents)
+        elif isinstance(value, list):
+            value[:] = contents
+        module.__dict__[key] = value

@@ -9,13 +9,14 @@ import os
 
 import streamlit as st
 
-from cnnscope.app import pages, sidebar
-from cnnscope.errors import CnnscopeError
+from cnnscope.app import pages, sidebar, training
+from cnnscope.errors import CnnscopeError, user_error
 
 
 def run() -> None:
     st.set_page_config(page_title="cnnscope", page_icon="🔬", layout="wide")
     choice = _guard(sidebar.render)
+    _guard(training.sidebar_status)  # a training run goes on in the background on every page
     page = st.session_state.get("page", pages.TITLES[0])
     if choice is None:
         st.info("Fix the model or input in the sidebar to see the analysis.")
@@ -30,7 +31,11 @@ def _guard(action):
         st.error(str(error))
     except st.runtime.scriptrunner.StopException:  # pragma: no cover - Streamlit's own control flow
         raise
-    except Exception as error:  # noqa: BLE001 - a bug in cnnscope: say so without a traceback
+    except Exception as error:  # noqa: BLE001 - known foreign errors are one line; the rest is a bug
+        known = user_error(error)  # the same mapping as the CLI's run_guarded (image too large, not UTF-8 ...)
+        if known is not None:
+            st.error(str(known))
+            return None
         if os.environ.get("CNNSCOPE_DEBUG") == "1":
             raise
         st.error(f"internal error: {type(error).__name__}: {error} (set CNNSCOPE_DEBUG=1 for the traceback)")

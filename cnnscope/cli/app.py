@@ -47,3 +47,6 @@ def run(args) -> int:
     from streamlit.web.cli import main
 
     return main()
+
+
+run.keeps_stdout = True  # streamlit prints its address on stdout

@@ -18,7 +18,16 @@ WEIGHTS_HELP = "a state_dict or checkpoint (weights_only=True)"
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line and exit status 2."""
+    """argparse, but a usage error is one line and exit status 2.
+
+    A value that starts with a minus and a digit (``--input -1,28,28``, ``--unit -1,3``) is a
+    value, not an option, so that the command can say what is wrong with it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        import re
+
+        self._negative_number_matcher = re.compile(r"^-\d[\d,.;x× ]*$")
 
     def error(self, message: str):
         self.exit(2, f"cnnscope: error: {message} (see `{self.prog} --help`)\n")
@@ -57,10 +66,10 @@ def add_layer(parser, help: str) -> None:
 # -- option values -> library arguments --------------------------------------------------------------
 
 def input_shapes(args) -> list[tuple[int, ...]] | None:
-    """``--input`` as shapes, or None for the model's natural input."""
+    """``--input`` as shapes, or None for the model's natural input (``--input ''`` is an error)."""
     from cnnscope.input_shapes import parse_input_shape
 
-    return parse_input_shape(args.input) if args.input else None
+    return parse_input_shape(args.input) if args.input is not None else None
 
 
 def parse_unit(text: str | None) -> tuple[int, ...] | None:
@@ -70,9 +79,32 @@ def parse_unit(text: str | None) -> tuple[int, ...] | None:
     from cnnscope.errors import UsageError
 
     try:
-        return tuple(int(v) for v in text.replace(" ", "").split(","))
+        unit = tuple(int(v) for v in text.replace(" ", "").split(","))
     except ValueError:
         raise UsageError(f"--unit {text!r}: expected integers such as 7,7") from None
+    if any(v < 0 for v in unit):
+        raise UsageError(f"--unit {text!r}: positions must not be negative (0,0 is the top-left unit)")
+    return unit
+
+
+# -- paths: the outputs and the inputs of a command ----------------------------------------------------
+
+INPUT_OPTIONS = ("model", "models", "spec", "image", "weights")
+
+
+def check_paths(args) -> None:
+    """Before any work: ``-o`` must be writable and must not be one of the command's inputs."""
+    output = getattr(args, "output", None)
+    if not output or output == "-":
+        return
+    from cnnscope.export.files import check_writable, refuse_output_over_inputs
+
+    inputs = []
+    for name in INPUT_OPTIONS:
+        value = getattr(args, name, None)
+        inputs.extend(value if isinstance(value, list) else [value])
+    refuse_output_over_inputs(output, inputs)
+    check_writable(output)
 
 
 def check_weights(source: str, path: str) -> None:

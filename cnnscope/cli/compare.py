@@ -17,13 +17,32 @@ def add_parser(subparsers) -> None:
     add_output(compare, "report.html, .md, .json or .csv (default: a table)")
 
     kernels = subparsers.add_parser("kernels", help="reaching one receptive field: k×k against 3×3 stacks, "
-                                    "factorised and dilated convolutions")
+                                    "factorised and dilated convolutions; --train runs the experiment")
     kernels.add_argument("--rf", type=int, default=7, help="the target field (odd, default 7)")
-    kernels.add_argument("--channels", type=int, default=64, help="C in and out of every conv (default 64)")
-    kernels.add_argument("--size", type=int, default=56, help="input height and width (default 56)")
+    kernels.add_argument("--channels", type=int, help="C in and out of every conv (default 64; 32 with --train)")
+    kernels.add_argument("--size", type=int, default=56, help="input height and width of the analysis without "
+                         "--train (default 56)")
+    kernels.add_argument("--variant", action="append", default=[], metavar="NAME=SPEC",
+                         help="add a variant: a one-line spec or spec file mapping C channels to C at the same size "
+                         "whose field is --rf, e.g. 5then3=c5-32psnb,relu,c3-32psnb,relu (repeatable)")
     kernels.add_argument("--latency", action="store_true", help="measure each variant's forward latency")
     kernels.add_argument("--device", default="cpu", help="for latency and training: auto, cpu or cuda")
-    _train_options(kernels)
+    kernels.add_argument("--train", action="store_true",
+                         help="run the experiment: train every variant in the same classifier over several seeds "
+                         "and judge the difference")
+    kernels.add_argument("--dataset", default="digits", help="data set for --train (default: the embedded digits)")
+    kernels.add_argument("--data-root", metavar="DIR", help="where local MNIST/CIFAR files lie")
+    kernels.add_argument("--input-size", type=int, help="training input height and width (default 8, the digits' "
+                         "own size)")
+    kernels.add_argument("--epochs", type=int, help="epochs per run (default 30)")
+    kernels.add_argument("--lr", type=float, help="Adam's learning rate (default 0.003)")
+    kernels.add_argument("--batch-size", type=int, help="batch size (default 32)")
+    kernels.add_argument("--seeds", type=int, help="runs per variant, seeds --seed … --seed+N−1 (default 3); each "
+                         "sets the initialisation, the split and the shuffle")
+    kernels.add_argument("--max-steps", type=int, metavar="N", help="stop each run after N steps (quick checks)")
+    kernels.add_argument("--threads", type=int, metavar="N", help="CPU threads for --train (default 1: these nets "
+                         "are tiny, and one thread was 3× faster than two on a busy 2-core machine)")
+    add_seed(kernels, "the first seed (default 0)")
     add_format(kernels, ("table", "json"))
     add_output(kernels, "report.html, .md, .json or .csv")
 
@@ -38,7 +57,17 @@ def _train_options(parser) -> None:
 
 
 def run(args) -> int:
+    _check_counts(args)
     return {"compare": _compare, "kernels": _kernels}[args.command](args)
+
+
+def _check_counts(args) -> None:
+    """--epochs and --max-steps below 1 are usage errors, before any work (bad-input suite)."""
+    from cnnscope.errors import UsageError
+
+    for option, value in (("--epochs", getattr(args, "epochs", None)), ("--max-steps", getattr(args, "max_steps", None))):
+        if value is not None and value < 1:
+            raise UsageError(f"{option} {value}: must be at least 1")
 
 
 def _compare(args) -> int:
@@ -100,26 +129,97 @@ def _kernels(args) -> int:
 
     from cnnscope.export import report as report_io
     from cnnscope.export.comparison_report import kernel_report, report_text
-    from cnnscope.studies.kernel_study import findings, study
+    from cnnscope.studies.kernel_study import findings, parse_user_variant, study
 
     if args.output:
         report_io.check_output_path(args.output)
-    variants = study(args.rf, args.channels, args.size, latency=args.latency, device=args.device)
-    histories = None
-    if args.train:
-        from cnnscope.studies.training_runs import kernel_classifier
+    user = dict(parse_user_variant(text) for text in args.variant)
+    if len(user) != len(args.variant):
+        from cnnscope.errors import UsageError
 
-        histories = _train_each(args, [(v.kind, kernel_classifier(v.kind, args.rf, args.channels, args.dataset,
-                                                                   args.data_root)) for v in variants])
-    report = kernel_report(variants, findings(variants, args.rf, args.channels), args.rf, args.channels, args.size,
-                           args.device, histories=histories)
+        raise UsageError("--variant: each name once")
+    if args.train:
+        return _kernel_experiment(args, user)
+    _training_only(args)
+    channels = 64 if args.channels is None else args.channels
+    variants = study(args.rf, channels, args.size, latency=args.latency, device=args.device, extra=user)
+    report = kernel_report(variants, findings(variants, args.rf, channels), args.rf, channels, args.size,
+                           args.device)
     if args.output:
         from cnnscope.vis.charts import kernel_figures
 
-        report.figures = kernel_figures(variants, histories)
+        report.figures = kernel_figures(variants)
         _wrote(report_io.write(report, args.output))
     elif args.format == "json":
         emit(json.dumps(report.data, indent=2) + "\n")
     else:
         emit(report_text(report))
     return 0
+
+
+def _training_only(args) -> None:
+    """Options that only mean something with --train are refused without it (one line)."""
+    from cnnscope.errors import UsageError
+
+    given = [flag for flag, value in (("--input-size", args.input_size), ("--epochs", args.epochs),
+                                      ("--lr", args.lr), ("--batch-size", args.batch_size), ("--seeds", args.seeds),
+                                      ("--max-steps", args.max_steps), ("--threads", args.threads))
+             if value is not None]
+    if given:
+        raise UsageError(f"{', '.join(given)}: only with --train")
+
+
+def _kernel_experiment(args, user: dict) -> int:
+    """``kernels --train``: the experiment, its terminal summary, JSON or report."""
+    import json
+
+    from cnnscope.export import report as report_io
+    from cnnscope.export.kernel_experiment import experiment_report, experiment_text
+    from cnnscope.studies import kernel_experiment as ke
+    from cnnscope.studies.kernel_study import findings
+
+    _passive_openmp()
+    seeds = ke.DEFAULT_SEEDS if args.seeds is None else args.seeds
+    if seeds < 1:
+        from cnnscope.errors import UsageError
+
+        raise UsageError(f"--seeds {seeds}: the experiment needs at least one seed (3 or more to judge the spread)")
+    settings = ke.Settings(
+        rf=args.rf, channels=ke.DEFAULT_CHANNELS if args.channels is None else args.channels,
+        input_size=ke.DEFAULT_INPUT_SIZE if args.input_size is None else args.input_size,
+        epochs=ke.DEFAULT_EPOCHS if args.epochs is None else args.epochs,
+        lr=ke.DEFAULT_LR if args.lr is None else args.lr, seeds=tuple(range(args.seed, args.seed + seeds)),
+        batch_size=ke.DEFAULT_BATCH if args.batch_size is None else args.batch_size, dataset=args.dataset,
+        data_root=args.data_root, device=args.device, max_steps=args.max_steps,
+        threads=1 if args.threads is None else args.threads)
+    settings.check()
+    if args.latency:
+        note("note: --latency is not measured with --train")
+
+    def on_run(kind, seed, run) -> None:
+        acc = "—" if run.final_val_acc is None else f"{100 * run.final_val_acc:.1f}%"
+        note(f"{kind} seed {seed}: val acc {acc}, train loss {run.final_train_loss:.3f}, {run.seconds:.1f} s"
+             + ("" if run.converged else " (not converged)"))
+
+    experiment = ke.run_experiment(settings, user, on_run=on_run)
+    lines = findings(experiment.variants, settings.rf, settings.channels)
+    if args.output:
+        from cnnscope.vis.kernel_charts import experiment_figures
+
+        report = experiment_report(experiment, lines, experiment_figures(experiment))
+        _wrote(report_io.write(report, args.output))
+    elif args.format == "json":
+        data = experiment_report(experiment, lines).data
+        emit(json.dumps(data, indent=2) + "\n")
+    else:
+        emit(experiment_text(experiment, lines))
+    return 0
+
+
+def _passive_openmp() -> None:
+    """Idle OpenMP threads sleep instead of spinning, as ``cnnscope train`` does (only before torch loads)."""
+    import os
+    import sys
+
+    if "torch" not in sys.modules:
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

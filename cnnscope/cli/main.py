@@ -11,7 +11,7 @@ import argparse
 import importlib
 
 from cnnscope._version import __version__
-from cnnscope.cli.common import Parser
+from cnnscope.cli.common import Parser, check_paths
 from cnnscope.cli.output import run_guarded
 
 # command -> module of cnnscope.cli that defines it; in the order of `cnnscope --help`.
@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "compare": "compare",
     "kernels": "compare",
     "train": "train",
+    "runs": "runs",
     "app": "app",
 }
 
@@ -51,4 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 2
-    return run_guarded(command_module(args.command).run, args)
+    command = command_module(args.command).run
+
+    def checked(args):
+        check_paths(args)  # -o writable and not an input, before any work
+        return command(args)
+
+    checked.keeps_stdout = getattr(command, "keeps_stdout", False)
+    return run_guarded(checked, args)

@@ -1,9 +1,11 @@
 """The one output sink of the commands, and the one place where errors become a line.
 
-Rendered text goes to standard output, or with ``-o`` atomically to a file
-(``cnnscope/export/files.py``).  A :class:`~cnnscope.errors.CnnscopeError` becomes one line on
-standard error and its exit code; anything else is a bug: ``internal error``, exit 70.
-``CNNSCOPE_DEBUG=1`` lets the traceback through.
+Rendered text goes to standard output (``-o -`` too), or with ``-o`` atomically to a file
+(``cnnscope/export/files.py``; devices and pipes are written into directly).  A
+:class:`~cnnscope.errors.CnnscopeError` -- or a foreign exception that
+``cnnscope.errors.user_error`` knows to be bad input (not UTF-8, image too large, an OS error on a
+named file) -- becomes one line on standard error and its exit code; anything else is a bug:
+``internal error``, exit 70.  ``CNNSCOPE_DEBUG=1`` lets the traceback through.
 """
 
 from __future__ import annotations
@@ -17,18 +19,18 @@ PICTURE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 
 
 def emit(text: str, output: str | None = None) -> None:
-    """``text`` to standard output, or atomically to the file ``output``."""
-    if output:
+    """``text`` to standard output (also for ``-o -``), or atomically to the file ``output``."""
+    if output and output != "-":
         from cnnscope.export.files import write_text_atomic
 
         write_text_atomic(output, text)
     else:
-        sys.stdout.write(text)
+        results().write(text)
 
 
 def say(line: str) -> None:
     """One line of the command's result on standard output (``wrote arch.svg``)."""
-    sys.stdout.write(line + "\n")
+    results().write(line + "\n")
 
 
 def note(line: str) -> None:
@@ -80,27 +82,59 @@ def status(message: str):
 
 
 def run_guarded(command, args) -> int:
-    """Run ``command(args)``; known errors become one line on stderr and their exit code."""
-    from cnnscope.errors import CnnscopeError
+    """Run ``command(args)``; known errors become one line on stderr and their exit code.
 
+    While the command runs, ``print()`` (a model's forward, a library) goes to stderr, so that
+    stdout holds only the result that ``emit``/``say`` write (``--format json`` stays parseable).
+    A command function with ``keeps_stdout = True`` (``cnnscope app``) is left alone.
+    """
+    from contextlib import nullcontext, redirect_stdout
+
+    from cnnscope.errors import user_error
+
+    global _RESULTS
     debug = os.environ.get("CNNSCOPE_DEBUG") == "1"
+    keep = getattr(command, "keeps_stdout", False)
+    _RESULTS = sys.stdout
     try:
-        return command(args)
-    except CnnscopeError as error:
-        if debug:
-            raise
-        sys.stdout.flush()
-        sys.stderr.write(f"cnnscope: error: {error}\n")
-        return error.exit_code
+        with nullcontext() if keep else redirect_stdout(sys.stderr):
+            return command(args)
     except KeyboardInterrupt:
         sys.stderr.write("cnnscope: interrupted\n")
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as error:  # noqa: BLE001 - a bug: still one line unless debugging
+    except Exception as error:  # noqa: BLE001 - known errors are one line; anything else is a bug
         if debug:
             raise
-        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        sys.stderr.write(f"cnnscope: internal error: {type(error).__name__}: {first} "
+        try:
+            _RESULTS.flush()
+        except (OSError, ValueError):
+            pass
+        known = user_error(error)
+        if known is not None:
+            sys.stderr.write(f"cnnscope: error: {one_line(str(known))}\n")
+            return known.exit_code
+        sys.stderr.write(f"cnnscope: internal error: {type(error).__name__}: {one_line(str(error), first_only=True)} "
                          "(run with CNNSCOPE_DEBUG=1 for the traceback, and please report it)\n")
         return INTERNAL_ERROR
+    finally:
+        _RESULTS = None
+
+
+MAX_LINE = 1000
+
+
+def one_line(text: str, first_only: bool = False) -> str:
+    """``text`` as one line (its lines joined, or only the first), at most MAX_LINE characters."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    line = (lines[0] if lines else "") if first_only else " ".join(lines)
+    return line if len(line) <= MAX_LINE else line[:MAX_LINE - 1] + "…"
+
+
+def results() -> object:
+    """The stream results go to: the real stdout while a command runs (print() goes to stderr)."""
+    return _RESULTS or sys.stdout
+
+
+_RESULTS = None

@@ -45,7 +45,8 @@ class PlainProgress:
 
 
 class RichProgress:
-    """A rich bar on stderr over all steps: epoch, step, loss, images/s, ETA.
+    """A rich bar on stderr over all steps: epoch, step, smoothed loss, the last validation loss
+    and accuracy (with the best so far), images/s, ETA.
 
     Redrawn from the step callback at most 5× a second, not by rich's refresh thread, so that no
     second Python thread competes with the training loop for the GIL and the cores."""
@@ -58,11 +59,15 @@ class RichProgress:
         self.progress = Progress(
             TextColumn("epoch {task.fields[epoch]}"), BarColumn(),
             TextColumn("step {task.fields[step]}"), TextColumn("loss {task.fields[loss]}"),
+            TextColumn("{task.fields[val]}"),
             TextColumn("{task.fields[rate]} img/s"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
             console=self.console, transient=False, auto_refresh=False)
-        self.task = self.progress.add_task("train", total=None, epoch=f"1/{epochs}", step="-", loss="-", rate="-")
+        self.task = self.progress.add_task("train", total=None, epoch=f"1/{epochs}", step="-", loss="-", rate="-",
+                                           val="")
         self.last = 0.0
         self.latest = None
+        self.smoothed = None   # debiased EMA of the step loss, as the curves draw it
+        self.weight = 0.0
 
     def __enter__(self):
         self.progress.start()
@@ -77,6 +82,10 @@ class RichProgress:
 
     def step(self, event) -> None:
         self.latest = event
+        if event.loss == event.loss:  # not NaN
+            beta = 1.0 - 1.0 / min(50.0, max(1.0, event.steps_per_epoch / 10))
+            self.weight = beta * self.weight + (1 - beta)
+            self.smoothed = beta * (self.smoothed or 0.0) + (1 - beta) * event.loss
         now = time.monotonic()
         if now - self.last >= 0.2 or event.step == event.total_steps:
             self.last = now
@@ -85,11 +94,16 @@ class RichProgress:
     def _show(self, event) -> None:
         self.progress.update(self.task, total=event.total_steps, completed=event.step,
                              epoch=f"{event.epoch}/{event.epochs}",
-                             step=f"{event.epoch_step}/{event.steps_per_epoch}", loss=f"{event.loss:.4f}",
+                             step=f"{event.epoch_step}/{event.steps_per_epoch}",
+                             loss=f"{self.smoothed / self.weight:.4f}" if self.weight else f"{event.loss:.4f}",
                              rate=f"{event.images_per_s:,.0f}")
         self.progress.refresh()
 
     def epoch(self, record, history) -> None:
+        best = history.best_epoch
+        if record.val_acc is not None and best is not None and best.val_acc is not None:
+            self.progress.update(self.task, val=f"val {record.val_loss:.3f} {record.val_acc:.1%} "
+                                                f"best {best.val_acc:.1%}@{best.epoch}")
         if self.latest is not None:
             self._show(self.latest)
         self.progress.console.print(epoch_line(record, history), highlight=False)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cnnscope.cli.common import (add_format, add_input, add_layer, add_model, add_output, add_seed, add_weights,
-                                 input_shapes)
+                                 input_shapes, parse_unit)
 from cnnscope.cli.output import emit, is_picture, terminal_width, write_picture
 
 TABLE_SUFFIXES = {".json": "json", ".csv": "csv", ".md": "md", ".txt": "table"}
@@ -36,18 +36,19 @@ def run(args) -> int:
     from cnnscope.errors import UsageError
     from cnnscope.export import rf_table
 
+    unit = parse_unit(args.unit)  # a malformed --unit fails before any work
+    if args.samples < 1:
+        raise UsageError("--samples must be at least 1")
     report = analyze(args.model, input_shapes(args))
     if args.layer:
         report.layer(args.layer)  # a one-line error with suggestions when absent
     suffix = Path(args.output).suffix.lower() if args.output else ""
     picture = is_picture(args.output)
-    if args.output and not picture and suffix not in TABLE_SUFFIXES:
+    if args.output and args.output != "-" and not picture and suffix not in TABLE_SUFFIXES:
         raise UsageError(f"-o {args.output}: use .png for the picture, or .json/.csv/.md/.txt for the table")
-    if args.samples < 1:
-        raise UsageError("--samples must be at least 1")
     field = image = None
-    if args.image or args.empirical or picture:
-        field, image = _probe_unit(args, report)
+    if args.image or args.empirical or picture or unit is not None:
+        field, image = _probe_unit(args, report, unit)
     rows = rf_table.rf_rows(report, args.layer or (field.layer if field else None))
     text = rf_table.render(report, rows, TABLE_SUFFIXES.get(suffix, args.format), unit=field,
                            width=max(terminal_width(), 140))
@@ -62,16 +63,19 @@ def run(args) -> int:
     return 0
 
 
-def _probe_unit(args, report):
+def _probe_unit(args, report, unit):
     """Real weights (random or --weights), inputs (the image or random noise), one unit's fields."""
     import torch
 
-    from cnnscope.cli.common import first_input_shape, parse_unit, real_model
+    from cnnscope.cli.common import first_input_shape, real_model
     from cnnscope.cli.output import status
     from cnnscope.errors import UsageError
     from cnnscope.probes.effective_field import default_layer, probe
     from cnnscope.vis.images import open_image, to_input
 
+    if not isinstance(report.input_shape[0], int) and len(report.input_shape) > 1:
+        raise UsageError(f"--unit, --image, --empirical and a .png -o probe a model with one image input; "
+                         f"{args.model} takes {len(report.input_shape)} inputs (the table works without them)")
     shape = first_input_shape(report)
     if len(shape) != 4:
         raise UsageError("drawing a field needs an image model with an N,C,H,W input")
@@ -88,5 +92,5 @@ def _probe_unit(args, report):
         image = Image.new("RGB", (width, height), (128, 128, 128))
     layer = args.layer or default_layer(report)
     with status(f"measuring the effective field of {layer}"):
-        field = probe(loaded.module, report, layer, inputs, parse_unit(args.unit), empirical=True)
+        field = probe(loaded.module, report, layer, inputs, unit, empirical=True)
     return field, image

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cnnscope.cli.common import SOURCE_HELP, add_format, add_input, add_model, add_output, add_weights, input_shapes
 from cnnscope.cli.output import emit, terminal_width
+from cnnscope.errors import UsageError
 
 
 def add_parser(subparsers) -> None:
@@ -13,6 +14,18 @@ def add_parser(subparsers) -> None:
     summary.add_argument("--depth", type=int, default=3, metavar="N",
                          help="show rows down to this nesting depth (default 3; 0 shows totals only)")
     summary.add_argument("--all", action="store_true", help="show every row, whatever the depth")
+    summary.add_argument("--columns", metavar="LIST",
+                         help="table columns, comma-separated: name,type,kind,input,output,kernel,stride,padding,"
+                              "params,params%%,trainable,macs,macs%%,flops,other,memory,rf,jump,start "
+                              "(default name,type,output,params,macs,macs%%,rf)")
+    summary.add_argument("--input-dtype", metavar="DTYPE",
+                         help="the inputs' dtype, or one per input separated by ';' (int64 for token ids; "
+                              "float16, bfloat16, ...); default: the model's parameter dtype")
+    summary.add_argument("--mode", choices=("eval", "train"), default="eval",
+                         help="trace in eval mode (default) or training mode: dropout and batch statistics "
+                              "active, auxiliary heads called (batch norm then needs a batch of 2 or more)")
+    summary.add_argument("--by-operator", action="store_true",
+                         help="add MACs per ATen operator under the totals (always in --format json)")
     add_format(summary)
     add_weights(summary, "a state_dict or checkpoint to check against the model (loaded with weights_only=True)")
     add_output(summary, "write to FILE instead of standard output")
@@ -20,18 +33,36 @@ def add_parser(subparsers) -> None:
 
 def run(args) -> int:
     from cnnscope import cache
+    from cnnscope.errors import UsageError
     from cnnscope.export.summary import render
+    from cnnscope.export.summary_rows import parse_columns
 
+    if args.depth < 0:
+        raise UsageError(f"--depth {args.depth}: must be 0 (totals only) or more")
+    columns = parse_columns(args.columns)  # before any work: a typo costs nothing
+    dtypes = _input_dtypes(args.input_dtype)
     shapes = input_shapes(args)
-    if args.weights:
-        report = _analyze(args, shapes)
+    if args.weights or args.mode != "eval" or dtypes:  # the cache holds default-dtype, eval-mode reports
+        report = _analyze(args, shapes, dtypes)
     else:
         report = cache.cached_report(args.model, shapes, lambda: _analyze(args, shapes))
-    emit(render(report, args.format, None if args.all else args.depth, width=terminal_width()), args.output)
+    emit(render(report, args.format, None if args.all else args.depth, width=terminal_width(), columns=columns,
+                by_operator=args.by_operator), args.output)
     return 0
 
 
-def _analyze(args, shapes):
+def _input_dtypes(text: str | None):
+    from cnnscope.analysis.analyze import parse_dtype
+
+    if text is None:
+        return None
+    parts = [part for part in text.split(";")]
+    if not all(part.strip() for part in parts):
+        raise UsageError(f"--input-dtype {text!r}: an empty dtype; give one such as int64, or one per input")
+    return [parse_dtype(part) for part in parts]
+
+
+def _analyze(args, shapes, dtypes=None):
     from cnnscope.analysis.analyze import analyze
     from cnnscope.cli.common import check_weights
     from cnnscope.errors import ShapeError
@@ -39,7 +70,7 @@ def _analyze(args, shapes):
     if args.weights:
         check_weights(args.model, args.weights)
     try:
-        return analyze(args.model, shapes)
+        return analyze(args.model, shapes, mode=args.mode, input_dtype=dtypes)
     except ShapeError as error:
         if args.format == "table" and not args.output:  # never mix a table into JSON/CSV or a file
             _print_partial(args.model, error)

@@ -44,10 +44,13 @@ def add_parser(subparsers):
             "for none (default 0.2)")
     _number(train, "--threads", int, None, "N", "CPU threads for PyTorch (default: PyTorch's choice, one per "
             "core); 1 is often faster on a busy machine; runs are bit-identical for the same seed and thread count")
-    train.add_argument("--amp", choices=("off", "bf16"), default="off", help="bf16 autocast (default off)")
+    train.add_argument("--amp", choices=("auto", "off", "bf16"), default="auto",
+                       help="bf16 autocast; auto: on a CUDA GPU that supports bf16, off on the CPU (default auto)")
     train.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
                        help="channels_last memory format for the model and the batches (default: on for "
-                       "convolutional nets on the CPU, where it is faster, off on CUDA)")
+                       "convolutional nets on CUDA, off on the CPU, where it measured slower)")
+    train.add_argument("--compile", action="store_true", help="run the model through torch.compile (slow to "
+                       "start; pays off only for long runs, mostly on a GPU)")
     train.add_argument("--out", required=True, metavar="DIR", help="the folder to write the run's files to "
                        "(created if missing; its files are replaced)")
     return train
@@ -72,7 +75,9 @@ def run(args) -> int:
     from cnnscope.cli.progress import training_progress
     from cnnscope.export.training_run import write_all, write_checkpoint, write_history
     from cnnscope.export.training_text import run_summary
-    from cnnscope.train import TrainingDiverged, TrainingInterrupted, prepare_run, quick_train, resolve_device
+    from cnnscope.export.files import make_folder
+    from cnnscope.train import (TrainingDiverged, TrainingFailed, TrainingInterrupted, prepare_run, quick_train,
+                                resolve_device)
 
     device = resolve_device(args.device)
     if args.threads:
@@ -81,7 +86,7 @@ def run(args) -> int:
         torch.set_num_threads(args.threads)
     prepared = prepare_run(args.model, args.dataset, data_root=args.data_root, download=args.download,
                            val_split=args.val_split, seed=args.seed)
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)  # a one-line "cannot write" error on a read-only place
     config = {**prepared.config, "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY")}
     model = prepared.model
     progress = training_progress(args.epochs)
@@ -100,16 +105,21 @@ def run(args) -> int:
                 model, prepared.data, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                 optimizer=args.optimizer, momentum=args.momentum, weight_decay=args.weight_decay,
                 device=device, seed=args.seed, amp=None if args.amp == "off" else args.amp,
-                channels_last=args.channels_last, on_step=progress.step, on_epoch=on_epoch, config=config)
+                channels_last=args.channels_last, on_step=progress.step, on_epoch=on_epoch, config=config,
+                compile=args.compile)
     except TrainingDiverged as diverged:
         write_all(out, model, diverged.history)  # the model holds its last good weights
         raise TrainingDiverged(f"{diverged} in {out}/", diverged.history) from None
+    except TrainingFailed as failed:
+        write_all(out, model, failed.history)
+        raise TrainingFailed(f"{failed} in {out}/", failed.history) from failed.__cause__
     except TrainingInterrupted as interrupted:
         write_all(out, model, interrupted.history)
         sys.stderr.write(f"cnnscope: {interrupted.history.message} in {out}/\n")
         return 130
+    seconds = time.perf_counter() - started  # the training itself; writing the pictures comes after
     write_all(out, model, history)
-    emit(run_summary(history, time.perf_counter() - started, out))
+    emit(run_summary(history, seconds, out))
     return 0
 
 

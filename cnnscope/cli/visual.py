@@ -30,7 +30,12 @@ def add_parser(subparsers) -> None:
     add_model(graph)
     add_input(graph)
     graph.add_argument("--expand", action="store_true", help="one node per call; no collapsing of repeated blocks")
-    graph.add_argument("--rankdir", choices=("TB", "LR"), default="TB", help="top-to-bottom (default) or left-to-right")
+    graph.add_argument("--rankdir", choices=("TB", "LR", "BT", "RL"), default="TB",
+                       help="direction: top-to-bottom (default), left-to-right, bottom-to-top, right-to-left")
+    graph.add_argument("--depth", type=int, metavar="N", help="draw each block at nesting depth N as one node")
+    graph.add_argument("--roll", action="store_true", help="draw repeated calls of one module as one node with a loop")
+    graph.add_argument("--no-shapes", action="store_true", help="leave the tensor shapes off nodes and edges")
+    graph.add_argument("--no-costs", action="store_true", help="leave params, MACs and RF off the nodes")
     add_output(graph, ".svg, .png, .pdf or .dot", required=True)
 
 
@@ -103,6 +108,12 @@ def _graph(args) -> int:
     from cnnscope.export.graphviz import render
     from cnnscope.vis.graph import to_dot
 
+    from cnnscope.errors import UsageError
+
+    if args.depth is not None and args.depth < 1:
+        raise UsageError(f"--depth {args.depth}: must be 1 or more")
     report = analyze(args.model, input_shapes(args))
-    say(f"wrote {render(to_dot(report, expand=args.expand, rankdir=args.rankdir), args.output)}")
+    dot = to_dot(report, expand=args.expand, rankdir=args.rankdir, depth=args.depth, shapes=not args.no_shapes,
+                 costs=not args.no_costs, roll=args.roll)
+    say(f"wrote {render(dot, args.output)}")
     return 0

@@ -39,5 +39,7 @@ def render(dot_source: str, output: str | Path) -> Path:
                           "or leave out --expand") from None
     if result.returncode != 0:
         message = result.stderr.decode(errors="replace").strip().splitlines()
-        raise RenderError(f"dot failed: {message[0] if message else 'exit ' + str(result.returncode)}")
+        first = message[0] if message else "exit " + str(result.returncode)
+        raise RenderError(f"dot failed: {first[:200]}; graphviz cannot lay out every graph: try --rankdir LR "
+                          f"or --expand, or write {output.with_suffix('.dot').name} and render it elsewhere")
     return write_bytes_atomic(output, result.stdout)

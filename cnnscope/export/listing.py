@@ -1,25 +1,30 @@
-"""``cnnscope list``: the zoo's entries as grouped text or JSON."""
+"""``cnnscope list``: the zoo's entries as grouped text or JSON, each with its natural input."""
 
 from __future__ import annotations
 
 import json
 
-GROUPS = (("tutorial", "Tutorial nets"), ("torchvision", "torchvision classification models"))
+from cnnscope.zoo.registry import GROUPS
 
 
 def to_json(entries) -> str:
     return json.dumps([{"name": e.name, "group": e.group, "input_shape": list(e.input_shape),
+                        "input_format": e.input_format, "natural_inputs": [list(s) for s in e.natural_inputs()],
                         "description": e.description} for e in entries], indent=2) + "\n"
 
 
-def to_text(entries) -> str:
+def to_text(entries, timm_count: int | None = None) -> str:
+    """Grouped lines; ``timm_count``: a one-line pointer to timm's models instead of all of them."""
     lines = []
     for group, title in GROUPS:
         members = [e for e in entries if e.group == group]
         if not members:
             continue
         lines.append(f"{title} ({len(members)}):")
+        width = max(22, *(len(e.name) for e in members))
         for entry in members:
-            shape = "×".join(map(str, entry.input_shape))
-            lines.append(f"  {entry.name:<22} {shape:<12} {entry.description}")
+            lines.append(f"  {entry.name:<{width}} {entry.input_text():<16} {entry.description}".rstrip())
+    if timm_count:
+        lines.append(f"timm models ({timm_count:,}): list them with `cnnscope list 'timm:*'` "
+                     f"(or a pattern such as 'timm:*convnext*'); use one as timm:NAME")
     return "".join(line + "\n" for line in lines)

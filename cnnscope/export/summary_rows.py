@@ -1,11 +1,80 @@
-"""The rows and totals a summary shows, shared by the terminal table, Markdown and CSV."""
+"""The rows, columns and totals a summary shows, shared by the terminal table, Markdown and the app.
+
+Columns are chosen by name (``summary --columns name,type,output,params,macs``; the same names
+in the API and the app's table).  Each column is one entry in ``COLUMNS``: its header, whether it
+is a number (right-aligned), and how a row's cell is written.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 from cnnscope import units
+from cnnscope.errors import UsageError
 from cnnscope.report import LayerRecord, ModelReport, ReceptiveField
 
-COLUMNS = ("Layer", "Type", "Output shape", "Params", "MACs", "% MACs", "RF")
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    numeric: bool
+    cell: Callable[[LayerRecord, ModelReport], str]
+    help: str
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole and part else ""
+
+
+def _geometry(values) -> str:
+    return units.per_axis(values) if values else ""
+
+
+def _field(rf: ReceptiveField | None, part: str) -> str:
+    if rf is None or rf.is_global:
+        return ""
+    return units.per_axis(getattr(rf, part))
+
+
+COLUMNS: dict[str, Column] = {
+    "name": Column("Layer", False, lambda r, m: r.name or "(model)", "the row's name (indented by depth in the table)"),
+    "type": Column("Type", False, lambda r, m: r.type, "module class or function name"),
+    "kind": Column("Kind", False, lambda r, m: r.op_kind or "", "op kind (conv, pool, pointwise, merge, ...)"),
+    "input": Column("Input shape", False, lambda r, m: ", ".join(units.shape(s) for s in r.input_shapes) or "—",
+                    "input shape(s)"),
+    "output": Column("Output shape", False, lambda r, m: units.shape(r.output_shape), "output shape"),
+    "kernel": Column("Kernel", True, lambda r, m: _geometry(r.kernel_size), "kernel size per axis"),
+    "stride": Column("Stride", True, lambda r, m: _geometry(r.stride), "stride per axis"),
+    "padding": Column("Padding", True, lambda r, m: _geometry(r.padding), "padding per axis"),
+    "params": Column("Params", True, lambda r, m: units.count(r.params) if r.params else "—", "parameters"),
+    "params%": Column("% Params", True, lambda r, m: _share(r.params, m.totals.params), "share of all parameters"),
+    "trainable": Column("Trainable", True, lambda r, m: units.count(r.trainable_params) if r.params else "—",
+                        "trainable parameters"),
+    "macs": Column("MACs", True, lambda r, m: units.si(r.macs) if r.macs else "—", "multiply-accumulates"),
+    "macs%": Column("% MACs", True, lambda r, m: _share(r.macs, m.totals.macs), "share of all MACs"),
+    "flops": Column("FLOPs", True, lambda r, m: units.si(r.flops) if r.flops else "—", "2 × MACs"),
+    "other": Column("Other ops", True, lambda r, m: units.si(r.other_ops) if r.other_ops else "—",
+                    "norm, activation, pooling and add ops"),
+    "memory": Column("Output MB", True, lambda r, m: units.megabytes(r.output_bytes) if r.output_bytes else "—",
+                     "bytes of the row's output"),
+    "rf": Column("RF", True, lambda r, m: rf_cell(r.rf), "receptive field size per axis, or global"),
+    "jump": Column("Jump", True, lambda r, m: _field(r.rf, "jump"), "input pixels between neighbouring units"),
+    "start": Column("Start", True, lambda r, m: _field(r.rf, "start"), "input coordinate of the first unit's field"),
+}
+DEFAULT_COLUMNS = ("name", "type", "output", "params", "macs", "macs%", "rf")
+
+
+def parse_columns(text: str | None) -> tuple[str, ...]:
+    """``"name,type,macs"`` -> column names; a one-line error names the unknown ones."""
+    if text is None:
+        return DEFAULT_COLUMNS
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [n for n in names if n not in COLUMNS]
+    if unknown or not names:
+        raise UsageError(f"--columns: unknown column {', '.join(map(repr, unknown)) or '(none given)'}; "
+                         f"known: {', '.join(COLUMNS)}")
+    return names
 
 
 def visible_rows(report: ModelReport, depth: int | None) -> list[LayerRecord]:
@@ -16,15 +85,21 @@ def visible_rows(report: ModelReport, depth: int | None) -> list[LayerRecord]:
     return rows
 
 
-def row_cells(row: LayerRecord, total_macs: int, indent: bool = True) -> tuple[str, ...]:
-    name = row.name or "(model)"
-    if row.call:
-        name += f" (call {row.call + 1})"
-    if indent:
-        name = "  " * max(row.depth - 1, 0) + name
-    share = f"{100 * row.macs / total_macs:.1f}%" if total_macs and row.macs else ""
-    return (name, row.type, units.shape(row.output_shape), units.count(row.params) if row.params else "—",
-            units.si(row.macs) if row.macs else "—", share, rf_cell(row.rf))
+def row_cells(row: LayerRecord, report: ModelReport, columns=DEFAULT_COLUMNS, indent: bool = True) -> tuple[str, ...]:
+    cells = []
+    for key in columns:
+        cell = COLUMNS[key].cell(row, report)
+        if key == "name":
+            if row.call:
+                cell += f" (call {row.call + 1})"
+            if indent:
+                cell = "  " * max(row.depth - 1, 0) + cell
+        cells.append(cell)
+    return tuple(cells)
+
+
+def headers(columns=DEFAULT_COLUMNS) -> list[str]:
+    return [COLUMNS[key].header for key in columns]
 
 
 def rf_cell(rf: ReceptiveField | None) -> str:
@@ -48,4 +123,13 @@ def totals_lines(report: ModelReport) -> list[tuple[str, str]]:
         ("Activation memory (forward)", units.megabytes(t.activation_bytes)),
         ("Training memory, SGD+momentum (est.)", units.megabytes(t.training_bytes_sgd)),
         ("Training memory, Adam (est.)", units.megabytes(t.training_bytes_adam)),
+        *([("Not counted", f"{len(report.uncounted_ops)} op{'s' if len(report.uncounted_ops) > 1 else ''} with no "
+            "MAC formula (see the notes)")] if report.uncounted_ops else []),
     ]
+
+
+def operator_lines(report: ModelReport) -> list[tuple[str, str]]:
+    """MACs per ATen op, largest first, with each op's share of the total."""
+    total = report.totals.macs
+    return [(op, f"{units.count(macs)} ({units.si(macs)}, {_share(macs, total) or '0.0%'})")
+            for op, macs in report.totals.macs_by_operator.items()]

@@ -7,7 +7,7 @@ import io
 import json
 
 from cnnscope.units import shape
-from cnnscope.export.summary_rows import COLUMNS, row_cells, totals_lines, visible_rows
+from cnnscope.export.summary_rows import COLUMNS, DEFAULT_COLUMNS, operator_lines, row_cells, totals_lines, visible_rows
 from cnnscope.report import ModelReport
 
 CSV_FIELDS = ("index", "name", "type", "kind", "depth", "parent", "is_leaf", "call", "input_shapes",
@@ -38,17 +38,23 @@ def _escape(cell: str) -> str:
     return cell.replace("|", "\\|")
 
 
-def to_markdown(report: ModelReport, depth: int | None = None) -> str:
+def to_markdown(report: ModelReport, depth: int | None = None, columns=DEFAULT_COLUMNS,
+                by_operator: bool = False) -> str:
     lines = [f"# {report.model}", "", f"Input {shape(report.input_shape)}, traced on `{report.traced_on}` "
              f"with cnnscope {report.cnnscope_version} and torch {report.torch_version}.", ""]
-    lines.append("| " + " | ".join(COLUMNS) + " |")
-    lines.append("|" + "|".join(":---" if c in ("Layer", "Type", "Output shape") else "---:" for c in COLUMNS) + "|")
+    lines.append("| " + " | ".join(COLUMNS[key].header for key in columns) + " |")
+    lines.append("|" + "|".join("---:" if COLUMNS[key].numeric else ":---" for key in columns) + "|")
     for row in visible_rows(report, depth):
-        cells = row_cells(row, report.totals.macs, indent=False)
-        name = "&nbsp;&nbsp;" * max(row.depth - 1, 0) + f"`{cells[0]}`"
-        lines.append("| " + " | ".join(_escape(c) for c in (name, *cells[1:])) + " |")
+        cells = [_escape(c) for c in row_cells(row, report, columns, indent=False)]
+        if "name" in columns:
+            k = columns.index("name")
+            cells[k] = "&nbsp;&nbsp;" * max(row.depth - 1, 0) + f"`{cells[k]}`"
+        lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "| Total | |", "|:---|---:|"]
     lines += [f"| {label} | {_escape(value)} |" for label, value in totals_lines(report)]
+    if by_operator:
+        lines += ["", "| MACs by operator | |", "|:---|---:|"]
+        lines += [f"| `{op}` | {_escape(value)} |" for op, value in operator_lines(report)]
     if report.diagnostics:
         lines += ["", *[f"- **{d.level}**: {d.message}" for d in report.diagnostics]]
     return "\n".join(lines) + "\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from cnnscope.units import shape
-from cnnscope.export.summary_rows import COLUMNS, row_cells, totals_lines, visible_rows
+from cnnscope.export.summary_rows import COLUMNS, DEFAULT_COLUMNS, operator_lines, row_cells, totals_lines, visible_rows
 from cnnscope.report import LayerRecord, ModelReport
 
 
@@ -16,26 +16,28 @@ def _console(width: int | None = None):
                    highlight=False, soft_wrap=False)
 
 
-def _table(title: str, rows: list[LayerRecord], total_macs: int):
+def _table(title: str, rows: list[LayerRecord], report: ModelReport, columns=DEFAULT_COLUMNS):
     from rich import box
     from rich.table import Table
 
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
-    for column in COLUMNS:
-        table.add_column(column, justify="right" if column in ("Params", "MACs", "% MACs", "RF") else "left",
-                         no_wrap=column != "Layer", overflow="fold")
+    for key in columns:
+        column = COLUMNS[key]
+        table.add_column(column.header, justify="right" if column.numeric else "left", no_wrap=key != "name",
+                         overflow="fold")
     for row in rows:
-        table.add_row(*row_cells(row, total_macs))
+        table.add_row(*row_cells(row, report, columns))
     return table
 
 
-def summary_table(report: ModelReport, depth: int | None = None, width: int | None = None) -> str:
+def summary_table(report: ModelReport, depth: int | None = None, width: int | None = None,
+                  columns=DEFAULT_COLUMNS, by_operator: bool = False) -> str:
     from rich.table import Table
 
     console = _console(width)
     rows = visible_rows(report, depth)
     if rows:
-        console.print(_table(f"{report.model} — input {shape(report.input_shape)}", rows, report.totals.macs))
+        console.print(_table(f"{report.model} — input {shape(report.input_shape)}", rows, report, columns))
     else:
         console.print(f"{report.model} — input {shape(report.input_shape)}")
     totals = Table.grid(padding=(0, 2))
@@ -44,12 +46,31 @@ def summary_table(report: ModelReport, depth: int | None = None, width: int | No
     for label, value in totals_lines(report):
         totals.add_row(label, value)
     console.print(totals)
+    if by_operator:
+        console.print("MACs by operator")
+        operators = Table.grid(padding=(0, 2))
+        operators.add_column(justify="left")
+        operators.add_column(justify="right")
+        for label, value in operator_lines(report):
+            operators.add_row(label, value)
+        console.print(operators)
     for diagnostic in report.diagnostics:
         console.print(f"note: {diagnostic.message}")
     return console.file.getvalue()
 
 
 def partial_table(title: str, rows: list[LayerRecord], width: int | None = None) -> str:
+    """Rows traced before a failure (no report exists yet): name, type, output, params, RF."""
+    from rich import box
+    from rich.table import Table
+
     console = _console(width)
-    console.print(_table(title, [r for r in rows if r.depth >= 1], sum(r.macs for r in rows if r.is_leaf)))
+    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    keys = ("name", "type", "output", "params", "rf")
+    for key in keys:
+        table.add_column(COLUMNS[key].header, justify="right" if COLUMNS[key].numeric else "left")
+    for row in rows:
+        if row.depth >= 1:
+            table.add_row(*row_cells(row, None, keys))
+    console.print(table)
     return console.file.getvalue()

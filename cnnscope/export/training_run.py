@@ -45,5 +45,35 @@ def write_plots(folder: str | Path, history: TrainHistory) -> list[Path]:
             write_bytes_atomic(folder / LOSS_PNG, training_curves.loss_png(history))]
 
 
+def read_run(folder: str | Path) -> TrainHistory:
+    """The history of a run folder written by ``cnnscope train``; a ``UsageError`` (one line) for a
+    path that is missing, not a folder, or not a cnnscope run (no readable ``history.json`` with
+    the run's ``epochs``/``steps``/``config``)."""
+    import json
+
+    from cnnscope.errors import UsageError
+
+    folder = Path(folder)
+    if not folder.exists():
+        raise UsageError(f"{folder}: no such run folder")
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: not a folder; pass the --out folder of a `cnnscope train` run")
+    path = folder / HISTORY_JSON
+    if not path.is_file():
+        raise UsageError(f"{folder}: not a cnnscope run (no {HISTORY_JSON}); pass the --out folder of a "
+                         "`cnnscope train` run")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise UsageError(f"{path}: unreadable ({error.__class__.__name__}: {error})") from None
+    if not (isinstance(data, dict) and isinstance(data.get("epochs"), list) and isinstance(data.get("steps"), list)
+            and isinstance(data.get("config"), dict)):
+        raise UsageError(f"{path}: not a cnnscope training history (no epochs/steps/config)")
+    try:
+        return TrainHistory.from_dict(data)
+    except (TypeError, ValueError, AttributeError) as error:
+        raise UsageError(f"{path}: not a cnnscope training history ({error})") from None
+
+
 def write_all(folder: str | Path, model: nn.Module, history: TrainHistory) -> list[Path]:
     return [*write_history(folder, history), write_checkpoint(folder, model, history), *write_plots(folder, history)]

@@ -13,13 +13,24 @@ def clock(seconds: float) -> str:
 
 
 def epoch_line(record, history) -> str:
-    """``epoch 3/10  train loss 0.1234 acc 96.1%  val loss ... acc ...  1.2 s  5,000 img/s``."""
+    """``epoch 3/10  train loss 0.1234 acc 96.1%  val loss ... acc ...  1.2 s  5,000 img/s  * best``.
+
+    ``* best`` marks the best epoch so far (``TrainHistory.best_epoch``), from the second epoch on;
+    ``lr ...`` appears when the learning rate differs from the previous epoch's."""
     epochs = history.config.get("epochs", "?")
-    rate = history.images_per_s[-1] if history.images_per_s else 0.0
+    rate = record.images_per_s if record.images_per_s is not None else (
+        history.images_per_s[-1] if history.images_per_s else 0.0)
     line = f"epoch {record.epoch}/{epochs}  train loss {record.train_loss:.4f} acc {record.train_acc:.1%}"
     if record.val_acc is not None:
         line += f"  val loss {record.val_loss:.4f} acc {record.val_acc:.1%}"
-    return line + f"  {record.seconds:.1f} s  {rate:,.0f} img/s"
+    line += f"  {record.seconds:.1f} s  {rate:,.0f} img/s"
+    earlier = [e for e in history.epochs if e.epoch < record.epoch]
+    if earlier and earlier[-1].lr != record.lr:
+        line += f"  lr {record.lr:g}"
+    best = history.best_epoch
+    if earlier and best is not None and best.epoch == record.epoch:
+        line += "  * best"
+    return line
 
 
 def step_line(event) -> str:
@@ -39,6 +50,6 @@ def run_summary(history, seconds: float, folder) -> str:
             f"accuracy {last.train_acc:.1%}")
     if last.val_acc is not None:
         line += f"; validation loss {last.val_loss:.4f}, accuracy {last.val_acc:.1%} (best {history.best_val_acc:.1%})"
-    if history.status == "stopped":
-        line += f" [{history.message}]"
+    if history.status != "completed" and history.message:
+        line += f" [{history.status}: {history.message}]"
     return line + f"\nwrote {folder}/: history.json, history.csv, model.pt, loss.html, loss.png\n"

@@ -62,7 +62,11 @@ def probe(model: torch.nn.Module, report: ModelReport, layer: str, inputs: torch
     output = row.output_shape[0] if row.output_shape and isinstance(row.output_shape[0], list) else row.output_shape
     grid = tuple(output[2:])
     unit = tuple(unit) if unit is not None else tuple((s - 1) // 2 for s in grid)
-    if len(unit) != len(grid) or any(not 0 <= u < s for u, s in zip(unit, grid)):
+    if len(unit) != len(grid):
+        form = "Y,X" if len(grid) == 2 else "one a side"
+        raise UsageError(f"--unit {','.join(map(str, unit))}: give {len(grid)} numbers ({form}) "
+                         f"for {layer!r}'s output grid {'×'.join(map(str, grid))}")
+    if any(not 0 <= u < s for u, s in zip(unit, grid)):
         raise UsageError(f"unit {','.join(map(str, unit))} is outside {layer!r}'s output grid "
                          f"{'×'.join(map(str, grid))}")
     box, centre = theoretical_box(row.rf, unit)

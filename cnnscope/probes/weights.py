@@ -23,15 +23,35 @@ _NESTED_KEYS = ("state_dict", "model_state_dict", "model")
 def read_weights_file(path: str | Path, what: str = "weights file"):
     """What ``path`` holds, read with ``torch.load(..., weights_only=True)`` onto the CPU; a missing or
     unreadable file is a one-line WeightsError that calls it a ``what``."""
+    import pickle
+    import re
+    import warnings
+
     path = Path(path)
+    if path.is_dir():
+        raise WeightsError(f"{path}: is a folder, not a {what}")
     if not path.is_file():
         raise WeightsError(f"{path}: no such {what}")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True, mmap=_is_zip(path))
+        with warnings.catch_warnings():  # torch's advice to pass weights_only=False is not for us to give
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True, mmap=_is_zip(path))
+    except pickle.UnpicklingError as exc:
+        if "Weights only load failed" not in str(exc) or "GLOBAL" not in str(exc):
+            raise WeightsError(f"{path}: not a readable PyTorch {what} ({_first_line(exc)})") from exc
+        found = re.search(r"GLOBAL (\S+)", str(exc))
+        detail = f" ({found.group(1)})" if found else ""
+        raise WeightsError(f"{path}: holds Python objects{detail}, not only tensors; it is refused for safety "
+                           "(cnnscope loads weights with weights_only=True): save model.state_dict() instead") from None
     except Exception as exc:  # noqa: BLE001 - a corrupt file can fail in any layer of the unpickler
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         reason = first if len(first) > 12 else f"{type(exc).__name__}{': ' + first if first else ''}"
         raise WeightsError(f"{path}: not a readable PyTorch {what} ({reason})") from exc
+
+
+def _first_line(exc) -> str:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return first[:200] or type(exc).__name__
 
 
 def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
@@ -93,9 +113,60 @@ def check_weights(model: nn.Module, path: str | Path) -> None:
 
 
 def load_pretrained_weights(model: nn.Module, name: str, download: bool = False) -> str:
-    """torchvision's DEFAULT weights of zoo model ``name`` into ``model``; returns where they came from."""
+    """The pretrained weights of zoo model ``name`` into ``model`` (torchvision's DEFAULT, or timm's
+    default tag for ``timm:NAME``), from the local cache unless ``download``; returns where they came from."""
+    if name.startswith("timm:"):
+        state, origin = load_timm_pretrained(model, name, download=download)
+        apply_state_dict(model, state, source=f"{name}'s pretrained weights")
+        return origin
     apply_state_dict(model, load_pretrained(name, download=download), source=f"{name}'s pretrained weights")
     return "torchvision pretrained weights (DEFAULT)"
+
+
+_TIMM_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+def timm_cache_file(hub_id: str) -> str | None:
+    """The local Hugging Face cache copy of a timm checkpoint (``HF_HUB_CACHE`` is read at call time)."""
+    import os
+
+    from huggingface_hub import try_to_load_from_cache
+
+    cache_dir = os.environ.get("HF_HUB_CACHE") or None
+    for filename in _TIMM_FILES:
+        path = try_to_load_from_cache(hub_id, filename, cache_dir=cache_dir)
+        if isinstance(path, str):
+            return path
+    return None
+
+
+def load_timm_pretrained(model: nn.Module, name: str, download: bool = False) -> tuple[dict, str]:
+    """(state_dict, origin) of timm's pretrained weights for ``timm:NAME``: the local Hugging Face
+    cache copy, read through timm (so its key remapping applies; safetensors, or a ``.bin`` with
+    ``weights_only=True``); a download only with ``download``."""
+    import timm
+
+    arch = name.split(":", 1)[1]
+    cfg = getattr(model, "pretrained_cfg", None) or {}
+    hub_id = cfg.get("hf_hub_id")
+    path = timm_cache_file(hub_id) if hub_id else None
+    if path is None and not download:
+        where = f"Hugging Face repo {hub_id}" if hub_id else "its pretrained config"
+        raise WeightsError(f"{name}: its pretrained weights ({where}) are not in the local cache; cnnscope "
+                           "never downloads unless asked: add --download")
+    try:
+        if path is not None and path.endswith(".bin"):
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        else:
+            overlay = {"file": path} if path is not None else None
+            state = timm.create_model(arch, pretrained=True, pretrained_cfg_overlay=overlay).state_dict()
+    except WeightsError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged cache file or no network: one line either way
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise WeightsError(f"{name}: cannot read its pretrained weights ({first})") from exc
+    tag = cfg.get("tag") or hub_id or arch
+    return state, f"timm pretrained weights ({tag}{', downloaded' if path is None else ''})"
 
 
 def describe_checkpoint(path: str | Path) -> str:

@@ -11,6 +11,7 @@ from cnnscope.spec.schema import Limits, Spec, validate
 
 SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 MAX_FILE_BYTES = 1_000_000
+MAX_VALUES = 100_000  # values in a spec once YAML aliases are expanded
 
 
 def is_spec_file(source: str) -> bool:
@@ -20,13 +21,17 @@ def is_spec_file(source: str) -> bool:
 def parse_text(text: str, suffix: str = ".yaml") -> object:
     if suffix == ".json":
         try:
-            return json.loads(text)
+            return _bounded(json.loads(text))
+        except RecursionError:
+            raise SpecError("the spec is nested too deeply; a spec is a short text") from None
         except json.JSONDecodeError as exc:
             raise SpecError(f"JSON syntax error at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
     import yaml
 
     try:
-        return yaml.safe_load(text)
+        return _bounded(yaml.safe_load(text))
+    except RecursionError:
+        raise SpecError("the spec is nested too deeply; a spec is a short text") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -34,15 +39,49 @@ def parse_text(text: str, suffix: str = ".yaml") -> object:
         raise SpecError(f"YAML syntax error{where}: {problem}") from None
 
 
+def _bounded(data, limit: int = MAX_VALUES):
+    """``data`` unchanged, unless it holds more than ``limit`` values once YAML aliases are expanded.
+
+    An alias bomb (``&a [x, x, ...]``, ``&b [*a, *a, ...]`` nine levels deep) is a few hundred
+    bytes that stand for hundreds of millions of values: validating or even printing it would take
+    gigabytes.  Counting stops at ``limit``, so this costs at most ``limit`` steps."""
+    count = 0
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        count += 1
+        if count > limit:
+            raise SpecError(f"the spec holds more than {limit:,} values once its YAML aliases (*name) are "
+                            "expanded; a spec is a short text")
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return data
+
+
+def read_spec_file(path: Path) -> str:
+    """The text of a spec file: it must be a file, small, and UTF-8."""
+    if path.is_dir():
+        raise SpecError(f"{path}: is a folder, not a spec file")
+    if not path.is_file():
+        raise SpecError(f"{path}: no such spec file")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise SpecError(f"{path}: larger than {MAX_FILE_BYTES:,} bytes; a spec is a short text")
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path}: not UTF-8 text (byte {data[exc.start:exc.start + 1]!r} at position {exc.start}); "
+                        "save the spec as UTF-8") from None
+
+
 def load_spec(source: str, limits: Limits | None = None, input_shape=None) -> Spec:
     """A spec file path or a one-line spec; ``input_shape`` (C, H, W) overrides the spec's input."""
     if is_spec_file(source):
         path = Path(source)
-        if not path.is_file():
-            raise SpecError(f"{path}: no such spec file")
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise SpecError(f"{path}: larger than {MAX_FILE_BYTES:,} bytes; a spec is a short text")
-        data = parse_text(path.read_text(encoding="utf-8"), path.suffix.lower())
+        data = parse_text(read_spec_file(path), path.suffix.lower())
         if data is None:
             raise SpecError(f"{path}: the spec is empty; see docs/spec.md for the format")
         default_name = path.stem

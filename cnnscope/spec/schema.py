@@ -13,6 +13,16 @@ from typing import Any, Union
 from cnnscope.errors import SpecError
 
 
+def _brief(value) -> str:
+    """``repr(value)``, cut short: an error line never echoes a huge value (an alias bomb, say)."""
+    import reprlib
+
+    brief = reprlib.Repr()
+    brief.maxlevel, brief.maxlist, brief.maxtuple, brief.maxdict = 3, 6, 6, 6
+    brief.maxstring, brief.maxother = 60, 60
+    return brief.repr(value)
+
+
 # -- value kinds -----------------------------------------------------------------------------------
 
 def _is_int(value) -> bool:
@@ -21,13 +31,13 @@ def _is_int(value) -> bool:
 
 def pos_int(value, where, key):
     if not _is_int(value) or value < 1:
-        raise SpecError(f"{key} must be a positive integer, got {value!r}", where)
+        raise SpecError(f"{key} must be a positive integer, got {_brief(value)}", where)
     return value
 
 
 def nonneg_int(value, where, key):
     if not _is_int(value) or value < 0:
-        raise SpecError(f"{key} must be a non-negative integer, got {value!r}", where)
+        raise SpecError(f"{key} must be a non-negative integer, got {_brief(value)}", where)
     return value
 
 
@@ -51,31 +61,31 @@ def padding(value, where, key):
     if value in ("same", "valid"):
         return value
     if isinstance(value, str):
-        raise SpecError(f"{key} must be an integer, [h, w], 'same' or 'valid', got {value!r}", where)
+        raise SpecError(f"{key} must be an integer, [h, w], 'same' or 'valid', got {_brief(value)}", where)
     return nonneg_pair(value, where, key)
 
 
 def boolean(value, where, key):
     if not isinstance(value, bool):
-        raise SpecError(f"{key} must be true or false, got {value!r}", where)
+        raise SpecError(f"{key} must be true or false, got {_brief(value)}", where)
     return value
 
 
 def probability(value, where, key):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise SpecError(f"{key} must be a number in [0, 1), got {value!r}", where)
+        raise SpecError(f"{key} must be a number in [0, 1), got {_brief(value)}", where)
     return float(value)
 
 
 def pos_float(value, where, key):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or value != value:
-        raise SpecError(f"{key} must be a positive number, got {value!r}", where)
+        raise SpecError(f"{key} must be a positive number, got {_brief(value)}", where)
     return float(value)
 
 
 def real(value, where, key):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        raise SpecError(f"{key} must be a number, got {value!r}", where)
+        raise SpecError(f"{key} must be a number, got {_brief(value)}", where)
     return float(value)
 
 
@@ -172,12 +182,12 @@ def validate(data: Any, limits: Limits | None = None) -> Spec:
             raise SpecError(f'unknown key "{key}"{_suggest(key, TOP_KEYS)}; a spec has name, input and layers')
     name = data.get("name", "model")
     if not isinstance(name, str) or not name.strip() or len(name) > 100:
-        raise SpecError(f"name must be a short text, got {name!r}", "name")
+        raise SpecError(f"name must be a short text, got {_brief(name)}", "name")
     if "input" not in data:
         raise SpecError("missing input: give the input as [channels, height, width], e.g. input: [3, 32, 32]")
     shape = data["input"]
     if not isinstance(shape, (list, tuple)) or len(shape) != 3:
-        raise SpecError(f"input must be [channels, height, width], got {shape!r}", "input")
+        raise SpecError(f"input must be [channels, height, width], got {_brief(shape)}", "input")
     shape = tuple(pos_int(v, "input", "input") for v in shape)
     if shape[0] > limits.max_channels or max(shape[1:]) > limits.max_input_size:
         raise SpecError(f"input {list(shape)} is larger than allowed ({limits.max_channels} channels, "
@@ -206,9 +216,9 @@ def _node(item, where: str, depth: int, limits: Limits, counter, times: int) -> 
             raise SpecError(f"a layer is one key naming its type, got {keys}", where)
         kind, body = next(iter(item.items()))
     else:
-        raise SpecError(f"a layer is a type name or {{type: {{arguments}}}}, got {item!r}", where)
+        raise SpecError(f"a layer is a type name or {{type: {{arguments}}}}, got {_brief(item)}", where)
     if not isinstance(kind, str):
-        raise SpecError(f"a layer type is a name, got {kind!r}", where)
+        raise SpecError(f"a layer type is a name, got {_brief(kind)}", where)
     here = f"{where}.{kind}"
     if kind in BLOCKS:
         if depth + 1 > limits.max_depth:
@@ -222,7 +232,7 @@ def _node(item, where: str, depth: int, limits: Limits, counter, times: int) -> 
     if body is None:
         body = {}
     if not isinstance(body, dict):
-        raise SpecError(f"the arguments of {kind} are a mapping such as {{out: 16}}, got {body!r}", here)
+        raise SpecError(f"the arguments of {kind} are a mapping such as {{out: 16}}, got {_brief(body)}", here)
     schema = LAYERS[kind]
     args = {}
     for key, value in body.items():

@@ -75,8 +75,73 @@ def build_variant(kind: str, rf: int, channels: int) -> tuple[nn.Sequential, lis
     return nn.Sequential(*layers), names
 
 
-def study(rf: int, channels: int, size: int, latency: bool = False, device: str = "cpu") -> list[Variant]:
-    """The four variants at input (1, C, size, size), analysed on the meta device."""
+ACTIVATIONS = frozenset({"ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish",
+                         "Tanh", "Sigmoid", "Hardtanh", "Hardswish", "Hardsigmoid", "Softplus"})
+
+
+def parse_user_variant(text: str) -> tuple[str, str]:
+    """``NAME=SPEC`` (``--variant``) -> (name, spec); SPEC is a one-line spec or a spec file."""
+    name, sep, spec = text.partition("=")
+    name, spec = name.strip(), spec.strip()
+    if not sep or not name or not spec:
+        raise UsageError(f"--variant {text!r}: expected NAME=SPEC, e.g. 5then3=c5-32psnb,relu,c3-32psnb,relu")
+    if name in KINDS:
+        raise UsageError(f"--variant {name}: {name!r} is a built-in variant; pick another name")
+    if not all(ch.isalnum() or ch in "_-+." for ch in name):
+        raise UsageError(f"--variant {name!r}: use letters, digits and _-+. in the name")
+    return name, spec
+
+
+def build_user_variant(spec: str, channels: int, size: int, device: str = "cpu") -> nn.Module:
+    """A user's spec block, built for a C×size×size input."""
+    from cnnscope.spec.build import build_from_spec
+
+    module, _ = build_from_spec(spec, device=device, input_shape=(channels, size, size))
+    return module
+
+
+def _user_variant(name: str, spec: str, rf: int, channels: int, size: int):
+    from cnnscope.analysis.analyze import analyze
+    from cnnscope.errors import CnnscopeError
+
+    try:
+        report = analyze(build_user_variant(spec, channels, size, device="meta"), (1, channels, size, size),
+                         name=name)
+    except CnnscopeError as error:
+        try:
+            named = type(error)(f"--variant {name}: {error}")
+        except TypeError:  # an error class with another constructor
+            named = UsageError(f"--variant {name}: {error}")
+        raise named from error
+    last = report.last_feature_map()
+    reached = last.rf.size if last and last.rf else None
+    output = report.layers[0].output_shape if report.layers else None
+    if list(output or []) != [1, channels, size, size]:
+        shape = "×".join(map(str, output[1:])) if output else "nothing"
+        raise UsageError(f"--variant {name}: maps {channels}×{size}×{size} to {shape}; a variant must keep the "
+                         f"{channels} channels (--channels) and the size ('same' padding, stride 1)")
+    if reached != [rf, rf]:
+        field = "×".join(map(str, reached)) if reached else "no local"
+        raise UsageError(f"--variant {name}: its field is {field}, not the {rf}×{rf} of --rf; every variant must "
+                         "reach the same field")
+    leaves = report.leaves()
+    convs = [r for r in leaves if r.op_kind == "conv"]
+    names = [_conv_name(r) for r in convs] or [spec]
+    return report, names, sum(1 for r in leaves if r.type in ACTIVATIONS)
+
+
+def _conv_name(row) -> str:
+    k = row.kernel_size or ["?", "?"]
+    text = f"{k[0]}×{k[1]} conv"
+    if row.dilation and any(d != 1 for d in row.dilation):
+        text += f", dilation {row.dilation[0] if len(set(row.dilation)) == 1 else '×'.join(map(str, row.dilation))}"
+    return text
+
+
+def study(rf: int, channels: int, size: int, latency: bool = False, device: str = "cpu",
+          extra: dict[str, str] | None = None) -> list[Variant]:
+    """The four variants, and any user variants (``extra``: name -> spec block), at input
+    (1, C, size, size), analysed on the meta device."""
     import torch
 
     from cnnscope.analysis.analyze import analyze
@@ -87,10 +152,14 @@ def study(rf: int, channels: int, size: int, latency: bool = False, device: str 
     if size < rf:
         raise UsageError(f"--size {size} is smaller than the field {rf}: the field would not fit in the input")
     variants = []
-    for kind in KINDS:
-        with torch.device("meta"):
-            module, names = build_variant(kind, rf, channels)
-        report = analyze(module, (1, channels, size, size), name=kind)
+    for kind in [*KINDS, *(extra or {})]:
+        if kind in KINDS:
+            with torch.device("meta"):
+                module, names = build_variant(kind, rf, channels)
+            report = analyze(module, (1, channels, size, size), name=kind)
+            nonlinearities = len(names)
+        else:
+            report, names, nonlinearities = _user_variant(kind, extra[kind], rf, channels, size)
         last = report.last_feature_map()
         reached = last.rf.size if last else None
         if reached != [rf, rf]:
@@ -99,8 +168,10 @@ def study(rf: int, channels: int, size: int, latency: bool = False, device: str 
         if latency:
             from cnnscope.probes.latency import measure
 
-            timing = measure(build_variant(kind, rf, channels)[0], (1, channels, size, size), device)
-        variants.append(Variant(kind, names, report.totals.params, report.totals.macs, reached, len(names),
+            module = build_variant(kind, rf, channels)[0] if kind in KINDS else \
+                build_user_variant(extra[kind], channels, size)
+            timing = measure(module, (1, channels, size, size), device)
+        variants.append(Variant(kind, names, report.totals.params, report.totals.macs, reached, nonlinearities,
                                 report.totals.activation_bytes, timing))
     return variants
 
@@ -119,7 +190,8 @@ def findings(variants: list[Variant], rf: int, channels: int) -> list[str]:
         what = {"stack3x3": f"{_number(count)} 3×3 layer{'s' if count > 1 else ''}",
                 "factorized": f"1×{rf} then {rf}×1",
                 "dilated": f"{_number(count)} dilated 3×3 layer{'s' if count > 1 else ''} "
-                           f"(dilations {', '.join(str(d) for d in dilations(rf))})"}[v.kind]
+                           f"(dilations {', '.join(str(d) for d in dilations(rf))})"}.get(v.kind)
+        what = what or f"{v.kind} ({' → '.join(v.layers)})"
         lines.append(
             f"{what}: {_c2(v.params, c2)} weights against {_c2(single.params, c2)} — {change} — for the same "
             f"{rf}×{rf} field, with {v.nonlinearities} nonlinearit{'ies' if v.nonlinearities > 1 else 'y'} "

@@ -51,13 +51,18 @@ class KernelClassifier(nn.Sequential):
 
 
 def kernel_classifier(kind: str, rf: int, channels: int, dataset: str = "digits", data_root: str | None = None,
-                      seed: int = 0) -> KernelClassifier:
-    """The same small classifier around each variant, seeded alike, sized for the data set."""
-    from cnnscope.studies.kernel_study import build_variant
+                      seed: int = 0, size: int | None = None, spec: str | None = None,
+                      images=None) -> KernelClassifier:
+    """The same small classifier around each variant, seeded alike (``seed`` sets the initialisation),
+    sized for the data set: ``size`` (default ``max(16, rf + 2)``) square inputs.  ``spec``: a user
+    variant's spec block (C channels in and out) instead of a built-in ``kind``; ``images``: the data
+    set, when the caller has already read it."""
+    from cnnscope.studies.kernel_study import build_variant, build_user_variant
     from cnnscope.train.datasets import load_dataset
 
-    images = load_dataset(dataset, data_root)
+    images = images if images is not None else load_dataset(dataset, data_root)
     in_channels = images.shape[0]
+    size = size or max(KERNEL_INPUT, rf + 2)
     torch.manual_seed(seed)
-    variant, _ = build_variant(kind, rf, channels)
-    return KernelClassifier(variant, channels, in_channels, len(images.classes), max(KERNEL_INPUT, rf + 2))
+    variant = build_user_variant(spec, channels, size) if spec is not None else build_variant(kind, rf, channels)[0]
+    return KernelClassifier(variant, channels, in_channels, len(images.classes), size)

@@ -8,11 +8,12 @@ through callbacks (it never prints), its history and checkpoints (pictures live 
 """
 
 from cnnscope.train.data import TrainData
-from cnnscope.train.errors import DatasetError, DeviceError, ModelDataMismatch, TrainingDiverged, TrainingInterrupted
+from cnnscope.train.errors import (DatasetError, DeviceError, ModelDataMismatch, TrainingDiverged, TrainingFailed,
+                                   TrainingInterrupted)
 from cnnscope.train.history import EpochRecord, StepEvent, StepRecord, TrainHistory
 from cnnscope.train.loop import quick_train, resolve_device
 from cnnscope.train.prepare import PreparedRun, prepare_run
 
 __all__ = ["DatasetError", "DeviceError", "EpochRecord", "ModelDataMismatch", "PreparedRun", "StepEvent",
-           "StepRecord", "TrainData", "TrainHistory", "TrainingDiverged", "TrainingInterrupted", "prepare_run",
+           "StepRecord", "TrainData", "TrainHistory", "TrainingDiverged", "TrainingFailed", "TrainingInterrupted", "prepare_run",
            "quick_train", "resolve_device"]

@@ -34,3 +34,13 @@ class TrainingInterrupted(KeyboardInterrupt):
     def __init__(self, history=None):
         super().__init__("training interrupted")
         self.history = history
+
+
+class TrainingFailed(CnnscopeError):
+    """An error in the middle of a run (out of memory, a bad batch, ...): ``history`` holds the run
+    so far (status "failed") and the model its last good weights; the original error is the
+    ``__cause__``."""
+
+    def __init__(self, message: str, history=None):
+        super().__init__(message)
+        self.history = history

@@ -2,13 +2,19 @@
 
 ``to_dict()`` is exactly the ``history.json`` schema::
 
-    {"epochs": [{"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds", "lr"}],
+    {"status": "completed",      # running | completed | interrupted | diverged | failed
+     "message": "",               # why it ended early, when it did
+     "epochs": [{"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds", "lr", "images_per_s"}],
      "steps":  [{"step", "epoch", "loss"}],
-     "config": {...},
+     "config": {...},             # includes "steps_per_epoch" (for placing a partial epoch)
      "device": "cpu"}
 
 Epochs and steps count from 1; accuracies are fractions in [0, 1]; ``seconds`` is the epoch's
-wall time (training and validation); ``val_*`` are ``null`` without a validation split.  A
+wall time (training and validation), ``images_per_s`` its training throughput; ``val_*`` are
+``null`` without a validation split.  ``status`` is "running" in the files written after each
+epoch while a run goes on, then one of "completed", "interrupted" (Ctrl-C or a stop request),
+"diverged" or "failed" (an error in the middle of the run); files written before statuses
+existed read back as "unknown".  A
 non-finite loss (NaN, ±inf) is written as ``null``, since JSON has no such numbers.
 """
 
@@ -28,6 +34,7 @@ class EpochRecord:
     val_acc: float | None
     seconds: float
     lr: float
+    images_per_s: float | None = None   # training images per second of the epoch (validation excluded)
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,7 @@ class StepRecord:
     loss: float
 
 
+STATUSES = ("running", "completed", "interrupted", "diverged", "failed")
 EPOCH_FIELDS = tuple(f.name for f in fields(EpochRecord))
 STEP_FIELDS = tuple(f.name for f in fields(StepRecord))
 
@@ -62,12 +70,14 @@ class TrainHistory:
     steps: list[StepRecord] = field(default_factory=list)
     config: dict = field(default_factory=dict)
     device: str = "cpu"
-    status: str = "running"      # running | completed | stopped | diverged | interrupted
+    status: str = "running"      # running | completed | interrupted | diverged | failed (STATUSES)
     message: str = ""            # why it stopped, when it did not complete
     images_per_s: list[float] = field(default_factory=list)  # training throughput of each epoch
 
     def to_dict(self) -> dict:
         return {
+            "status": self.status,
+            "message": self.message,
             "epochs": [_record(e, EPOCH_FIELDS) for e in self.epochs],
             "steps": [_record(s, STEP_FIELDS) for s in self.steps],
             "config": dict(self.config),
@@ -76,16 +86,17 @@ class TrainHistory:
 
     @classmethod
     def from_dict(cls, data: dict) -> "TrainHistory":
-        return cls([EpochRecord(**{k: e.get(k) for k in EPOCH_FIELDS}) for e in data.get("epochs", [])],
-                   [StepRecord(**{k: s.get(k) for k in STEP_FIELDS}) for s in data.get("steps", [])],
-                   dict(data.get("config", {})), data.get("device", "cpu"), status="loaded")
+        epochs = [EpochRecord(**{k: e.get(k) for k in EPOCH_FIELDS}) for e in data.get("epochs", [])]
+        return cls(epochs, [StepRecord(**{k: s.get(k) for k in STEP_FIELDS}) for s in data.get("steps", [])],
+                   dict(data.get("config", {})), data.get("device", "cpu"), status=data.get("status", "unknown"),
+                   message=data.get("message", ""), images_per_s=[e.images_per_s or 0.0 for e in epochs])
 
     def to_json(self) -> str:
         """Indented, with one line per epoch and per step (readable, and fast to rewrite every epoch)."""
         import json
 
         data = self.to_dict()
-        lines = ["{"]
+        lines = ["{", f' "status": {json.dumps(data["status"])},', f' "message": {json.dumps(data["message"])},']
         for key in ("epochs", "steps"):
             rows = ["  " + json.dumps(row, allow_nan=False) for row in data[key]]
             lines.append(f' "{key}": [' + ("\n" + ",\n".join(rows) + "\n ]," if rows else "],"))
@@ -112,6 +123,31 @@ class TrainHistory:
     def best_val_acc(self) -> float | None:
         values = [e.val_acc for e in self.epochs if e.val_acc is not None]
         return max(values) if values else None
+
+    @property
+    def best_epoch(self) -> EpochRecord | None:
+        """The epoch with the highest validation accuracy (the lowest validation loss breaks ties,
+        the earliest epoch after that); without validation, the lowest training loss."""
+        scored = [e for e in self.epochs if _finite(e.val_acc) is not None]
+        if scored:
+            def loss(e):
+                value = _finite(e.val_loss)
+                return math.inf if value is None else value
+
+            return max(scored, key=lambda e: (e.val_acc, -loss(e), -e.epoch))
+        scored = [e for e in self.epochs if _finite(e.train_loss) is not None]
+        return min(scored, key=lambda e: (e.train_loss, e.epoch)) if scored else None
+
+    @property
+    def steps_per_epoch(self) -> int | None:
+        """Steps in a full epoch: from the config, else the most steps any recorded epoch has."""
+        value = self.config.get("steps_per_epoch")
+        if isinstance(value, int) and value > 0:
+            return value
+        counts: dict[int, int] = {}
+        for record in self.steps:
+            counts[record.epoch] = counts.get(record.epoch, 0) + 1
+        return max(counts.values()) if counts else None
 
 
 def _record(record, keys) -> dict:

@@ -11,8 +11,12 @@ Where the time goes, and what this loop does about it:
   ``sync_every`` steps (50 on CUDA; 1 on the CPU, where reading a number costs nothing).
   Training accuracy is accumulated on the device and read once per epoch.
 * **Fused optimizers** (one kernel for all parameters) on the CPU and on CUDA.
-* **channels_last** by default on the CPU for convolutional nets that can run so (oneDNN's NHWC
-  kernels); on request on a GPU, with ``amp="bf16"`` (autocast), both unmeasured there so far.
+* **channels_last** by default on CUDA for convolutional nets that can run so (tensor-core
+  kernels want NHWC), with ``amp="auto"`` meaning bf16 autocast where the GPU supports it; off
+  by default on the CPU, where NHWC made LeNet-5 steps slower (docs/benchmarks.md).
+* **No torch._dynamo import** unless ``compile=True``: ``torch.optim`` imports it lazily (about
+  1–3.5 s) from ``add_param_group``, ``zero_grad`` and ``step``'s graph-break wrappers, which only
+  matter under ``torch.compile``; eager runs call the unwrapped methods (:func:`_eager_optimizer`).
 
 Reproducibility: with ``seed`` set, the global RNG (dropout, the model's own randomness) and the
 shuffling generator are seeded, so two CPU runs with the same seed, data and thread count give
@@ -21,24 +25,28 @@ bit-identical losses and weights.
 
 from __future__ import annotations
 
+import inspect
 import math
+import sys
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from typing import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cnnscope.errors import CnnscopeError
 from cnnscope.train.adapt import logits_of
 from cnnscope.train.data import TrainData
 from cnnscope.train.divergence import DivergenceMonitor
-from cnnscope.train.errors import DeviceError, ModelDataMismatch, TrainingDiverged, TrainingInterrupted
+from cnnscope.train.errors import (DeviceError, ModelDataMismatch, TrainingDiverged, TrainingFailed,
+                                   TrainingInterrupted)
 from cnnscope.train.history import EpochRecord, StepEvent, StepRecord, TrainHistory
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 DEFAULT_LR = {"sgd": 0.01, "adam": 1e-3, "adamw": 1e-3}
-AMP_MODES = (None, "bf16")
+AMP_MODES = (None, "bf16", "auto")
 
 
 def resolve_device(name: str | torch.device = "auto") -> torch.device:
@@ -77,12 +85,61 @@ def make_optimizer(name: str, params, lr: float, momentum: float = 0.9, weight_d
         make, options = torch.optim.AdamW, {"weight_decay": 0.01 if weight_decay is None else weight_decay}
     else:
         raise ValueError(f"unknown optimizer {name!r}: use one of {', '.join(OPTIMIZERS)}")
-    if all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in params):
+    with _no_dynamo_import(torch.optim.Optimizer.add_param_group):
+        if all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in params):
+            try:
+                return make(params, lr=lr, fused=True, **options)
+            except (RuntimeError, ValueError):  # a dtype or device without a fused kernel
+                pass
+        return make(params, lr=lr, **options)
+
+
+@contextmanager
+def _no_dynamo_import(method):
+    """Call a ``torch._disable_dynamo``-wrapped method of torch without importing torch._dynamo.
+
+    The wrapper imports dynamo on its first call only to mark the method "do not compile"; it
+    caches the marked function as ``fn.__dynamo_disable``.  Pre-seeding that cache with the plain
+    function inside this block skips the import; the cache is removed again afterwards, so that
+    code that compiles later gets torch's own behaviour.  Does nothing once dynamo is loaded."""
+    fn = getattr(method, "__wrapped__", None)
+    if fn is None or "torch._dynamo" in sys.modules or hasattr(fn, "__dynamo_disable"):
+        yield
+        return
+    fn.__dynamo_disable = fn
+    try:
+        yield
+    finally:
         try:
-            return make(params, lr=lr, fused=True, **options)
-        except (RuntimeError, ValueError):  # a dtype or device without a fused kernel
+            del fn.__dynamo_disable
+        except AttributeError:
             pass
-    return make(params, lr=lr, **options)
+
+
+def _eager_optimizer(opt: torch.optim.Optimizer, compiling: bool):
+    """``(zero_grad, step)`` for an eager run: ``step`` is the optimizer class's own ``step`` under
+    ``no_grad`` without torch's profiler/hook and graph-break wrappers (whose first call imports
+    torch._dynamo); ``zero_grad`` sets the gradients to None.  Under ``torch.compile``, or for an
+    optimizer with step hooks or ``differentiable=True``, torch's own methods."""
+    import torch.optim.optimizer as optimizer_module
+
+    params = [p for group in opt.param_groups for p in group["params"]]
+    raw = inspect.unwrap(type(opt).step)
+    if (compiling or "torch._dynamo" in sys.modules or opt.defaults.get("differentiable")
+            or raw is type(opt).step or opt._optimizer_step_pre_hooks or opt._optimizer_step_post_hooks
+            or getattr(optimizer_module, "_global_optimizer_pre_hooks", None)
+            or getattr(optimizer_module, "_global_optimizer_post_hooks", None)):
+        return (lambda: opt.zero_grad(set_to_none=True)), opt.step
+
+    def zero_grad() -> None:
+        for p in params:
+            p.grad = None
+
+    def step() -> None:
+        with torch.no_grad():
+            raw(opt)
+
+    return zero_grad, step
 
 
 def quick_train(model: nn.Module, data, *, epochs: int = 10, batch_size: int = 32, lr: float | None = None,
@@ -92,30 +149,42 @@ def quick_train(model: nn.Module, data, *, epochs: int = 10, batch_size: int = 3
                 on_step: Callable[[StepEvent], None] | None = None,
                 on_epoch: Callable[[EpochRecord, TrainHistory], None] | None = None,
                 stop=None, divergence_factor: float = 10.0, config: dict | None = None,
-                resident_fraction: float = 0.25) -> TrainHistory:
+                resident_fraction: float = 0.25, compile: bool = False) -> TrainHistory:
     """Train ``model`` in place on ``data`` with cross-entropy; return its :class:`TrainHistory`.
 
     ``data``: a :class:`TrainData`, ``(x, y)`` or ``(x, y, x_val, y_val)``.
     ``on_step(event)`` runs after every step (on CUDA, in bursts of ``sync_every``);
     ``on_epoch(record, history)`` after every epoch's validation.
     ``stop``: a ``threading.Event`` (or anything with ``is_set()``, or a no-argument callable);
-    once set, the run finishes the current step, validates, and returns with status ``stopped``.
+    once set, the run finishes the current step, validates, and returns with status
+    ``interrupted`` (its message says it was a stop request).
+    ``amp``: None (off), ``"bf16"`` (autocast), or ``"auto"`` (bf16 on a CUDA GPU that supports
+    it, else off).  ``channels_last``: None chooses (on for conv nets on CUDA, off on the CPU).
+    ``compile``: run the model through ``torch.compile`` (imports torch._dynamo and inductor).
 
     Raises :class:`TrainingDiverged` (history attached, model back at its last good weights: the
-    end of the last completed epoch) and :class:`TrainingInterrupted` on Ctrl-C (likewise).
+    end of the last completed epoch), :class:`TrainingInterrupted` on Ctrl-C (likewise) and
+    :class:`TrainingFailed` when the run breaks in the middle (history status ``failed``, the
+    original error as ``__cause__``).
     """
     _check_arguments(optimizer, amp, epochs, batch_size)
     training = _Training(model, data, epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer,
                          momentum=momentum, weight_decay=weight_decay, device=device, seed=seed, amp=amp,
                          channels_last=channels_last, sync_every=sync_every, on_step=on_step, on_epoch=on_epoch,
                          stop=stop, divergence_factor=divergence_factor, config=config,
-                         resident_fraction=resident_fraction)
+                         resident_fraction=resident_fraction, compile=compile)
     try:
         training.run_epochs()
     except _Diverged as diverged:
         raise training.diverged(str(diverged)) from None
     except KeyboardInterrupt:
         raise training.interrupted() from None
+    except Exception as error:
+        failure = training.failed(error)
+        if isinstance(error, CnnscopeError):  # already one line for the user: keep its type
+            error.history = training.history
+            raise
+        raise failure from error
     finally:
         training.restore_model()
     return training.history
@@ -125,7 +194,7 @@ def _check_arguments(optimizer: str, amp: str | None, epochs: int, batch_size: i
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}: use one of {', '.join(OPTIMIZERS)}")
     if amp not in AMP_MODES:
-        raise ValueError(f"amp must be None or 'bf16', not {amp!r}")
+        raise ValueError(f"amp must be None, 'bf16' or 'auto', not {amp!r}")
     if epochs < 1 or batch_size < 1:
         raise ValueError("epochs and batch_size must be at least 1")
 
@@ -139,14 +208,16 @@ class _Training:
 
     def __init__(self, model: nn.Module, data, *, epochs, batch_size, lr, optimizer, momentum, weight_decay,
                  device, seed, amp, channels_last, sync_every, on_step, on_epoch, stop, divergence_factor,
-                 config, resident_fraction):
+                 config, resident_fraction, compile=False):
         dev = resolve_device(device)
+        amp = _amp_mode(amp, dev)
         data = TrainData.coerce(data)
         lr = DEFAULT_LR[optimizer] if lr is None else float(lr)
         self.model, self.data, self.epochs, self.optimizer_name, self.lr = model, data, epochs, optimizer, lr
         self.run = run = _Run(model, data, dev, batch_size, channels_last, amp, resident_fraction)
         self.history = TrainHistory(config={**(config or {}), **_loop_config(
-            epochs, batch_size, lr, optimizer, momentum, weight_decay, seed, amp, channels_last, data, run)},
+            epochs, batch_size, lr, optimizer, momentum, weight_decay, seed, amp, channels_last, data, run),
+            "compile": bool(compile)},
             device=describe_device(dev))
         if seed is not None:
             torch.manual_seed(seed)
@@ -154,6 +225,8 @@ class _Training:
         else:
             run.generator.seed()
         self.opt = make_optimizer(optimizer, model.parameters(), lr, momentum, weight_decay, dev)
+        self.zero_grad, self.opt_step = _eager_optimizer(self.opt, compile)
+        self.forward = torch.compile(model) if compile else model
         self.sync_every = sync_every or (1 if dev.type == "cpu" else 50)
         self.monitor = DivergenceMonitor(divergence_factor)
         self.stop_requested = _stop_check(stop)
@@ -168,7 +241,7 @@ class _Training:
     def run_epochs(self) -> None:
         for epoch in range(1, self.epochs + 1):
             if self.run_epoch(epoch):
-                self.history.status = "stopped"
+                self.history.status = "interrupted"
                 self.history.message = f"stopped on request after step {self.step}"
                 return
         self.history.status = "completed"
@@ -199,12 +272,11 @@ class _Training:
     def train_step(self, xb: torch.Tensor, yb: torch.Tensor, correct: torch.Tensor) -> torch.Tensor:
         """Forward, backward, optimizer step; adds the batch's hits to ``correct`` on the device."""
         with self.run.autocast():
-            out = logits_of(self.model(xb))
+            out = logits_of(self.forward(xb))
             loss = F.cross_entropy(out, yb)
-        opt = self.opt
-        opt.zero_grad(set_to_none=True)
+        self.zero_grad()
         loss.backward()
-        opt.step()
+        self.opt_step()
         correct += (out.detach().argmax(1) == yb).sum()
         return loss.detach()
 
@@ -233,10 +305,11 @@ class _Training:
         epoch_train = time.perf_counter() - started
         self.train_seconds += epoch_train
         val_loss, val_acc = self.run.evaluate(self.model) if self.data.has_val else (None, None)
+        rate = count / epoch_train if epoch_train > 0 else 0.0
         record = EpochRecord(epoch, loss_total / max(count, 1), int(correct.item()) / max(count, 1),
-                             val_loss, val_acc, time.perf_counter() - started, self.opt.param_groups[0]["lr"])
+                             val_loss, val_acc, time.perf_counter() - started, self.opt.param_groups[0]["lr"], rate)
         self.history.epochs.append(record)
-        self.history.images_per_s.append(count / epoch_train if epoch_train > 0 else 0.0)
+        self.history.images_per_s.append(rate)
         self.good = _snapshot(self.model)
         if self.on_epoch is not None:
             self.on_epoch(record, self.history)
@@ -261,6 +334,15 @@ class _Training:
         self.history.message = (f"interrupted at step {self.step}; the history so far and {self._kept()} "
                                 "weights are kept")
         return TrainingInterrupted(self.history)
+
+    def failed(self, error: Exception) -> TrainingFailed:
+        """Back to the last good weights after an error in the middle of the run."""
+        self.model.load_state_dict(self.good)
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        self.history.status = "failed"
+        self.history.message = (f"training failed at step {self.step} ({type(error).__name__}: {first}); the "
+                                f"history so far and {self._kept()} weights are kept")
+        return TrainingFailed(self.history.message, self.history)
 
     def restore_model(self) -> None:
         """The training flag and memory format as they were found."""
@@ -298,7 +380,7 @@ def _stop_check(stop) -> Callable[[], bool]:
 def _loop_config(epochs, batch_size, lr, optimizer, momentum, weight_decay, seed, amp, channels_last, data, run):
     return {"epochs": epochs, "batch_size": batch_size, "lr": lr, "optimizer": optimizer,
             "momentum": momentum if optimizer == "sgd" else None, "weight_decay": weight_decay,
-            "seed": seed, "amp": amp, "channels_last": run.channels_last,
+            "seed": seed, "amp": amp, "channels_last": run.channels_last, "steps_per_epoch": run.steps_per_epoch,
             "threads": torch.get_num_threads() if run.device.type == "cpu" else None,
             "train_size": len(data.y), "val_size": len(data.y_val) if data.has_val else 0,
             "num_classes": data.num_classes, "classes": list(data.classes),
@@ -382,13 +464,22 @@ class _Run:
         return (loss if math.isfinite(loss) else float("nan")), correct.item() / n
 
 
+def _amp_mode(amp: str | None, device: torch.device) -> str | None:
+    """``"auto"``: bf16 on a CUDA GPU that supports it (Ampere and later), else off."""
+    if amp != "auto":
+        return amp
+    return "bf16" if device.type == "cuda" and torch.cuda.is_bf16_supported() else None
+
+
 def _channels_last(model: nn.Module, data: TrainData, device: torch.device, wanted: bool | None) -> bool:
-    """Put the model in channels_last when asked, or by default on the CPU for convolutional nets,
-    where oneDNN's NHWC kernels made LeNet-5 steps 1.1–1.5× faster here.  A trial forward pass (eval,
-    no grad) checks that the model can run so (``x.view(N, -1)`` on NHWC memory cannot)."""
+    """Put the model in channels_last when asked, or by default on CUDA for convolutional nets
+    (cuDNN's tensor-core kernels work in NHWC).  Not by default on the CPU: on the 2-core
+    development machine oneDNN's NHWC path made LeNet-5 on digits slower (docs/benchmarks.md).
+    A trial forward pass (eval, no grad) checks that the model can run so (``x.view(N, -1)`` on
+    NHWC memory cannot)."""
     if wanted is False or data.x.ndim != 4:
         return False
-    if wanted is None and (device.type != "cpu" or not any(isinstance(m, nn.Conv2d) for m in model.modules())):
+    if wanted is None and (device.type != "cuda" or not any(isinstance(m, nn.Conv2d) for m in model.modules())):
         return False
     sample = data.x[:2].to(device)
     sample = data.transform(sample) if data.transform is not None else sample.float()

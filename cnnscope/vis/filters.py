@@ -9,6 +9,7 @@ from cnnscope.vis.grid import compose, normalise, to_uint8
 
 MAX_FILTERS = 256
 MAX_INPUT_CHANNELS = 8
+MIN_LINE_TAPS = 8  # 1 × k kernels at least this long are drawn as line plots
 
 
 def filter_tiles(weight: np.ndarray, shared_scale: bool = False, max_filters: int = MAX_FILTERS,
@@ -21,7 +22,15 @@ def filter_tiles(weight: np.ndarray, shared_scale: bool = False, max_filters: in
         notes.append(f"showing the first {max_filters} of {out_channels} filters")
     low, high = (float(weight.min()), float(weight.max())) if shared_scale else (None, None)
     tiles, labels = [], []
+    one_d = weight.shape[2] == 1 and weight.shape[3] >= MIN_LINE_TAPS  # Conv1d (1 × k): a 1-pixel strip says little
     for index, kernel in enumerate(shown):
+        if one_d:
+            channels = min(in_channels, max_channels)
+            scaled = normalise(kernel[:channels], low, high)
+            for c in range(channels):
+                tiles.append(line_tile(scaled[c][0]))
+                labels.append(f"#{index}" + (f".{c}" if in_channels > 1 else ""))
+            continue
         if in_channels == 3:
             scaled = normalise(kernel, low, high)  # per filter over all three channels: colours stay true
             tiles.append(to_uint8(scaled.transpose(1, 2, 0)))
@@ -37,10 +46,26 @@ def filter_tiles(weight: np.ndarray, shared_scale: bool = False, max_filters: in
     return tiles, labels, "; ".join(notes)
 
 
+def line_tile(values: np.ndarray, width: int = 96, height: int = 40) -> np.ndarray:
+    """A 1-D kernel (values in 0..1) as a grey line plot: taps left to right, the value upwards."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("L", (width, height), 255)
+    pen = ImageDraw.Draw(image)
+    taps = len(values)
+    points = [(round(k * (width - 1) / max(taps - 1, 1)), round((1 - float(v)) * (height - 3)) + 1)
+              for k, v in enumerate(values)]
+    pen.line([(0, height // 2), (width - 1, height // 2)], fill=200)  # the middle of the scale
+    pen.line(points, fill=0, width=1)
+    return np.asarray(image, dtype=np.uint8)
+
+
 def filter_grid(weight: np.ndarray, title: str, shared_scale: bool = False):
     tiles, labels, note = filter_tiles(weight, shared_scale)
     in_channels = weight.shape[1]
-    columns = None if in_channels in (1, 3) else min(in_channels, MAX_INPUT_CHANNELS) * 2
+    one_d = weight.shape[2] == 1 and weight.shape[3] >= MIN_LINE_TAPS
+    shown_channels = 1 if in_channels == 1 else (3 if in_channels == 3 and not one_d else 0)
+    columns = None if shown_channels else min(in_channels, MAX_INPUT_CHANNELS) * 2
     scale = "one shared scale" if shared_scale else "each filter normalised on its own"
     footer = f"{scale}" + (f"; {note}" if note else "")
     return compose(tiles, labels, title, columns=columns, tile_px=48, footer=footer)

@@ -4,7 +4,9 @@ Nodes are leaf rows -- module calls and functional ops such as ``add`` and ``cat
 their params, MACs and receptive field; edges are the tensors between them, labelled with their
 shapes, following the data flow the tracer recorded.  Containers become clusters, and runs of
 two or more consecutive sibling blocks of the same type collapse into one node
-("Bottleneck ×3") unless ``expand`` is set.
+("Bottleneck ×3") unless ``expand`` is set.  ``depth`` draws every container at that depth as
+one node; ``roll`` draws the repeated calls of one module as one node with a loop ("×N");
+``shapes`` and ``costs`` switch the edge shapes and the params/MACs/RF lines on and off.
 """
 
 from __future__ import annotations
@@ -80,9 +82,13 @@ def _costs(params: int, macs: int, rf: str) -> str:
 
 
 class _Dot:
-    def __init__(self, report: ModelReport, expand: bool, rankdir: str):
+    def __init__(self, report: ModelReport, expand: bool, rankdir: str, depth: int | None = None,
+                 shapes: bool = True, costs: bool = True, roll: bool = False):
         self.report = report
         self.expand = expand
+        self.depth, self.shapes, self.costs, self.roll = depth, shapes, costs, roll
+        self.calls: dict[str, str] = {}  # module name -> the node of its first call (roll)
+        self.loops: dict[str, int] = {}  # node id -> calls rolled into it
         self.lines = [
             f'digraph "{_escape(report.model)}" {{',
             f"  rankdir={rankdir};",
@@ -99,18 +105,31 @@ class _Dot:
         extra = (f", shape={shape}" if shape else "") + (f', fillcolor="{fill}"' if fill else "")
         self.lines.append(f'{indent}"{node_id}" [label="{_escape(label)}"{extra}];')
 
+    def _costs(self, params: int, macs: int, rf: str) -> str:
+        return _costs(params, macs, rf) if self.costs else ""
+
+    def _shape(self, shape) -> str:
+        return units.shape(shape) if self.shapes else ""
+
     def leaf(self, row: LayerRecord, indent: str) -> None:
         node_id = f"r{row.index}"
+        if self.roll and row.kind == "module" and row.name in self.calls:
+            first = self.calls[row.name]
+            self.node_of[row.index] = first
+            self.loops[first] = self.loops.get(first, 1) + 1
+            return
+        if row.kind == "module":
+            self.calls.setdefault(row.name, node_id)
         name = row.name or "(model)"
-        if row.call:
+        if row.call and not self.roll:
             name += f" (call {row.call + 1})"
-        costs = _costs(row.params, row.macs, _rf(row))
+        costs = self._costs(row.params, row.macs, _rf(row))
         if row.kind == "function" and name.rsplit(".", 1)[-1].split("_")[0] == row.type.split("_")[0]:
             geometry = _geometry(row).strip()
             kind = f"{geometry}\n" if geometry else ""
         else:
             kind = f"{row.type}{_geometry(row)}\n"
-        label = f"{name}\n{kind}{units.shape(row.output_shape)}" + (f"\n{costs}" if costs else "")
+        label = f"{name}\n{kind}{self._shape(row.output_shape)}".rstrip("\n") + (f"\n{costs}" if costs else "")
         if row.kind == "function":
             self.node(node_id, label, indent, shape="ellipse", fill="#fbf3e4")
         else:
@@ -123,8 +142,9 @@ class _Dot:
         node_id = f"g{first.index}"
         params = sum(t.row.params for t in trees)
         macs = sum(t.row.macs for t in trees)
-        label = (f"{first.name} … {last.name}\n{first.type} ×{len(trees)}\n"
-                 f"{units.shape(last.output_shape)}\n{_costs(params, macs, _rf(last))}")
+        label = "\n".join(part for part in (f"{first.name} … {last.name}", f"{first.type} ×{len(trees)}",
+                                              self._shape(last.output_shape), self._costs(params, macs, _rf(last)))
+                           if part)
         self.node(node_id, label, indent, fill="#e3efe3")
         for tree in trees:
             for leaf in _leaves(tree):
@@ -143,13 +163,27 @@ class _Dot:
                 self.subtree(run[0], indent)
             k += len(run)
 
+    def collapsed(self, tree: _Tree, indent: str) -> None:
+        """A container drawn as one node (below ``depth``): its leaves all map to it."""
+        row = tree.row
+        node_id = f"c{row.index}"
+        label = "\n".join(part for part in (row.name, row.type, self._shape(row.output_shape),
+                                              self._costs(row.params, row.macs, _rf(row))) if part)
+        self.node(node_id, label, indent, fill="#e3efe3")
+        for leaf in _leaves(tree):
+            self.node_of[leaf.index] = node_id
+        self.groups += 1
+
     def subtree(self, tree: _Tree, indent: str) -> None:
         if not tree.children:
             self.leaf(tree.row, indent)
             return
         row = tree.row
+        if self.depth is not None and row.depth >= self.depth:
+            self.collapsed(tree, indent)
+            return
         self.lines.append(f'{indent}subgraph "cluster_{row.index}" {{')
-        costs = _costs(row.params, row.macs, "")
+        costs = self._costs(row.params, row.macs, "")
         label = f"{row.name} ({row.type})" + (f" · {costs}" if costs else "")
         self.lines.append(f'{indent}  label="{_escape(label)}"; style="rounded"; color="#aab6c8";')
         self.children(tree.children, indent + "  ")
@@ -174,7 +208,10 @@ class _Dot:
                 if origin is None or origin == target or (origin, target) in seen:
                     continue
                 seen.add((origin, target))
-                self.lines.append(f'  "{origin}" -> "{target}" [label="{_escape(units.shape(shape))}"];')
+                label = f' [label="{_escape(units.shape(shape))}"]' if self.shapes else ""
+                self.lines.append(f'  "{origin}" -> "{target}"{label};')
+        for node_id, calls in self.loops.items():  # rolled calls: the loop drawn back into the node
+            self.lines.append(f'  "{node_id}" -> "{node_id}" [label="×{calls}", style=dashed];')
         last = self.report.layers[0]
         sources = last.output_from or ([self.report.layers[-1].index] if len(self.report.layers) > 1 else [0])
         self.node("out", f"output {units.shape(self.report.output_shape)}", "  ", shape="plaintext", fill="white")
@@ -183,11 +220,14 @@ class _Dot:
                 self.lines.append(f'  "{self.node_of[source]}" -> "out";')
 
 
-def to_dot(report: ModelReport, expand: bool = False, rankdir: str = "TB") -> str:
+def to_dot(report: ModelReport, expand: bool = False, rankdir: str = "TB", *, depth: int | None = None,
+           shapes: bool = True, costs: bool = True, roll: bool = False) -> str:
     """DOT source for the report's architecture (st.graphviz_chart or the ``dot`` binary draw it)."""
     if rankdir not in ("TB", "LR", "BT", "RL"):
         raise ValueError(f"rankdir must be TB, LR, BT or RL, got {rankdir!r}")
-    dot = _Dot(report, expand, rankdir)
+    if depth is not None and depth < 1:
+        raise ValueError(f"depth must be 1 or more, got {depth}")
+    dot = _Dot(report, expand, rankdir, depth, shapes, costs, roll)
     tree = build_tree(report)
     if tree.children:
         dot.children(tree.children, "  ")
@@ -201,3 +241,15 @@ def to_dot(report: ModelReport, expand: bool = False, rankdir: str = "TB") -> st
 def count_leaf_nodes(dot_source: str) -> int:
     return sum(1 for line in dot_source.splitlines()
                if line.strip().startswith('"r') and "[label=" in line and "->" not in line)
+
+
+def to_source(report: ModelReport, **options):
+    """A ``graphviz.Source`` of the diagram, which notebooks draw inline (needs the ``graphviz``
+    Python package and graphviz's ``dot`` program)."""
+    try:
+        import graphviz
+    except ImportError:
+        from cnnscope.errors import UsageError
+
+        raise UsageError("the graphviz Python package is needed for inline diagrams: pip install graphviz") from None
+    return graphviz.Source(to_dot(report, **options))

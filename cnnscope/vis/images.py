@@ -13,6 +13,7 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 MIN_SIDE = 4
+MAX_PIXELS = 89_478_485  # PIL's default Image.MAX_IMAGE_PIXELS: larger images are refused, not decoded
 
 
 def open_image(source: str | Path):
@@ -25,12 +26,25 @@ def open_image(source: str | Path):
     if str(source).startswith("digits:"):
         return digits_image(str(source)[len("digits:"):])
     path = Path(source)
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not an image file")
     if not path.is_file():
         raise InputError(f"{path}: no such image file")
+    import warnings
+
+    from cnnscope.errors import image_too_large
+
+    limit = Image.MAX_IMAGE_PIXELS or MAX_PIXELS
     try:
-        with Image.open(path) as image:
-            image.load()
-            picture = _to_rgb(image)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                if image.width * image.height > limit:  # before decoding a single pixel
+                    raise InputError(f"{path}: " + image_too_large(pixels=image.width * image.height, limit=limit))
+                image.load()
+                picture = _to_rgb(image)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise InputError(f"{path}: " + image_too_large(str(exc), limit=limit)) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         reason = str(exc).split(" (")[0] if str(exc) else type(exc).__name__
         raise InputError(f"{path}: not a readable image ({reason})") from None

@@ -1,14 +1,37 @@
-"""Every torchvision classification model, built as its default pretrained weights build it.
+"""Every torchvision model, built as its default pretrained weights build it.
 
-Weights are never loaded: the builder is called with ``weights=None`` and the keyword
-arguments the weights would have set (``aux_logits`` for GoogLeNet and Inception-v3, the image
-size of SWAG ViTs, ...), so that parameter counts match torchvision's published ``num_params``.
-The natural input is the weights' crop size.
+Classification: weights are never loaded: the builder is called with ``weights=None`` and the
+keyword arguments the weights would have set (``aux_logits`` for GoogLeNet and Inception-v3, the
+image size of SWAG ViTs, ...), so that parameter counts match torchvision's published
+``num_params``.  The natural input is the weights' crop size.
+
+Detection, segmentation, video and optical flow: their builders decide more from the weights
+than keyword arguments can say (frozen batch norm and trainable layers in detection backbones,
+the auxiliary head of FCN/DeepLabV3), so they are called *with* the DEFAULT weights while
+``skip_weight_loading()`` turns the one download-and-load into a no-op.  Natural inputs:
+
+* detection: a list of one 3×S×S image, S the size the model's own transform resizes a square
+  image to (``min_size``: 800 for the R-CNNs, RetinaNet and FCOS, 320 for the MobileNet-320
+  Faster R-CNN and SSDlite, 300 for SSD300);
+* segmentation: 3×520×520 (the weights' ``resize_size``);
+* video: 3×16×crop×crop (C×T×H×W, 16 frames, the weights' crop size);
+* optical flow: a pair of 3×H×W images (RAFT; see ``OPTICAL_FLOW_SIZE``).
 """
 
 from __future__ import annotations
 
-from cnnscope.zoo.registry import ModelEntry, add_entry, add_lazy_group
+import threading
+from contextlib import contextmanager
+
+from cnnscope.zoo.registry import ModelEntry, add_entry
+
+GROUP_MODULES = (("detection", "detection"), ("segmentation", "segmentation"), ("video", "video"),
+                 ("optical_flow", "optical_flow"))
+DETECTION_SIZES = {"fasterrcnn_mobilenet_v3_large_320_fpn": 320, "ssdlite320_mobilenet_v3_large": 320,
+                   "ssd300_vgg16": 300}  # every other detection model: 800
+SEGMENTATION_SIZE = 520
+VIDEO_FRAMES = 16
+OPTICAL_FLOW_SIZE = (368, 768)  # H, W of each image: torchvision's RAFT training crop on Things/Sintel (divisible by 8)
 
 
 def weights_config(name: str, weights) -> dict:
@@ -51,7 +74,80 @@ def _builder(name: str):
     return build
 
 
-def _register_all() -> None:
+_skip_lock = threading.Lock()
+_skip_local = threading.local()
+_skip_users = 0
+_skip_originals: tuple | None = None
+_SKIP = object()
+
+
+@contextmanager
+def skip_weight_loading():
+    """Inside the block (and this thread), a torchvision builder given weights loads none.
+
+    ``WeightsEnum.get_state_dict`` returns a marker instead of downloading, and
+    ``nn.Module.load_state_dict`` ignores that marker; both are put back in ``finally`` (shared by
+    nested and concurrent blocks, like ``meta_init.params_to_meta``)."""
+    global _skip_users, _skip_originals
+    from torch import nn
+    from torchvision.models._api import WeightsEnum
+
+    with _skip_lock:
+        if _skip_users == 0:
+            get_state_dict, load_state_dict = WeightsEnum.get_state_dict, nn.Module.load_state_dict
+
+            def skipped_get_state_dict(self, *args, **kwargs):
+                if getattr(_skip_local, "depth", 0) > 0:
+                    return _SKIP
+                return get_state_dict(self, *args, **kwargs)
+
+            def skipping_load_state_dict(self, state_dict, *args, **kwargs):
+                if state_dict is _SKIP:
+                    return None
+                return load_state_dict(self, state_dict, *args, **kwargs)
+
+            _skip_originals = (get_state_dict, load_state_dict)
+            WeightsEnum.get_state_dict, nn.Module.load_state_dict = skipped_get_state_dict, skipping_load_state_dict
+        _skip_users += 1
+    _skip_local.depth = getattr(_skip_local, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _skip_local.depth -= 1
+        with _skip_lock:
+            _skip_users -= 1
+            if _skip_users == 0:
+                WeightsEnum.get_state_dict, nn.Module.load_state_dict = _skip_originals
+                _skip_originals = None
+
+
+def _configured_builder(name: str):
+    """Built as ``get_model(name, weights=DEFAULT)`` would build it, without loading the weights."""
+
+    def build(**kwargs):
+        from torchvision.models import get_model, get_model_weights
+
+        with skip_weight_loading():
+            return get_model(name, weights=get_model_weights(name).DEFAULT, **kwargs)
+
+    build.__name__ = name
+    return build
+
+
+def natural_input(group: str, name: str, weights) -> tuple[tuple[int, ...], str]:
+    """(input_shape, input_format) of a model of a non-classification group."""
+    if group == "detection":
+        size = DETECTION_SIZES.get(name, 800)
+        return (3, size, size), "image_list"
+    if group == "segmentation":
+        return (3, SEGMENTATION_SIZE, SEGMENTATION_SIZE), "tensor"
+    if group == "video":
+        size = crop_size(weights)
+        return (3, VIDEO_FRAMES, size, size), "tensor"
+    return (3, *OPTICAL_FLOW_SIZE), "image_pair"
+
+
+def register_all() -> None:
     import torchvision
     from torchvision.models import get_model_weights, list_models
 
@@ -63,6 +159,12 @@ def _register_all() -> None:
             description=f"torchvision {name} (configured as {weights})",
             kwargs=weights_config(name, weights), normalization=normalization(weights),
         ))
-
-
-add_lazy_group(_register_all)
+    for group, module in GROUP_MODULES:
+        for name in list_models(module=getattr(torchvision.models, module)):
+            weights = get_model_weights(name).DEFAULT
+            shape, form = natural_input(group, name, weights)
+            add_entry(ModelEntry(
+                name=name, group=group, builder=_configured_builder(name), input_shape=shape,
+                description=f"torchvision {name} (configured as {weights})",
+                normalization=normalization(weights), input_format=form,
+            ))

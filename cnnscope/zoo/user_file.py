@@ -28,12 +28,40 @@ def _import_file(path: Path):
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module  # dataclasses and pickling look themselves up here
+    folder = str(path.resolve().parent)  # as `python net.py` does: the file's siblings are importable
+    added = folder not in sys.path
+    if added:
+        sys.path.insert(0, folder)
     try:
         spec.loader.exec_module(module)
     except Exception as exc:
         sys.modules.pop(module_name, None)
         raise ModelNotFoundError(f"{path}: importing the file failed: {type(exc).__name__}: {exc}") from exc
+    finally:
+        if added and folder in sys.path:
+            sys.path.remove(folder)
     return module
+
+
+def missing_name(source: str) -> None:
+    """``net.py`` without ``:Name``: a one-line error naming what the file defines (read, not run)."""
+    import ast
+
+    path = Path(source)
+    if path.suffix != ".py":
+        return
+    if path.is_dir():
+        raise ModelNotFoundError(f"{path}: is a folder, not a Python file")
+    if not path.is_file():
+        raise ModelNotFoundError(f"{path}: no such file")
+    try:
+        tree = ast.parse(path.read_bytes())
+        names = [n.name for n in tree.body if isinstance(n, ast.ClassDef)] or \
+            [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")]
+    except (SyntaxError, ValueError):
+        names = []
+    defines = f" (it defines: {', '.join(names[:8])})" if names else ""
+    raise ModelNotFoundError(f"give {source}:Name{defines}: Name is the nn.Module class or factory to build")
 
 
 def load_user_model(source: str, device: str = "cpu"):
@@ -43,6 +71,8 @@ def load_user_model(source: str, device: str = "cpu"):
 
     file_part, _, name = source.rpartition(":")
     path = Path(file_part)
+    if path.is_dir():
+        raise ModelNotFoundError(f"{path}: is a folder, not a Python file")
     if not path.is_file():
         raise ModelNotFoundError(f"{path}: no such file")
     namespace = _import_file(path)

@@ -92,15 +92,57 @@ def test_form_builder_appends_layers(app):
     assert "output 5" in " ".join(c.value for c in app.sidebar.caption)
 
 
-def test_training_a_tiny_config_for_a_few_steps(app):
+def _start_training(app, epochs: int = 1):
     app.sidebar.radio(key="page").set_value("Train").run()
     assert not _errors(app)
-    form = app.get("form")[0] if app.get("form") else None
-    assert form is not None
-    app.number_input[0].set_value(1)  # one epoch of lenet5 on digits
+    assert app.get("form"), "the settings form"
+    app.number_input[0].set_value(epochs)  # epochs of lenet5 on digits
     app.button[0].click().run()  # the form's Train button
+    assert not app.exception and not _errors(app), _errors(app)
+    return app.session_state["train_job"]
+
+
+def _wait(job, seconds: float = 120.0):
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not job.done and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert job.done, "the run did not finish"
+
+
+def test_training_a_tiny_config_for_a_few_steps(app):
+    job = _start_training(app)
+    _wait(job)
+    app.run()
     assert not app.exception and not _errors(app), _errors(app)
     metrics = {m.label: m.value for m in app.metric}
     accuracy = float(metrics["Validation accuracy"].rstrip("%"))
     assert 20 <= accuracy <= 100  # one epoch on digits learns far above chance (10%)
     assert app.session_state.trained_model[1].training is False
+    assert len(app.get("plotly_chart")) == 1  # one chart of the run, not the same one twice
+
+
+def test_a_training_run_survives_a_page_switch_and_runs_are_kept_for_the_overlay(app):
+    job = _start_training(app, epochs=2)
+    assert job.thread.is_alive()                                   # it runs outside the script rerun
+    app.sidebar.radio(key="page").set_value("Summary").run()       # the visitor leaves the page mid-run
+    assert not app.exception and not _errors(app)
+    assert app.session_state["train_job"] is job
+    _wait(job)
+    assert job.status == "completed" and len(job.history.epochs) == 2   # the run went on to its end
+    assert job.history.steps[-1].epoch == 2
+    app.sidebar.radio(key="page").set_value("Train").run()
+    assert {m.label for m in app.metric} >= {"Validation accuracy", "Best epoch"}
+    assert [run["label"] for run in app.session_state["train_runs"]] == [job.label]
+    second = _start_training(app, epochs=30)                        # a second run, stopped: both overlaid
+    try:
+        app.button(key="train_stop").click().run()
+        assert second.stop.is_set()
+    finally:
+        second.stop.set()
+        _wait(second)
+    app.run()
+    assert second.status == "interrupted" and "stopped on request" in second.message
+    assert len(app.session_state["train_runs"]) == 2
+    assert app.multiselect(key="train_overlay").value == [job.label, second.label]

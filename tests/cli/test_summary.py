@@ -116,7 +116,7 @@ def test_weights_are_loaded_without_unpickling_code(run_cli, tmp_path):
     path = tmp_path / "evil.pt"
     torch.save({"x": Evil()}, path)
     code, out, err = run_cli("summary", "lenet5", "--weights", path)
-    run_cli.assert_one_line_error(code, err, "not a readable PyTorch weights file")
+    run_cli.assert_one_line_error(code, err, "holds Python objects (print)", "refused for safety")
     assert "pwned" not in out
 
 

@@ -30,7 +30,8 @@ def test_a_run_writes_every_file(train, tmp_path):
     run = tmp_path / "run"
     assert {p.name for p in run.iterdir()} == FILES
     history = json.loads((run / "history.json").read_text())
-    assert set(history) == {"epochs", "steps", "config", "device"}
+    assert set(history) == {"status", "message", "epochs", "steps", "config", "device"}
+    assert history["status"] == "completed"
     assert [e["epoch"] for e in history["epochs"]] == [1, 2, 3]
     assert len(history["steps"]) == 3 * 23  # 1,438 training images in batches of 64
     assert history["config"]["model"] == TINY and history["config"]["dataset"] == "digits"
@@ -58,6 +59,7 @@ def test_divergence_is_one_line_non_zero_and_keeps_the_history(train, run_cli, t
     run_cli.assert_one_line_error(code, err, "training diverged", "lower the learning rate", "try 100000", "run/",
                                   last=True)
     history = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert history["status"] == "diverged" and "training diverged" in history["message"]
     assert history["steps"] and history["epochs"] == []
     assert torch.load(tmp_path / "run" / "model.pt", weights_only=True)["epoch"] == 0  # the initial weights
     assert (tmp_path / "run" / "loss.png").exists()
@@ -104,7 +106,7 @@ def test_help_lists_every_option(run_cli):
     code, text, _ = run_cli("train", "--help")
     assert code == 0
     for option in ("--dataset", "--data-root", "--download", "--epochs", "--batch-size", "--lr", "--optimizer",
-                   "--momentum", "--device", "--seed", "--val-split", "--amp", "--channels-last", "--out"):
+                   "--momentum", "--device", "--seed", "--val-split", "--amp", "--channels-last", "--compile", "--out"):
         assert option in text
 
 
@@ -124,6 +126,7 @@ def test_ctrl_c_keeps_the_history_and_the_last_good_checkpoint(run_cli, tmp_path
     assert process.returncode == 130, err
     assert "interrupted at step" in err and "Traceback" not in err
     history = json.loads((out / "history.json").read_text())
+    assert history["status"] == "interrupted"
     epochs = len(history["epochs"])
     assert epochs >= 1 and len(history["steps"]) >= epochs * 45
     assert torch.load(out / "model.pt", weights_only=True)["epoch"] == epochs

@@ -23,7 +23,7 @@ from cnnscope.train.history import EpochRecord, StepRecord, TrainHistory
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-EPOCH_KEYS = {"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds", "lr"}
+EPOCH_KEYS = {"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds", "lr", "images_per_s"}
 
 
 def blobs(n=256, seed=0):
@@ -55,7 +55,10 @@ def test_history_json_has_exactly_the_specified_keys():
     history = quick_train(tiny_net(), (x[:64], y[:64], x[64:], y[64:]), epochs=2, batch_size=16, seed=0,
                           config={"model": "tiny", "dataset": "blobs"})
     data = json.loads(history.to_json())
-    assert set(data) == {"epochs", "steps", "config", "device"}
+    assert set(data) == {"status", "message", "epochs", "steps", "config", "device"}
+    assert data["status"] == "completed" and data["message"] == ""
+    assert data["config"]["steps_per_epoch"] == 4
+    assert all(e["images_per_s"] > 0 for e in data["epochs"])
     assert [set(e) for e in data["epochs"]] == [EPOCH_KEYS, EPOCH_KEYS]
     assert all(set(s) == {"step", "epoch", "loss"} for s in data["steps"])
     assert [s["step"] for s in data["steps"]] == list(range(1, 9))
@@ -68,7 +71,7 @@ def test_history_json_has_exactly_the_specified_keys():
     assert first["lr"] == 0.001 and first["seconds"] > 0
     assert TrainHistory.from_dict(data).to_dict() == data
     rows = history.to_csv().splitlines()
-    assert rows[0] == "epoch,train_loss,train_acc,val_loss,val_acc,seconds,lr" and len(rows) == 3
+    assert rows[0] == "epoch,train_loss,train_acc,val_loss,val_acc,seconds,lr,images_per_s" and len(rows) == 3
 
 
 def test_non_finite_values_are_null_in_json_and_empty_in_csv():
@@ -76,7 +79,7 @@ def test_non_finite_values_are_null_in_json_and_empty_in_csv():
                            [StepRecord(1, 1, float("inf"))], {}, "cpu")
     data = json.loads(history.to_json())
     assert data["steps"][0]["loss"] is None and data["epochs"][0]["train_loss"] is None
-    assert history.to_csv().splitlines()[1] == "1,,0.1,,,1.0,0.1"
+    assert history.to_csv().splitlines()[1] == "1,,0.1,,,1.0,0.1,"  # no images_per_s recorded
 
 
 def test_same_seed_gives_bit_identical_runs_on_cpu():
@@ -143,7 +146,8 @@ def test_stop_flag_finishes_the_step_validates_and_returns():
 
     history = quick_train(tiny_net(), (x[:200], y[:200], x[200:], y[200:]), epochs=5, batch_size=16,
                           on_step=on_step, stop=stop)
-    assert history.status == "stopped" and len(history.steps) == 3 and len(history.epochs) == 1
+    assert history.status == "interrupted" and len(history.steps) == 3 and len(history.epochs) == 1
+    assert history.message == "stopped on request after step 3"
     assert history.epochs[0].val_acc is not None
     event = seen[-1]
     assert (event.epoch_step, event.steps_per_epoch, event.total_steps, event.epochs) == (3, 13, 65, 5)
@@ -278,8 +282,9 @@ class FlattensWithView(nn.Module):
 def test_channels_last_is_used_where_the_model_allows_and_undone_afterwards():
     x, y = blobs(64)
     model = tiny_net()
-    history = quick_train(model, (x, y), epochs=1, batch_size=16)
-    assert history.config["channels_last"] is True  # the CPU default for conv nets
+    assert quick_train(model, (x, y), epochs=1, batch_size=16).config["channels_last"] is False  # CPU default
+    history = quick_train(model, (x, y), epochs=1, batch_size=16, channels_last=True)
+    assert history.config["channels_last"] is True
     assert model[0].weight.is_contiguous()  # the memory format is restored
     viewing = FlattensWithView()
     assert quick_train(viewing, (x, y), epochs=1, batch_size=16).config["channels_last"] is False

@@ -41,6 +41,78 @@ def render(choice) -> None:
             st.markdown(f"- {line}")
         for figure in kernel_figures(variants):
             st.plotly_chart(figure, width="stretch")
+        _experiment(rf)
+
+
+def _experiment(rf: int) -> None:
+    """Train every variant over several seeds (``studies.kernel_experiment``), with live progress."""
+    from cnnscope.errors import CnnscopeError
+    from cnnscope.studies import kernel_experiment as ke
+    from cnnscope.studies.kernel_study import KINDS
+
+    st.subheader("The experiment: train every variant")
+    st.caption("The same classifier around each variant (1×1 stem, the variant, global pooling, a linear head), "
+               "the same budget for each, on the embedded digits; each seed sets the initialisation, the split "
+               "and the shuffle.  The verdict is computed from the numbers.")
+    columns = st.columns(5)
+    epochs = columns[0].number_input("Epochs", 1, 500, ke.DEFAULT_EPOCHS, key="kx_epochs")
+    seeds = columns[1].number_input("Seeds", 1, 20, ke.DEFAULT_SEEDS, key="kx_seeds")
+    channels = columns[2].number_input("Channels", 1, 256, ke.DEFAULT_CHANNELS, key="kx_channels")
+    size = columns[3].number_input("Input size", 3, 64, max(ke.DEFAULT_INPUT_SIZE, rf), key="kx_size")
+    lr = columns[4].number_input("Learning rate", 1e-5, 1.0, ke.DEFAULT_LR, format="%.4f", key="kx_lr")
+    settings = ke.Settings(rf=rf, channels=int(channels), input_size=int(size), epochs=int(epochs), lr=float(lr),
+                           seeds=tuple(range(int(seeds))))
+    if st.button(f"Train {len(KINDS)} variants × {int(seeds)} seeds",
+                 key="kx_run", type="primary"):
+        try:
+            settings.check()
+            st.session_state["kx_result"] = _run_live(settings)
+        except CnnscopeError as error:
+            st.error(str(error))
+    experiment = st.session_state.get("kx_result")
+    if experiment is not None:
+        _show_experiment(experiment)
+
+
+def _run_live(settings):
+    from cnnscope.studies.kernel_experiment import run_experiment
+    from cnnscope.vis.kernel_charts import curves_with_band
+
+    bar = st.progress(0.0, text="starting")
+    live = st.empty()
+    curves: dict[str, list] = {}
+
+    def on_progress(p) -> None:
+        done = ((p.run - 1) + p.epoch / p.epochs) / p.runs
+        acc = "—" if p.record.val_acc is None else f"{100 * p.record.val_acc:.1f}%"
+        bar.progress(min(done, 1.0), text=f"run {p.run} of {p.runs}: {p.kind}, seed {p.seed}, epoch {p.epoch} of "
+                                          f"{p.epochs}, val acc {acc}")
+
+    def on_run(kind, seed, run) -> None:
+        curves.setdefault(kind, []).append(run.val_acc)
+        figure = curves_with_band(curves, "Validation accuracy so far", "validation accuracy (%)", percent=True)
+        live.plotly_chart(figure, width="stretch", key=f"kx_live_{sum(map(len, curves.values()))}")
+
+    experiment = run_experiment(settings, on_progress=on_progress, on_run=on_run)
+    bar.progress(1.0, text=f"done in {experiment.seconds:.0f} s")
+    live.empty()
+    return experiment
+
+
+def _show_experiment(experiment) -> None:
+    from cnnscope.export.kernel_experiment import seed_table, settings_line, training_table
+    from cnnscope.vis.kernel_charts import experiment_figures
+
+    st.markdown(f"**{settings_line(experiment)}**")
+    columns, rows = training_table(experiment)
+    st.dataframe([dict(zip(columns, row)) for row in rows], hide_index=True, width="stretch")
+    verdict = experiment.verdict
+    (st.success if verdict["resolved"] else st.warning)(verdict["text"])
+    with st.expander("Per seed"):
+        columns, rows = seed_table(experiment)
+        st.dataframe([dict(zip(columns, row)) for row in rows], hide_index=True, width="stretch")
+    for k, figure in enumerate(experiment_figures(experiment)):
+        st.plotly_chart(figure, width="stretch", key=f"kx_figure_{k}")
 
 
 @st.cache_resource(show_spinner="analysing", max_entries=16)

@@ -1,16 +1,18 @@
-"""Train: a quick run on the embedded digits (or local data sets), with a live loss curve,
-progress, a stop button, the final accuracy, and the trained model kept for the other pages."""
+"""Train: a quick run on the embedded digits (or local data sets) in a background thread that
+survives page switches (``app/training.py``), with live training and validation curves, a stop
+button, the final accuracy, the session's finished runs overlaid, and the trained model kept for
+the other pages."""
 
 from __future__ import annotations
 
 import os
-import time
 
 import streamlit as st
 
-from cnnscope.app import state
+from cnnscope.app import state, training
 
 MAX_EPOCHS = 30
+REFRESH_S = 1.0
 
 
 def render(choice) -> None:
@@ -22,6 +24,8 @@ def render(choice) -> None:
     import torch
 
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    job = training.collect()
+    running = job is not None and not job.done
     with st.form("train_settings"):
         columns = st.columns(6)
         dataset = columns[0].selectbox("Data set", datasets, help="digits: scikit-learn's 1,797 handwritten 8×8 "
@@ -31,15 +35,22 @@ def render(choice) -> None:
         optimizer = columns[3].selectbox("Optimizer", ["adam", "adamw", "sgd"])
         batch_size = columns[4].number_input("Batch size", 1, 512, 32, help="the command line's default too")
         device = columns[5].selectbox("Device", devices, index=len(devices) - 1)
-        start = st.form_submit_button("Train")
-    st.button("Stop", key="train_stop", help="stops the run; the history so far is kept")
-    if start:
-        _train(choice, dataset, root, int(epochs), float(lr), optimizer, device, int(batch_size))
-    _show_result(choice)
+        start = st.form_submit_button("Train", disabled=running,
+                                      help="one run at a time; it goes on when you switch page")
+    if start and not running:
+        options = {"epochs": int(epochs), "batch_size": int(batch_size), "lr": float(lr), "optimizer": optimizer,
+                   "device": device, "seed": 0}
+        label = f"{len(training.finished_runs()) + 1}. {choice.label} · {optimizer} lr {float(lr):g} · {int(epochs)} ep"
+        job = training.start(training.TrainingJob(label, choice, lambda: _prepare(choice, dataset, root), options))
+    if job is not None and not job.done:
+        _live(job)
+    elif job is not None:
+        _show_result(job)
+    _overlay()
 
 
 def _prepare(choice, dataset: str, root: str | None):
-    """(model, data, config, notes) for a zoo name or a spec typed in the sidebar."""
+    """(model, data, config, notes) for a zoo name or a spec typed in the sidebar (runs in the job's thread)."""
     from cnnscope.train import prepare_run
 
     if choice.kind == "zoo":
@@ -56,56 +67,62 @@ def _prepare(choice, dataset: str, root: str | None):
     return model, data, config, [change.note] if change else []
 
 
-def _train(choice, dataset, root, epochs, lr, optimizer, device, batch_size) -> None:
-    from cnnscope.train import quick_train
-    from cnnscope.vis.charts import loss_curves
+@st.fragment(run_every=REFRESH_S)
+def _live(job) -> None:
+    """Redrawn every second while the run goes on; the whole page reruns once it has ended."""
+    if job.done:
+        st.rerun()
+    from cnnscope.vis.training_curves import loss_figure
 
-    model, data, config, notes = _prepare(choice, dataset, root)
-    for note in notes:
+    if st.button("Stop", key="train_stop", disabled=job.stop.is_set(),
+                 help="stops the run after the current step; the history so far is kept"):
+        job.stop.set()
+    for note in job.notes:
         st.info(note)
-    progress = st.progress(0.0, text="starting")
-    chart = st.empty()
-    steps: list[dict] = []
-    st.session_state.train_result = None
-    last_draw = [0.0]
-
-    def on_step(event) -> None:
-        steps.append({"step": event.step, "epoch": event.epoch, "loss": event.loss})
-        st.session_state.train_partial = (choice, list(steps))
-        now = time.monotonic()
-        if now - last_draw[0] > 0.4 or event.step == event.total_steps:
-            last_draw[0] = now
-            progress.progress(event.step / event.total_steps,
-                              text=f"epoch {event.epoch}/{event.epochs} · step {event.step}/{event.total_steps} · "
-                                   f"loss {event.loss:.4f} · {event.images_per_s:,.0f} images/s")
-            chart.plotly_chart(loss_curves({choice.label: {"steps": steps}}), width="stretch", key=f"live_{event.step}")
-
-    history = quick_train(model, data, epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer,
-                          device=device, seed=0,
-                          on_step=on_step, config=config)
-    progress.progress(1.0, text=history.status)
-    st.session_state.train_result = (choice, history.to_dict(), history.status, history.message)
-    st.session_state.trained_model = (choice, model.cpu().eval())
+    fraction, text = job.progress()
+    if job.stop.is_set():
+        text += " · stopping"
+    st.progress(min(fraction, 1.0), text=text)
+    history = job.live_history()
+    if history.steps:
+        st.plotly_chart(loss_figure(history), width="stretch", key="train_live_chart")
 
 
-def _show_result(choice) -> None:
-    from cnnscope.vis.charts import loss_curves
+def _show_result(job) -> None:
+    from cnnscope.vis.training_curves import loss_figure
 
-    result = st.session_state.get("train_result")
-    partial = st.session_state.get("train_partial")
-    if result and result[0] == choice:
-        _, history, status, message = result
-        epochs = history["epochs"]
-        if epochs:
-            last = epochs[-1]
-            columns = st.columns(3)
-            columns[0].metric("Validation accuracy", f"{100 * last['val_acc']:.1f}%")
-            columns[1].metric("Validation loss", f"{last['val_loss']:.4f}")
-            columns[2].metric("Epochs", f"{last['epoch']}")
-        if message:
-            st.warning(message)
-        st.plotly_chart(loss_curves({choice.label: history}), width="stretch", key="train_result_chart")
+    history = job.history
+    for note in job.notes:
+        st.info(note)
+    if history is None:
+        st.error(f"The run {job.label} failed before training: {job.message}")
+        return
+    if history.epochs:
+        last, best = history.last, history.best_epoch
+        columns = st.columns(4)
+        if last.val_acc is not None:
+            columns[0].metric("Validation accuracy", f"{100 * last.val_acc:.1f}%")
+            columns[1].metric("Validation loss", f"{last.val_loss:.4f}")
+            columns[3].metric("Best epoch", f"{best.epoch} ({100 * best.val_acc:.1f}%)")
+        columns[2].metric("Epochs", f"{last.epoch}")
+    if history.status != "completed":
+        st.warning(f"{history.status}: {history.message}")
+    if history.steps:
+        st.plotly_chart(loss_figure(history), width="stretch", key="train_result_chart")
+    if history.epochs:
         st.caption("The trained weights are used on the Filters & feature maps page.")
-    elif partial and partial[0] == choice and partial[1]:
-        st.warning(f"The run was stopped after step {partial[1][-1]['step']}; its losses so far:")
-        st.plotly_chart(loss_curves({choice.label: {"steps": partial[1]}}), width="stretch", key="train_partial_chart")
+
+
+def _overlay() -> None:
+    """The session's finished runs over each other (from two on)."""
+    runs = training.finished_runs()
+    if len(runs) < 2:
+        return
+    from cnnscope.vis.training_curves import runs_figure
+
+    st.subheader("This session's runs")
+    labels = [run["label"] for run in runs]
+    chosen = st.multiselect("Runs to overlay", labels, default=labels[-4:], key="train_overlay")
+    picked = {run["label"]: run["history"] for run in runs if run["label"] in chosen}
+    if picked:
+        st.plotly_chart(runs_figure(picked), width="stretch", key="train_overlay_chart")

@@ -1,0 +1,160 @@
+"""Training runs of the app, in a background thread keyed to the visitor's session.
+
+Streamlit reruns the page script on every click and stops it when the visitor switches page;
+a run inside the script would die with it.  A :class:`TrainingJob` runs ``prepare`` and
+``quick_train`` in its own thread, which never calls Streamlit: it only fills the job's fields
+(steps, epochs, status), which the page reads on each rerun (and a fragment every second while
+the run goes on).  The job lives in ``st.session_state`` (``JOB_KEY``), so it belongs to that
+visitor's session; the Stop button sets its ``threading.Event``.  Finished runs are kept in
+``st.session_state[RUNS_KEY]`` to be overlaid.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import streamlit as st
+
+JOB_KEY, RUNS_KEY = "train_job", "train_runs"
+MAX_RUNS = 20  # finished runs kept per session (the oldest are dropped)
+
+
+@dataclass
+class TrainingJob:
+    label: str
+    choice: object                       # the sidebar's Choice the run belongs to
+    prepare: Callable                    # () -> (model, data, config, notes)
+    options: dict                        # quick_train keyword arguments
+    stop: threading.Event = field(default_factory=threading.Event)
+    status: str = "preparing"            # preparing | running | completed | interrupted | diverged | failed
+    message: str = ""
+    notes: list = field(default_factory=list)
+    steps: list = field(default_factory=list)     # StepRecord
+    epochs: list = field(default_factory=list)    # EpochRecord
+    config: dict = field(default_factory=dict)
+    device: str = ""
+    last_event: object = None
+    model: object = None
+    history: object = None               # the final TrainHistory
+    started: float = field(default_factory=time.monotonic)
+    finished: float | None = None
+    collected: bool = False
+    thread: threading.Thread | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.finished is not None
+
+    def start(self) -> "TrainingJob":
+        self.thread = threading.Thread(target=self._run, name=f"cnnscope-train-{self.label}", daemon=True)
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        from cnnscope.errors import CnnscopeError
+        from cnnscope.train import TrainingDiverged, TrainingFailed, TrainingInterrupted, quick_train
+        from cnnscope.train.history import StepRecord
+
+        def on_step(event) -> None:
+            self.last_event = event
+            self.config.setdefault("steps_per_epoch", event.steps_per_epoch)
+            self.steps.append(StepRecord(event.step, event.epoch, event.loss))
+
+        def on_epoch(record, history) -> None:
+            self.config.update(history.config)
+            self.device = history.device
+            self.epochs.append(record)
+
+        try:
+            model, data, config, notes = self.prepare()
+            self.model, self.notes = model, list(notes)
+            self.config.update(config)
+            self.status = "running"
+            try:
+                self.history = quick_train(model, data, **self.options, on_step=on_step, on_epoch=on_epoch,
+                                           stop=self.stop, config=config)
+            except (TrainingDiverged, TrainingFailed) as error:
+                self.history = error.history
+            except CnnscopeError as error:
+                self.history = getattr(error, "history", None)
+                if self.history is None:
+                    raise
+            self.status, self.message = self.history.status, self.history.message
+            model.cpu().eval()
+        except TrainingInterrupted as error:  # pragma: no cover - only from a signal in this thread
+            self.history = error.history
+            self.status, self.message = "interrupted", error.history.message
+        except CnnscopeError as error:
+            self.status, self.message = "failed", str(error)
+        except Exception as error:  # noqa: BLE001 - shown on the page, never lost silently
+            from cnnscope.errors import user_error
+
+            known = user_error(error)  # out of memory, a full disk ...: the CLI's one line
+            self.status, self.message = "failed", (str(known) if known is not None
+                                                   else f"internal error: {type(error).__name__}: {error}")
+        finally:
+            self.finished = time.monotonic()
+
+    def live_history(self):
+        """A :class:`TrainHistory` of what the run recorded so far (the final one once done)."""
+        from cnnscope.train.history import TrainHistory
+
+        if self.history is not None:
+            return self.history
+        return TrainHistory(list(self.epochs), list(self.steps), dict(self.config), self.device,
+                            status="running" if self.status != "failed" else "failed", message=self.message,
+                            images_per_s=[e.images_per_s or 0.0 for e in list(self.epochs)])
+
+    def progress(self) -> tuple[float, str]:
+        event = self.last_event
+        if event is None:
+            return 0.0, "preparing the data and the model" if self.status == "preparing" else self.status
+        return (event.step / event.total_steps,
+                f"epoch {event.epoch}/{event.epochs} · step {event.step}/{event.total_steps} · "
+                f"loss {event.loss:.4f} · {event.images_per_s:,.0f} images/s")
+
+
+def job() -> TrainingJob | None:
+    return st.session_state.get(JOB_KEY)
+
+
+def finished_runs() -> list[dict]:
+    """The session's finished runs, oldest first: ``{"label", "history", "choice"}``."""
+    return st.session_state.setdefault(RUNS_KEY, [])
+
+
+def start(job_: TrainingJob) -> TrainingJob:
+    current = job()
+    if current is not None and not current.done:
+        raise RuntimeError("a training run is still going on")
+    st.session_state[JOB_KEY] = job_.start()
+    return job_
+
+
+def collect() -> TrainingJob | None:
+    """Keep a finished job's run (once): in the session's runs, and its model for the other pages."""
+    current = job()
+    if current is None or not current.done or current.collected:
+        return current
+    current.collected = True
+    if current.history is not None and current.history.steps:
+        runs = finished_runs()
+        runs.append({"label": current.label, "history": current.history, "choice": current.choice})
+        del runs[:-MAX_RUNS]
+    if current.model is not None and current.history is not None and current.history.epochs:
+        st.session_state.trained_model = (current.choice, current.model)
+    return current
+
+
+def sidebar_status() -> None:
+    """On every page: a run going on, or one that ended while the visitor was elsewhere."""
+    current = collect()
+    if current is None:
+        return
+    if not current.done:
+        fraction, text = current.progress()
+        st.sidebar.info(f"Training {current.label} in the background: {fraction:.0%} ({text}). "
+                        "The Train page shows it live and can stop it.")

@@ -1,0 +1,90 @@
+"""Several finished training runs side by side (``cnnscope runs``, the app's Train page).
+
+Each run is summarised from its history (best/final validation accuracy, time, status) and from
+the same :class:`~cnnscope.report.ModelReport` every other view uses: the trained model rebuilt
+from its ``model.pt`` (head replacement included) and analysed at the input it was trained on,
+so params, MACs and the receptive field of the last feature map are those of the net that ran.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from cnnscope.train.history import TrainHistory
+
+
+@dataclass(frozen=True)
+class RunRow:
+    label: str
+    model: str
+    dataset: str
+    status: str
+    epochs: int
+    params: int | None
+    macs: int | None
+    rf: list | None            # receptive field (H, W) of the last feature map
+    best_val_acc: float | None
+    best_epoch: int | None
+    final_val_acc: float | None
+    final_val_loss: float | None
+    seconds: float
+    images_per_s: float | None
+    note: str = ""             # why architecture figures are missing, when they are
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def summarize(label: str, history: TrainHistory, report=None, note: str = "") -> RunRow:
+    config = history.config
+    best, last = history.best_epoch, history.last
+    rates = [e.images_per_s for e in history.epochs if e.images_per_s]
+    feature_map = report.last_feature_map() if report is not None else None
+    return RunRow(
+        label=label, model=str(config.get("model", "?")), dataset=str(config.get("dataset", "?")),
+        status=history.status, epochs=len(history.epochs),
+        params=report.totals.params if report is not None else None,
+        macs=report.totals.macs if report is not None else None,
+        rf=list(feature_map.rf.size) if feature_map is not None and feature_map.rf is not None else None,
+        best_val_acc=best.val_acc if best is not None else None, best_epoch=best.epoch if best is not None else None,
+        final_val_acc=last.val_acc if last is not None else None,
+        final_val_loss=last.val_loss if last is not None else None,
+        seconds=sum(e.seconds for e in history.epochs),
+        images_per_s=sum(rates) / len(rates) if rates else None, note=note)
+
+
+def run_report(folder: str | Path, history: TrainHistory):
+    """``(ModelReport | None, note)``: the trained model of the run folder, analysed at its input."""
+    from cnnscope.analysis.analyze import analyze
+    from cnnscope.errors import CnnscopeError
+
+    config = history.config
+    shape = config.get("input_shape")
+    if not shape:
+        return None, "no input_shape in the run's config"
+    checkpoint = Path(folder) / "model.pt"
+    try:
+        if checkpoint.is_file():
+            from cnnscope.train.checkpoint import rebuild_model
+
+            model = rebuild_model(checkpoint)
+            return analyze(model, [(1, *shape)], name=str(config.get("model"))), ""
+        return analyze(str(config["model"]), [(1, *shape)]), "no model.pt: the untrained architecture"
+    except (CnnscopeError, KeyError, OSError, RuntimeError) as error:
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        return None, f"architecture not analysed: {first}"
+
+
+def labels_for(folders: list[str | Path]) -> list[str]:
+    """Short, unique labels: the folder names, with their parents where names repeat."""
+    paths = [Path(f) for f in folders]
+    labels = [p.name or str(p) for p in paths]
+    if len(set(labels)) < len(labels):
+        labels = [str(p) for p in paths]
+    seen: dict[str, int] = {}
+    unique = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        unique.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
+    return unique

@@ -1,0 +1,118 @@
+"""Plotly figures of the kernel experiment: curves with a band over seeds, accuracy against weights,
+the effective fields side by side.  The CLI's reports and the app's Kernel study tab both use them."""
+
+from __future__ import annotations
+
+import statistics
+
+COLOURS = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c"]
+
+
+def _go():
+    import plotly.graph_objects as go
+
+    return go
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    r, g, b = (int(hex_colour[k:k + 2], 16) for k in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _band(curves: list[list]) -> tuple[list[int], list[float], list[float], list[float]]:
+    length = min((len(c) for c in curves), default=0)
+    epochs, mean, low, high = [], [], [], []
+    for k in range(length):
+        values = [c[k] for c in curves if c[k] is not None]
+        if not values:
+            continue
+        m = statistics.fmean(values)
+        sd = statistics.stdev(values) if len(values) > 1 else 0.0
+        epochs.append(k + 1)
+        mean.append(m)
+        low.append(m - sd)
+        high.append(m + sd)
+    return epochs, mean, low, high
+
+
+def curves_with_band(curves_by_variant: dict[str, list[list]], title: str, axis: str, percent: bool = False):
+    """One line per variant (mean over seeds) and a band of mean ± sd; ``curves_by_variant``: kind -> per-seed
+    lists of per-epoch values."""
+    go = _go()
+    figure = go.Figure()
+    scale = 100.0 if percent else 1.0
+    for k, (kind, curves) in enumerate(curves_by_variant.items()):
+        colour = COLOURS[k % len(COLOURS)]
+        epochs, mean, low, high = _band(curves)
+        if not epochs:
+            continue
+        if len(curves) > 1:
+            figure.add_trace(go.Scatter(x=epochs + epochs[::-1], y=[scale * v for v in high + low[::-1]],
+                                        fill="toself", fillcolor=_rgba(colour, 0.18), line=dict(width=0),
+                                        hoverinfo="skip", showlegend=False, name=f"{kind} ± sd"))
+        figure.add_trace(go.Scatter(x=epochs, y=[scale * v for v in mean], mode="lines", name=kind,
+                                    line=dict(color=colour, width=2)))
+    figure.update_layout(title=title, xaxis_title="epoch", yaxis_title=axis, height=380,
+                         margin=dict(t=50, b=50, l=60, r=20))
+    return figure
+
+
+def accuracy_vs_weights(experiment):
+    go = _go()
+    figure = go.Figure()
+    for k, v in enumerate(experiment.variants):
+        data = experiment.results[v.kind].to_dict()
+        if data["val_acc_mean"] is None:
+            continue
+        figure.add_trace(go.Scatter(
+            x=[v.params], y=[100 * data["val_acc_mean"]], mode="markers+text", text=[v.kind], name=v.kind,
+            textposition="top center", marker=dict(size=12, color=COLOURS[k % len(COLOURS)]),
+            error_y=dict(type="data", array=[100 * (data["val_acc_sd"] or 0)], visible=True)))
+    figure.update_layout(title="Final validation accuracy (mean ± sd over seeds) against weights",
+                         xaxis_title="weights of the variant", yaxis_title="validation accuracy (%)", height=400,
+                         showlegend=False, margin=dict(t=50, b=50, l=60, r=20))
+    return figure
+
+
+def effective_fields(experiment):
+    """The effective-field maps side by side (first seed, trained weights), each titled with its squares."""
+    from plotly.subplots import make_subplots
+
+    go = _go()
+    maps = [(kind, r) for kind, r in experiment.results.items() if r.erf_map]
+    if not maps:
+        return None
+    titles = []
+    for kind, result in maps:
+        erf = result.erf_mean() or {}
+        titles.append(f"{kind}: 50% {erf.get('50%', 0):.3g}, 90% {erf.get('90%', 0):.3g}")
+    figure = make_subplots(rows=1, cols=len(maps), subplot_titles=titles, horizontal_spacing=0.03)
+    for k, (kind, result) in enumerate(maps, start=1):
+        grid = result.erf_map
+        peak = max((v for row in grid for v in row), default=0.0) or 1.0
+        figure.add_trace(go.Heatmap(z=[[v / peak for v in row] for row in grid], colorscale="Viridis",
+                                    showscale=(k == len(maps)), zmin=0, zmax=1, name=kind), row=1, col=k)
+        figure.update_yaxes(autorange="reversed", showticklabels=False, scaleanchor=f"x{k if k > 1 else ''}",
+                            row=1, col=k)
+        figure.update_xaxes(showticklabels=False, row=1, col=k)
+    rf = experiment.settings.rf
+    figure.update_layout(title=f"Effective receptive fields (|∂unit/∂input|, centre unit, theoretical {rf}×{rf})",
+                         height=330, margin=dict(t=80, b=20, l=20, r=20))
+    return figure
+
+
+def experiment_figures(experiment) -> list:
+    results = experiment.results
+    figures = [
+        curves_with_band({k: r.values("val_acc") for k, r in results.items()},
+                         "Validation accuracy (mean ± sd over seeds)", "validation accuracy (%)", percent=True),
+        curves_with_band({k: r.values("train_loss") for k, r in results.items()},
+                         "Training loss (mean ± sd over seeds)", "training loss"),
+        curves_with_band({k: r.values("val_loss") for k, r in results.items()},
+                         "Validation loss (mean ± sd over seeds)", "validation loss"),
+        accuracy_vs_weights(experiment),
+    ]
+    fields = effective_fields(experiment)
+    if fields is not None:
+        figures.append(fields)
+    return figures

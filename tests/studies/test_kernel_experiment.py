@@ -1,0 +1,190 @@
+"""The kernel experiment: the seed reaches the initialisation, the split and the shuffle; the verdict and
+the convergence flag are computed from numbers (synthetic ones here); the JSON contract; bad input."""
+
+import json
+import math
+import statistics
+
+import pytest
+import torch
+
+from cnnscope.studies import kernel_experiment as ke
+from cnnscope.studies.training_runs import kernel_classifier
+
+
+def _weights(model):
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def test_the_seed_reaches_the_initialisation():
+    first = _weights(kernel_classifier("stack3x3", 7, 8, seed=3, size=8))
+    again = _weights(kernel_classifier("stack3x3", 7, 8, seed=3, size=8))
+    other = _weights(kernel_classifier("stack3x3", 7, 8, seed=4, size=8))
+    assert first.keys() == again.keys() == other.keys()
+    assert all(torch.equal(first[k], again[k]) for k in first)
+    assert all(not torch.equal(first[k], other[k]) for k in first)  # every tensor: stem, variant, head
+    user = kernel_classifier("mine", 5, 4, seed=3, size=8, spec="c3-4ps,relu,c3-4ps,relu")
+    assert isinstance(user[2], torch.nn.Module) and user(torch.zeros(2, 1, 8, 8)).shape == (2, 10)
+
+
+def test_the_seed_reaches_the_split():
+    cache = {}
+    _, zero = ke._data(0, ke.Settings(), cache)
+    _, zero_again = ke._data(0, ke.Settings(), {})
+    _, one = ke._data(1, ke.Settings(), cache)
+    assert zero.x.shape[1:] == (1, 8, 8)  # the digits at their own size
+    assert torch.equal(zero.y_val, zero_again.y_val) and not torch.equal(zero.y_val, one.y_val)
+
+
+def test_same_seed_same_numbers_different_seed_different(one_thread):
+    settings = ke.Settings(channels=4, epochs=2, seeds=(0,), max_steps=6)
+    a = ke.run_experiment(settings, erf=False).results["stack3x3"].runs[0]
+    b = ke.run_experiment(settings, erf=False).results["stack3x3"].runs[0]
+    c = ke.run_experiment(ke.Settings(channels=4, epochs=2, seeds=(1,), max_steps=6, threads=2),
+                          erf=False).results["stack3x3"].runs[0]
+    assert a.train_loss == b.train_loss and a.final_val_acc == b.final_val_acc
+    assert a.train_loss != c.train_loss
+    assert torch.get_num_threads() == 1  # the experiment's thread count is undone afterwards
+
+
+# -- the convergence flag, on synthetic loss curves ---------------------------------------------------
+
+def test_a_loss_still_falling_is_not_converged():
+    falling = [2.3 - 0.06 * k for k in range(30)]            # a straight line down: still falling at the end
+    assert not ke.converged(falling)
+    plateau = [0.3 + 2.0 * math.exp(-k / 3) for k in range(30)]  # fell fast, then flat
+    assert ke.converged(plateau)
+    slow = [0.3 + 2.0 * math.exp(-k / 12) for k in range(30)]    # still a fifth of its fall to go
+    assert not ke.converged(slow)
+    assert ke.converged([2.3, 0.5, 0.02, 0.009])                 # fitted: below FITTED_LOSS
+    assert not ke.converged([2.3, 2.2])                            # too short to show a trend
+    assert not ke.converged([2.3, float("nan"), 1.0, 0.9, 0.9])    # diverged somewhere
+    assert ke.converged([2.3] * 10)                                # flat from the start: not learning, but done
+
+
+# -- the verdict, on synthetic numbers ------------------------------------------------------------------
+
+def _stats(**accs):
+    params = {"single": 49, "stack3x3": 27, "factorized": 14, "dilated": 18}
+    return {kind: {"val_acc": acc, "train_loss": loss, "converged": [True] * len(acc), "params": params[kind] * 1024,
+                   "macs": params[kind] * 65536}
+            for kind, (acc, loss) in accs.items()}
+
+
+def test_a_difference_beyond_the_seed_spread_is_resolved():
+    stats = _stats(single=([0.84, 0.90, 0.969], [0.40, 0.35, 0.45]), stack3x3=([0.97, 0.98, 0.991], [0.03, 0.02, 0.04]))
+    v = ke.verdict(stats, rf=7)
+    single, stack = stats["single"]["val_acc"], stats["stack3x3"]["val_acc"]
+    difference = statistics.fmean(stack) - statistics.fmean(single)
+    spread = statistics.stdev(stack) + statistics.stdev(single)
+    assert difference > spread
+    assert v["resolved"] is True and v["best"] == "stack3x3" and v["baseline"] == "single"
+    (c,) = v["comparisons"]
+    assert c["difference"] == pytest.approx(difference) and c["spread"] == pytest.approx(spread)
+    assert c["params_ratio"] == pytest.approx(27 / 49) and c["macs_ratio"] == pytest.approx(27 / 49)
+    assert f"+{100 * difference:.1f} points, more than the seed spread of {100 * spread:.1f} points" in v["text"]
+    assert "0.55× the weights" in v["text"] and "stack3x3 also fits the training data better" in v["text"]
+    assert "lower accuracy goes with underfitting" in v["text"]
+    assert v["text"].startswith("At a 7×7 field, stack3x3 generalises better than the single 7×7")
+
+
+def test_a_difference_within_the_seed_spread_is_not_resolved():
+    v = ke.verdict(_stats(single=([0.95, 0.97, 0.99], [0.1, 0.1, 0.1]),
+                          stack3x3=([0.96, 0.975, 0.985], [0.2, 0.2, 0.2])), rf=7)
+    assert v["resolved"] is False and v["best"] == "stack3x3"
+    assert "not resolved at this budget" in v["text"] and "within the seed spread" in v["text"]
+    # fitting and generalising are told apart: the single k×k has the lower training loss
+    assert v["fits_best"] == "single" and "single fits the training data best" in v["text"]
+    assert "stack3x3 does not fit the training data better by more than the seed spread" in v["text"]
+
+
+def test_one_seed_is_never_resolved_and_the_baseline_can_win():
+    v = ke.verdict(_stats(single=([0.99], [0.1]), stack3x3=([0.5], [1.0])), rf=7)
+    assert v["resolved"] is False and v["best"] == "single"
+    v = ke.verdict(_stats(single=([0.90], [0.1]), stack3x3=([0.99], [0.0])), rf=7)
+    assert v["resolved"] is False and "only one seed" in v["text"]
+    won = ke.verdict(_stats(single=([0.98, 0.99, 0.985], [0.1] * 3), stack3x3=([0.5, 0.52, 0.55], [1.0] * 3)), rf=7)
+    assert won["resolved"] is True and won["best"] == "single" and "ahead of every other variant" in won["text"]
+
+
+def test_not_converged_runs_are_named_in_the_verdict():
+    stats = _stats(single=([0.9, 0.91], [0.5, 0.5]), stack3x3=([0.97, 0.98], [0.1, 0.1]))
+    stats["single"]["converged"] = [False, True]
+    v = ke.verdict(stats, rf=7)
+    assert v["not_converged"] == ["single"] and "single (1 of 2 seeds)" in v["text"]
+
+
+# -- the command ----------------------------------------------------------------------------------------
+
+QUICK = ("--channels", "4", "--epochs", "2", "--seeds", "2", "--max-steps", "4")
+
+
+def test_json_contract(run_cli, one_thread):
+    code, out, err = run_cli("kernels", "--train", "--format", "json", *QUICK,
+                             "--variant", "5then3=c5-4psnb,relu,c3-4psnb,relu")
+    assert code == 0, err
+    data = json.loads(out)
+    assert [v["kind"] for v in data["variants"]] == ["single", "stack3x3", "factorized", "dilated", "5then3"]
+    assert data["variants"][4]["params"] == (25 + 9) * 16 and data["variants"][4]["nonlinearities"] == 2
+    training = data["training"]
+    assert training["seeds"] == [0, 1] and training["epochs"] == 2 and training["lr"] == 3e-3
+    assert training["input_size"] == [8, 8] and training["dataset"] == "digits"
+    assert set(training["variants"]) == {"single", "stack3x3", "factorized", "dilated", "5then3"}
+    for kind, v in training["variants"].items():
+        assert {"val_acc", "val_acc_mean", "val_acc_sd", "train_loss", "converged", "seconds"} <= set(v)
+        assert len(v["val_acc"]) == len(v["train_loss"]) == len(v["converged"]) == len(v["seconds"]) == 2
+        assert all(0 <= a <= 1 for a in v["val_acc"]) and all(s > 0 for s in v["seconds"])
+        assert v["val_acc_mean"] == pytest.approx(statistics.fmean(v["val_acc"]))
+        assert v["val_acc_sd"] == pytest.approx(statistics.stdev(v["val_acc"]))
+        assert all(isinstance(c, bool) for c in v["converged"])
+        assert all(len(s) == 3 for s in v["erf_squares"])
+    assert isinstance(training["verdict"]["text"], str) and isinstance(training["verdict"]["resolved"], bool)
+    assert training["variants"]["single"]["status"][0] != "completed"  # --max-steps cut the run short
+
+
+def test_terminal_summary_and_reports(run_cli, tmp_path, one_thread):
+    code, out, err = run_cli("kernels", "--train", *QUICK, "--seeds", "1")
+    assert code == 0 and out.startswith("Does a stack of 3×3 beat one 7×7?") and "Verdict: " in out
+    assert "Effective fields" in out and "final val acc" in out
+    md = tmp_path / "k.md"
+    assert run_cli("kernels", "--train", *QUICK, "--seeds", "1", "-o", md)[0] == 0
+    text = md.read_text()
+    assert "## Result (mean ± sd over seeds)" in text and "Verdict: " in text
+    charts = sorted((tmp_path / "k_charts").glob("*.png"))
+    assert len(charts) == 5 and all(p.read_bytes()[:4] == b"\x89PNG" for p in charts)  # curves, bands, heatmaps
+
+
+@pytest.mark.parametrize("argv,fragment", [
+    (["--rf", "6"], "only odd fields can be reached; try 5 or 7"),
+    (["--rf", "1"], "at least 3"),
+    (["--seeds", "0"], "--seeds 0"),
+    (["--channels", "0"], "--channels 0: must be at least 1"),
+    (["--rf", "9"], "--input-size 8 is smaller than the 9×9 field"),
+    (["--input-size", "5"], "--input-size 5 is smaller than the 7×7 field"),
+    (["--variant", "five=c5-32ps,relu"], "--variant five: its field is 5×5, not the 7×7 of --rf"),
+    (["--variant", "wide=c7-16ps,relu"], "a variant must keep the 32 channels"),
+    (["--variant", "nonsense"], "expected NAME=SPEC"),
+    (["--variant", "x=c3-32psnb,rel"], "--variant x: unknown layer token 'rel'"),
+    (["--lr", "0"], "--lr 0.0: must be a positive number"),
+])
+def test_bad_input_is_one_line(run_cli, argv, fragment):
+    code, out, err = run_cli("kernels", "--train", *argv)
+    run_cli.assert_one_line_error(code, err, fragment)
+    assert fragment in err and out == ""
+
+
+def test_training_options_need_train(run_cli):
+    code, _, err = run_cli("kernels", "--epochs", "3")
+    run_cli.assert_one_line_error(code, err)
+    assert "--epochs: only with --train" in err
+
+
+def test_the_question_itself_is_answered_when_another_variant_wins():
+    stats = _stats(single=([0.90, 0.844, 0.964], [0.28, 0.34, 0.23]),
+                   stack3x3=([0.978, 0.955, 0.981], [0.01, 0.056, 0.08]),
+                   dilated=([0.981, 0.975, 0.972], [0.027, 0.018, 0.085]))
+    v = ke.verdict(stats, rf=7)
+    assert v["best"] == "dilated" and v["resolved"] is True
+    assert v["question"]["variant"] == "stack3x3" and v["question"]["resolved"] is False
+    assert "The question itself, the 3×3 stack against the single 7×7: +6.9 points, within the seed spread" \
+        in v["text"]
