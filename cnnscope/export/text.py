@@ -32,31 +32,31 @@ def _table(title: str, rows: list[LayerRecord], report: ModelReport, columns=DEF
 
 def summary_table(report: ModelReport, depth: int | None = None, width: int | None = None,
                   columns=DEFAULT_COLUMNS, by_operator: bool = False) -> str:
-    from rich.table import Table
-
     console = _console(width)
     rows = visible_rows(report, depth)
     if rows:
         console.print(_table(f"{report.model} — input {shape(report.input_shape)}", rows, report, columns))
     else:
         console.print(f"{report.model} — input {shape(report.input_shape)}")
-    totals = Table.grid(padding=(0, 2))
-    totals.add_column(justify="left")
-    totals.add_column(justify="right")
-    for label, value in totals_lines(report):
-        totals.add_row(label, value)
-    console.print(totals)
+    console.print(_pairs(totals_lines(report)))
     if by_operator:
         console.print("MACs by operator")
-        operators = Table.grid(padding=(0, 2))
-        operators.add_column(justify="left")
-        operators.add_column(justify="right")
-        for label, value in operator_lines(report):
-            operators.add_row(label, value)
-        console.print(operators)
+        console.print(_pairs(operator_lines(report)))
     for diagnostic in report.diagnostics:
         console.print(f"note: {diagnostic.message}")
     return console.file.getvalue()
+
+
+def _pairs(lines: list[tuple[str, str]]):
+    """Label on the left, value on the right: the totals block."""
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(justify="left")
+    grid.add_column(justify="right")
+    for label, value in lines:
+        grid.add_row(label, value)
+    return grid
 
 
 def partial_table(title: str, rows: list[LayerRecord], width: int | None = None) -> str:
