@@ -142,6 +142,12 @@ class ModelReport:
     uncounted_ops: list = field(default_factory=list)
     input_dtypes: list = field(default_factory=list)  # one per input, e.g. ["int64"] for token ids
     mode: str = "eval"  # "train": traced in training mode (dropout, batch statistics, auxiliary heads)
+    # Inputs passed by keyword: their names, in order.  ``input_shape``/``input_dtypes`` list the
+    # positional inputs first, then these (the last ``len(input_keywords)`` entries).
+    input_keywords: list = field(default_factory=list)
+    # ``summary --measure`` / ``probes.memory.measure_report``: peaks measured on a real pass
+    # (device, forward/inference/training peak bytes, ...); None when nothing was measured.
+    measured: dict | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -200,6 +206,18 @@ class ModelReport:
 
     def leaves(self) -> list[LayerRecord]:
         return [row for row in self.layers if row.is_leaf]
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the layer table (depth ≤ 2) and the totals (``cnnscope/notebook.py``)."""
+        from cnnscope.notebook import to_html
+
+        return to_html(self)
+
+    def to_pandas(self):
+        """A ``pandas.DataFrame`` with one row per layer record (pandas is imported here, not before)."""
+        from cnnscope.notebook import to_pandas
+
+        return to_pandas(self)
 
 
 def _layer_from_dict(row: dict[str, Any]) -> LayerRecord:

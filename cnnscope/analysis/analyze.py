@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Sequence
 
 import torch
@@ -55,13 +56,18 @@ def analyze(model: str | nn.Module, input_shape=None, *, name: str | None = None
     model's own flags and buffers are restored afterwards.
 
     ``input_dtype`` gives the inputs' dtypes (one for all, or one per input: ``torch.int64`` for
-    token ids); ``input_data`` takes example tensors (one, or a list/tuple of them) in place of
-    ``input_shape`` and ``input_dtype``: only their shapes and dtypes are used, on meta.
+    token ids); ``input_data`` takes example inputs in place of ``input_shape`` and
+    ``input_dtype``: a tensor, a list/tuple of tensors (positional arguments), a dict (keyword
+    arguments) or an ``(args, kwargs)`` pair.  Only their shapes and dtypes are used, on meta;
+    non-tensor keyword values (``None``, flags) are passed as they are.  The report's
+    ``input_shape`` and ``input_dtypes`` list the positional tensors first, then the keyword
+    tensors in the dict's order; ``input_keywords`` names the keyword ones.
     """
     if mode not in ("eval", "train"):
         raise UsageError(f"mode must be 'eval' or 'train', not {mode!r}")
+    keywords = _Keywords()
     if input_data is not None:
-        input_shape, input_dtype = _from_input_data(input_data, input_shape, input_dtype)
+        input_shape, input_dtype, keywords = _from_input_data(input_data, input_shape, input_dtype)
     if isinstance(model, str):
         from cnnscope.sources import load_model
 
@@ -83,20 +89,23 @@ def analyze(model: str | nn.Module, input_shape=None, *, name: str | None = None
         input_shape = [tuple(default)]
     shapes = normalize_input_shapes(input_shape, default)
     if input_format == "image_list":
+        if keywords.names or keywords.constants:
+            raise UsageError(f"{label} is a detection model: it takes a list of images, not keyword arguments")
         shapes = _image_list_shapes(shapes, label)
     dtype = dtype or _model_dtype(module)
     dtypes = _input_dtypes(input_dtype, len(shapes), dtype)
     diagnostics: list[Diagnostic] = []
     try:
         tracer, output, traced_on, module = _trace(module, shapes, dtypes, device, diagnostics, model,
-                                                   input_format == "image_list", training=mode == "train")
+                                                   input_format == "image_list", training=mode == "train",
+                                                   keywords=keywords)
     except TooSmallError as exc:
-        fits = _smallest_fitting_size(module, shapes, dtypes)
+        fits = _smallest_fitting_size(module, shapes, dtypes, keywords)
         if fits is not None:
             exc.args = (f"{exc}; the smallest square input that fits is {fits}×{fits}",)
         raise
     except FeatureMismatchError as exc:
-        size = _input_size_for_features(module, shapes, dtypes, exc)
+        size = _input_size_for_features(module, shapes, dtypes, exc, keywords)
         if size is not None:
             exc.args = (f"{exc}, or feed a {size}×{size} input",)
         raise
@@ -105,7 +114,11 @@ def analyze(model: str | nn.Module, input_shape=None, *, name: str | None = None
             exc.args = (f"{exc}; in training mode batch norm needs a batch of 2 or more, e.g. "
                         f"{','.join(map(str, (2, *shapes[0][1:])))}",)
         raise
-    return _build_report(module, label, shapes, tracer, output, traced_on, dtype, diagnostics, mode, dtypes)
+    report = _build_report(module, label, shapes, tracer, output, traced_on, dtype, diagnostics, mode, dtypes,
+                           unbatched=input_format == "image_list")
+    if keywords.names:
+        report = dataclasses.replace(report, input_keywords=list(keywords.names))
+    return report
 
 
 def input_format_of(module: nn.Module) -> str:
@@ -136,14 +149,41 @@ def _image_list_shapes(shapes, label: str) -> list[tuple[int, ...]]:
     return images
 
 
+@dataclasses.dataclass(frozen=True)
+class _Keywords:
+    """How the trailing inputs are passed: ``names`` (in order) name the last ``len(names)``
+    input tensors, which go in by keyword, with ``constants`` (non-tensor keyword values)."""
+
+    names: tuple = ()
+    constants: dict = dataclasses.field(default_factory=dict)
+
+    def split(self, inputs):
+        """(args, kwargs) for one call from the flat list of input tensors."""
+        n = len(inputs) - len(self.names)
+        return list(inputs[:n]), {**dict(zip(self.names, inputs[n:])), **self.constants}
+
+
 def _from_input_data(data, input_shape, input_dtype):
-    """(shapes, dtypes) of example tensors."""
+    """(shapes, dtypes, keywords) of example inputs: a tensor, a list/tuple of tensors, a dict
+    of keyword arguments or an ``(args, kwargs)`` pair; positional tensors first."""
     if input_shape is not None or input_dtype is not None:
         raise UsageError("give input_data, or input_shape and input_dtype, not both")
-    tensors = list(data) if isinstance(data, (list, tuple)) else [data]
-    if not tensors or not all(isinstance(t, torch.Tensor) for t in tensors):
-        raise UsageError("input_data takes a tensor or a list/tuple of tensors")
-    return [tuple(t.shape) for t in tensors], [t.dtype for t in tensors]
+    if isinstance(data, dict):
+        args, kwargs = [], data
+    elif (isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], (list, tuple))
+          and isinstance(data[1], dict)):
+        args, kwargs = list(data[0]), data[1]
+    else:
+        args, kwargs = (list(data) if isinstance(data, (list, tuple)) else [data]), {}
+    if not all(isinstance(t, torch.Tensor) for t in args) or not all(isinstance(k, str) for k in kwargs):
+        raise UsageError("input_data takes a tensor, a list/tuple of tensors, a dict of keyword arguments "
+                         "or an (args, kwargs) pair")
+    named = {k: v for k, v in kwargs.items() if isinstance(v, torch.Tensor)}
+    tensors = args + list(named.values())
+    if not tensors:
+        raise UsageError("input_data holds no tensor")
+    keywords = _Keywords(tuple(named), {k: v for k, v in kwargs.items() if k not in named})
+    return [tuple(t.shape) for t in tensors], [t.dtype for t in tensors], keywords
 
 
 _DTYPE_NAMES = ("float32", "float64", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8", "bool")
@@ -171,18 +211,19 @@ def _input_dtypes(input_dtype, count: int, model_dtype: torch.dtype) -> list[tor
     return [parse_dtype(v) for v in values]
 
 
-def _smallest_fitting_size(module, shapes, dtypes) -> int | None:
+def _smallest_fitting_size(module, shapes, dtypes, keywords=None) -> int | None:
     if len(shapes) != 1 or len(shapes[0]) != 4:
         return None
     batch, channels, height, width = shapes[0]
 
     def fits(size: int) -> bool:
-        return passes_size_checks(lambda: _trace_meta(module, [(batch, channels, size, size)], dtypes[:1]))
+        return passes_size_checks(lambda: _trace_meta(module, [(batch, channels, size, size)], dtypes[:1],
+                                                      keywords=keywords))
 
     return smallest_square_input(fits, max(height, width))
 
 
-def _input_size_for_features(module, shapes, dtypes, error) -> int | None:
+def _input_size_for_features(module, shapes, dtypes, error, keywords=None) -> int | None:
     """The square input size at which the failing Linear receives the features it expects."""
     if len(shapes) != 1 or len(shapes[0]) != 4:
         return None
@@ -190,7 +231,7 @@ def _input_size_for_features(module, shapes, dtypes, error) -> int | None:
 
     def received(size: int) -> int | None:
         try:
-            _trace_meta(module, [(batch, channels, size, size)], dtypes[:1])
+            _trace_meta(module, [(batch, channels, size, size)], dtypes[:1], keywords=keywords)
         except FeatureMismatchError as exc:
             return exc.received if exc.layer == error.layer else None
         except TooSmallError:
@@ -227,12 +268,13 @@ def _model_device(module: nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
-def _trace(module, shapes, dtypes, device, diagnostics, source, image_list: bool = False, training: bool = False):
+def _trace(module, shapes, dtypes, device, diagnostics, source, image_list: bool = False, training: bool = False,
+           keywords=None):
     """Trace on ``device`` (meta by default); fall back to real tensors where meta cannot run."""
     want_meta = torch.device(device).type == "meta"
     if want_meta:
         try:
-            return (*_trace_meta(module, shapes, dtypes, image_list, training), "meta", module)
+            return (*_trace_meta(module, shapes, dtypes, image_list, training, keywords), "meta", module)
         except ShapeError:
             raise
         except Exception as exc:  # noqa: BLE001 - decide below whether it is the meta device's fault
@@ -260,9 +302,10 @@ def _trace(module, shapes, dtypes, device, diagnostics, source, image_list: bool
                 "seed 0, a zero image)"))
     real_device = torch.device(device)
     inputs = [torch.zeros(shape, dtype=dt, device=real_device) for shape, dt in zip(shapes, dtypes)]
+    args, kwargs = (keywords or _Keywords()).split(inputs)
     try:
-        tracer, output = run_trace(module, inputs, _image_list_call(module) if image_list else None,
-                                   training=training)
+        tracer, output = run_trace(module, args, _image_list_call(module) if image_list else None,
+                                   training=training, kwargs=kwargs)
     except ShapeError:
         raise
     except Exception as exc:  # noqa: BLE001
@@ -274,19 +317,22 @@ def _image_list_call(module):
     return lambda *images: module(list(images))
 
 
-def _trace_meta(module: nn.Module, shapes, dtypes, image_list: bool = False, training: bool = False):
+def _trace_meta(module: nn.Module, shapes, dtypes, image_list: bool = False, training: bool = False,
+                keywords=None):
     inputs = [torch.empty(shape, dtype=dt, device="meta") for shape, dt in zip(shapes, dtypes)]
+    inputs, kwargs = (keywords or _Keywords()).split(inputs)
     if all(t.device.type == "meta" for t in _state_tensors(module)):
-        return run_trace(module, inputs, _image_list_call(module) if image_list else None, training=training)
+        return run_trace(module, inputs, _image_list_call(module) if image_list else None, training=training,
+                         kwargs=kwargs)
     # A real module: swap in meta copies of its parameters and buffers for the call only.
     state = {name: torch.empty_like(t, device="meta") for name, t in _named_state(module)}
     originals = dict(_named_state(module))
 
-    def call(*args):
+    def call(*args, **kwargs):
         args = (list(args),) if image_list else args
-        return torch.func.functional_call(module, state, args, tie_weights=True, strict=False)
+        return torch.func.functional_call(module, state, args, kwargs, tie_weights=True, strict=False)
 
-    tracer, output = run_trace(module, inputs, call, training=training)
+    tracer, output = run_trace(module, inputs, call, training=training, kwargs=kwargs)
     # Usage was recorded on the stand-ins: credit it to the real tensors.
     tracer.used_tensors |= {id(originals[name]) for name, t in state.items() if id(t) in tracer.used_tensors}
     return tracer, output
@@ -369,10 +415,10 @@ def layer_records(tracer: Tracer, model: nn.Module, fields: dict | None = None) 
 
 
 def _build_report(module, label, shapes, tracer: Tracer, output, traced_on, dtype, diagnostics,
-                  mode: str = "eval", input_dtypes=None) -> ModelReport:
+                  mode: str = "eval", input_dtypes=None, unbatched: bool = False) -> ModelReport:
     from cnnscope.analysis.trace import shape_of
 
-    fields, rf_diagnostics = receptive_field.compute(tracer, shapes)
+    fields, rf_diagnostics = receptive_field.compute(tracer, shapes, unbatched=unbatched)
     layers = layer_records(tracer, module, fields)
     counted = param_count.count(module)
     macs = sum(r.self_macs for r in tracer.rows) + tracer.outside.self_macs

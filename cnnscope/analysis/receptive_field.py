@@ -37,21 +37,22 @@ class _Engine:
     """Walks the rows in execution order; the per-kind rules call back ``untracked``,
     ``assume_pointwise``, ``diagnose`` and ``shapes``."""
 
-    def __init__(self, tracer: Tracer, input_shapes):
+    def __init__(self, tracer: Tracer, input_shapes, unbatched: bool = False):
         self.rows = tracer.rows
         self.states: dict[int, object] = {}
         self.diagnostics: list[Diagnostic] = []
         self.assumed: list[str] = []
         self.input_states = []
         for shape in input_shapes:
-            n = len(shape) - 2
+            n = len(shape) - (1 if unbatched else 2)  # (N, C, spatial...), or (C, spatial...) per image
             if n >= 1:
                 ones = tuple(1 for _ in range(n))
                 self.input_states.append(Field(ones, ones, tuple(0 for _ in range(n)), tuple(range(-n, 0))))
             else:
                 self.input_states.append(None)  # not an image: carries no field
         first = first_shape(input_shapes[0])
-        self.image_size = first[2:] if len(first) > 2 else []
+        lead = 1 if unbatched else 2
+        self.image_size = first[lead:] if len(first) > lead else []
 
     # -- what the rules call -----------------------------------------------------------------
     def untracked(self, row, reason: str) -> Untracked:
@@ -114,9 +115,11 @@ class _Engine:
         return ops.get_rule("rf", kind)(self, row, state)
 
 
-def compute(tracer: Tracer, input_shapes) -> tuple[dict[int, ReceptiveField | None], list[Diagnostic]]:
-    """``{row index: ReceptiveField or None}`` and the diagnostics; see the module docstring."""
-    engine = _Engine(tracer, input_shapes)
+def compute(tracer: Tracer, input_shapes, unbatched: bool = False) -> tuple[dict[int, ReceptiveField | None],
+                                                                           list[Diagnostic]]:
+    """``{row index: ReceptiveField or None}`` and the diagnostics; see the module docstring.
+    ``unbatched``: each input is one C×H×W image (detection models take a list of them)."""
+    engine = _Engine(tracer, input_shapes, unbatched)
     states = engine.run()
     image = engine.image_size
     return {index: as_field(state, image) for index, state in states.items()}, _dedupe(engine.diagnostics)

@@ -168,6 +168,8 @@ class Tracer:
         return None
 
     def mark_inputs(self, inputs) -> None:
+        """Number the model's input tensors: ``inputs[k]`` is produced by ``-1 - k`` (positional
+        arguments first, then keyword tensors, as ``run_trace`` passes them)."""
         for k, t in enumerate(inputs):
             self.producer[id(t)] = -1 - k
             self._keep.append(t)
@@ -265,7 +267,18 @@ class Tracer:
         parent.children.append(row.index)
         self.rows.append(row)
         self._mark(outputs, row.index)
+        self._mark_written_base(func, args, row.index)
         return out
+
+    def _mark_written_base(self, func, args, index: int) -> None:
+        """An in-place op on a view (``batch[:, :h, :w].copy_(image)``, torchvision's detection
+        transform) writes into the view's base: later reads of the base come from this row."""
+        target = args[0] if args else None
+        raw = getattr(func, "__name__", "")
+        in_place = raw.endswith("_") and not raw.endswith("__") or raw.startswith("__i")
+        if in_place and isinstance(target, torch.Tensor) and target._base is not None:
+            self.producer[id(target._base)] = index
+            self._keep.append(target._base)
 
     def failing_call(self) -> tuple[str, list]:
         """Name and input shapes of the innermost call in progress (after an exception)."""
@@ -333,10 +346,15 @@ class _CostRecorder(TorchDispatchMode):
 
 
 def run_trace(model: nn.Module, inputs: list[torch.Tensor], call=None, grad: bool = False,
-              capture: frozenset[str] = frozenset(), training: bool = False) -> tuple[Tracer, Any]:
-    """Run ``call(*inputs)`` (default ``model(*inputs)``) with every recorder attached, in eval
+              capture: frozenset[str] = frozenset(), training: bool = False,
+              kwargs: dict | None = None) -> tuple[Tracer, Any]:
+    """Run ``call(*inputs, **kwargs)`` (default ``model(...)``) with every recorder attached, in eval
     mode, or in training mode with ``training`` (dropout and batch statistics active, auxiliary
     heads called).
+
+    Model inputs are numbered positional first, then the tensor values of ``kwargs`` in their
+    order: producer ``-1 - k`` is input ``k`` of that sequence (non-tensor keyword values are
+    passed through as constants).
 
     Hooks are removed, training flags restored and, after a training-mode pass, real buffers
     (BatchNorm's running statistics) put back, whatever happens.  On failure the
@@ -344,7 +362,8 @@ def run_trace(model: nn.Module, inputs: list[torch.Tensor], call=None, grad: boo
     traced so far and the failing call.
     """
     tracer = Tracer(model, frozenset(capture))
-    tracer.mark_inputs(inputs)
+    kwargs = kwargs or {}
+    tracer.mark_inputs(list(inputs) + [v for v in kwargs.values() if isinstance(v, torch.Tensor)])
     handles = []
     flags = {m: m.training for m in model.modules()}
     attributes = _tensor_attributes(model)
@@ -356,7 +375,7 @@ def run_trace(model: nn.Module, inputs: list[torch.Tensor], call=None, grad: boo
             handles.append(module.register_forward_hook(tracer.post_hook, with_kwargs=True))
         model.train(training)
         with torch.set_grad_enabled(grad), _CostRecorder(tracer), _FunctionRecorder(tracer):
-            output = (call or model)(*inputs)
+            output = (call or model)(*inputs, **kwargs)
     except Exception as exc:  # re-raised with the partial trace attached
         exc.cnnscope_tracer = tracer
         if isinstance(exc, ShapeError):

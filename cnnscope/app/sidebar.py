@@ -16,33 +16,22 @@ def render():
     st.sidebar.radio("Page", TITLES, key="page")
     source = st.sidebar.radio("Model from", ("Zoo", "Spec"), horizontal=True, key="source")
     if source == "Zoo":
-        groups = state.zoo_names()
-        # N,C,H,W models only: detection (a list of images), video (N,C,T,H,W) and optical flow
-        # (two inputs) need inputs this sidebar does not build; the command line takes them.
-        names = groups["tutorial"] + groups["torchvision"] + groups.get("segmentation", []) + _timm_names()
+        names = state.picker_names()
         wanted = st.query_params.get("model", "lenet5")  # ?model=vgg16 links straight to a model
         name = st.sidebar.selectbox("Model", names, index=names.index(wanted) if wanted in names else names.index("lenet5"),
-                                    key="zoo_model", help="type to search: tutorial nets first, then every torchvision "
-                                                          "classification and segmentation model, then timm's "
-                                                          "(timm:NAME) when installed")
-        natural = state.natural_shape(name)
-        shape_text = st.sidebar.text_input("Input N,C,H,W", value=",".join(map(str, natural)), key=f"shape_{name}")
+                                    key="zoo_model", format_func=state.picker_label,
+                                    help="type to search (a name, or a group: video, detection ...): tutorial nets "
+                                         "first, then torchvision's classification, segmentation, detection, video "
+                                         "and optical-flow models, then timm's (timm:NAME) when installed")
+        form, natural = state.natural_input(name)
+        shape_text = st.sidebar.text_input(state.INPUT_LABELS[form], value=state.shape_text(natural),
+                                           key=f"shape_{name}", help=state.INPUT_HELP[form])
         try:
-            shape = state.parse_shape(shape_text)
+            return state.zoo_choice(name, shape_text)
         except CnnscopeError as error:
             st.sidebar.error(str(error))
             return None
-        return state.Choice("zoo", name, shape)
     return _spec_source()
-
-
-@st.cache_data(show_spinner=False)
-def _timm_names() -> list[str]:
-    """Every ``timm:NAME`` when timm is installed (from the cached name list), else none."""
-    from cnnscope.zoo import prefix_entries
-    from cnnscope.zoo.timm_models import installed
-
-    return [entry.name for entry in prefix_entries("timm")] if installed() else []
 
 
 def _spec_source():

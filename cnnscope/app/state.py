@@ -17,6 +17,7 @@ from cnnscope.spec.schema import Limits
 MAX_SIDE = 1024
 MAX_CHANNELS = 64
 MAX_BATCH = 64
+MAX_FRAMES = 64  # video clips: T of N,C,T,H,W
 MAX_UPLOAD_MB = 200
 # Specs typed in the app get a tighter budget than the command line.
 APP_LIMITS = Limits(max_layers=500, max_params=300_000_000, max_activation_bytes=2 * 2**30, max_input_size=MAX_SIDE)
@@ -40,17 +41,53 @@ layers:
 """
 
 
+# How a model takes its input, as the sidebar asks for it (from the zoo entry's input format):
+#   "image"     one N,C,H,W batch (tutorial, classification, segmentation, timm, specs)
+#   "detection" a list of images: one 3,H,W image here (torchvision detection)
+#   "video"     one N,C,T,H,W batch of clips (torchvision video)
+#   "flow"      two N,C,H,W batches, the frames of a pair (torchvision optical flow)
+INPUT_LABELS = {"image": "Input N,C,H,W", "detection": "Input 3,H,W (one image)", "video": "Input N,C,T,H,W",
+                "flow": "Input N,C,H,W;N,C,H,W (two frames)"}
+INPUT_HELP = {"image": "three numbers are C,H,W and get a batch of 1",
+              "detection": "a detection model takes a list of images; here one C,H,W image (1,C,H,W reads as one)",
+              "video": f"a batch of clips of T frames (T up to {MAX_FRAMES} here)",
+              "flow": "the two frames of a pair, joined with ';' (three numbers each are C,H,W)"}
+TAKES = {"detection": "is a detection model: it takes a list of 3×H×W images",
+         "video": "takes N,C,T,H,W video clips", "flow": "takes a pair of N,C,H,W frames (optical flow)"}
+
+# The sidebar's model list, in this order of the zoo's groups (then timm's names, when installed).
+PICKER_GROUPS = ("tutorial", "torchvision", "segmentation", "detection", "video", "optical_flow")
+GROUP_TAGS = {"tutorial": "tutorial", "segmentation": "segmentation", "detection": "detection", "video": "video",
+              "optical_flow": "optical flow"}
+
+
 @dataclass(frozen=True)
 class Choice:
-    """The model the visitor picked: a zoo name, or spec text."""
+    """The model the visitor picked: a zoo name, or spec text, and its input."""
 
     kind: str  # "zoo" | "spec"
     value: str
-    shape: tuple  # N, C, H, W
+    shape: tuple  # the first input: N,C,H,W; detection: C,H,W (one image); video: N,C,T,H,W
+    form: str = "image"  # see INPUT_LABELS
+    extra: tuple = ()  # further inputs (optical flow: the second frame)
 
     @property
     def label(self) -> str:
         return self.value if self.kind == "zoo" else _spec_name(self.value)
+
+    @property
+    def shapes(self) -> tuple:
+        """Every input, as ``analyze`` takes them."""
+        return (self.shape, *self.extra)
+
+    @property
+    def is_image(self) -> bool:
+        """One N,C,H,W image batch: what the photo, feature-map and training views feed."""
+        return self.form == "image" and len(self.shape) == 4
+
+    def takes(self) -> str:
+        """``r3d_18 takes N,C,T,H,W video clips``: why an image view cannot serve this model."""
+        return f"{self.label} {TAKES.get(self.form, 'takes ' + '×'.join(map(str, self.shape)) + ' inputs')}"
 
 
 def _spec_name(text: str) -> str:
@@ -73,10 +110,100 @@ def zoo_names() -> dict[str, list[str]]:
 
 
 @st.cache_data(show_spinner=False)
-def natural_shape(name: str) -> tuple:
+def picker_names() -> list[str]:
+    """Every zoo name the app offers, grouped: tutorial, classification, segmentation, detection,
+    video, optical flow, then ``timm:NAME`` when timm is installed."""
+    groups = zoo_names()
+    names = [name for group in PICKER_GROUPS for name in groups.get(group, [])]
+    names += [name for group, members in groups.items() if group not in PICKER_GROUPS for name in members]
+    return names + _timm_names()
+
+
+def _timm_names() -> list[str]:
+    """Every ``timm:NAME`` when timm is installed (from the cached name list), else none."""
+    from cnnscope.zoo import prefix_entries
+    from cnnscope.zoo.timm_models import installed
+
+    return [entry.name for entry in prefix_entries("timm")] if installed() else []
+
+
+@st.cache_data(show_spinner=False)
+def _tags() -> dict[str, str]:
+    return {name: GROUP_TAGS[group] for group, names in zoo_names().items() if group in GROUP_TAGS for name in names}
+
+
+def picker_label(name: str) -> str:
+    """``r3d_18 · video`` (classification and timm names as they are), so that typing a group finds it."""
+    tag = _tags().get(name)
+    return f"{name} · {tag}" if tag else name
+
+
+@st.cache_data(show_spinner=False)
+def natural_input(name: str) -> tuple[str, tuple]:
+    """(input form, the input shapes ``analyze`` uses by default) of a zoo model."""
     from cnnscope.zoo import get_entry
 
-    return (1, *get_entry(name).input_shape)
+    entry = get_entry(name)
+    return _form(entry.input_format, entry.input_shape), tuple(tuple(s) for s in entry.natural_inputs())
+
+
+def entry_group(name: str) -> str:
+    from cnnscope.zoo import get_entry
+
+    return get_entry(name).group
+
+
+def _form(input_format: str, input_shape: tuple) -> str:
+    if input_format == "image_list":
+        return "detection"
+    if input_format == "image_pair":
+        return "flow"
+    return "video" if len(input_shape) == 4 else "image"
+
+
+def natural_choice(name: str) -> "Choice":
+    form, shapes = natural_input(name)
+    return Choice("zoo", name, shapes[0], form, shapes[1:])
+
+
+def shape_text(shapes) -> str:
+    """The input box's text: ``1,3,224,224``; ``3,320,320``; two joined with ``;``."""
+    return ";".join(",".join(map(str, shape)) for shape in shapes)
+
+
+def zoo_choice(name: str, text: str) -> "Choice":
+    """The visitor's input for zoo model ``name``, parsed in that model's form and capped."""
+    form, _ = natural_input(name)
+    shapes = parse_inputs(form, text)
+    return Choice("zoo", name, shapes[0], form, shapes[1:])
+
+
+def parse_inputs(form: str, text: str) -> tuple:
+    """The input box's text as shapes in ``form`` (see INPUT_LABELS), within the app's caps."""
+    from cnnscope.input_shapes import parse_input_shape
+
+    shapes = parse_input_shape(text)  # three numbers are C,H,W: a batch of 1 is added
+    if form == "image":
+        if len(shapes) != 1:
+            raise UsageError("this model takes one input: N,C,H,W (or C,H,W)")
+        return (check_shape(shapes[0]),)
+    if form == "detection":
+        if len(shapes) != 1 or len(shapes[0]) != 4 or shapes[0][0] != 1:
+            raise UsageError("a detection model takes one image here: 3,H,W (or 1,3,H,W)")
+        return (check_shape(shapes[0])[1:],)
+    if form == "video":
+        if len(shapes) != 1 or len(shapes[0]) != 5:
+            raise UsageError("a video model takes one batch of clips: N,C,T,H,W, e.g. 1,3,16,112,112")
+        n, c, t, h, w = shapes[0]
+        if n > MAX_BATCH or c > MAX_CHANNELS or t > MAX_FRAMES or max(h, w) > MAX_SIDE:
+            raise UsageError(f"video inputs are capped at batch {MAX_BATCH}, {MAX_CHANNELS} channels, {MAX_FRAMES} "
+                             f"frames and {MAX_SIDE} pixels a side in the app (the command line has no such cap)")
+        return (shapes[0],)
+    if form == "flow":
+        if len(shapes) != 2 or any(len(s) != 4 for s in shapes):
+            raise UsageError("an optical-flow model takes two frames: N,C,H,W;N,C,H,W (or C,H,W;C,H,W)")
+        return tuple(check_shape(s) for s in shapes)
+    raise UsageError(f"unknown input form {form!r}")
 
 
 def check_shape(shape: tuple) -> tuple:
@@ -108,20 +235,29 @@ def spec_plan(text: str, shape: tuple | None = None):
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _report(kind: str, value: str, shape: tuple):
+def _report(kind: str, value: str, shapes: tuple):
+    """(report, None) or (None, the CnnscopeError): a bad input is not traced again on the next rerun
+    either (detection models trace on the CPU, for seconds)."""
     from cnnscope.analysis.analyze import analyze
 
-    if kind == "zoo":
-        return analyze(value, [shape])
-    from cnnscope.spec.build import build
+    try:
+        if kind == "zoo":
+            return analyze(value, [list(s) for s in shapes]), None
+        from cnnscope.spec.build import build
 
-    plan = spec_plan(value, shape)
-    return analyze(build(plan, device="meta"), [shape], name=plan.name)
+        plan = spec_plan(value, shapes[0])
+        return analyze(build(plan, device="meta"), [shapes[0]], name=plan.name), None
+    except CnnscopeError as error:
+        return None, error
 
 
 def report(choice: Choice):
     """The cached ModelReport of the choice (same model and input: no second trace)."""
-    return _report(choice.kind, choice.value, choice.shape)
+    with st.spinner(f"analysing {choice.label}"):
+        result, error = _report(choice.kind, choice.value, choice.shapes)
+    if error is not None:
+        raise error.with_traceback(None)
+    return result
 
 
 def real_model(choice: Choice, seed: int = 0):

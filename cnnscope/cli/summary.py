@@ -26,6 +26,11 @@ def add_parser(subparsers) -> None:
                               "active, auxiliary heads called (batch norm then needs a batch of 2 or more)")
     summary.add_argument("--by-operator", action="store_true",
                          help="add MACs per ATen operator under the totals (always in --format json)")
+    summary.add_argument("--measure", action="store_true",
+                         help="also run the model for real (random weights, seeded) and show the measured peak "
+                              "memory of a forward and of a forward+backward beside the estimate")
+    summary.add_argument("--measure-device", choices=("cpu", "cuda", "auto"), default="cpu",
+                         help="where --measure runs (default cpu; auto: cuda when there is a GPU)")
     add_format(summary)
     add_weights(summary, "a state_dict or checkpoint to check against the model (loaded with weights_only=True)")
     add_output(summary, "write to FILE instead of standard output")
@@ -46,9 +51,30 @@ def run(args) -> int:
         report = _analyze(args, shapes, dtypes)
     else:
         report = cache.cached_report(args.model, shapes, lambda: _analyze(args, shapes))
+    if args.measure:
+        report = _measured(args.model, report, args.measure_device)
     emit(render(report, args.format, None if args.all else args.depth, width=terminal_width(), columns=columns,
                 by_operator=args.by_operator), args.output)
     return 0
+
+
+def _measured(source: str, report, device: str):
+    """The report with ``measured`` filled in from a real pass of the model (built on the CPU, seed 0)."""
+    import dataclasses
+
+    import torch
+
+    from cnnscope.probes.memory import measure_report
+    from cnnscope.sources import load_model
+
+    chw = tuple(report.input_shape[1:]) if len(report.input_shape) == 4 else None
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        loaded = load_model(source, device="cpu", input_shape=chw)
+    if loaded.input_format == "image_list":
+        raise UsageError(f"--measure: {loaded.name} is called with a list of images; "
+                         "measuring supports models called with tensors")
+    return dataclasses.replace(report, measured=measure_report(loaded.module, report, device))
 
 
 def _input_dtypes(text: str | None):

@@ -87,10 +87,13 @@ def _features(args) -> int:
         raise UsageError("--top must be at least 1")
     picture = open_image(args.image)
     loaded, origin = _model(args)
+    if loaded.input_format == "image_pair":
+        raise UsageError(f"features draws a model with one image input; {args.model} takes a pair of frames")
     if not loaded.input_shape or len(loaded.input_shape) != 3:
         raise UsageError(f"{args.model} has no image input shape to resize the picture to")
     channels, height, width = loaded.input_shape
-    mean, std = loaded.normalization or (None, None)
+    # A detection model normalises inside its own transform: give it the plain picture.
+    mean, std = (None, None) if loaded.input_format == "image_list" else (loaded.normalization or (None, None))
     inputs, _ = to_input(picture, channels, (height, width), mean, std)
     layer = args.layer or first_conv_name(loaded.module)
     activation = capture(loaded.module, inputs, layer)[0]

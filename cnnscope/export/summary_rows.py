@@ -120,12 +120,29 @@ def totals_lines(report: ModelReport) -> list[tuple[str, str]]:
         ("FLOPs (2 × MACs)", f"{units.count(t.flops)} ({units.si(t.flops)})"),
         ("Other ops (norm, act., pool, add)", units.si(t.other_ops)),
         ("Parameter memory", units.megabytes(t.param_bytes) + (f" + buffers {units.megabytes(t.buffer_bytes)}" if t.buffer_bytes else "")),
-        ("Activation memory (forward)", units.megabytes(t.activation_bytes)),
-        ("Training memory, SGD+momentum (est.)", units.megabytes(t.training_bytes_sgd)),
-        ("Training memory, Adam (est.)", units.megabytes(t.training_bytes_adam)),
+        *_memory_lines(report),
         *([("Not counted", f"{len(report.uncounted_ops)} op{'s' if len(report.uncounted_ops) > 1 else ''} with no "
             "MAC formula (see the notes)")] if report.uncounted_ops else []),
     ]
+
+
+def _memory_lines(report: ModelReport) -> list[tuple[str, str]]:
+    """Activation and training memory: the estimate, and beside it the measurement if there is one."""
+    t, measured = report.totals, report.measured
+    if not measured:
+        return [("Activation memory (forward)", units.megabytes(t.activation_bytes)),
+                ("Training memory, SGD+momentum (est.)", units.megabytes(t.training_bytes_sgd)),
+                ("Training memory, Adam (est.)", units.megabytes(t.training_bytes_adam))]
+
+    def both(estimate: int, key: str) -> str:
+        return f"estimate {units.megabytes(estimate)}, measured {units.megabytes(measured[key])}"
+
+    return [("Activation memory (forward)", both(t.activation_bytes, "forward_peak_bytes")),
+            ("Inference peak (no_grad, measured)", units.megabytes(measured["inference_peak_bytes"])),
+            ("Training memory, SGD+momentum", both(t.training_bytes_sgd, "training_bytes_sgd")),
+            ("Training memory, Adam", both(t.training_bytes_adam, "training_bytes_adam")),
+            ("Measured on", f"{measured['device']}, random weights (seed {measured['seed']}); "
+                            "optimizer state added, not run")]
 
 
 def operator_lines(report: ModelReport) -> list[tuple[str, str]]:

@@ -128,3 +128,17 @@ def test_training_mode_with_a_batch_of_one_says_why(run_cli):
     run_cli.assert_one_line_error(code, err, "in training mode batch norm needs a batch of 2 or more, e.g. 2,3,299,299")
     code, out, err = run_cli("summary", "inception_v3", "--mode", "train", "--input", "2,3,299,299", "--format", "json")
     assert code == 0 and '"mode": "train"' in out
+
+
+def test_training_mode_googlenet_with_its_auxiliary_heads():
+    """The zoo's googlenet is its DEFAULT weights' configuration (no aux heads, as num_params
+    counts); built with aux_logits=True, training mode calls them and eval mode does not."""
+    model = cnnscope.build_model("googlenet", device="meta", aux_logits=True).eval()
+    evaluated = cnnscope.analyze(model, (2, 3, 224, 224))
+    trained = cnnscope.analyze(model, (2, 3, 224, 224), mode="train")
+    # aux1 per image: 1×1 conv 512→128 on 4×4 (1,048,576) + fc 2048→1024 (2,097,152) + fc 1024→1000 (1,024,000)
+    assert trained.layer("aux1").macs == 2 * (16 * 128 * 512 + 2048 * 1024 + 1024 * 1000)
+    # aux2: the same on 528 channels
+    assert trained.layer("aux2").macs == 2 * (16 * 128 * 528 + 2048 * 1024 + 1024 * 1000)
+    assert trained.totals.macs == evaluated.totals.macs + trained.layer("aux1").macs + trained.layer("aux2").macs
+    assert model.aux1 is not None and not model.training

@@ -76,3 +76,39 @@ def test_input_dtype_on_the_command_line(run_cli, tmp_path):
     assert '"input_dtypes": [\n    "int64"\n  ]' in out
     code, out, err = run_cli("summary", f"{source}:Tok", "--input", "2,12", "--input-dtype", "int64;")
     run_cli.assert_one_line_error(code, err, "--input-dtype 'int64;': an empty dtype")
+
+
+class Masked(nn.Module):
+    """An image and an optional mask given by keyword: ``forward(x, mask=None)``."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.gate = nn.Conv2d(1, 4, 5, padding=2)
+
+    def forward(self, x, mask=None):
+        y = self.conv(x)
+        return y if mask is None else y * self.gate(mask)
+
+
+def test_args_and_kwargs_trace_with_the_keyword_tensor_as_an_input():
+    x, m = torch.zeros(1, 3, 8, 8), torch.zeros(1, 1, 8, 8, dtype=torch.float64).float()
+    report = cnnscope.analyze(Masked(), input_data=((x,), {"mask": m}))
+    assert report.input_shape == [[1, 3, 8, 8], [1, 1, 8, 8]] and report.input_keywords == ["mask"]
+    assert report.input_dtypes == ["float32", "float32"]
+    assert report.layer("conv").inputs == [-1] and report.layer("gate").inputs == [-2]  # the kwarg is input 1
+    assert report.totals.macs == 4 * 64 * 3 * 9 + 4 * 64 * 1 * 25  # 6,912 + 6,400
+    assert report.totals.input_bytes == (3 * 64 + 64) * 4
+    assert report.layer("gate").rf.size == [5, 5] and report.layer("mul").rf.size == [5, 5]  # union: 3×3 ∪ 5×5
+    # Without the mask the gate is never called: the same model, 6,912 MACs.
+    assert cnnscope.analyze(Masked(), input_data=x).totals.macs == 4 * 64 * 3 * 9
+
+
+def test_a_dict_of_keyword_inputs_alone_and_constants_passed_through():
+    report = cnnscope.analyze(Masked(), input_data={"x": torch.zeros(2, 3, 6, 6), "mask": None})
+    assert report.input_shape == [2, 3, 6, 6] and report.input_keywords == ["x"]
+    assert report.layer("conv").inputs == [-1] and report.layer("conv").rf.size == [3, 3]
+    assert report.totals.macs == 2 * 4 * 36 * 3 * 9
+    assert cnnscope.ModelReport.from_dict(report.to_dict()) == report
+    with pytest.raises(UsageError, match="holds no tensor"):
+        cnnscope.analyze(Masked(), input_data={"mask": None})

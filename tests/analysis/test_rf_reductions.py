@@ -196,3 +196,30 @@ def test_pixel_shuffle_field_bounds_the_gradient():
     for a in range(2):
         first = rf.start[a] + 16 * rf.jump[a]
         assert first <= int(support[:, a].min()) and int(support[:, a].max()) <= first + rf.size[a] - 1
+
+
+def test_an_image_written_into_a_padded_batch_keeps_its_field():
+    """torchvision's detection transform: ``batch = x.new_full(...)``, ``batch[..].copy_(image)``."""
+
+    class Batcher(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+
+        def forward(self, images):
+            batch = images.new_full((1, 3, 40, 40), 0.0)
+            batch[:, :, : images.shape[-2], : images.shape[-1]].copy_(images)
+            return self.conv(batch)
+
+    report = cnnscope.analyze(Batcher(), (1, 3, SIZE, SIZE))
+    assert report.layer("new_full").rf is None  # constants carry no field
+    assert report.layer("conv").rf.size == [3, 3]
+    assert not any(d.code == "rf-untracked" for d in report.diagnostics)
+
+
+def test_detection_backbones_have_fields():
+    report = cnnscope.analyze("ssdlite320_mobilenet_v3_large")
+    # The transform's bilinear resize reaches one more input step (r = 2), then the 3×3 stride-2 stem.
+    assert report.layer("transform.interpolate").rf.size == [2, 2]
+    stem = report.layer("backbone.features.0.0.0")
+    assert (stem.rf.size, stem.rf.jump, stem.rf.start) == ([4, 4], [2, 2], [-1, -1])

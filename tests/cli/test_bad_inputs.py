@@ -286,6 +286,10 @@ BAD = [
     B("filters-unknown-model", ["filters", "nosuch", "-o", "f.png"], 1, "unknown model"),
     # -- features ----------------------------------------------------------------------------------
     B("features-no-image", ["features", "lenet5", "-o", "m.png"], 2, "required"),
+    B("features-image-pair", ["features", "raft_small", "--image", "digits:3", "-o", "m.png"], 2,
+      "features draws a model with one image input; raft_small takes a pair of frames"),
+    B("features-video", ["features", "r3d_18", "--image", "digits:3", "-o", "m.png"], 2,
+      "r3d_18 has no image input shape"),
     B("features-digits-text", ["features", "lenet5", "--image", "digits:x", "-o", "m.png"], 2, "digits:x"),
     B("features-digits-range", ["features", "lenet5", "--image", "digits:99999", "-o", "m.png"], 1, "samples 0.."),
     B("features-not-an-image", ["features", "lenet5", "--image", "fake.png", "-o", "m.png"], 1,

@@ -15,7 +15,8 @@ from cnnscope.report import Diagnostic
 
 register_kind("merge", "combines several tensors: add, multiply, concatenate, stack, ...",
               functions=("add", "sub", "mul", "div", "true_divide", "cat", "concat", "concatenate", "stack",
-                         "maximum", "minimum", "where", "addcmul", "addcdiv", "lerp", "rsub", "hstack", "vstack"))
+                         "maximum", "minimum", "where", "addcmul", "addcdiv", "lerp", "rsub", "hstack", "vstack",
+                         "copy"))  # copy_(dst, src): the written tensor holds both paths' values
 
 _CATS = ("cat", "concat", "concatenate")
 

@@ -11,10 +11,10 @@ def render(choice) -> None:
     st.header("Compare")
     models_tab, kernels_tab = st.tabs(["Architectures", "Kernel study"])
     with models_tab:
-        groups = state.zoo_names()
-        names = groups["tutorial"] + groups["torchvision"]
+        names = state.picker_names()
         picked = st.multiselect("Models (each at its natural input)", names, default=["resnet18", "vgg16"],
-                                key="compare_models", max_selections=8)
+                                key="compare_models", max_selections=8, format_func=state.picker_label,
+                                help="every zoo model; detection models trace on the CPU (seconds each)")
         if len(picked) >= 2:
             comparison = _comparison(tuple(picked))
             from cnnscope.export.comparison_report import comparison_table
@@ -119,4 +119,4 @@ def _show_experiment(experiment) -> None:
 def _comparison(names: tuple):
     from cnnscope.studies.compare import compare_reports
 
-    return compare_reports([state.report(state.Choice("zoo", n, state.natural_shape(n))) for n in names])
+    return compare_reports([state.report(state.natural_choice(n)) for n in names])

@@ -16,6 +16,10 @@ def render(choice) -> None:
     rows = rf_table.rf_rows(report)
     st.dataframe([dict(zip(rf_table.COLUMNS, rf_table.cells(r))) for r in rows], hide_index=True, width="stretch",
                  height=min(38 * (len(rows) + 1), 420))
+    if not choice.is_image:
+        st.info(f"The field on a photo needs an N,C,H,W image model; {choice.takes()}. The table above is its "
+                f"receptive field (`cnnscope rf {choice.label}` prints it).")
+        return
     last = report.last_feature_map()
     if last is None:
         st.info("No layer of this model has a local receptive field.")

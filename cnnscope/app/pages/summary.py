@@ -6,6 +6,7 @@ import streamlit as st
 
 from cnnscope.app import state
 from cnnscope import units
+from cnnscope.export.summary_rows import COLUMNS, DEFAULT_COLUMNS, headers, row_cells
 
 
 def render(choice) -> None:
@@ -22,9 +23,11 @@ def render(choice) -> None:
     max_depth = max(r.depth for r in report.layers)
     depth = st.slider("Table depth", 1, max_depth, min(3, max_depth), key="summary_depth") if max_depth > 1 else 1
     rows = [r for r in report.layers if 1 <= r.depth <= depth] or report.layers
-    number = st.column_config.NumberColumn(format="localized")
-    st.dataframe(_table(rows, t.macs), width="stretch", hide_index=True, height=min(38 * (len(rows) + 1), 520),
-                 column_config={"params": number, "MACs": number})
+    picked = st.multiselect("Columns", list(COLUMNS), default=list(DEFAULT_COLUMNS), key="summary_columns",
+                            format_func=lambda key: f"{key} ({COLUMNS[key].header})",
+                            help="the same names as `cnnscope summary --columns`") or list(DEFAULT_COLUMNS)
+    st.dataframe(_table(rows, report, picked), width="stretch", hide_index=True,
+                 height=min(38 * (len(rows) + 1), 520))
 
     tabs = st.tabs(["MACs per layer", "Parameters per layer", "Memory", "Shape arithmetic", "Diagnostics", "Diagram"])
     leaves = [r for r in report.leaves()]
@@ -56,13 +59,10 @@ def render(choice) -> None:
         st.graphviz_chart(to_dot(report, expand=expand), width="stretch")
 
 
-def _table(rows, total_macs: int) -> list[dict]:
-    from cnnscope.export.summary_rows import rf_cell
-
-    return [{"layer": "  " * (r.depth - 1) + (r.name or "(model)"), "type": r.type,
-             "output": units.shape(r.output_shape), "params": r.params, "MACs": r.macs,
-             "% MACs": round(100 * r.macs / total_macs, 2) if total_macs else 0.0, "RF": rf_cell(r.rf)}
-            for r in rows]
+def _table(rows, report, columns) -> list[dict]:
+    """The layer table with the chosen columns: the cells of ``summary --columns`` (export/summary_rows.py)."""
+    names = headers(columns)
+    return [dict(zip(names, row_cells(r, report, columns))) for r in rows]
 
 
 def _bars(rows, key: str, label: str):

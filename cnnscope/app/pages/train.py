@@ -17,6 +17,10 @@ REFRESH_S = 1.0
 
 def render(choice) -> None:
     st.header(f"Train {choice.label}")
+    reason = why_not_trainable(choice)
+    if reason:
+        st.info(reason)
+        return
     datasets = ["digits"]
     root = os.environ.get("CNNSCOPE_DATA_ROOT")  # the operator decides which local data sets exist
     if root:
@@ -47,6 +51,16 @@ def render(choice) -> None:
     elif job is not None:
         _show_result(job)
     _overlay()
+
+
+def why_not_trainable(choice) -> str | None:
+    """One line when the model is not an N,C,H,W image classifier (the command line refuses those too)."""
+    if not choice.is_image:
+        return f"Training in the app needs an N,C,H,W image classifier; {choice.takes()}."
+    if choice.kind == "zoo" and state.entry_group(choice.value) == "segmentation":
+        return (f"Training in the app needs an N,C,H,W image classifier; {choice.label} is a segmentation model "
+                "(it returns masks, not class scores).")
+    return None
 
 
 def _prepare(choice, dataset: str, root: str | None):

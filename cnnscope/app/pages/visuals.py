@@ -14,6 +14,13 @@ def render(choice) -> None:
     report = state.report(choice)
     st.header(f"Filters and feature maps of {report.model}")
     model = state.real_model(choice)
+    convs = drawable_convs(model)
+    maps_reason = _why_no_maps(choice)
+    if maps_reason and not convs:  # nothing to draw on this page (video: 3-D kernels, one N,C,T,H,W input)
+        kernels = " (its convolutions have 3-D kernels)" if _has_convs(model) else ""
+        st.info(f"Filters and feature maps need an N,C,H,W image model with 1-D or 2-D convolutions; "
+                f"{choice.takes()}{kernels}. The Summary page lists every layer's output shape.")
+        return
     origin = "random initialisation (seed 0)"
     upload = st.file_uploader("Weights (.pt state_dict or cnnscope checkpoint; loaded with weights_only=True)",
                               type=["pt", "pth"], key="vis_weights")
@@ -28,7 +35,8 @@ def render(choice) -> None:
     filters_tab, maps_tab = st.tabs(["Filters", "Feature maps"])
     with filters_tab:
         if not convs:
-            st.info("This model has no convolution layer.")
+            st.info("Filters are drawn for 1-D and 2-D convolutions; this model's have 3-D kernels."
+                    if _has_convs(model) else "This model has no convolution layer.")
         else:
             from cnnscope.probes.activations import conv_weight
             from cnnscope.vis.filters import filter_grid
@@ -39,6 +47,9 @@ def render(choice) -> None:
             out, inp, kh, kw = weight.shape
             st.image(filter_grid(weight, f"{name} · {out} filters {kh}×{kw}×{inp} · weights: {origin}", shared))
     with maps_tab:
+        if maps_reason:
+            st.info(maps_reason)
+            return
         from cnnscope.probes.activations import capture
         from cnnscope.vis.feature_maps import feature_grid
         from cnnscope.vis.images import to_input
@@ -48,8 +59,23 @@ def render(choice) -> None:
         layer = st.selectbox("Layer (any row, functional ones included)", names, index=default, key="maps_layer")
         top = st.slider("Most active channels", 1, 64, 16, key="maps_top")
         image, label = pick_image("maps")
-        _, channels, height, width = choice.shape
+        channels, height, width = choice.shape[-3:]  # detection: one C,H,W image, fed as a batch of 1
         mean, std = state.normalization(choice)
+        if choice.form == "detection":
+            mean, std = None, None  # the model's own transform normalises (and resizes) the image
         inputs, _ = to_input(image, channels, (height, width), mean, std)
         activation = capture(model, inputs, layer)[0]
         st.image(feature_grid(activation, f"{layer} · {'×'.join(map(str, activation.shape))} · {label}", top=top))
+
+
+def _why_no_maps(choice) -> str | None:
+    """Feature maps are drawn for one image: N,C,H,W models, and detection models (one C,H,W image)."""
+    if choice.is_image or choice.form == "detection":
+        return None
+    return f"Feature maps need one N,C,H,W image; {choice.takes()}."
+
+
+def _has_convs(model) -> bool:
+    from cnnscope.analysis import ops
+
+    return any(ops.is_conv_module(m) for m in model.modules())
