@@ -14,6 +14,13 @@ from cnnscope.errors import CnnscopeError, user_error
 
 
 def run() -> None:
+    # The app's navigation is its own (the sidebar's Page radio).  Declaring the app as one page with
+    # st.navigation makes Streamlit ignore the pages/ package beside the entry script: no automatic
+    # page list above the sidebar, and no blank /images, /rf ... URLs (they open the app).
+    st.navigation([st.Page(frame, title="cnnscope", url_path="", default=True)], position="hidden").run()
+
+
+def frame() -> None:
     st.set_page_config(page_title="cnnscope", page_icon="🔬", layout="wide")
     choice = _guard(sidebar.render)
     _guard(training.sidebar_status)  # a training run goes on in the background on every page

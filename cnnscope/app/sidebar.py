@@ -6,7 +6,7 @@ import streamlit as st
 
 from cnnscope.app import state
 from cnnscope.app.pages import TITLES
-from cnnscope.errors import CnnscopeError
+from cnnscope.errors import CnnscopeError, close_names
 
 FORM_TYPES = ["conv", "maxpool", "avgpool", "batchnorm", "relu", "dropout", "flatten", "adaptiveavgpool", "linear"]
 
@@ -18,20 +18,50 @@ def render():
     if source == "Zoo":
         names = state.picker_names()
         wanted = st.query_params.get("model", "lenet5")  # ?model=vgg16 links straight to a model
+        if wanted not in names and "zoo_model" not in st.session_state:
+            st.error(unknown_model(wanted, names))  # in the main page: the sidebar is collapsed on a phone
         name = st.sidebar.selectbox("Model", names, index=names.index(wanted) if wanted in names else names.index("lenet5"),
                                     key="zoo_model", format_func=state.picker_label,
                                     help="type to search (a name, or a group: video, detection ...): tutorial nets "
                                          "first, then torchvision's classification, segmentation, detection, video "
                                          "and optical-flow models, then timm's (timm:NAME) when installed")
         form, natural = state.natural_input(name)
-        shape_text = st.sidebar.text_input(state.INPUT_LABELS[form], value=state.shape_text(natural),
+        linked = st.query_params.get("input") if st.query_params.get("model") == name else None
+        shape_text = st.sidebar.text_input(state.INPUT_LABELS[form], value=linked or state.shape_text(natural),
                                            key=f"shape_{name}", help=state.INPUT_HELP[form])
         try:
-            return state.zoo_choice(name, shape_text)
+            choice = state.zoo_choice(name, shape_text)
         except CnnscopeError as error:
-            st.sidebar.error(str(error))
+            _error(error)
             return None
+        _follow_in_url(name, None if choice.shapes == natural else shape_text)
+        return choice
+    _follow_in_url(None, None)
     return _spec_source()
+
+
+def unknown_model(name: str, names) -> str:
+    """``unknown model 'nope' in the link; showing lenet5 (did you mean ...?)``"""
+    close = close_names(name, names)
+    hint = f" (did you mean {', '.join(close)}?)" if close else " (type in the Model box to search the zoo)"
+    return f"unknown model {name!r} in the link; showing lenet5 instead{hint}"
+
+
+def _follow_in_url(model, shape_text) -> None:
+    """The URL names the model and, when it is not the natural one, the input: a shared link opens the same."""
+    wanted = {"model": model, "input": shape_text}
+    for key, value in wanted.items():
+        if value is None:
+            if key in st.query_params:
+                del st.query_params[key]
+        elif st.query_params.get(key) != value:
+            st.query_params[key] = value
+
+
+def _error(error) -> None:
+    """In the sidebar beside the box, and in the main page (a phone shows the sidebar collapsed)."""
+    st.sidebar.error(str(error))
+    st.error(str(error))
 
 
 def _spec_source():
@@ -51,34 +81,95 @@ def _spec_source():
             args["size"] = st.number_input("size", 1, 64, 1, key="form_size")
         if kind == "dropout":
             args["p"] = st.slider("p", 0.0, 0.9, 0.5, key="form_p")
-        if st.button("Append to the spec", key="form_add"):
-            st.session_state.spec_text = append_layer(st.session_state.spec_text, kind, args)
-    text = st.sidebar.text_area("Spec (YAML or JSON)", key="spec_text", height=320,
-                                help="see docs/spec.md; typed text is parsed as a spec, never run as code")
+        places = insert_places(st.session_state.spec_text)
+        default = default_place(places, kind)
+        where = st.selectbox("Insert", range(len(places)), index=default, key=f"form_where_{kind}_{len(places)}",
+                             format_func=lambda k: places[k][0],
+                             help="where the layer goes among the spec's top-level layers; feature layers "
+                                  "default to before the classifier head (flatten, pooling to 1, linear)")
+        editable = bool(_layer_items(st.session_state.spec_text)[1])
+        if not editable:
+            st.caption("The form edits a YAML spec with a `layers:` list.")
+        st.button("Add to the spec", key="form_add", disabled=not editable, on_click=_add_layer,
+                  args=(kind, args, places[where][1]))  # before the rerun: the Insert list shows the new spec
+    text = st.sidebar.text_area("Spec (YAML, JSON or one line)", key="spec_text", height=320,
+                                help="see docs/spec.md; YAML, JSON or the one-line form "
+                                     "(in1x28x28,c5-6p2,tanh,ap2,flat,fc10); typed text is parsed as a spec, "
+                                     "never run as code")
     try:
         plan = state.spec_plan(text)
     except CnnscopeError as error:
-        st.sidebar.error(str(error))
+        _error(error)
         return None
     shape_text = st.sidebar.text_input("Input N,C,H,W", value=",".join(map(str, (1, *plan.input))),
                                        key=f"spec_shape_{plan.input}")
     try:
         shape = state.parse_shape(shape_text)
     except CnnscopeError as error:
-        st.sidebar.error(str(error))
+        _error(error)
         return None
     st.sidebar.caption(f"{plan.name}: {plan.params:,} parameters, output {'×'.join(map(str, plan.output))}")
     return state.Choice("spec", text, shape)
 
 
-def append_layer(text: str, kind: str, args: dict) -> str:
-    """Add one layer line to the spec's layer list (written as YAML flow mapping of literals)."""
+def _add_layer(kind: str, args: dict, before: int | None) -> None:
+    st.session_state.spec_text = append_layer(st.session_state.spec_text, kind, args, before)
+
+
+HEAD_KINDS = ("flatten", "adaptiveavgpool", "linear")  # the classifier head: feature layers go before it
+
+
+def _layer_items(text: str) -> tuple[str, list[tuple[int, str]]]:
+    """(indent, [(line number, first word)]) of the top-level items of the YAML spec's ``layers:`` list."""
+    import re
+
+    lines = text.split("\n")
+    start = next((k for k, line in enumerate(lines) if re.match(r"^layers:\s*$", line)), None)
+    if start is None:
+        return "  ", []
+    items, indent = [], None
+    for k in range(start + 1, len(lines)):
+        line = lines[k]
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not line.startswith((" ", "-")):
+            break  # the next top-level key
+        match = re.match(r"^(\s*)- *([A-Za-z_]\w*)?", line)
+        if match and (indent is None or match.group(1) == indent):
+            indent = match.group(1)
+            items.append((k, match.group(2) or "?"))
+    return indent if indent is not None else "  ", items
+
+
+def insert_places(text: str) -> list[tuple[str, int | None]]:
+    """The places the form can put a layer: (label, line number to insert before; None: at the end)."""
+    _, items = _layer_items(text)
+    return [*((f"before layer {n}: {kind}", line) for n, (line, kind) in enumerate(items)), ("at the end", None)]
+
+
+def default_place(places, kind: str) -> int:
+    """Feature layers before the first head layer (flatten, adaptive pooling, linear); a linear layer at the end."""
+    if kind in ("linear", "flatten"):
+        return len(places) - 1
+    for k, (label, _) in enumerate(places):
+        if label.rsplit(": ", 1)[-1] in HEAD_KINDS:
+            return k
+    return len(places) - 1
+
+
+def append_layer(text: str, kind: str, args: dict, before: int | None = None) -> str:
+    """Add one layer line to the spec's layer list (a YAML flow mapping of literals), at the end or
+    before the line ``before`` (a top-level item of ``layers:``, from ``insert_places``)."""
     import yaml
 
+    indent, _ = _layer_items(text)
     if args:
         body = ", ".join(f"{k}: {yaml.safe_dump(v, default_flow_style=True).strip().removesuffix('...').strip()}"
                          for k, v in args.items())
-        line = f"  - {kind}: {{{body}}}"
+        line = f"{indent}- {kind}: {{{body}}}"
     else:
-        line = f"  - {kind}"
-    return text.rstrip("\n") + "\n" + line + "\n"
+        line = f"{indent}- {kind}"
+    if before is None:
+        return text.rstrip("\n") + "\n" + line + "\n"
+    lines = text.split("\n")
+    return "\n".join([*lines[:before], line, *lines[before:]])

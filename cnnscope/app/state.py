@@ -92,11 +92,31 @@ class Choice:
 
 def _spec_name(text: str) -> str:
     try:
-        from cnnscope.spec.load import spec_text_to_spec
-
-        return spec_text_to_spec(text, APP_LIMITS).name
+        return spec_from_text(text).name
     except CnnscopeError:
         return "spec"
+
+
+def is_one_line_spec(text: str) -> bool:
+    """``in1x28x28,c5-6p2,tanh,ap2,flat,fc10`` (the README's form): one line, no YAML mapping or JSON."""
+    line = text.strip()
+    return bool(line) and "\n" not in line and ":" not in line and not line.startswith(("{", "[", "-", "#"))
+
+
+def spec_from_text(text: str):
+    """The spec box's text (YAML, JSON or the one-line form) as a validated Spec, within the app's limits."""
+    from cnnscope.spec.load import spec_text_to_spec
+
+    if is_one_line_spec(text):
+        from cnnscope.errors import SpecError
+        from cnnscope.spec.compact import parse
+        from cnnscope.spec.schema import validate
+
+        data = parse(text.strip(), name="spec")
+        if "input" not in data:
+            raise SpecError("a one-line spec needs an input: start it with in<C>x<H>x<W>, e.g. in1x28x28,c5-6p2,...")
+        return validate(data, APP_LIMITS)
+    return spec_text_to_spec(text, APP_LIMITS)
 
 
 @st.cache_data(show_spinner=False)
@@ -223,10 +243,9 @@ def parse_shape(text: str) -> tuple:
 
 
 def spec_plan(text: str, shape: tuple | None = None):
-    from cnnscope.spec.load import spec_text_to_spec
     from cnnscope.spec.plan import make_plan
 
-    spec = spec_text_to_spec(text, APP_LIMITS)
+    spec = spec_from_text(text)
     if shape is not None:  # the sidebar's input (already capped by check_shape) overrides the spec's
         from dataclasses import replace
 
@@ -284,15 +303,72 @@ def normalization(choice: Choice):
 
 def load_uploaded_weights(model, upload) -> str:
     """Apply an uploaded state_dict (size-capped, weights_only) to ``model``; returns its description."""
+    check_upload_size(upload)
+    return _apply_weights(model, upload.name, upload.getvalue())
+
+
+def check_upload_size(upload) -> None:
+    if upload.size > MAX_UPLOAD_MB * 2**20:
+        raise UsageError(f"{upload.name} is {upload.size / 2**20:.0f} MB; uploads are capped at {MAX_UPLOAD_MB} MB")
+
+
+def _apply_weights(model, name: str, data: bytes) -> str:
+    """Load the bytes of the uploaded file ``name``; messages name the upload, not the server's temporary file."""
     import tempfile
     from pathlib import Path
 
     from cnnscope.probes.weights import load_weights
 
-    if upload.size > MAX_UPLOAD_MB * 2**20:
-        raise UsageError(f"{upload.name} is {upload.size / 2**20:.0f} MB; uploads are capped at {MAX_UPLOAD_MB} MB")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "weights.pt"
-        path.write_bytes(upload.getvalue())
-        load_weights(model, path, source=upload.name)
-    return f"uploaded {upload.name}"
+        path.write_bytes(data)
+        try:
+            load_weights(model, path, source=name)
+        except CnnscopeError as error:
+            raise type(error)(str(error).replace(str(path), name).replace(folder, "")).with_traceback(None) from None
+    return f"uploaded {name}"
+
+
+# -- the Filters & feature maps page: one model per (model, weights) and one picture per view --------------
+
+BUILDS = {"count": 0}  # how many real models the page built (tests: a second click builds none)
+
+
+def weights_key(upload) -> tuple | None:
+    """(name, size, digest) of an uploaded weights file (size-capped first); None: random weights."""
+    if upload is None:
+        return None
+    import hashlib
+
+    check_upload_size(upload)
+    data = upload.getvalue()
+    return upload.name, len(data), hashlib.sha256(data).hexdigest()
+
+
+def view_model(choice: Choice, upload=None):
+    """(model, origin, lock): the model with real weights for the views, built once per (model, input,
+    weights source) and kept (st.cache_resource).  ``lock`` serialises forward passes with hooks."""
+    key = weights_key(upload)
+    return _view_model(choice, key, upload.getvalue() if upload is not None else None)
+
+
+@st.cache_resource(show_spinner="building the model with real weights", max_entries=4)
+def _view_model(choice: Choice, key: tuple | None, _data: bytes | None):
+    import threading
+
+    BUILDS["count"] += 1
+    model = real_model(choice)
+    origin = "random initialisation (seed 0)"
+    if key is not None:
+        origin = _apply_weights(model, key[0], _data)
+    model.eval()
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)  # shared between sessions: the views only read it
+    return model, origin, threading.Lock()
+
+
+def image_key(image) -> str:
+    """A digest of the picture's pixels: the same image gives the same cached feature maps."""
+    import hashlib
+
+    return hashlib.sha256(image.tobytes()).hexdigest()[:32] + f"{image.size}{image.mode}"

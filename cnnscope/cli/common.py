@@ -43,8 +43,10 @@ def add_input(parser, help: str = INPUT_HELP) -> None:
     parser.add_argument("--input", metavar="SHAPE", help=help)
 
 
-def add_format(parser, choices=FORMATS) -> None:
-    parser.add_argument("--format", choices=choices, default="table")
+def add_format(parser, choices=FORMATS, default: str | None = "table") -> None:
+    """``default=None``: the command tells an explicit ``--format`` from none (``output_format``)."""
+    parser.add_argument("--format", choices=choices, default=default,
+                        help=None if default else f"default: {choices[0]}, or what the suffix of -o names")
 
 
 def add_output(parser, help: str, required: bool = False) -> None:
@@ -85,6 +87,37 @@ def parse_unit(text: str | None) -> tuple[int, ...] | None:
     if any(v < 0 for v in unit):
         raise UsageError(f"--unit {text!r}: positions must not be negative (0,0 is the top-left unit)")
     return unit
+
+
+# -- the format of -o ------------------------------------------------------------------------------------
+
+def output_format(args, suffixes: dict, default: str | None = "table") -> str:
+    """The format a command writes: the one ``-o``'s suffix names (``suffixes``: ".json" -> "json";
+    None for a suffix the command writes otherwise, a picture, where ``--format`` still applies to
+    what goes to the terminal), else ``--format``, else ``default``.
+
+    Every command that writes reports asks this, so that they agree: an unknown suffix, or an
+    explicit ``--format`` that says otherwise, is a one-line UsageError (exit 2).  ``-o`` without a
+    suffix (``-``, ``/dev/stdout``, ``out``) takes ``--format``; without ``default`` it is refused."""
+    from pathlib import PurePath
+
+    from cnnscope.errors import UsageError
+
+    output = getattr(args, "output", None)
+    chosen = getattr(args, "format", None)
+    suffix = PurePath(output).suffix.lower() if output and output != "-" else ""
+    choices = ", ".join(list(suffixes)[:-1]) + f" or {list(suffixes)[-1]}"
+    if suffix not in suffixes:
+        if suffix or not default:
+            raise UsageError(f"-o {output}: unknown suffix {suffix or '(none)'}; choose {choices}")
+        return chosen or default
+    named = suffixes[suffix]
+    if named is None:
+        return chosen or default
+    if chosen is not None and chosen != named:
+        raise UsageError(f"--format {chosen} contradicts -o {output} (a {suffix} file is {named}); "
+                         "leave out --format or change the suffix")
+    return named
 
 
 # -- paths: the outputs and the inputs of a command ----------------------------------------------------

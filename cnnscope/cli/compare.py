@@ -3,7 +3,7 @@ one receptive field; reports in HTML, Markdown, JSON or CSV."""
 
 from __future__ import annotations
 
-from cnnscope.cli.common import add_format, add_input, add_output, add_seed, input_shapes
+from cnnscope.cli.common import add_format, add_input, add_output, add_seed, input_shapes, output_format
 from cnnscope.cli.output import emit, note, say
 
 
@@ -43,7 +43,7 @@ def add_parser(subparsers) -> None:
     kernels.add_argument("--threads", type=int, metavar="N", help="CPU threads for --train (default 1: these nets "
                          "are tiny, and one thread was 3× faster than two on a busy 2-core machine)")
     add_seed(kernels, "the first seed (default 0)")
-    add_format(kernels, ("table", "json"))
+    add_format(kernels, ("table", "json"), default=None)
     add_output(kernels, "report.html, .md, .json or .csv")
 
 
@@ -56,8 +56,13 @@ def _train_options(parser) -> None:
     add_seed(parser)
 
 
+REPORT_SUFFIXES = {".html": "html", ".md": "md", ".json": "json", ".csv": "csv"}
+
+
 def run(args) -> int:
     _check_counts(args)
+    if args.output:  # the suffix names the report's format, before any work
+        output_format(args, REPORT_SUFFIXES, default=None)
     return {"compare": _compare, "kernels": _kernels}[args.command](args)
 
 
@@ -78,8 +83,6 @@ def _compare(args) -> int:
 
     if len(args.models) < 2:
         raise UsageError("compare needs at least two models")
-    if args.output:
-        report_io.check_output_path(args.output)
     shapes = input_shapes(args)
     reports = []
     for model in args.models:
@@ -131,8 +134,6 @@ def _kernels(args) -> int:
     from cnnscope.export.comparison_report import kernel_report, report_text
     from cnnscope.studies.kernel_study import findings, parse_user_variant, study
 
-    if args.output:
-        report_io.check_output_path(args.output)
     user = dict(parse_user_variant(text) for text in args.variant)
     if len(user) != len(args.variant):
         from cnnscope.errors import UsageError

@@ -3,13 +3,12 @@ image, theoretical beside effective."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from cnnscope.cli.common import (add_format, add_input, add_layer, add_model, add_output, add_seed, add_weights,
-                                 input_shapes, parse_unit)
-from cnnscope.cli.output import emit, is_picture, terminal_width, write_picture
+                                 input_shapes, output_format, parse_unit)
+from cnnscope.cli.output import PICTURE_FORMATS, emit, is_picture, terminal_width, write_picture
 
-TABLE_SUFFIXES = {".json": "json", ".csv": "csv", ".md": "md", ".txt": "table"}
+# -o: a picture (--format then shapes the table on the terminal), or the table in a text format
+OUTPUT_SUFFIXES = {**dict.fromkeys(PICTURE_FORMATS), ".json": "json", ".csv": "csv", ".md": "md", ".txt": "table"}
 
 
 def add_parser(subparsers) -> None:
@@ -19,7 +18,7 @@ def add_parser(subparsers) -> None:
     add_layer(rf, "show the rows this layer depends on, and probe its units (default for --image/--empirical: "
               "the last feature map)")
     add_input(rf)
-    add_format(rf)
+    add_format(rf, default=None)
     rf.add_argument("--image", metavar="IMG", help="a PNG/JPEG to draw the field on (resized to the input)")
     rf.add_argument("--unit", metavar="Y,X", help="the output unit to probe (default: the centre unit)")
     rf.add_argument("--empirical", action="store_true", help="also measure the effective receptive field: "
@@ -36,21 +35,19 @@ def run(args) -> int:
     from cnnscope.errors import UsageError
     from cnnscope.export import rf_table
 
-    unit = parse_unit(args.unit)  # a malformed --unit fails before any work
+    unit = parse_unit(args.unit)  # a malformed --unit or -o fails before any work
+    fmt = output_format(args, OUTPUT_SUFFIXES)
     if args.samples < 1:
         raise UsageError("--samples must be at least 1")
     report = analyze(args.model, input_shapes(args))
     if args.layer:
         report.layer(args.layer)  # a one-line error with suggestions when absent
-    suffix = Path(args.output).suffix.lower() if args.output else ""
     picture = is_picture(args.output)
-    if args.output and args.output != "-" and not picture and suffix not in TABLE_SUFFIXES:
-        raise UsageError(f"-o {args.output}: use .png for the picture, or .json/.csv/.md/.txt for the table")
     field = image = None
     if args.image or args.empirical or picture or unit is not None:
         field, image = _probe_unit(args, report, unit)
     rows = rf_table.rf_rows(report, args.layer or (field.layer if field else None))
-    text = rf_table.render(report, rows, TABLE_SUFFIXES.get(suffix, args.format), unit=field,
+    text = rf_table.render(report, rows, fmt, unit=field,
                            width=max(terminal_width(), 140))
     if picture:
         from cnnscope.vis import rf_overlay

@@ -7,7 +7,7 @@ writes the overlaid curves as an HTML page (plotly, self-contained) or a PNG (ma
 
 from __future__ import annotations
 
-from cnnscope.cli.common import add_format
+from cnnscope.cli.common import add_format, output_format
 
 
 def add_parser(subparsers):
@@ -34,8 +34,8 @@ def run(args) -> int:
     from cnnscope.export.training_run import read_run
 
     output = args.output
-    if output and Path(output).suffix.lower() not in (".html", ".htm", ".png"):
-        raise UsageError(f"-o {output}: write a .html or .png file")
+    if output:  # the curves, whatever --format says of the table on the terminal
+        output_format(args, dict.fromkeys((".html", ".htm", ".png")), default=None)
     histories = [read_run(folder) for folder in args.folders]  # every folder checked before any work
     if output:
         for folder in args.folders:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from cnnscope.cli.common import SOURCE_HELP, add_format, add_input, add_model, add_output, add_weights, input_shapes
-from cnnscope.cli.output import emit, terminal_width
+from pathlib import Path
+
+from cnnscope.cli.common import (FORMATS, SOURCE_HELP, add_format, add_input, add_model, add_output, add_weights,
+                                 input_shapes, output_format)
+from cnnscope.cli.output import emit, say, terminal_width
 from cnnscope.errors import UsageError
 
 
@@ -11,8 +14,9 @@ def add_parser(subparsers) -> None:
     summary = subparsers.add_parser("summary", help="per-layer shapes, parameters, MACs and memory")
     add_model(summary, SOURCE_HELP + " such as 'in1x28x28,c5-6p2,tanh,ap2,flat,fc10'")
     add_input(summary, "C,H,W or N,C,H,W (several inputs: separate with ';'); default: the model's natural input")
-    summary.add_argument("--depth", type=int, default=3, metavar="N",
-                         help="show rows down to this nesting depth (default 3; 0 shows totals only)")
+    summary.add_argument("--depth", type=int, metavar="N",
+                         help="show rows down to this nesting depth (default 3, and every row in an .html/.md "
+                              "report; 0 shows totals only)")
     summary.add_argument("--all", action="store_true", help="show every row, whatever the depth")
     summary.add_argument("--columns", metavar="LIST",
                          help="table columns, comma-separated: name,type,kind,input,output,kernel,stride,padding,"
@@ -31,9 +35,14 @@ def add_parser(subparsers) -> None:
                               "memory of a forward and of a forward+backward beside the estimate")
     summary.add_argument("--measure-device", choices=("cpu", "cuda", "auto"), default="cpu",
                          help="where --measure runs (default cpu; auto: cuda when there is a GPU)")
-    add_format(summary)
+    add_format(summary, (*FORMATS, "html"), default=None)
     add_weights(summary, "a state_dict or checkpoint to check against the model (loaded with weights_only=True)")
-    add_output(summary, "write to FILE instead of standard output")
+    add_output(summary, "write to FILE instead of standard output, in the format its suffix names: .html or .md "
+                        "(the model report: totals, every row, diagram, charts along the depth; .md writes its "
+                        "pictures into FILE_charts/), .json, .csv or .txt (the table)")
+
+
+OUTPUT_SUFFIXES = {".html": "html", ".md": "md", ".json": "json", ".csv": "csv", ".txt": "table"}
 
 
 def run(args) -> int:
@@ -42,9 +51,10 @@ def run(args) -> int:
     from cnnscope.export.summary import render
     from cnnscope.export.summary_rows import parse_columns
 
-    if args.depth < 0:
+    if args.depth is not None and args.depth < 0:
         raise UsageError(f"--depth {args.depth}: must be 0 (totals only) or more")
-    columns = parse_columns(args.columns)  # before any work: a typo costs nothing
+    fmt = output_format(args, OUTPUT_SUFFIXES)  # before any work, as the column names
+    columns = parse_columns(args.columns)
     dtypes = _input_dtypes(args.input_dtype)
     shapes = input_shapes(args)
     if args.weights or args.mode != "eval" or dtypes:  # the cache holds default-dtype, eval-mode reports
@@ -53,9 +63,42 @@ def run(args) -> int:
         report = cache.cached_report(args.model, shapes, lambda: _analyze(args, shapes))
     if args.measure:
         report = _measured(args.model, report, args.measure_device)
-    emit(render(report, args.format, None if args.all else args.depth, width=terminal_width(), columns=columns,
-                by_operator=args.by_operator), args.output)
+    if fmt == "html" or (fmt == "md" and args.output and Path(args.output).suffix.lower() == ".md"):
+        _model_report(args, report, fmt, None if args.columns is None else columns)
+        return 0
+    depth = None if args.all else (3 if args.depth is None else args.depth)
+    emit(render(report, fmt, depth, width=terminal_width(), columns=columns, by_operator=args.by_operator),
+         args.output)
     return 0
+
+
+def _model_report(args, report, fmt: str, columns) -> None:
+    """The model report (every row unless --depth): HTML to -o or stdout; -o x.md with its pictures."""
+    from cnnscope.export import report as report_io
+    from cnnscope.export.model_report import model_report, render_model_report
+
+    options = dict(depth=None if args.all else args.depth, columns=columns, images=_filters(args))
+    if fmt == "html" and not (args.output and Path(args.output).suffix.lower() == ".html"):
+        emit(render_model_report(report, "html", **options), args.output)
+        return
+    say("wrote " + ", ".join(str(p) for p in report_io.write(model_report(report, **options), args.output)))
+
+
+def _filters(args) -> list:
+    """With --weights: the first conv layer's filters, as the report's picture (none without a conv)."""
+    if not args.weights:
+        return []
+    from cnnscope.cli.common import real_model
+    from cnnscope.cli.output import note
+    from cnnscope.errors import CnnscopeError
+    from cnnscope.export.model_report import first_layer_filters
+
+    loaded, origin = real_model(args.model, 0, weights=args.weights)
+    try:
+        return [first_layer_filters(loaded.module.eval(), origin)]
+    except CnnscopeError as error:
+        note(f"note: the report shows no filters: {error}")
+        return []
 
 
 def _measured(source: str, report, device: str):
@@ -98,7 +141,7 @@ def _analyze(args, shapes, dtypes=None):
     try:
         return analyze(args.model, shapes, mode=args.mode, input_dtype=dtypes)
     except ShapeError as error:
-        if args.format == "table" and not args.output:  # never mix a table into JSON/CSV or a file
+        if args.format in (None, "table") and not args.output:  # never mix a table into JSON/CSV or a file
             _print_partial(args.model, error)
         raise
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cnnscope.cli.common import WEIGHTS_HELP, add_input, add_layer, add_model, add_output, add_seed, input_shapes
-from cnnscope.cli.output import note, picture_format, say, write_picture
+from cnnscope.cli.common import (WEIGHTS_HELP, add_input, add_layer, add_model, add_output, add_seed, input_shapes,
+                                 output_format)
+from cnnscope.cli.output import PICTURE_FORMATS, note, say, write_picture
+
+PICTURE_SUFFIXES = dict.fromkeys(PICTURE_FORMATS, "picture")
+DIAGRAM_SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
 
 
 def add_parser(subparsers) -> None:
@@ -49,6 +53,7 @@ def _weights_options(parser) -> None:
 
 
 def run(args) -> int:
+    output_format(args, DIAGRAM_SUFFIXES if args.command == "graph" else PICTURE_SUFFIXES, default=None)
     return {"filters": _filters, "features": _features, "graph": _graph}[args.command](args)
 
 
@@ -66,7 +71,6 @@ def _filters(args) -> int:
     from cnnscope.probes.activations import conv_weight
     from cnnscope.vis.filters import filter_grid
 
-    picture_format(args.output)
     loaded, origin = _model(args)
     name, weight = conv_weight(loaded.module, args.layer)
     out_channels, in_channels, kh, kw = weight.shape
@@ -82,7 +86,6 @@ def _features(args) -> int:
     from cnnscope.vis.feature_maps import MAX_MAPS, feature_grid
     from cnnscope.vis.images import open_image, to_input
 
-    picture_format(args.output)
     if args.top is not None and args.top < 1:
         raise UsageError("--top must be at least 1")
     picture = open_image(args.image)

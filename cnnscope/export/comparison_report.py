@@ -36,7 +36,15 @@ def transposed(columns: list[str], rows: list[list[str]]) -> tuple[list[str], li
                                              if k > 0]
 
 
+DIAGRAM_DEPTH = 2  # each model's diagram with its blocks below this nesting depth drawn as one node
+
+
 def comparison_report(comparison, device: str, figures: list | None = None) -> Report:
+    """The side-by-side table, the charts along the depth overlaid for every model, then
+    ``figures`` (totals), and each model's diagram (collapsed to ``DIAGRAM_DEPTH``)."""
+    from cnnscope.export.model_report import model_diagram
+    from cnnscope.vis.charts import depth_figures
+
     names = ", ".join(r.model for r in comparison.rows)
     shapes = {r.model: units.shape(r.input_shape) for r in comparison.rows}
     shape_text = next(iter(shapes.values())) if len(set(shapes.values())) == 1 else \
@@ -46,7 +54,9 @@ def comparison_report(comparison, device: str, figures: list | None = None) -> R
         title=f"Comparison: {names}",
         provenance=provenance(device, shape_text),
         tables=[Table("Side by side", columns, rows)],
-        figures=figures or [],
+        figures=depth_figures(comparison.reports) + list(figures or []),
+        diagrams=[model_diagram(r, f"{r.model}, {units.shape(r.input_shape)}", depth=DIAGRAM_DEPTH)
+                  for r in comparison.reports],
         data=comparison.to_dict(),
         csv_rows=[r.to_dict() for r in comparison.rows],
     )

@@ -25,21 +25,43 @@ def render(dot_source: str, output: str | Path) -> Path:
         return write_text_atomic(output, dot_source)
     if suffix not in FORMATS:
         raise RenderError(f"{output}: choose .svg, .png, .pdf or .dot")
-    binary = shutil.which("dot")
-    if binary is None:
+    if shutil.which("dot") is None:
         fallback = write_text_atomic(output.with_suffix(".dot"), dot_source)
         raise RenderError(f"graphviz's dot is not installed, so {output} was not drawn; the diagram is in {fallback}: "
                           f"render it with `dot -T{FORMATS[suffix]} {fallback} -o {output}` "
                           "(install it with `apt-get install graphviz`)")
     try:
-        result = subprocess.run([binary, f"-T{FORMATS[suffix]}"], input=dot_source.encode(), capture_output=True,
-                                timeout=TIMEOUT_S, check=False)
+        drawn = _run_dot(dot_source, FORMATS[suffix])
+    except RenderError as error:
+        raise RenderError(f"{error}; graphviz cannot lay out every graph: try --rankdir LR "
+                          f"or --expand, or write {output.with_suffix('.dot').name} and render it elsewhere") from None
+    return write_bytes_atomic(output, drawn)
+
+
+def _run_dot(dot_source: str, fmt: str, timeout: float = TIMEOUT_S) -> bytes:
+    """``dot -T<fmt>`` on the source; a RenderError when it is missing, slow or fails."""
+    binary = shutil.which("dot")
+    if binary is None:
+        raise RenderError("graphviz's dot is not installed")
+    try:
+        result = subprocess.run([binary, f"-T{fmt}"], input=dot_source.encode(), capture_output=True,
+                                timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        raise RenderError(f"dot took over {TIMEOUT_S} s on this graph; write .dot and render it yourself, "
+        raise RenderError(f"dot took over {timeout:.0f} s on this graph; write .dot and render it yourself, "
                           "or leave out --expand") from None
     if result.returncode != 0:
         message = result.stderr.decode(errors="replace").strip().splitlines()
         first = message[0] if message else "exit " + str(result.returncode)
-        raise RenderError(f"dot failed: {first[:200]}; graphviz cannot lay out every graph: try --rankdir LR "
-                          f"or --expand, or write {output.with_suffix('.dot').name} and render it elsewhere")
-    return write_bytes_atomic(output, result.stdout)
+        raise RenderError(f"dot failed: {first[:200]}")
+    return result.stdout
+
+
+def to_svg(dot_source: str, timeout: float = 60) -> str | None:
+    """The diagram as an inline ``<svg>`` element (no XML prolog or DOCTYPE), or None when ``dot``
+    is not installed or cannot lay out the graph (reports then show the DOT source)."""
+    try:
+        text = _run_dot(dot_source, "svg", timeout).decode("utf-8", errors="replace")
+    except RenderError:
+        return None
+    start = text.find("<svg")
+    return text[start:] if start >= 0 else None

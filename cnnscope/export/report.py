@@ -2,15 +2,20 @@
 
 Every report states the cnnscope and torch versions, the device and the input shapes that
 produced it.  Files are written only where asked, each atomically (temporary file, rename).
+A report is laid out from a :class:`Report` (tables, findings, diagrams, plotly figures);
+``render_files`` gives the bytes of every file a format needs (Markdown: the text, and its
+charts and diagrams in ``<stem>_charts/``), ``write`` writes them and ``to_zip`` packs them.
 """
 
 from __future__ import annotations
 
+import base64
 import csv
 import datetime
 import html
 import io
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +31,21 @@ class Table:
     heading: str
     columns: list[str]
     rows: list[list[str]]
+    at_end: bool = False  # laid out after the charts and diagrams (a long per-layer table)
+    numeric: list[bool] | None = None  # per column: right-aligned (default: all but the first)
+
+
+@dataclass
+class Diagram:
+    """An architecture diagram: its DOT source, and the SVG ``dot`` drew (None without graphviz)."""
+
+    title: str
+    dot: str
+    svg: str | None = None
+
+
+DOT_NOTE = ("The diagram in graphviz's DOT language (dot was not at hand to draw it): save it as model.dot and "
+            "run `dot -Tsvg model.dot -o model.svg` (apt-get install graphviz)")
 
 
 @dataclass
@@ -37,6 +57,12 @@ class Report:
     figures: list = field(default_factory=list)  # plotly figures
     data: dict = field(default_factory=dict)  # the JSON payload
     csv_rows: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # lines under the provenance (conventions)
+    diagrams: list[Diagram] = field(default_factory=list)
+    images: list[tuple[str, bytes]] = field(default_factory=list)  # (caption, PNG): first-layer filters
+    findings_heading: str = "Findings"
+    charts_heading: str = "Charts"
+    json_is_data: bool = False  # the JSON is ``data`` alone (a ModelReport's to_dict()), no provenance added
 
 
 def provenance(device: str, input_shapes) -> dict:
@@ -61,25 +87,59 @@ def check_output_path(path: str | Path) -> Path:
 def write(report: Report, path: str | Path) -> list[Path]:
     """Write the report in the format its suffix names; returns every file written."""
     path = check_output_path(path)
+    written = []
+    for name, data in render_files(report, path.name).items():
+        target = path.parent / name
+        if target.parent != path.parent:
+            target.parent.mkdir(exist_ok=True)
+        written.append(_write_checked(target, data))
+    return written
+
+
+def to_json(report: Report) -> str:
+    data = report.data if report.json_is_data else {"provenance": report.provenance, **report.data}
+    return json.dumps(data, indent=2) + "\n"
+
+
+def render_files(report: Report, filename: str) -> dict[str, bytes]:
+    """Every file of the report in the format ``filename``'s suffix names, by path relative to
+    its folder: the file itself, and for Markdown first its charts (PNG) and diagrams (SVG) in
+    ``<stem>_charts/``."""
+    path = Path(filename)
     suffix = path.suffix.lower()
     if suffix == ".html":
-        return [_write_checked(path, to_html(report).encode())]
+        return {path.name: to_html(report).encode()}
     if suffix == ".json":
-        return [_write_checked(path, (json.dumps({"provenance": report.provenance, **report.data}, indent=2)
-                                      + "\n").encode())]
+        return {path.name: to_json(report).encode()}
     if suffix == ".csv":
-        return [_write_checked(path, to_csv(report).encode())]
-    charts = path.with_name(f"{path.stem}_charts")
-    written = []
+        return {path.name: to_csv(report).encode()}
+    if suffix != ".md":
+        raise UsageError(f"{filename}: choose a .html, .md, .json or .csv report")
+    folder = f"{path.stem}_charts"
+    files: dict[str, bytes] = {}
     images = []
-    if report.figures:
-        charts.mkdir(exist_ok=True)
-        for k, figure in enumerate(report.figures):
-            target = charts / f"chart{k + 1}.png"
-            written.append(_write_checked(target, figure_png(figure)))
-            images.append(f"{charts.name}/{target.name}")
-    written.append(_write_checked(path, to_markdown(report, images).encode()))
-    return written
+    for k, figure in enumerate(report.figures):
+        files[f"{folder}/chart{k + 1}.png"] = figure_png(figure)
+        images.append(f"{folder}/chart{k + 1}.png")
+    pictures = []
+    for k, diagram in enumerate(report.diagrams):
+        if diagram.svg is not None:
+            files[f"{folder}/diagram{k + 1}.svg"] = diagram.svg.encode()
+        pictures.append(f"{folder}/diagram{k + 1}.svg" if diagram.svg is not None else None)
+    for k, (_, png) in enumerate(report.images):
+        files[f"{folder}/image{k + 1}.png"] = png
+    files[path.name] = to_markdown(report, images, pictures,
+                                   [f"{folder}/image{k + 1}.png" for k in range(len(report.images))]).encode()
+    return files
+
+
+def to_zip(files: dict[str, bytes]) -> bytes:
+    """``render_files``'s files in one zip archive (a download of a Markdown report with its pictures)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
 
 
 def _write_checked(path: Path, data: bytes) -> Path:
@@ -94,20 +154,41 @@ def _write_checked(path: Path, data: bytes) -> Path:
 
 def _provenance_line(p: dict) -> str:
     shapes = p.get("input_shapes")
-    return (f"cnnscope {p['cnnscope']} · torch {p['torch']} · device {p['device']} · input {shapes} · {p['created']}")
+    dtype = f" · {p['dtype']}" if p.get("dtype") else ""
+    return (f"cnnscope {p['cnnscope']} · torch {p['torch']} · device {p['device']} · input {shapes}{dtype} · "
+            f"{p['created']}")
 
 
-def to_markdown(report: Report, images: list[str] | None = None) -> str:
+def _markdown_table(table: Table) -> list[str]:
+    lines = [f"## {table.heading}", "", "| " + " | ".join(table.columns) + " |",
+             "|" + "|".join("---" if k == 0 or (table.numeric and not table.numeric[k]) else "---:"
+                            for k in range(len(table.columns))) + "|"]
+    lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in table.rows]
+    return lines + [""]
+
+
+def to_markdown(report: Report, images: list[str] | None = None, pictures: list | None = None,
+                photos: list[str] | None = None) -> str:
+    """``images``: the charts' PNG paths; ``pictures``: each diagram's SVG path, or None for a
+    diagram shown as DOT source (without ``pictures`` every diagram is DOT source); ``photos``:
+    the paths of ``report.images`` (left out without them)."""
     lines = [f"# {report.title}", "", f"_{_provenance_line(report.provenance)}_", ""]
-    for table in report.tables:
-        lines += [f"## {table.heading}", "", "| " + " | ".join(table.columns) + " |",
-                  "|" + "|".join("---" if k == 0 else "---:" for k in range(len(table.columns))) + "|"]
-        lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in table.rows]
-        lines.append("")
+    lines += [*[f"{note}  " for note in report.notes], ""] if report.notes else []
+    for table in [t for t in report.tables if not t.at_end]:
+        lines += _markdown_table(table)
     if report.findings:
-        lines += ["## Findings", "", *[f"- {f}" for f in report.findings], ""]
+        lines += [f"## {report.findings_heading}", "", *[f"- {f}" for f in report.findings], ""]
     if images:
-        lines += ["## Charts", "", *[f"![chart]({image})" for image in images], ""]
+        lines += [f"## {report.charts_heading}", "", *[f"![chart]({image})" for image in images], ""]
+    for k, diagram in enumerate(report.diagrams):
+        picture = pictures[k] if pictures else None
+        lines += [f"## {diagram.title}", ""]
+        lines += [f"![{diagram.title}]({picture})", ""] if picture else [f"_{DOT_NOTE}._", "", "```dot",
+                                                                         diagram.dot.rstrip(), "```", ""]
+    for (caption, _), photo in zip(report.images, photos or []):
+        lines += [f"## {caption}", "", f"![{caption}]({photo})", ""]
+    for table in [t for t in report.tables if t.at_end]:
+        lines += _markdown_table(table)
     return "\n".join(lines)
 
 
@@ -124,15 +205,22 @@ def to_csv(report: Report) -> str:
 
 
 _STYLE = """
-body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2rem auto; max-width: 1100px;
+body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2rem auto; max-width: 1300px;
        color: #1d2330; padding: 0 1rem; }
 h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
 .provenance { color: #5a6478; font-size: .9rem; }
 table { border-collapse: collapse; font-size: .9rem; margin: .5rem 0; }
 th, td { padding: .3rem .7rem; border-bottom: 1px solid #dde3ec; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
+th:first-child, td:first-child, th.l, td.l { text-align: left; }
 th { background: #f1f4f9; }
 li { margin: .3rem 0; }
+.notes { color: #3a4456; font-size: .9rem; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(500px, 1fr)); gap: .5rem; }
+.charts > div { min-width: 0; overflow: hidden; }
+.diagrams { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; }
+.diagram { overflow: auto; max-height: 1000px; max-width: 100%; border: 1px solid #dde3ec; padding: .5rem; }
+.diagram h3 { font-size: 1rem; margin: 0 0 .4rem; }
+pre { background: #f6f8fb; padding: .6rem; font-size: .75rem; max-height: 400px; overflow: auto; }
 """
 
 
@@ -146,22 +234,45 @@ def to_html(report: Report) -> str:
         f"<h1>{html.escape(report.title)}</h1>",
         f'<p class="provenance">{html.escape(_provenance_line(report.provenance))}</p>',
     ]
-    for table in report.tables:
-        parts.append(f"<h2>{html.escape(table.heading)}</h2><table><thead><tr>"
-                     + "".join(f"<th>{html.escape(c)}</th>" for c in table.columns) + "</tr></thead><tbody>")
-        for row in table.rows:
-            parts.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>")
-        parts.append("</tbody></table>")
+    if report.notes:
+        parts.append('<p class="notes">' + "<br>".join(html.escape(n) for n in report.notes) + "</p>")
+    parts += [_html_table(t) for t in report.tables if not t.at_end]
     if report.findings:
-        parts.append("<h2>Findings</h2><ul>" + "".join(f"<li>{html.escape(f)}</li>" for f in report.findings)
-                     + "</ul>")
+        parts.append(f"<h2>{html.escape(report.findings_heading)}</h2><ul>"
+                     + "".join(f"<li>{html.escape(f)}</li>" for f in report.findings) + "</ul>")
     if report.figures:
-        parts.append("<h2>Charts</h2>")
+        parts.append(f'<h2>{html.escape(report.charts_heading)}</h2><div class="charts">')
         for figure in report.figures:
-            parts.append(figure.to_html(full_html=False, include_plotlyjs=False,
-                                        config={"displaylogo": False, "responsive": True}))
+            parts.append("<div>" + figure.to_html(full_html=False, include_plotlyjs=False,
+                                                  config={"displaylogo": False, "responsive": True}) + "</div>")
+        parts.append("</div>")
+    if report.diagrams:
+        parts.append(f"<h2>{'Diagram' if len(report.diagrams) == 1 else 'Diagrams'}</h2><div class=\"diagrams\">")
+        parts += [_html_diagram(d) for d in report.diagrams]
+        parts.append("</div>")
+    for caption, png in report.images:  # inline: the page stays one file
+        parts.append(f'<h2>{html.escape(caption)}</h2><img alt="{html.escape(caption)}" style="max-width: 100%" '
+                     f'src="data:image/png;base64,{base64.b64encode(png).decode()}">')
+    parts += [_html_table(t) for t in report.tables if t.at_end]
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _html_table(table: Table) -> str:
+    left = [' class="l"' if k > 0 and table.numeric is not None and not table.numeric[k] else ""
+            for k in range(len(table.columns))]
+    head = "".join(f"<th{left[k]}>{html.escape(c)}</th>" for k, c in enumerate(table.columns))
+    body = "".join("<tr>" + "".join(f"<td{left[k]}>{html.escape(str(c))}</td>" for k, c in enumerate(row)) + "</tr>"
+                   for row in table.rows)
+    return f"<h2>{html.escape(table.heading)}</h2><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _html_diagram(diagram: Diagram) -> str:
+    if diagram.svg is not None:
+        body = diagram.svg
+    else:
+        body = f'<p class="notes">{html.escape(DOT_NOTE)}.</p><pre>{html.escape(diagram.dot)}</pre>'
+    return f'<div class="diagram"><h3>{html.escape(diagram.title)}</h3>{body}</div>'
 
 
 def figure_png(figure) -> bytes:
@@ -187,7 +298,8 @@ def figure_png(figure) -> bytes:
                 axis.bar_label(bars, labels=[str(t) for t in trace.text], fontsize=8)
         else:
             mode = trace.mode or "lines"
-            style = ("-" if "lines" in mode else "") + ("o" if "markers" in mode else "")
+            line = {"dot": ":", "dash": "--", "dashdot": "-."}.get(trace.line.dash, "-")
+            style = (line if "lines" in mode else "") + ("o" if "markers" in mode else "")
             colour = _mpl_colour(trace.line.color or trace.marker.color)
             axis.plot(list(trace.x), list(trace.y), style, label=name, markersize=4,
                       **({"color": colour} if colour else {}))
@@ -200,7 +312,13 @@ def figure_png(figure) -> bytes:
     if layout.xaxis.type == "log":
         axis.set_xscale("log")
     if layout.yaxis.type == "log":
-        axis.set_yscale("log")
+        if layout.yaxis.dtick is not None and abs(float(layout.yaxis.dtick) - 0.30103) < 1e-3:  # powers of two
+            from matplotlib.ticker import FuncFormatter
+
+            axis.set_yscale("log", base=2)
+            axis.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        else:
+            axis.set_yscale("log")
     axis.set_title(layout.title.text or "")
     axis.set_xlabel(layout.xaxis.title.text or "")
     axis.set_ylabel(layout.yaxis.title.text or "")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 METRICS = [
     ("params", "Parameters", ""),
     ("macs", "MACs", ""),
@@ -21,9 +23,14 @@ def metric_bars(rows: list[dict], key: str, title: str, unit: str = ""):
     go = _go()
     names = [r["model"] for r in rows]
     values = [r.get(key) for r in rows]
-    figure = go.Figure(go.Bar(x=names, y=values, text=[_short(v, unit) for v in values], textposition="outside",
+    # bytes are drawn in MB (2**20 bytes, as the bar labels and units.megabytes); counts with SI ticks (G, M, k)
+    heights = [None if v is None else v / 2**20 for v in values] if unit == "bytes" else values
+    figure = go.Figure(go.Bar(x=names, y=heights, text=[_short(v, unit) for v in values], textposition="outside",
                               marker_color="#5b7bb0"))
-    figure.update_layout(title=title, yaxis_title=unit or None, height=340, margin=dict(t=50, b=40, l=60, r=20))
+    figure.update_layout(title=title, yaxis_title={"bytes": "MB"}.get(unit, unit) or None, height=340,
+                         margin=dict(t=50, b=40, l=60, r=20))
+    figure.update_xaxes(type="category")  # names that look like numbers stay names
+    figure.update_yaxes(exponentformat="SI")
     return figure
 
 
@@ -34,6 +41,8 @@ def macs_vs_params(rows: list[dict]):
         text=[r["model"] for r in rows], textposition="top center", marker=dict(size=12, color="#c0504d")))
     figure.update_layout(title="MACs against parameters", xaxis_title="parameters", yaxis_title="MACs",
                          xaxis_type="log", yaxis_type="log", height=400, margin=dict(t=50, b=50, l=60, r=20))
+    figure.update_xaxes(exponentformat="SI")
+    figure.update_yaxes(exponentformat="SI")
     return figure
 
 
@@ -49,6 +58,7 @@ def mac_profile(reports) -> object:
                                     hovertemplate="%{text}: %{y:,} MACs<extra>" + report.model + "</extra>"))
     figure.update_layout(title="Per-layer MACs along the depth", xaxis_title="position in the network (0 = input)",
                          yaxis_title="MACs", yaxis_type="log", height=400, margin=dict(t=50, b=50, l=60, r=20))
+    figure.update_yaxes(exponentformat="SI")
     return figure
 
 
@@ -97,4 +107,71 @@ def kernel_figures(variants, histories: dict | None = None) -> list:
         figures.append(metric_bars(rows, "latency_ms", "Latency", "ms"))
     if histories:
         figures.append(loss_curves(histories, "Training loss, identical classifier and budget"))
+    return figures
+
+
+# -- along the depth: one point per leaf row, in execution order ----------------------------------------
+
+PALETTE = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c")
+DEPTH_AXIS = "layer (leaf rows in execution order)"
+
+
+def _first_shape(shape):
+    return shape[0] if shape and isinstance(shape[0], (list, tuple)) else shape
+
+
+def depth_series(report) -> dict[str, list]:
+    """Per leaf row, in execution order: (position, value, hover text) for the output's spatial
+    height, its channels (features for a flat output), the receptive field's size (local fields
+    only) and the cumulative share of MACs and parameters."""
+    leaves = report.leaves()
+    series: dict[str, list] = {"resolution": [], "channels": [], "rf": [], "macs": [], "params": []}
+    total_macs = sum(r.macs for r in leaves) or 1
+    total_params = sum(r.params for r in leaves) or 1
+    macs = params = 0
+    for k, row in enumerate(leaves, start=1):
+        shape = _first_shape(row.output_shape) or []
+        if len(shape) >= 3:
+            series["resolution"].append((k, shape[2], f"{row.name}: {'×'.join(map(str, shape[2:]))}"))
+        if len(shape) >= 2:
+            series["channels"].append((k, shape[1], f"{row.name}: {shape[1]}"))
+        if row.rf is not None and not row.rf.is_global and row.rf.size:
+            series["rf"].append((k, row.rf.size[0], f"{row.name}: {'×'.join(map(str, row.rf.size))}"))
+        macs, params = macs + row.macs, params + row.params
+        series["macs"].append((k, 100 * macs / total_macs, f"{row.name}: {macs:,} MACs"))
+        series["params"].append((k, 100 * params / total_params, f"{row.name}: {params:,} params"))
+    return series
+
+
+DEPTH_CHARTS = (  # (series keys, title, y axis title, log y)
+    (("resolution",), "Spatial resolution along the depth", "output height (pixels)", True),
+    (("channels",), "Channels along the depth", "output channels (features after flatten)", True),
+    (("rf",), "Receptive field along the depth", "RF size (input pixels; global fields left out)", True),
+    (("macs", "params"), "Cumulative MACs and parameters", "% of the model's total", False),
+)
+
+
+def depth_figures(reports) -> list:
+    """Four charts against depth, one line per report (overlaid for a comparison): spatial
+    resolution, channels, receptive field, and cumulative MACs (solid) and parameters (dotted)."""
+    go = _go()
+    figures = []
+    for keys, title, y_title, log in DEPTH_CHARTS:
+        figure = go.Figure()
+        for k, report in enumerate(reports):
+            colour = PALETTE[k % len(PALETTE)]
+            series = depth_series(report)
+            for key in keys:
+                points = series[key]
+                name = report.model if len(keys) == 1 else f"{report.model} {key.replace('macs', 'MACs')}"
+                figure.add_trace(go.Scatter(
+                    x=[p[0] for p in points], y=[p[1] for p in points], text=[p[2] for p in points],
+                    mode="lines+markers", name=name, hovertemplate="%{text}<extra>" + report.model + "</extra>",
+                    line=dict(color=colour, dash="dot" if key == "params" else "solid"), marker=dict(size=5)))
+        figure.update_layout(title=title, xaxis_title=DEPTH_AXIS, yaxis_title=y_title, height=340,
+                             showlegend=len(reports) > 1 or len(keys) > 1, legend=dict(font=dict(size=10)),
+                             margin=dict(t=50, b=50, l=60, r=20))
+        if log:  # powers of two: 1, 2, 4, ... 256
+            figure.update_yaxes(type="log", dtick=math.log10(2))
+        figures.append(figure)
     return figures

@@ -37,6 +37,8 @@ def draw(picture, box, gradient: np.ndarray | None, squares: dict | None, title:
     r = max(2, factor)
     draw_left.ellipse([cx * factor - r, cy * factor - r, cx * factor + r, cy * factor + r], fill=(255, 40, 40))
     panels = [("theoretical field", left_panel)]
+    # a 1024×1024 input: the text grows with the picture, readable when the page shows it smaller
+    scale = max(1.0, ((1 + (gradient is not None)) * left_panel.width + 36) / 700)
     if gradient is not None:
         normalised = gradient / gradient.max() if gradient.max() > 0 else gradient
         heat = Image.fromarray(_heat(np.sqrt(normalised)))  # sqrt: the tails stay visible
@@ -47,19 +49,20 @@ def draw(picture, box, gradient: np.ndarray | None, squares: dict | None, title:
             half = side / 2
             draw_right.rectangle([(cx + 0.5 - half) * factor, (cy + 0.5 - half) * factor,
                                   (cx + 0.5 + half) * factor - 1, (cy + 0.5 + half) * factor - 1],
-                                 outline=(80, 200, 255), width=1)
+                                 outline=(80, 200, 255), width=max(1, round(scale)))
             fonts.text(draw_right, ((cx + 0.5 + half) * factor + 2, (cy + 0.5 - half) * factor), label,
-                       (80, 200, 255), size=11)
+                       (80, 200, 255), size=round(11 * scale))
         panels.append(("effective field |∂unit/∂input|", blended))
-    margin, header = 12, 44
+    margin = 12
     width = sum(p.width for _, p in panels) + margin * (len(panels) + 1)
+    header = round(44 * scale)
     height = max(p.height for _, p in panels) + header + margin
     canvas = Image.new("RGB", (width, height), (255, 255, 255))
     pen = ImageDraw.Draw(canvas)
-    fonts.text(pen, (margin, 6), title, (0, 0, 0), size=14)
+    fonts.text(pen, (margin, round(6 * scale)), title, (0, 0, 0), size=round(14 * scale))
     x = margin
     for label, panel in panels:
-        fonts.text(pen, (x, header - 18), label, (60, 60, 60), size=12)
+        fonts.text(pen, (x, header - round(18 * scale)), label, (60, 60, 60), size=round(12 * scale))
         canvas.paste(panel, (x, header))
         x += panel.width + margin
     return canvas

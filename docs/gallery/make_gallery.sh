@@ -19,4 +19,14 @@ cnnscope kernels --train -o "$kernels/kernels.md"
 cp "$kernels/kernels_charts/chart1.png" $out/kernels-val-acc.png
 cp "$kernels/kernels_charts/chart5.png" $out/kernels-effective-fields.png
 rm -rf "$kernels"
+reports=$(mktemp -d)
+cnnscope summary resnet18 -o "$reports/model.html"
+cnnscope compare resnet18 vgg16 -o "$reports/compare.html"
+for name in model compare; do
+  target=$out/report-model-resnet18.png
+  [ $name = compare ] && target=$out/report-compare-resnet18-vgg16.png
+  chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking \
+    --screenshot="$target" --window-size=1400,1800 "file://$reports/$name.html"
+done
+rm -rf "$reports"
 rm -f "$photo"

@@ -99,6 +99,13 @@ def _wait_for_text(driver, text: str, timeout: float = 120) -> float:
     return time.monotonic() - start
 
 
+def _page_label(driver, page: str, timeout: float = 30):
+    """The sidebar's Page option ``page``, once it is drawn (the sidebar may come a moment after the main page)."""
+    xpath = f'//section[@data-testid="stSidebar"]//label[.//p[text()="{page}"]]'
+    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(
+        lambda d: next(iter(d.find_elements(By.XPATH, xpath)), None))
+
+
 def test_first_vgg16_summary_after_a_warmed_start(browser):
     """`cnnscope app` imports torch before the server reports ready: time the first visit."""
     process, url, ready = _start(CNNSCOPE_APP)
@@ -141,7 +148,7 @@ def test_each_page_in_the_browser(server, browser, page):
     url, _ = server
     browser.get(url)
     _wait_for_text(browser, "61,706")
-    label = browser.find_element(By.XPATH, f'//section[@data-testid="stSidebar"]//label[.//p[text()="{page}"]]')
+    label = _page_label(browser, page)
     start = time.monotonic()
     label.click()
     marker = {"Receptive field": "Receptive fields of", "Filters & feature maps": "Filters and feature maps",
@@ -152,3 +159,170 @@ def test_each_page_in_the_browser(server, browser, page):
     body = browser.find_element(By.TAG_NAME, "body").text
     assert "Traceback" not in body and "internal error" not in body
     browser.save_screenshot(str(SHOTS / f"page-{page.split()[0].lower()}.png"))
+
+
+# -- issue 14: the app's own navigation, no error box, links, and the timings of docs/benchmarks.md ----------
+
+MARKERS = {"Summary": "MACs per layer", "Receptive field": "Receptive fields of", "Filters & feature maps":
+           "Filters and feature maps", "Compare": "Architectures", "Train": "Train", "Export": "Export"}
+
+
+@pytest.fixture(scope="module")
+def app_server():
+    """`cnnscope app`, the documented way to start it (entry script beside the pages package)."""
+    process, url, ready = _start(CNNSCOPE_APP)
+    yield url, ready
+    _stop(process)
+
+
+def _idle(driver, timeout: float = 120) -> float:
+    """Wait until the script has finished (Streamlit's running indicator gone for a moment); returns
+    when it went."""
+    deadline = time.monotonic() + timeout
+    quiet_since = None
+    while time.monotonic() < deadline:
+        running = driver.find_elements(By.CSS_SELECTOR, '[data-testid="stStatusWidget"]')
+        if running:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since > 0.4:
+            return quiet_since
+        time.sleep(0.05)
+    pytest.fail("the page did not finish running")
+
+
+def _problems(driver) -> list[str]:
+    """Streamlit's automatic page list, error boxes and exceptions on the page."""
+    found = [f"page list: {e.text!r}" for e in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stSidebarNav"]')]
+    found += [f"error: {e.text!r}" for e in driver.find_elements(
+        By.CSS_SELECTOR, '[data-testid="stAlertContentError"], [data-testid="stException"]')]
+    return found
+
+
+def _open_sidebar(driver) -> None:
+    buttons = [b for b in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stExpandSidebarButton"]')
+               if b.is_displayed()]
+    if buttons:
+        buttons[0].click()
+        time.sleep(0.5)
+
+
+def _pick_page(driver, page: str) -> None:
+    _open_sidebar(driver)
+    _page_label(driver, page).click()
+    _wait_for_text(driver, MARKERS[page])
+    _idle(driver)
+
+
+@pytest.mark.parametrize("width", [1400, 400])
+def test_every_page_has_no_streamlit_page_list_and_no_error_box(app_server, browser, width):
+    url, _ = app_server
+    browser.set_window_size(width, 1000)
+    try:
+        browser.get(url)
+        _wait_for_text(browser, "61,706")
+        _idle(browser)
+        for page in MARKERS:
+            _pick_page(browser, page)
+            assert not _problems(browser), (page, width, _problems(browser))
+            body = browser.find_element(By.TAG_NAME, "body").text
+            assert "Traceback" not in body and "internal error" not in body, (page, width)
+            if width == 400:
+                browser.save_screenshot(str(SHOTS / f"phone-{page.split()[0].lower()}.png"))
+    finally:
+        browser.set_window_size(1400, 1000)
+
+
+def test_a_pages_folder_url_opens_the_app_not_a_blank_page(app_server, browser):
+    url, _ = app_server
+    browser.get(f"{url}/images")
+    _wait_for_text(browser, "61,706")
+    assert not browser.find_elements(By.CSS_SELECTOR, '[data-testid="stSidebarNav"]')
+
+
+@pytest.mark.parametrize("width", [1400, 400])
+def test_an_unknown_model_in_the_link_is_shown_in_the_main_page(app_server, browser, width):
+    url, _ = app_server
+    browser.set_window_size(width, 1000)
+    try:
+        browser.get(f"{url}/?model=resnet81")
+        _wait_for_text(browser, "61,706")
+        boxes = [e for e in browser.find_elements(By.CSS_SELECTOR, '[data-testid="stMain"] [data-testid="stAlertContentError"]')
+                 if e.is_displayed()]
+        assert boxes and "unknown model 'resnet81'" in boxes[0].text and "resnet18" in boxes[0].text
+        WebDriverWait(browser, 10).until(lambda d: "model=lenet5" in d.current_url)  # the URL follows the model
+    finally:
+        browser.set_window_size(1400, 1000)
+
+
+def test_the_diagram_is_drawn_at_its_natural_size(app_server, browser):
+    url, _ = app_server
+    browser.get(url)
+    _wait_for_text(browser, "61,706")
+    _idle(browser)
+    browser.find_element(By.XPATH, '//*[@role="tab"][contains(., "Diagram")]').click()
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="stGraphVizChart"] svg'))
+    svg = browser.find_element(By.CSS_SELECTOR, '[data-testid="stGraphVizChart"] svg')
+    print(f"\nlenet5 diagram: {svg.size['width']}×{svg.size['height']} px")
+    assert svg.size["height"] < 2500  # was 6,142 px stretched to the page's width
+
+
+def _image_sources(driver) -> list[str] | None:
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    try:
+        return [e.get_attribute("src") for e in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stMain"] img')]
+    except StaleElementReferenceException:  # redrawn while read: read again
+        return None
+
+
+def _timed_click(driver, element) -> float:
+    """Seconds from a click until the page's pictures changed and the script finished (the later of the two)."""
+    before = _image_sources(driver)
+    start = time.monotonic()
+    element.click()
+    WebDriverWait(driver, 60, poll_frequency=0.05).until(lambda d: _image_sources(d) not in (None, before))
+    changed = time.monotonic()
+    return max(changed, _idle(driver)) - start
+
+
+def test_vgg16_timings_switching_models_and_clicks_on_the_filters_page(app_server, browser):
+    url, _ = app_server
+    browser.get(f"{url}/?model=vgg16")
+    first = _wait_for_text(browser, "138,357,544")
+    print(f"\nvgg16 summary on screen {first:.2f} s after opening the page (server ready, vgg16 not analysed yet "
+          "or analysed by an earlier test)")
+    _idle(browser)
+    box = browser.find_element(By.CSS_SELECTOR, 'section[data-testid="stSidebar"] div[data-testid="stSelectbox"] input')
+    box.click()
+    box.send_keys("lenet5")
+    box.send_keys(Keys.ENTER)
+    _wait_for_text(browser, "61,706")
+    _idle(browser)
+    box = browser.find_element(By.CSS_SELECTOR, 'section[data-testid="stSidebar"] div[data-testid="stSelectbox"] input')
+    box.click()
+    box.send_keys("vgg16")
+    start = time.monotonic()
+    box.send_keys(Keys.ENTER)
+    _wait_for_text(browser, "138,357,544")
+    switch = time.monotonic() - start
+    print(f"switching back to vgg16 (already analysed): {switch:.2f} s")
+    _idle(browser)
+    start = time.monotonic()
+    _pick_page(browser, "Filters & feature maps")
+    WebDriverWait(browser, 120).until(lambda d: _image_sources(d))
+    _idle(browser)
+    print(f"Filters & feature maps for vgg16, first visit (builds vgg16 with random weights): "
+          f"{time.monotonic() - start:.2f} s")
+    shared = browser.find_element(By.XPATH, '//label[.//p[text()="One shared scale"]]')
+    clicks = [_timed_click(browser, shared), _timed_click(browser, shared)]
+    browser.find_element(By.XPATH, '//*[@role="tab"][contains(., "Feature maps")]').click()
+    WebDriverWait(browser, 60).until(lambda d: len(_image_sources(d) or []) >= 2)
+    _idle(browser)
+    digit = browser.find_element(By.XPATH, '//label[.//p[text()="Handwritten digit"]]')
+    clicks.append(_timed_click(browser, digit))  # a new image: computed once
+    photo = browser.find_element(By.XPATH, '//label[.//p[text()="Sample photo"]]')
+    clicks.append(_timed_click(browser, photo))  # back to the photo: from the cache
+    print("clicks on Filters & feature maps after the first: " + ", ".join(f"{c:.2f} s" for c in clicks))
+    assert switch < 5 and max(clicks) < 5  # generous for a loaded 2-core machine; the measured figures are in docs

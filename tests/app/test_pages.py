@@ -146,3 +146,267 @@ def test_a_training_run_survives_a_page_switch_and_runs_are_kept_for_the_overlay
     assert second.status == "interrupted" and "stopped on request" in second.message
     assert len(app.session_state["train_runs"]) == 2
     assert app.multiselect(key="train_overlay").value == [job.label, second.label]
+
+
+# -- issue 14: links, charts, caching, receptive-field page, form builder, messages -------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _fresh(**query):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.query_params.update(query)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def _param(at, key):
+    value = at.query_params[key]
+    return value[-1] if isinstance(value, list) else value
+
+
+def _main_errors(at):
+    return [e.value for e in at.main.error]
+
+
+def test_an_unknown_model_in_the_link_is_one_line_in_the_main_page_with_suggestions():
+    at = _fresh(model="resnet81")
+    errors = _main_errors(at)
+    assert len(errors) == 1 and "unknown model 'resnet81'" in errors[0] and "resnet18" in errors[0], errors
+    assert {m.label: m.value for m in at.metric}["Parameters"] == "61,706"  # lenet5, and the app goes on
+    at.sidebar.selectbox(key="zoo_model").set_value("resnet18").run()
+    assert not _main_errors(at)
+
+
+def test_the_url_follows_the_model_and_input_so_a_link_opens_the_same():
+    at = _fresh()
+    at.sidebar.selectbox(key="zoo_model").set_value("resnet18").run()
+    assert _param(at, "model") == "resnet18" and "input" not in at.query_params  # the natural input
+    at.sidebar.text_input(key="shape_resnet18").set_value("1,3,64,64").run()
+    assert _param(at, "input") == "1,3,64,64"
+    shared = _fresh(model="resnet18", input="1,3,64,64")  # the shared link, in a new session
+    assert {m.label: m.value for m in shared.metric}["MACs"] == "148.56 M"
+
+
+def _figures(at):
+    import json
+
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def test_per_layer_charts_keep_numeric_looking_layer_names_as_categories_with_si_ticks(app):
+    figures = _figures(app)  # lenet5: layers 0..12
+    bars = [f for f in figures if f["data"][0]["type"] == "bar"]
+    assert len(bars) == 3
+    for figure in bars:
+        assert figure["layout"]["xaxis"]["type"] == "category"
+    assert figures[0]["data"][0]["x"][0] == "0" and figures[0]["layout"]["yaxis"]["exponentformat"] == "SI"
+    assert "MB" in figures[2]["layout"]["yaxis"]["title"]["text"]
+    app.sidebar.radio(key="source").set_value("Spec").run()
+    app.sidebar.text_area(key="spec_text").set_value(
+        "input: [3, 8, 8]\nlayers:\n  - repeat: {times: 1, layers: [conv: {out: 4, kernel: 3}, relu, "
+        "conv: {out: 4, kernel: 3}, relu]}\n  - flatten\n  - linear: {out: 2}\n").run()
+    figure = _figures(app)[0]
+    assert figure["layout"]["xaxis"]["type"] == "category" and len(set(figure["data"][0]["x"])) == 3, figure["data"]
+
+
+def test_comparison_charts_draw_bytes_in_mb_as_their_labels_and_names_as_categories():
+    import cnnscope
+    from cnnscope.studies.compare import compare_reports
+    from cnnscope.vis.charts import comparison_figures
+
+    comparison = compare_reports([cnnscope.analyze("lenet5"), cnnscope.analyze("nin")])
+    by_title = {f.layout.title.text: f for f in comparison_figures(comparison)}
+    memory = by_title["Activation memory (forward)"]
+    bar = memory.data[0]
+    assert memory.layout.xaxis.type == "category" and memory.layout.yaxis.title.text == "MB"
+    assert abs(bar.y[0] - float(bar.text[0].split()[0])) < 0.06  # the bar's height is the number on it
+    assert by_title["MACs"].layout.yaxis.exponentformat == "SI"
+
+
+def test_filters_and_feature_maps_build_the_model_once(app):
+    from cnnscope.app import state
+
+    state._view_model.clear()
+    app.sidebar.radio(key="page").set_value("Filters & feature maps").run()
+    assert not app.exception and not _errors(app), _errors(app)
+    assert state.BUILDS["count"] >= 1
+    built = state.BUILDS["count"]
+    app.checkbox(key="filters_shared").check().run()            # a click on the Filters tab
+    app.slider(key="maps_top").set_value(4).run()                # and on the Feature maps tab
+    app.selectbox(key="maps_layer").set_value("3").run()
+    assert not app.exception and not _errors(app), _errors(app)
+    assert state.BUILDS["count"] == built, "a second interaction rebuilt the model"
+
+
+def test_the_feature_map_picture_says_which_weights_were_used():
+    import cnnscope.app.pages.visuals as visuals
+    from cnnscope.app import state
+    from cnnscope.app.pages.images import sample_photo
+
+    choice = state.natural_choice("lenet5")
+    model, origin, lock = state.view_model(choice)
+    calls = []
+    import cnnscope.vis.feature_maps as feature_maps
+
+    original = feature_maps.feature_grid
+    try:
+        feature_maps.feature_grid = lambda activation, title, top: calls.append(title) or original(activation, title, top=top)
+        image = sample_photo()
+        visuals._feature_picture.clear()
+        visuals._feature_picture(choice, "random", "0", state.image_key(image), "photo", 4, origin,
+                                 _model=model, _image=image, _lock=lock)
+    finally:
+        feature_maps.feature_grid = original
+    assert calls and calls[0].endswith("weights: random initialisation (seed 0)"), calls
+
+
+def test_the_receptive_field_page_names_the_units_and_notes_a_stretched_photo(app):
+    app.sidebar.radio(key="page").set_value("Receptive field").run()
+    assert not app.exception and not _errors(app), _errors(app)
+    columns = list(app.dataframe[0].value.columns)
+    assert "Size (input pixels)" in columns and "Jump (input pixels)" in columns and "Start (input pixels)" in columns
+    assert "Recurrence" not in columns  # too long for a cell: in full, wrapped, below the table
+    block = app.main.code[0]
+    assert block.proto.wrap_lines and "r = 14 + (2−1)·1·2 = 16" in block.value
+    captions = " ".join(c.value for c in app.main.caption)
+    assert "The image is 640×427; it is resized to the model's input 28×28" in captions  # lenet5: 1×28×28
+    from cnnscope.app.pages.rf import squash_note
+
+    assert squash_note((224, 224), (224, 224)) is None
+
+
+def test_the_overlay_title_grows_with_a_large_input():
+    import numpy as np
+    from PIL import Image
+
+    from cnnscope.vis import rf_overlay
+
+    small = rf_overlay.draw(Image.new("RGB", (224, 224)), (0, 0, 10, 10), None, None, "title", (5, 5))
+    large = rf_overlay.draw(Image.new("RGB", (1024, 1024)), (0, 0, 10, 10), np.ones((1024, 1024)), {}, "title", (5, 5))
+    assert large.height - 1024 > 2 * (small.height - 320)  # a taller header: a bigger title
+
+
+def test_the_form_builder_inserts_where_the_user_chooses(app):
+    from cnnscope.app import sidebar
+
+    app.sidebar.radio(key="source").set_value("Spec").run()
+    app.sidebar.selectbox(key="form_kind").set_value("conv").run()
+    places = sidebar.insert_places(app.session_state.spec_text)
+    box = app.sidebar.selectbox(key=f"form_where_conv_{len(places)}")
+    assert places[box.value][0] == "before layer 5: adaptiveavgpool"  # feature layers go before the head
+    app.sidebar.button(key="form_add").click().run()
+    assert not app.exception and not _errors(app), _errors(app)
+    lines = app.session_state.spec_text.splitlines()
+    assert lines[lines.index("  - adaptiveavgpool: {size: 1}") - 1] == "  - conv: {out: 16, kernel: 3, stride: 1, padding: 1}"
+    assert "output 10" in " ".join(c.value for c in app.sidebar.caption)  # still a valid spec
+    places = sidebar.insert_places(app.session_state.spec_text)
+    app.sidebar.selectbox(key=f"form_where_conv_{len(places)}").set_value(0).run()
+    app.sidebar.button(key="form_add").click().run()
+    assert app.session_state.spec_text.splitlines()[3] == "  - conv: {out: 16, kernel: 3, stride: 1, padding: 1}"
+
+
+def test_the_one_line_spec_of_the_readme_is_accepted(app):
+    app.sidebar.radio(key="source").set_value("Spec").run()
+    app.sidebar.text_area(key="spec_text").set_value("in1x28x28,c5-6p2,tanh,ap2,flat,fc10").run()
+    assert not app.exception and not _errors(app), _errors(app)
+    assert {m.label: m.value for m in app.metric}["Parameters"] == "11,926"
+
+
+def test_a_bad_spec_or_input_is_shown_in_the_main_page_too(app):
+    app.sidebar.text_input(key="shape_lenet5").set_value("1,3,5000,64").run()
+    assert any("capped" in e for e in _main_errors(app))  # a phone shows the sidebar collapsed
+
+
+class _Upload:
+    def __init__(self, name: str, data: bytes):
+        self.name, self._data, self.size = name, data, len(data)
+
+    def getvalue(self) -> bytes:
+        return self._data
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG that claims width×height pixels (no image data worth decoding)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(b"IEND", b""))
+
+
+def test_a_huge_png_upload_is_one_line_naming_the_upload():
+    from cnnscope.app.pages.images import open_upload
+    from cnnscope.errors import CnnscopeError
+
+    with pytest.raises(CnnscopeError) as caught:
+        open_upload(_Upload("big.png", _png_header(20000, 20000)))
+    message = str(caught.value)
+    assert message.startswith("big.png: image too large (400 Mpixels") and "/tmp" not in message, message
+    with pytest.raises(CnnscopeError) as caught:
+        open_upload(_Upload("notes.png", b"not an image"))
+    assert str(caught.value).startswith("notes.png: not a readable image") and "/tmp" not in str(caught.value)
+
+
+def test_a_bad_weights_upload_names_the_uploaded_file_not_the_temp_path():
+    from cnnscope.app import state
+    from cnnscope.errors import CnnscopeError
+
+    model = state.real_model(state.natural_choice("lenet5"))
+    with pytest.raises(CnnscopeError) as caught:
+        state.load_uploaded_weights(model, _Upload("my_weights.pt", b"garbage"))
+    message = str(caught.value)
+    assert message.startswith("my_weights.pt: not a readable PyTorch weights file") and "tmp" not in message, message
+
+
+def test_the_early_stopping_feature_map_equals_the_traced_one():
+    import numpy as np
+    import torch
+
+    from cnnscope.app import state
+    from cnnscope.app.pages.visuals import first_output
+    from cnnscope.probes.activations import capture
+
+    model, _, _ = state.view_model(state.natural_choice("resnet18"))
+    inputs = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        for layer in ("conv1", "layer1.0", "layer2.1.conv2", "fc"):
+            assert np.allclose(first_output(model, inputs, layer), capture(model, inputs, layer)[0], atol=1e-5), layer
+        assert first_output(model, inputs, "add") is None and first_output(model, inputs, "nope") is None
+
+
+def test_the_filters_page_uses_the_trained_model_and_says_so(app):
+    job = _start_training(app)
+    _wait(job)
+    app.run()
+    app.sidebar.radio(key="page").set_value("Filters & feature maps").run()
+    assert not app.exception and not _errors(app), _errors(app)
+    assert app.checkbox(key="vis_trained").value is True
+    model = app.session_state.trained_model[1]
+    token = model._cnnscope_view_token
+    app.slider(key="maps_top").set_value(3).run()  # a second click: the same token, no new build
+    assert not app.exception and not _errors(app) and model._cnnscope_view_token == token
+
+
+def test_the_export_page_offers_the_model_report_of_one_model(app):
+    """One model: a model report (not a one-bar comparison), with every row and the diagram."""
+    import io
+    import zipfile
+
+    import cnnscope
+    from cnnscope.app import state
+    from cnnscope.app.pages.export import _files
+
+    app.sidebar.radio(key="page").set_value("Export").run()
+    assert not app.exception and not _errors(app)
+    html, markdown_zip, as_json, as_csv = _files(state.Choice("zoo", "lenet5", (1, 1, 28, 28)))
+    assert "Model report: lenet5" in html and "Comparison" not in html.split("</title>")[0]
+    report = cnnscope.analyze("lenet5")
+    assert all(f">{row.name}<" in html for row in report.leaves() if row.name)  # every row is in the table
+    names = zipfile.ZipFile(io.BytesIO(markdown_zip)).namelist()
+    assert "lenet5.md" in names and any(n.endswith(".png") for n in names)
+    assert '"model": "lenet5"' in as_json and as_csv.splitlines()[0].startswith("index,")

@@ -19,7 +19,7 @@ import cnnscope
     (["kernels", "--rf", "9", "--size", "5"], "smaller than the field"),
     (["compare", "resnet18", "resnet5"], "resnet5: unknown model 'resnet5'"),
     (["compare", "lenet5", "resnet_mini", "-o", "/nonexistent/dir/r.html"], "does not exist"),
-    (["compare", "lenet5", "resnet_mini", "-o", "report.pdf"], "choose a .html, .md, .json or .csv"),
+    (["compare", "lenet5", "resnet_mini", "-o", "report.pdf"], "unknown suffix .pdf; choose .html, .md, .json or .csv"),
 ])
 def test_bad_input_is_one_line(run_cli, argv, fragment):
     code, out, err = run_cli(*argv)

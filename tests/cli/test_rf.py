@@ -71,7 +71,7 @@ def test_empirical_squares_in_json(run_cli):
     (["rf", "resnet18", "--layer", "fc", "--empirical"], "sees the whole input"),
     (["rf", "lenet5", "--layer", "3", "--empirical", "--unit", "99,0"], "outside '3''s output grid"),
     (["rf", "lenet5", "--image", "/nonexistent.png"], "no such image file"),
-    (["rf", "lenet5", "-o", "out.gif"], "use .png for the picture"),
+    (["rf", "lenet5", "-o", "out.gif"], "unknown suffix .gif; choose .png, .jpg, .jpeg, .json, .csv, .md or .txt"),
     (["rf", "lenet5", "--samples", "0"], "--samples must be at least 1"),
 ])
 def test_rf_bad_input_is_one_line(run_cli, argv, fragment):

@@ -84,7 +84,7 @@ def test_runs_output_must_be_html_or_png_and_never_a_run_file(run_cli, two_runs)
     a, _ = two_runs
     before = (a / "loss.png").read_bytes()
     code, _, err = run_cli("runs", a, "-o", a / "history.json")
-    run_cli.assert_one_line_error(code, err, ".html or .png")
+    run_cli.assert_one_line_error(code, err, "unknown suffix .json; choose .html, .htm or .png")
     code, _, err = run_cli("runs", a, "-o", a / "loss.png")
     run_cli.assert_one_line_error(code, err, "is a file of the run folder")
     assert (a / "loss.png").read_bytes() == before

@@ -45,12 +45,13 @@ def test_summary_depth_limits_rows(run_cli):
     assert shallow.splitlines()[0].startswith("index,name,type")
 
 
-def test_summary_markdown_to_an_output_file(run_cli, tmp_path):
-    target = tmp_path / "lenet.md"
+def test_summary_markdown_table_to_stdout_and_to_a_file_without_suffix(run_cli, tmp_path):
+    code, out, _ = run_cli("summary", "lenet5", "--format", "md")
+    assert code == 0 and out == tabular.to_markdown(cnnscope.analyze("lenet5"), 3)  # --depth 3 by default
+    target = tmp_path / "lenet"
     code, out, _ = run_cli("summary", "lenet5", "--format", "md", "-o", target)
-    assert code == 0 and out == ""
-    assert target.read_text() == tabular.to_markdown(cnnscope.analyze("lenet5"), 3)  # --depth 3 by default
-    assert not [p for p in tmp_path.iterdir() if p.name != "lenet.md"]  # no temporary left behind
+    assert code == 0 and out == "" and target.read_text() == tabular.to_markdown(cnnscope.analyze("lenet5"), 3)
+    assert [p.name for p in tmp_path.iterdir()] == ["lenet"]  # no temporary left behind
 
 
 def test_input_with_three_numbers_adds_the_batch(run_cli):

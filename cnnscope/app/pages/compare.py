@@ -36,12 +36,21 @@ def render(choice) -> None:
         size = st.slider("Input size", max(rf, 8), 224, 56, key="k_size")
         variants = study(rf, channels, size)
         columns, rows = kernel_table(variants)
-        st.dataframe([dict(zip(columns, row)) for row in rows], hide_index=True, width="stretch")
+        st.dataframe([dict(zip(columns, map(thousands, row))) for row in rows], hide_index=True, width="stretch")
         for line in findings(variants, rf, channels):
             st.markdown(f"- {line}")
         for figure in kernel_figures(variants):
             st.plotly_chart(figure, width="stretch")
         _experiment(rf)
+
+
+def thousands(value):
+    """``1,234,567`` for whole numbers (the table's cells as the terminal prints them); the rest as it is."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, str) and value.isdigit():
+        return f"{int(value):,}"
+    return value
 
 
 def _experiment(rf: int) -> None:

@@ -8,24 +8,16 @@ from cnnscope.app import state
 
 
 def render(choice) -> None:
-    from cnnscope.studies.compare import compare_reports
-    from cnnscope.export import report as report_io
-    from cnnscope.export.comparison_report import comparison_report
-    from cnnscope.export.tabular import to_csv, to_markdown
-    from cnnscope.vis.charts import comparison_figures
-
     report = state.report(choice)
     st.header(f"Export {report.model}")
-    comparison = compare_reports([report])
-    full = comparison_report(comparison, "meta (analysis)", comparison_figures(comparison))
-    import json
-
+    st.caption("The model report (the same one `cnnscope summary MODEL -o report.html` writes): totals, the "
+               "depth charts, the diagram and every row. The Markdown comes as a .zip with its charts beside it.")
+    html, markdown_zip, as_json, as_csv = _files(choice)
     columns = st.columns(4)
-    columns[0].download_button("HTML report", report_io.to_html(full), f"{report.model}.html", "text/html")
-    columns[1].download_button("Markdown", to_markdown(report, None), f"{report.model}.md", "text/markdown")
-    columns[2].download_button("JSON", json.dumps(report.to_dict(), indent=2), f"{report.model}.json",
-                               "application/json")
-    columns[3].download_button("CSV", to_csv(report, None), f"{report.model}.csv", "text/csv")
+    columns[0].download_button("HTML report", html, f"{report.model}.html", "text/html")
+    columns[1].download_button("Markdown (.zip)", markdown_zip, f"{report.model}.zip", "application/zip")
+    columns[2].download_button("JSON", as_json, f"{report.model}.json", "application/json")
+    columns[3].download_button("CSV", as_csv, f"{report.model}.csv", "text/csv")
     if choice.kind == "spec":
         from cnnscope.spec.codegen import class_name, generate
 
@@ -36,3 +28,12 @@ def render(choice) -> None:
         st.download_button("Download the code", code, f"{class_name(plan.name).lower()}.py", "text/x-python")
     else:
         st.caption("Generated PyTorch code is available for models written as specs (sidebar → Spec).")
+
+
+@st.cache_data(show_spinner="writing the report", max_entries=8)
+def _files(choice) -> tuple:
+    """The four downloads, made once per model and input (the diagram and charts take a second or two)."""
+    from cnnscope.export.model_report import render_model_report
+
+    report = state.report(choice)
+    return tuple(render_model_report(report, fmt) for fmt in ("html", "zip", "json", "csv"))

@@ -22,17 +22,32 @@ def pick_image(key: str):
     upload = st.file_uploader("PNG or JPEG", type=["png", "jpg", "jpeg"], key=f"{key}_upload")
     if upload is None:
         return sample_photo(), "china.jpg (scikit-learn sample)"
+    return open_upload(upload), upload.name
+
+
+def open_upload(upload):
+    """The uploaded PNG/JPEG as an RGB image; a bad one is one line naming the upload (never the server's
+    temporary path): too big a file, too many pixels (PIL's DecompressionBombError), not an image."""
     if upload.size > MAX_IMAGE_MB * 2**20:
         raise UsageError(f"{upload.name} is {upload.size / 2**20:.0f} MB; images are capped at {MAX_IMAGE_MB} MB")
     import tempfile
     from pathlib import Path
 
+    from cnnscope.errors import InputError, user_error
     from cnnscope.vis.images import open_image
 
+    name = Path(upload.name).name
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / Path(upload.name).name
+        path = Path(folder) / name
         path.write_bytes(upload.getvalue())
-        return open_image(path), upload.name
+        try:
+            return open_image(path)
+        except Exception as error:  # noqa: BLE001 - one line naming the upload, never the server's temp path
+            known = user_error(error)
+            if known is None:
+                raise
+            text = str(known).replace(str(path), name).replace(folder, "")
+            raise InputError(text if text.startswith(name) else f"{name}: {text}").with_traceback(None) from None
 
 
 @st.cache_resource(show_spinner=False)

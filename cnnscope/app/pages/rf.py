@@ -14,8 +14,16 @@ def render(choice) -> None:
     report = state.report(choice)
     st.header(f"Receptive fields of {report.model}")
     rows = rf_table.rf_rows(report)
-    st.dataframe([dict(zip(rf_table.COLUMNS, rf_table.cells(r))) for r in rows], hide_index=True, width="stretch",
-                 height=min(38 * (len(rows) + 1), 420))
+    columns = table_columns(rf_table.COLUMNS)
+    cells = [dict(zip(columns, rf_table.cells(r))) for r in rows]
+    # the recurrence's working is too long for a table cell: the table leaves it out and the block below
+    # shows every row's in full, wrapped
+    st.dataframe([{k: v for k, v in row.items() if k != "Recurrence"} for row in cells], hide_index=True,
+                 width="stretch", height=min(38 * (len(rows) + 1), 420))
+    st.caption("Size, jump and start are in input pixels: the field's side, the step between neighbouring units' "
+               "fields, and the centre of the first unit's field.")
+    with st.expander("Recurrence, row by row", expanded=len(rows) <= 40):
+        st.code(recurrence_text(cells), language=None, wrap_lines=True)
     if not choice.is_image:
         st.info(f"The field on a photo needs an N,C,H,W image model; {choice.takes()}. The table above is its "
                 f"receptive field (`cnnscope rf {choice.label}` prints it).")
@@ -34,11 +42,39 @@ def render(choice) -> None:
         y = st.number_input("Unit row", 0, grid[0] - 1, (grid[0] - 1) // 2, key="rf_y")
         x = st.number_input("Unit column", 0, grid[-1] - 1, (grid[-1] - 1) // 2, key="rf_x")
         image, label = pick_image("rf")
+        note = squash_note(image.size, choice.shape[-2:])
+        if note:
+            st.caption(note)
         effective = st.checkbox("Effective field (input gradient, real random weights)", value=True, key="rf_erf")
     with right:
         with st.spinner("tracing the unit's field"):
             picture, line = _probe(choice, layer, (int(y), int(x)), image, effective)
         st.image(picture, caption=f"{label} — {line}")
+
+
+IN_PIXELS = ("Size", "Jump", "Start")
+
+
+def table_columns(columns) -> list[str]:
+    """The rf table's headers, with the unit on Size, Jump and Start: ``Size (input pixels)``."""
+    return [f"{c} (input pixels)" if c in IN_PIXELS else c for c in columns]
+
+
+def recurrence_text(cells: list[dict]) -> str:
+    """``layer (Type): r = 14 + (2−1)·1·2 = 16, ...`` for every row that has a recurrence."""
+    width = max((len(row["Layer"]) for row in cells), default=0)
+    return "\n".join(f"{row['Layer']:<{width}}  {row['Type']}: {row['Recurrence']}" for row in cells
+                     if row.get("Recurrence")) or "no row has a recurrence"
+
+
+def squash_note(image_size, input_size) -> str | None:
+    """A note when the picture's shape differs from the model's input, which stretches it."""
+    width, height = image_size
+    in_height, in_width = input_size
+    if abs(width / height - in_width / in_height) < 0.01:
+        return None
+    return (f"The image is {width}×{height}; it is resized to the model's input {in_width}×{in_height} "
+            "without keeping its proportions, so it looks stretched.")
 
 
 def _probe(choice, layer, unit, image, effective):

@@ -56,7 +56,8 @@ def render(choice) -> None:
         from cnnscope.vis.graph import to_dot
 
         expand = st.checkbox("One node per call (no collapsing)", key="graph_expand")
-        st.graphviz_chart(to_dot(report, expand=expand), width="stretch")
+        # at its natural size: a small graph stays small instead of being stretched to the page's width
+        st.graphviz_chart(to_dot(report, expand=expand), width="content")
 
 
 def _table(rows, report, columns) -> list[dict]:
@@ -68,9 +69,14 @@ def _table(rows, report, columns) -> list[dict]:
 def _bars(rows, key: str, label: str):
     import plotly.graph_objects as go
 
-    figure = go.Figure(go.Bar(x=[r.name for r in rows], y=[getattr(r, key) for r in rows], marker_color="#5b7bb0",
-                              hovertemplate="%{x}: %{y:,} " + label + "<extra></extra>"))
+    values = [getattr(r, key) for r in rows]
+    figure = go.Figure(go.Bar(x=[r.name for r in rows], y=values, marker_color="#5b7bb0",
+                              customdata=[units.si(v) for v in values],
+                              hovertemplate="%{x}: %{y:,} " + label + " (%{customdata})<extra></extra>"))
     figure.update_layout(height=360, margin=dict(t=20, b=80, l=60, r=10), yaxis_title=label)
+    # layer names such as LeNet-5's 0..12 or a spec's 3.0 are names, not numbers; ticks in G, M, k as the labels
+    figure.update_xaxes(type="category", title="layer")
+    figure.update_yaxes(exponentformat="SI")
     return figure
 
 
@@ -80,6 +86,9 @@ def _memory(t):
     gradients = t.param_bytes * t.trainable_params // max(t.params, 1)
     parts = {"parameters": t.param_bytes, "buffers": t.buffer_bytes, "gradients": gradients,
              "Adam moments": 2 * gradients, "activations": t.activation_bytes, "input": t.input_bytes}
-    figure = go.Figure(go.Bar(x=list(parts), y=[v / 2**20 for v in parts.values()], marker_color="#c0504d"))
-    figure.update_layout(height=340, yaxis_title="MB (training with Adam, estimated)", margin=dict(t=20, l=60))
+    figure = go.Figure(go.Bar(x=list(parts), y=[v / 2**20 for v in parts.values()], marker_color="#c0504d",
+                              text=[units.megabytes(v) for v in parts.values()], textposition="outside"))
+    figure.update_layout(height=340, yaxis_title="MB (2^20 bytes; training with Adam, estimated)",
+                         margin=dict(t=20, l=60))
+    figure.update_xaxes(type="category")
     return figure
