@@ -31,12 +31,17 @@ def draw(picture, box, gradient: np.ndarray | None, squares: dict | None, title:
     left_panel = _upscale(picture, factor)
     draw_left = ImageDraw.Draw(left_panel)
     top, left, bottom, right = box
-    draw_left.rectangle([left * factor, top * factor, (right + 1) * factor - 1, (bottom + 1) * factor - 1],
+    height, width = picture.height, picture.width
+    # A field larger than the picture is drawn clipped to it, and the panel's caption says so.
+    clipped = top < 0 or left < 0 or bottom >= height or right >= width
+    ctop, cleft, cbottom, cright = max(top, 0), max(left, 0), min(bottom, height - 1), min(right, width - 1)
+    draw_left.rectangle([cleft * factor, ctop * factor, (cright + 1) * factor - 1, (cbottom + 1) * factor - 1],
                         outline=(255, 40, 40), width=max(2, factor))
     cy, cx = centre
     r = max(2, factor)
     draw_left.ellipse([cx * factor - r, cy * factor - r, cx * factor + r, cy * factor + r], fill=(255, 40, 40))
-    panels = [("theoretical field", left_panel)]
+    caption = "theoretical field" + (" (clipped)" if clipped else "")
+    panels = [(caption, left_panel)]
     # a 1024×1024 input: the text grows with the picture, readable when the page shows it smaller
     scale = max(1.0, ((1 + (gradient is not None)) * left_panel.width + 36) / 700)
     if gradient is not None:
@@ -50,8 +55,17 @@ def draw(picture, box, gradient: np.ndarray | None, squares: dict | None, title:
             draw_right.rectangle([(cx + 0.5 - half) * factor, (cy + 0.5 - half) * factor,
                                   (cx + 0.5 + half) * factor - 1, (cy + 0.5 + half) * factor - 1],
                                  outline=(80, 200, 255), width=max(1, round(scale)))
-            fonts.text(draw_right, ((cx + 0.5 + half) * factor + 2, (cy + 0.5 - half) * factor), label,
-                       (80, 200, 255), size=round(11 * scale))
+            # The label sits beside the square's top-right corner; a square that reaches past the
+            # picture gets it inside its visible bottom-left corner instead, so it is never cut off.
+            size = round(11 * scale)
+            sq_left, sq_top = (cx + 0.5 - half) * factor, (cy + 0.5 - half) * factor
+            sq_right, sq_bottom = (cx + 0.5 + half) * factor, (cy + 0.5 + half) * factor
+            if sq_right + 3.2 * size <= blended.width and sq_top >= 0:
+                x, y = sq_right + 2, sq_top
+            else:
+                x = min(max(sq_left, 0) + 3, blended.width - 3.2 * size)
+                y = max(min(sq_bottom, blended.height) - 1.6 * size, 0)
+            fonts.text(draw_right, (x, y), label, (80, 200, 255), size=size)
         panels.append(("effective field |∂unit/∂input|", blended))
     margin = 12
     width = sum(p.width for _, p in panels) + margin * (len(panels) + 1)

@@ -84,3 +84,22 @@ def test_diagram_follows_the_data_flow_of_branches():
     sources = {f"r{i}" for i in cat.inputs}
     edges = set(re.findall(r'"(r\d+)" -> "r' + str(cat.index) + '"', dot))
     assert edges == sources and len(edges) == 4
+
+
+def test_a_field_larger_than_the_picture_is_drawn_clipped_to_it():
+    """The CLI picture: a box that reaches past the image is drawn on its edges, not off the canvas."""
+    import numpy as np
+    from PIL import Image
+
+    from cnnscope.vis.rf_overlay import draw
+
+    picture = Image.new("RGB", (32, 32), (128, 128, 128))
+    canvas = draw(picture, (-10, -10, 50, 50), None, None, "t", (5, 5))
+    pixels = np.asarray(canvas)
+    red = (pixels[..., 0] > 200) & (pixels[..., 1] < 80)
+    rows, cols = np.nonzero(red)
+    factor = 320 // 32
+    header = canvas.height - 32 * factor - 12
+    # the red outline runs along the picture's own border (clipped), within the canvas
+    assert rows.min() == header and rows.max() == header + 32 * factor - 1
+    assert cols.min() == 12 and cols.max() == 12 + 32 * factor - 1

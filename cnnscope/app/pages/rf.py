@@ -21,7 +21,8 @@ def render(choice) -> None:
     st.dataframe([{k: v for k, v in row.items() if k != "Recurrence"} for row in cells], hide_index=True,
                  width="stretch", height=min(38 * (len(rows) + 1), 420))
     st.caption("Size, jump and start are in input pixels: the field's side, the step between neighbouring units' "
-               "fields, and the centre of the first unit's field.")
+               "fields, and where the first unit's field begins (its top or left edge; negative where it "
+               "reaches into the padding).")
     with st.expander("Recurrence, row by row", expanded=len(rows) <= 40):
         st.code(recurrence_text(cells), language=None, wrap_lines=True)
     if not choice.is_image:
