@@ -204,6 +204,10 @@ class ModelReport:
                    and row.rf is not None and not row.rf.is_global]
         return min(holders, key=lambda row: (row.depth, row.index)) if holders else last
 
+    def input_shapes(self) -> list[list[int]]:
+        """Every input's shape, one list per input, whether the model takes one or several."""
+        return [list(self.input_shape)] if isinstance(self.input_shape[0], int) else [list(s) for s in self.input_shape]
+
     def leaves(self) -> list[LayerRecord]:
         return [row for row in self.layers if row.is_leaf]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cnnscope.zoo.registry import get_entry
+from cnnscope.zoo.registry import get_entry, natural_inputs
 from cnnscope.zoo.user_file import is_file_reference, load_user_model, missing_name
 
 
@@ -19,12 +19,7 @@ class LoadedModel:
 
     def natural_inputs(self) -> list[tuple[int, ...]] | None:
         """The input shapes ``analyze`` uses when none is given (see ``ModelEntry.natural_inputs``)."""
-        if self.input_shape is None:
-            return None
-        if self.input_format == "image_list":
-            return [tuple(self.input_shape)]
-        one = (1, *self.input_shape)
-        return [one, one] if self.input_format == "image_pair" else [one]
+        return None if self.input_shape is None else natural_inputs(self.input_shape, self.input_format)
 
 
 def load_model(source: str, device: str = "meta", input_shape=None) -> LoadedModel:

@@ -118,9 +118,10 @@ def _slow_conv_macs(args, kwargs, out) -> int:
 
 @mac_formula(aten.mm, aten.bmm, aten._scaled_mm, aten._int_mm, aten.mv, aten.dot, aten.vdot)
 def _mm_macs(args, kwargs, out) -> int:
-    # (…, M, K) @ (…, K, N): every output element accumulates K products (for mv/dot, K = len).
+    # (…, M, K) @ (…, K, N): every output element accumulates K products (for mv/dot, K = len;
+    # a 0-d output has numel 1, an empty one — no proposals — 0).
     first = out[0] if isinstance(out, (tuple, list)) else out
-    return max(1, _numel(first.shape)) * args[0].shape[-1]
+    return _numel(first.shape) * args[0].shape[-1]
 
 
 @mac_formula(aten.addmv)

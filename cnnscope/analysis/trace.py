@@ -311,7 +311,6 @@ class Tracer:
         frame.self_other += costs.other_ops_of(func, args, kwargs, out)
         frame.self_alloc += costs.allocated_bytes(func, out)
 
-
     def _note_uncounted(self, func, args) -> None:
         entry = self.uncounted.setdefault(costs.op_name(func), {"calls": 0, "shapes": [], "rows": []})
         entry["calls"] += 1

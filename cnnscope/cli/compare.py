@@ -3,7 +3,8 @@ one receptive field; reports in HTML, Markdown, JSON or CSV."""
 
 from __future__ import annotations
 
-from cnnscope.cli.common import add_format, add_input, add_output, add_seed, input_shapes, output_format
+from cnnscope.cli.common import (add_format, add_input, add_output, add_seed, input_shapes, output_format,
+                                 passive_openmp)
 from cnnscope.cli.output import emit, note, say
 
 
@@ -179,7 +180,7 @@ def _kernel_experiment(args, user: dict) -> int:
     from cnnscope.studies import kernel_experiment as ke
     from cnnscope.studies.kernel_study import findings
 
-    _passive_openmp()
+    passive_openmp()
     seeds = ke.DEFAULT_SEEDS if args.seeds is None else args.seeds
     if seeds < 1:
         from cnnscope.errors import UsageError
@@ -215,12 +216,3 @@ def _kernel_experiment(args, user: dict) -> int:
     else:
         emit(experiment_text(experiment, lines))
     return 0
-
-
-def _passive_openmp() -> None:
-    """Idle OpenMP threads sleep instead of spinning, as ``cnnscope train`` does (only before torch loads)."""
-    import os
-    import sys
-
-    if "torch" not in sys.modules:
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

@@ -47,7 +47,6 @@ OUTPUT_SUFFIXES = {".html": "html", ".md": "md", ".json": "json", ".csv": "csv",
 
 def run(args) -> int:
     from cnnscope import cache
-    from cnnscope.errors import UsageError
     from cnnscope.export.summary import render
     from cnnscope.export.summary_rows import parse_columns
 
@@ -125,7 +124,7 @@ def _input_dtypes(text: str | None):
 
     if text is None:
         return None
-    parts = [part for part in text.split(";")]
+    parts = text.split(";")
     if not all(part.strip() for part in parts):
         raise UsageError(f"--input-dtype {text!r}: an empty dtype; give one such as int64, or one per input")
     return [parse_dtype(part) for part in parts]

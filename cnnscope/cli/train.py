@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 
-from cnnscope.cli.common import SOURCE_HELP, add_model, add_seed
+from cnnscope.cli.common import SOURCE_HELP, add_model, add_seed, passive_openmp
 from cnnscope.cli.output import emit
 
 DATASET_HELP = ("digits (default: scikit-learn's 1,797 handwritten 8×8 digits, no download), mnist, "
@@ -66,7 +66,7 @@ def run(args) -> int:
 
     from cnnscope.errors import UsageError
 
-    _passive_openmp()
+    passive_openmp()
     _check_numbers(args)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -121,20 +121,6 @@ def run(args) -> int:
     write_all(out, model, history)
     emit(run_summary(history, seconds, out))
     return 0
-
-
-def _passive_openmp() -> None:
-    """Let idle OpenMP threads sleep at once instead of spinning (unless the user chose otherwise).
-
-    A parallel region waits for its slowest thread.  When another process holds a core, a spinning
-    thread keeps its own core busy while its descheduled sibling waits for one, and every step
-    stalls: on the 2-core development machine under load, 5 epochs of lenet5 on digits took
-    96–135 s with libgomp's default policy and 13–22 s with PASSIVE.  On a nearly quiet machine
-    PASSIVE costs about 20 % per LeNet-5 step (5.6 vs 4.5 ms); the numerics do not change.
-    libgomp reads the variable when torch loads it, so this only acts before the first
-    ``import torch``."""
-    if "torch" not in sys.modules:
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def _check_numbers(args) -> None:

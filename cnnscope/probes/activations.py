@@ -16,7 +16,6 @@ from cnnscope.errors import UsageError
 from cnnscope.probes.lookup import module_named, traced_row
 
 
-
 def drawable_convs(model: nn.Module) -> list[str]:
     """Names of the convolutions (transposed ones included) whose 1-D or 2-D kernels can be drawn."""
     return [name for name, module in model.named_modules()

@@ -179,9 +179,10 @@ def measure_peak(model: nn.Module, input_shapes, device: str = "cpu", training: 
 
 
 def measure_report(model: nn.Module, report, device: str = "cpu", seed: int = 0) -> dict:
-    """The measurements ``summary --measure`` adds to a report: forward, inference and training
-    peaks at the report's input shapes, dtypes and mode (see ``ModelReport.measured``)."""
-    shapes = report.input_shape if isinstance(report.input_shape[0], list) else [report.input_shape]
+    """The measurements ``summary --measure`` adds to a report: forward (eval mode, autograd on),
+    inference (eval, ``no_grad``) and training (train mode, forward+backward) peaks at the report's
+    input shapes and dtypes, whatever mode the report was traced in (see ``ModelReport.measured``)."""
+    shapes = report.input_shapes()
     dtypes = [getattr(torch, name) for name in report.input_dtypes] or None
     forward = measure_peak(model, shapes, device, training=False, input_dtypes=dtypes, seed=seed)
     inference = measure_peak(model, shapes, device, training=False, grad=False, input_dtypes=dtypes, seed=seed)

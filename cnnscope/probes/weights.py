@@ -163,8 +163,7 @@ def load_timm_pretrained(model: nn.Module, name: str, download: bool = False) ->
     except WeightsError:
         raise
     except Exception as exc:  # noqa: BLE001 - a damaged cache file or no network: one line either way
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise WeightsError(f"{name}: cannot read its pretrained weights ({first})") from exc
+        raise WeightsError(f"{name}: cannot read its pretrained weights ({_first_line(exc)})") from exc
     tag = cfg.get("tag") or hub_id or arch
     return state, f"timm pretrained weights ({tag}{', downloaded' if path is None else ''})"
 

@@ -101,6 +101,6 @@ def measure_latencies(comparison: Comparison, sources: list[str], device: str, s
     device = str(resolve_device(device))
     for k, (source, report) in enumerate(zip(sources, comparison.reports)):
         torch.manual_seed(seed)
-        shape = report.input_shape if isinstance(report.input_shape[0], int) else report.input_shape[0]
+        shape = report.input_shapes()[0]
         module = load_model(source, device="cpu", input_shape=tuple(shape[1:])).module
         comparison.set_latency(k, measure(module, shape, device), shape[0], device)

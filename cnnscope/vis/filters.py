@@ -12,6 +12,11 @@ MAX_INPUT_CHANNELS = 8
 MIN_LINE_TAPS = 8  # 1 × k kernels at least this long are drawn as line plots
 
 
+def is_line_kernel(weight: np.ndarray) -> bool:
+    """Conv1d-like (1 × k, k >= MIN_LINE_TAPS) kernels: drawn as line plots, a 1-pixel strip says little."""
+    return weight.shape[2] == 1 and weight.shape[3] >= MIN_LINE_TAPS
+
+
 def filter_tiles(weight: np.ndarray, shared_scale: bool = False, max_filters: int = MAX_FILTERS,
                  max_channels: int = MAX_INPUT_CHANNELS) -> tuple[list, list[str], str]:
     """(tiles, labels, note) for a weight of shape out × in × kh × kw."""
@@ -22,7 +27,7 @@ def filter_tiles(weight: np.ndarray, shared_scale: bool = False, max_filters: in
         notes.append(f"showing the first {max_filters} of {out_channels} filters")
     low, high = (float(weight.min()), float(weight.max())) if shared_scale else (None, None)
     tiles, labels = [], []
-    one_d = weight.shape[2] == 1 and weight.shape[3] >= MIN_LINE_TAPS  # Conv1d (1 × k): a 1-pixel strip says little
+    one_d = is_line_kernel(weight)
     for index, kernel in enumerate(shown):
         if one_d:
             channels = min(in_channels, max_channels)
@@ -63,7 +68,7 @@ def line_tile(values: np.ndarray, width: int = 96, height: int = 40) -> np.ndarr
 def filter_grid(weight: np.ndarray, title: str, shared_scale: bool = False):
     tiles, labels, note = filter_tiles(weight, shared_scale)
     in_channels = weight.shape[1]
-    one_d = weight.shape[2] == 1 and weight.shape[3] >= MIN_LINE_TAPS
+    one_d = is_line_kernel(weight)
     shown_channels = 1 if in_channels == 1 else (3 if in_channels == 3 and not one_d else 0)
     columns = None if shown_channels else min(in_channels, MAX_INPUT_CHANNELS) * 2
     scale = "one shared scale" if shared_scale else "each filter normalised on its own"

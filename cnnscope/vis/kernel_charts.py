@@ -5,13 +5,7 @@ from __future__ import annotations
 
 import statistics
 
-COLOURS = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c"]
-
-
-def _go():
-    import plotly.graph_objects as go
-
-    return go
+from cnnscope.vis.charts import PALETTE as COLOURS, _go
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:

@@ -29,15 +29,20 @@ class ModelEntry:
 
     def natural_inputs(self) -> list[tuple[int, ...]]:
         """The shapes ``analyze`` is given by default (a batch of 1; images of a list have none)."""
-        if self.input_format == "image_list":
-            return [tuple(self.input_shape)]
-        one = (1, *self.input_shape)
-        return [one, one] if self.input_format == "image_pair" else [one]
+        return natural_inputs(self.input_shape, self.input_format)
 
     def input_text(self) -> str:
         """The natural input as shown by ``cnnscope list``: ``3×224×224``, ``[3×800×800]``, ``2 × 3×520×960``."""
         shape = "×".join(map(str, self.input_shape))
         return {"image_list": f"[{shape}]", "image_pair": f"2 × {shape}"}.get(self.input_format, shape)
+
+
+def natural_inputs(input_shape, input_format: str) -> list[tuple[int, ...]]:
+    """The default input shapes of a model called as ``input_format`` with one input of ``input_shape``."""
+    if input_format == "image_list":
+        return [tuple(input_shape)]
+    one = (1, *input_shape)
+    return [one, one] if input_format == "image_pair" else [one]
 
 
 # The groups in the order ``cnnscope list`` shows them: (group, title).

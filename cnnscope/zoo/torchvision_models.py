@@ -25,8 +25,7 @@ from contextlib import contextmanager
 
 from cnnscope.zoo.registry import ModelEntry, add_entry
 
-GROUP_MODULES = (("detection", "detection"), ("segmentation", "segmentation"), ("video", "video"),
-                 ("optical_flow", "optical_flow"))
+GROUP_MODULES = ("detection", "segmentation", "video", "optical_flow")  # each group is its torchvision.models module
 DETECTION_SIZES = {"fasterrcnn_mobilenet_v3_large_320_fpn": 320, "ssdlite320_mobilenet_v3_large": 320,
                    "ssd300_vgg16": 300}  # every other detection model: 800
 SEGMENTATION_SIZE = 520
@@ -159,8 +158,8 @@ def register_all() -> None:
             description=f"torchvision {name} (configured as {weights})",
             kwargs=weights_config(name, weights), normalization=normalization(weights),
         ))
-    for group, module in GROUP_MODULES:
-        for name in list_models(module=getattr(torchvision.models, module)):
+    for group in GROUP_MODULES:
+        for name in list_models(module=getattr(torchvision.models, group)):
             weights = get_model_weights(name).DEFAULT
             shape, form = natural_input(group, name, weights)
             add_entry(ModelEntry(

@@ -152,3 +152,12 @@ def test_frozen_and_trainable_are_apart():
     assert r.totals.frozen_params == 4 * 27 + 4
     assert r.totals.trainable_params == 4 * 2 + 2
     assert r.layer("0").trainable_params == 0
+
+
+def test_an_empty_matrix_product_costs_nothing():
+    from cnnscope.analysis import costs
+
+    a, b = torch.zeros(0, 5), torch.zeros(5, 7)
+    assert costs.macs_of(torch.ops.aten.mm.default, (a, b), {}, torch.mm(a, b)) == 0
+    v = torch.zeros(5)
+    assert costs.macs_of(torch.ops.aten.dot.default, (v, v), {}, torch.dot(v, v)) == 5

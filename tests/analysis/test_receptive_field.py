@@ -330,6 +330,17 @@ def test_misaligned_paths_give_the_union_and_a_diagnostic():
     assert any(d.code == "rf-misaligned" and d.layer == "add" for d in report.diagnostics)
 
 
+
+class DifferentRanks(nn.Module):
+    def forward(self, x, y):
+        return x + y.unsqueeze(-1)  # a 2-D field meets a 1-D one
+
+
+def test_paths_with_different_numbers_of_axes_are_untracked_not_a_crash():
+    report = cnnscope.analyze(DifferentRanks(), [(1, 3, 8, 8), (1, 3, 8)])
+    assert rf(report, "add") is None
+    assert any(d.code == "rf-untracked" and d.layer == "add" for d in report.diagnostics)
+
 def test_fields_stop_where_tokens_begin_and_attention_makes_them_global():
     report = cnnscope.analyze("vit_b_16")
     assert rf(report, "conv_proj").size == [16, 16]

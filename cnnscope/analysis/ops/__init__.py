@@ -25,13 +25,6 @@ for _info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name):
         importlib.import_module(f"{__name__}.{_info.name}")
 
 
-def row_kind(row) -> str:
-    """The kind of a traced row (module rows by class, functional rows by name)."""
-    if row.kind == "function":
-        return function_kind(row.type)
-    return module_kind(row.module) if row.module is not None else "unknown"
-
-
 def is_conv_module(module) -> bool:
     """A convolution with a weight (transposed ones included): what filter pictures show."""
     return module_kind(module) in ("conv", "transposed_conv")

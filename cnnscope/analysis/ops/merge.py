@@ -46,6 +46,8 @@ def merged_field(engine, row, states):
         if dim in fields[0].axes:
             return engine.untracked(row, "concatenation along a spatial axis")
     union = _union(engine, row, fields)
+    if not isinstance(union, rf.Field):  # paths with different numbers of spatial axes
+        return union
     if row.type == "stack":  # a new axis at ``dim``: the spatial dims after it move one place
         dim = recorded_arg(row.call_args, "dim", 1, 0)
         out_ndim = len(out_shape)

@@ -48,9 +48,10 @@ def check_batch_norm(tracer, row, module, tensors) -> None:
     if ranks and x.dim() not in ranks:
         raise ShapeError(f"{label(row.name, row.type)} expects a {' or '.join(f'{d}-D' for d in ranks)} input but "
                          f"receives {shape_text(x.shape)}; is the batch dimension missing?", layer=row.name)
-    if module.num_features != x.shape[1 if x.dim() > 1 else 0]:
+    channels = x.shape[1 if x.dim() > 1 else 0]
+    if module.num_features != channels:
         raise ShapeError(f"{label(row.name, row.type)} expects {module.num_features} channels but receives "
-                         f"{x.shape[1]} (input {shape_text(x.shape)})", layer=row.name)
+                         f"{channels} (input {shape_text(x.shape)})", layer=row.name)
 
 
 @rule("rf", "pointwise")

@@ -60,13 +60,13 @@ def reduced_field(engine, row, field: rf.Field):
     spatial = [a for a, p in enumerate(where) if p in dims]
     if len(spatial) == len(where):
         return rf.Global(f"{row.type} over every spatial axis")
+    if spatial and not keep:
+        return engine.untracked(row, f"{row.type} removes a spatial axis; the field of the other axis is not shown")
     size, jump, start = list(field.size), list(field.jump), list(field.start)
     for a in spatial:  # one unit now sees every position along this axis
         n = in_shape[where[a]]
         size[a] = field.size[a] + (n - 1) * field.jump[a]
         jump[a] = field.jump[a] * n
-    if spatial and not keep:
-        return engine.untracked(row, f"{row.type} removes a spatial axis; the field of the other axis is not shown")
     out_ndim = ndim if keep else ndim - len(dims)
     axes = tuple((p if keep else p - sum(d < p for d in dims)) - out_ndim for p in where)
     note = f"{row.type} over dims {dims}: " + ("spatial field kept" if not spatial else "whole axis")
