@@ -46,6 +46,8 @@ class Diagram:
 
 DOT_NOTE = ("The diagram in graphviz's DOT language (dot was not at hand to draw it): save it as model.dot and "
             "run `dot -Tsvg model.dot -o model.svg` (apt-get install graphviz)")
+# HTML: the page draws the DOT itself (viz.js); this stands where JavaScript is off
+NO_SCRIPT_NOTE = f"JavaScript is off, so the page cannot draw its diagram. {DOT_NOTE}"
 
 
 @dataclass
@@ -247,13 +249,18 @@ def to_html(report: Report) -> str:
                                                   config={"displaylogo": False, "responsive": True}) + "</div>")
         parts.append("</div>")
     if report.diagrams:
-        parts.append(f"<h2>{'Diagram' if len(report.diagrams) == 1 else 'Diagrams'}</h2><div class=\"diagrams\">")
+        parts.append(f"<h2 id=\"diagrams\">{'Diagram' if len(report.diagrams) == 1 else 'Diagrams'}</h2>"
+                     '<div class="diagrams">')
         parts += [_html_diagram(d) for d in report.diagrams]
         parts.append("</div>")
     for caption, png in report.images:  # inline: the page stays one file
         parts.append(f'<h2>{html.escape(caption)}</h2><img alt="{html.escape(caption)}" style="max-width: 100%" '
                      f'src="data:image/png;base64,{base64.b64encode(png).decode()}">')
     parts += [_html_table(t) for t in report.tables if t.at_end]
+    if any(d.svg is None for d in report.diagrams):  # no dot where it was made: the page draws them itself
+        from cnnscope.export import wasm_graphviz
+
+        parts.append(wasm_graphviz.page_scripts())
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -268,11 +275,14 @@ def _html_table(table: Table) -> str:
 
 
 def _html_diagram(diagram: Diagram) -> str:
+    """The SVG ``dot`` drew, or the DOT source that the page's viz.js draws when it opens."""
+    from cnnscope.export import wasm_graphviz
+
     if diagram.svg is not None:
-        body = diagram.svg
-    else:
-        body = f'<p class="notes">{html.escape(DOT_NOTE)}.</p><pre>{html.escape(diagram.dot)}</pre>'
-    return f'<div class="diagram"><h3>{html.escape(diagram.title)}</h3>{body}</div>'
+        return f'<div class="diagram" data-drawn="dot"><h3>{html.escape(diagram.title)}</h3>{diagram.svg}</div>'
+    return (f'<div class="diagram" data-drawn="pending"><h3>{html.escape(diagram.title)}</h3>'
+            f'<p class="notes drawing-note">{html.escape(NO_SCRIPT_NOTE)}.</p>'
+            f'<pre class="{wasm_graphviz.SOURCE_CLASS}">{html.escape(diagram.dot)}</pre></div>')
 
 
 def figure_png(figure) -> bytes:

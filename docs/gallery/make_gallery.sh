@@ -28,5 +28,27 @@ for name in model compare; do
   chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking \
     --screenshot="$target" --window-size=1400,1800 "file://$reports/$name.html"
 done
+# the same report made where graphviz is not installed: the page draws its diagram with viz.js
+python - "$reports/nodot.html" "$out/report-diagram-without-dot.png" <<'PY'
+import sys, time
+from unittest import mock
+import cnnscope
+from cnnscope.export.model_report import render_model_report
+from selenium import webdriver
+with mock.patch("cnnscope.export.graphviz.shutil.which", return_value=None):  # as without graphviz
+    open(sys.argv[1], "w", encoding="utf-8").write(render_model_report(cnnscope.analyze("resnet18"), "html"))
+options = webdriver.ChromeOptions()
+options.binary_location = "/usr/bin/chromium"
+for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+             "--window-size=1400,1000"):
+    options.add_argument(flag)
+driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path="/usr/bin/chromedriver"), options=options)
+driver.get("file://" + sys.argv[1] + "#diagrams")
+while driver.execute_script("return document.querySelectorAll('.diagram[data-drawn=pending]').length"):
+    time.sleep(0.1)
+time.sleep(0.5)
+driver.save_screenshot(sys.argv[2])
+driver.quit()
+PY
 rm -rf "$reports"
 rm -f "$photo"

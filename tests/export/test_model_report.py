@@ -12,7 +12,7 @@ import pytest
 import cnnscope
 from cnnscope.export import tabular
 from cnnscope.export.model_report import render_model_report
-from cnnscope.export.report import DOT_NOTE
+from cnnscope.export.report import NO_SCRIPT_NOTE
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz's dot is not installed")
 DEPTH_TITLES = ("Spatial resolution along the depth", "Channels along the depth", "Receptive field along the depth",
@@ -61,17 +61,17 @@ def test_html_model_report(lenet):
 @needs_dot
 def test_html_model_report_draws_the_diagram_as_svg(lenet):
     text = render_model_report(lenet, "html")
-    svg = text[text.index('<div class="diagram">'):]
+    svg = text[text.index('<div class="diagram" data-drawn="dot">'):]
     assert "<svg" in svg and "<!DOCTYPE svg" not in text and "digraph" not in text
     assert ">Conv2d 5×5<" in svg and "156 params" in svg  # node labels drawn by dot
 
 
-def test_without_dot_the_diagram_is_its_source(lenet, monkeypatch):
+def test_without_dot_the_diagram_is_its_source_for_the_page_to_draw(lenet, monkeypatch):
     monkeypatch.setattr("cnnscope.export.graphviz.shutil.which", lambda name: None)
     text = render_model_report(lenet, "html")
-    diagram = text[text.index('<div class="diagram">'):text.index("<h2>Layers</h2>")]
-    assert "<svg" not in diagram and "<pre>digraph &quot;lenet5&quot; {" in diagram, diagram[:300]
-    assert html.escape(DOT_NOTE) in diagram
+    diagram = text[text.index('<div class="diagram" data-drawn="pending">'):text.index("<h2>Layers</h2>")]
+    assert "<svg" not in diagram and '<pre class="dot-source">digraph &quot;lenet5&quot; {' in diagram, diagram[:300]
+    assert html.escape(NO_SCRIPT_NOTE) in diagram  # what stays where JavaScript is off (tests/export/test_wasm_graphviz.py)
     files = zipfile.ZipFile(io.BytesIO(render_model_report(lenet, "zip")))
     assert not [n for n in files.namelist() if n.endswith(".svg")]
     assert "```dot\ndigraph \"lenet5\"" in files.read("lenet5.md").decode()
