@@ -8,13 +8,20 @@ from cnnscope.app import state
 from cnnscope.app.pages import TITLES
 from cnnscope.errors import CnnscopeError, close_names
 
+# A spec longer than this stays out of the link: browsers, proxies and servers cap URLs (some near
+# 2,000 characters, most at 8 KB), and percent-encoding makes YAML's spaces and newlines three times longer.
+MAX_LINK_SPEC = 2000
+
 FORM_TYPES = ["conv", "maxpool", "avgpool", "batchnorm", "relu", "dropout", "flatten", "adaptiveavgpool", "linear"]
 
 
 def render():
     st.sidebar.title("cnnscope")
+    _open_link()
     st.sidebar.radio("Page", TITLES, key="page")
     source = st.sidebar.radio("Model from", ("Zoo", "Spec"), horizontal=True, key="source")
+    # the other source's key leaves the URL at once; this one's keys follow once the choice is valid
+    _follow_in_url(**{"spec" if source == "Zoo" else "model": None})
     if source == "Zoo":
         names = state.picker_names()
         wanted = st.query_params.get("model", "lenet5")  # ?model=vgg16 links straight to a model
@@ -34,10 +41,21 @@ def render():
         except CnnscopeError as error:
             _error(error)
             return None
-        _follow_in_url(name, None if choice.shapes == natural else shape_text)
+        _follow_in_url(model=name, input=None if choice.shapes == natural else shape_text)
         return choice
-    _follow_in_url(None, None)
     return _spec_source()
+
+
+def _open_link() -> None:
+    """``?spec=...`` opens the Spec source with that text, once a session: later runs keep what the visitor
+    types.  The text is only ever parsed as a spec (``state.spec_from_text``), never run."""
+    if st.session_state.get("link_opened"):
+        return
+    st.session_state.link_opened = True
+    spec = st.query_params.get("spec")
+    if spec is not None:
+        st.session_state.source = "Spec"
+        st.session_state.spec_text = spec
 
 
 def unknown_model(name: str, names) -> str:
@@ -47,9 +65,9 @@ def unknown_model(name: str, names) -> str:
     return f"unknown model {name!r} in the link; showing lenet5 instead{hint}"
 
 
-def _follow_in_url(model, shape_text) -> None:
-    """The URL names the model and, when it is not the natural one, the input: a shared link opens the same."""
-    wanted = {"model": model, "input": shape_text}
+def _follow_in_url(**wanted) -> None:
+    """The URL names the zoo model or the spec and, when it is not the natural one, the input: a shared link
+    opens the same.  None drops a key."""
     for key, value in wanted.items():
         if value is None:
             if key in st.query_params:
@@ -101,7 +119,9 @@ def _spec_source():
     except CnnscopeError as error:
         _error(error)
         return None
-    shape_text = st.sidebar.text_input("Input N,C,H,W", value=",".join(map(str, (1, *plan.input))),
+    natural = (1, *plan.input)
+    linked = st.query_params.get("input") if st.query_params.get("spec") == text else None
+    shape_text = st.sidebar.text_input("Input N,C,H,W", value=linked or ",".join(map(str, natural)),
                                        key=f"spec_shape_{plan.input}")
     try:
         shape = state.parse_shape(shape_text)
@@ -109,6 +129,12 @@ def _spec_source():
         _error(error)
         return None
     st.sidebar.caption(f"{plan.name}: {plan.params:,} parameters, output {'×'.join(map(str, plan.output))}")
+    # the default spec too: a link without ?spec= opens the zoo, not the spec the sender saw
+    fits = len(text) <= MAX_LINK_SPEC
+    _follow_in_url(spec=text if fits else None, input=None if not fits or tuple(shape) == natural else shape_text)
+    if not fits:
+        st.sidebar.caption(f"The link does not carry this spec: it is longer than {MAX_LINK_SPEC:,} characters "
+                           "(share the spec's text instead).")
     return state.Choice("spec", text, shape)
 
 

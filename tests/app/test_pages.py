@@ -410,3 +410,94 @@ def test_the_export_page_offers_the_model_report_of_one_model(app):
     names = zipfile.ZipFile(io.BytesIO(markdown_zip)).namelist()
     assert "lenet5.md" in names and any(n.endswith(".png") for n in names)
     assert '"model": "lenet5"' in as_json and as_csv.splitlines()[0].startswith("index,")
+
+
+# -- issue 14 leftovers: the receptive-field page's model and views are cached; the URL follows a spec ------
+
+def test_the_receptive_field_page_reuses_the_model_and_each_drawn_view(monkeypatch):
+    import cnnscope.probes.effective_field as effective_field
+    from cnnscope.app import state
+    from cnnscope.app.pages import rf
+
+    state._view_model.clear()
+    rf._unit_picture.clear()
+    built, traced = [], []
+    real_model, probe = state.real_model, effective_field.probe
+    monkeypatch.setattr(state, "real_model", lambda *a, **k: built.append(a) or real_model(*a, **k))
+    monkeypatch.setattr(effective_field, "probe", lambda *a, **k: traced.append(a[2:]) or probe(*a, **k))
+    at = _fresh()
+    at.sidebar.radio(key="page").set_value("Receptive field").run()
+    assert not at.exception and not _errors(at), _errors(at)
+    assert len(built) == 1 and len(traced) == 1
+    builds = state.BUILDS["count"]
+    assert at.image[0].captions[0].endswith("weights: random initialisation (seed 0)"), at.image[0].captions
+    at.run()                                              # the same view again (an expander opened ...)
+    assert len(traced) == 1, "the same view was traced again"
+    box = at.selectbox(key="rf_layer")
+    last = box.value
+    assert box.options[0] != last
+    box.set_value(box.options[0]).run()                   # another layer: traced, on the same model
+    assert len(traced) == 2 and len(built) == 1 and state.BUILDS["count"] == builds
+    at.selectbox(key="rf_layer").set_value(last).run()    # back to the first view: drawn from the cache
+    assert not at.exception and not _errors(at), _errors(at)
+    assert len(traced) == 2 and len(built) == 1 and state.BUILDS["count"] == builds
+    model, _, _ = state.view_model(state.natural_choice("lenet5"))  # the shared model is left as it was
+    assert not model.training and not any(p.requires_grad for p in model.parameters())
+
+
+def _metrics(at):
+    return {m.label: m.value for m in at.metric}
+
+
+def _spec_input(at):
+    return next(t for t in at.sidebar.text_input if t.label == "Input N,C,H,W")
+
+
+ONE_LINE = "in1x28x28,c5-6p2,tanh,ap2,flat,fc10"
+
+
+def test_the_url_follows_a_typed_spec_and_its_link_opens_the_same():
+    from cnnscope.app import state
+
+    at = _fresh()
+    lenet5 = _metrics(at)
+    at.sidebar.radio(key="source").set_value("Spec").run()
+    assert _param(at, "spec") == state.DEFAULT_SPEC and "model" not in at.query_params
+    at.sidebar.text_area(key="spec_text").set_value(ONE_LINE).run()
+    assert _param(at, "spec") == ONE_LINE and "input" not in at.query_params  # the spec's own input
+    natural = _metrics(at)
+    _spec_input(at).set_value("1,1,32,32").run()
+    assert _param(at, "input") == "1,1,32,32" and _metrics(at)["MACs"] != natural["MACs"]
+    shared = _fresh(spec=ONE_LINE, input="1,1,32,32")     # the shared link, in a new session
+    assert not _errors(shared), _errors(shared)
+    assert shared.sidebar.radio(key="source").value == "Spec" and shared.session_state.spec_text == ONE_LINE
+    assert _metrics(shared) == _metrics(at) != lenet5
+    shared.sidebar.text_area(key="spec_text").set_value("in1x28x28,nope").run()  # typed later: not overwritten
+    assert shared.session_state.spec_text == "in1x28x28,nope" and _param(shared, "spec") == ONE_LINE
+    shared.sidebar.radio(key="source").set_value("Zoo").run()
+    assert "spec" not in shared.query_params and _param(shared, "model") == "lenet5"
+    assert _metrics(shared) == lenet5
+
+
+def test_a_bad_spec_in_the_link_is_one_line_in_the_main_page_and_the_app_goes_on():
+    at = _fresh(spec="in1x28x28,c5-6p2,bogus7")
+    errors = _main_errors(at)
+    assert len(errors) == 1 and "bogus7" in errors[0], errors
+    assert at.sidebar.radio(key="source").value == "Spec"
+    at.sidebar.text_area(key="spec_text").set_value(ONE_LINE).run()
+    assert not _main_errors(at) and _param(at, "spec") == ONE_LINE
+
+
+def test_an_over_long_spec_stays_out_of_the_link_and_the_sidebar_says_so():
+    from cnnscope.app import sidebar, state
+
+    at = _fresh()
+    at.sidebar.radio(key="source").set_value("Spec").run()
+    long = state.DEFAULT_SPEC + "# " + "x" * sidebar.MAX_LINK_SPEC + "\n"  # a valid spec: the rest is a comment
+    at.sidebar.text_area(key="spec_text").set_value(long).run()
+    assert not _errors(at), _errors(at)
+    assert "spec" not in at.query_params
+    assert any("does not carry this spec" in c.value for c in at.sidebar.caption)
+    at.sidebar.text_area(key="spec_text").set_value(state.DEFAULT_SPEC).run()
+    assert _param(at, "spec") == state.DEFAULT_SPEC
+    assert not any("does not carry" in c.value for c in at.sidebar.caption)

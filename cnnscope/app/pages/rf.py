@@ -48,9 +48,11 @@ def render(choice) -> None:
             st.caption(note)
         effective = st.checkbox("Effective field (input gradient, real random weights)", value=True, key="rf_erf")
     with right:
-        with st.spinner("tracing the unit's field"):
-            picture, line = _probe(choice, layer, (int(y), int(x)), image, effective)
-        st.image(picture, caption=f"{label} — {line}")
+        # the Filters page's model, built once and shared (read-only, eval mode): no rebuild per click
+        model, origin, lock = state.view_model(choice)
+        picture, line = _unit_picture(choice, layer, (int(y), int(x)), state.image_key(image), effective, origin,
+                                      _report=report, _model=model, _image=image, _lock=lock)
+        st.image(picture, caption=f"{label} — {line} · weights: {origin}")
 
 
 IN_PIXELS = ("Size", "Jump", "Start")
@@ -78,20 +80,25 @@ def squash_note(image_size, input_size) -> str | None:
             "without keeping its proportions, so it looks stretched.")
 
 
-def _probe(choice, layer, unit, image, effective):
+@st.cache_resource(show_spinner="tracing the unit's field", max_entries=64)
+def _unit_picture(choice, layer: str, unit: tuple, image_key: str, effective: bool, origin: str, *,
+                  _report, _model, _image, _lock):
+    """The overlay of one (model, weights, layer, unit, image, effective) view: traced once, then shown
+    again (a rerun with the same view, e.g. opening the recurrence block, costs nothing)."""
     from cnnscope.probes.effective_field import probe
     from cnnscope.vis import rf_overlay
     from cnnscope.vis.images import to_input
 
-    report = state.report(choice)
-    model = state.real_model(choice)
     _, channels, height, width = choice.shape
     mean, std = state.normalization(choice)
-    inputs, picture = to_input(image, channels, (height, width), mean, std)
-    field = probe(model, report, layer, inputs, unit, empirical=effective)
+    inputs, picture = to_input(_image, channels, (height, width), mean, std)
+    # the gradient is taken w.r.t. the input only (the shared weights keep requires_grad False); the
+    # trace hooks the shared model and puts its train/eval flags back, so one pass at a time
+    with _lock:
+        field = probe(_model, _report, layer, inputs, unit, empirical=effective)
     size = "×".join(str(v) for v in field.size)
     canvas = rf_overlay.draw(picture, field.box, field.gradient, field.squares,
-                             f"{report.model} · {layer} · unit {unit[0]},{unit[1]} · field {size}", field.centre)
+                             f"{_report.model} · {layer} · unit {unit[0]},{unit[1]} · field {size}", field.centre)
     line = f"theoretical field {size}"
     if field.squares:
         line += " · effective squares " + ", ".join(f"{k} {v}" for k, v in field.squares.items())
