@@ -1,7 +1,8 @@
 """Errors that carry a one-line, user-facing message.
 
 Front ends print ``str(error)`` and exit non-zero; only ``CNNSCOPE_DEBUG=1`` shows a traceback.
-Anything that is *not* a :class:`CnnscopeError` is a bug in cnnscope, not bad input.
+Anything that is *not* a :class:`CnnscopeError` is a bug in cnnscope, not bad input.  To say which
+model or option an error is about, use :func:`prefixed`, never ``type(error)(...)``: constructors differ.
 """
 
 from __future__ import annotations
@@ -11,6 +12,17 @@ class CnnscopeError(Exception):
     """Base class: the message is one line a user can act on."""
 
     exit_code = 1
+
+    def __reduce__(self):  # pickle without the constructor, which may take other arguments than ``args``
+        return _rebuilt, (type(self), self.args, self.__dict__)
+
+
+def _rebuilt(cls: type, args: tuple, state: dict) -> CnnscopeError:
+    """An instance of ``cls`` with these ``args`` (the message) and attributes, its constructor not called."""
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    error.args = args
+    return error
 
 
 class UsageError(CnnscopeError):
@@ -33,11 +45,29 @@ class LayerNotFoundError(UsageError, KeyError):
         if message is None:
             hint = f"; did you mean {', '.join(self.suggestions)}?" if self.suggestions else ""
             message = f"no layer named {name!r} in {where}{hint}"
-        self.message = message
         super().__init__(message)
 
     def __str__(self) -> str:
-        return self.message
+        return Exception.__str__(self)  # the message, as every CnnscopeError (KeyError's own would quote it)
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+def prefixed(error: CnnscopeError, prefix: str) -> CnnscopeError:
+    """``error`` with ``prefix: `` before its message (``resnet5: unknown model 'resnet5'``).
+
+    The same class, so the same exit code, and the same attributes (``layer``, ``partial``,
+    ``location``, ``history`` ...); built without calling the class's constructor, which may take
+    other arguments than a message (``LayerNotFoundError(name, candidates)``, ``SpecError(message,
+    location)``).  Raise it ``from error`` to keep the original in the traceback."""
+    return reworded(error, f"{prefix}: {error}")
+
+
+def reworded(error: CnnscopeError, message: str) -> CnnscopeError:
+    """``error`` with another message: the same class, exit code and attributes (see :func:`prefixed`)."""
+    return _rebuilt(type(error), (message,), error.__dict__)
 
 
 def close_names(name: str, candidates, n: int = 3) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cnnscope.zoo.registry import get_entry, natural_inputs
+from cnnscope.zoo.registry import get_entry, is_prefixed, natural_inputs
 from cnnscope.zoo.user_file import is_file_reference, load_user_model, missing_name
 
 
@@ -27,7 +27,7 @@ def load_model(source: str, device: str = "meta", input_shape=None) -> LoadedMod
     from cnnscope.spec.compact import looks_compact
     from cnnscope.spec.load import is_spec_file
 
-    if _is_prefixed_name(source):  # timm:NAME
+    if _is_prefixed_name(source):  # timm:NAME, or another namespace of the zoo
         return _from_zoo(source, device)
     if is_spec_file(source) or (looks_compact(source) and not _is_zoo_name(source)):
         from cnnscope.spec.build import build_from_spec
@@ -51,8 +51,10 @@ def _from_zoo(source: str, device: str) -> LoadedModel:
 
 
 def _is_prefixed_name(source: str) -> bool:
-    prefix, colon, rest = source.partition(":")
-    return bool(colon) and prefix == "timm" and "/" not in source and not rest.endswith((".py", ".yaml", ".json"))
+    """``prefix:NAME`` of a namespace the zoo registered (``registry.add_prefix``), and not a path."""
+    import cnnscope.zoo  # noqa: F401  (registers the prefixes; imports no torch, no timm)
+
+    return is_prefixed(source) and "/" not in source and not source.endswith((".py", ".yaml", ".json"))
 
 
 def _is_zoo_name(source: str) -> bool:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from cnnscope.errors import CnnscopeError, UsageError
+from cnnscope.errors import CnnscopeError, UsageError, reworded
 from cnnscope.spec.schema import Limits
 
 MAX_SIDE = 1024
@@ -325,7 +325,8 @@ def _apply_weights(model, name: str, data: bytes) -> str:
         try:
             load_weights(model, path, source=name)
         except CnnscopeError as error:
-            raise type(error)(str(error).replace(str(path), name).replace(folder, "")).with_traceback(None) from None
+            message = str(error).replace(str(path), name).replace(folder, "")
+            raise reworded(error, message).with_traceback(None) from None
     return f"uploaded {name}"
 
 

@@ -78,7 +78,7 @@ def _check_counts(args) -> None:
 
 def _compare(args) -> int:
     from cnnscope.analysis.analyze import analyze
-    from cnnscope.errors import CnnscopeError, UsageError
+    from cnnscope.errors import CnnscopeError, UsageError, prefixed
     from cnnscope.export import report as report_io
     from cnnscope.studies.compare import compare_reports
 
@@ -90,7 +90,7 @@ def _compare(args) -> int:
         try:
             reports.append(analyze(model, shapes))
         except CnnscopeError as error:
-            raise type(error)(f"{model}: {error}") from error
+            raise prefixed(error, model) from error
     comparison = compare_reports(reports)
     if args.latency:
         from cnnscope.studies.compare import measure_latencies

@@ -18,7 +18,14 @@ def is_spec_file(source: str) -> bool:
     return source.lower().endswith(SPEC_SUFFIXES)
 
 
+EMPTY = "the spec is empty; see docs/spec.md for the format"
+
+
 def parse_text(text: str, suffix: str = ".yaml") -> object:
+    """The data of a YAML or JSON spec text; ``None`` for an empty one (nothing but whitespace, or a
+    YAML document of only comments or ``null``), which the callers report as an empty spec."""
+    if not text.strip():  # JSON and YAML would each raise their own syntax error (a tab, a lone newline)
+        return None
     if suffix == ".json":
         try:
             return _bounded(json.loads(text))
@@ -83,7 +90,7 @@ def load_spec(source: str, limits: Limits | None = None, input_shape=None) -> Sp
         path = Path(source)
         data = parse_text(read_spec_file(path), path.suffix.lower())
         if data is None:
-            raise SpecError(f"{path}: the spec is empty; see docs/spec.md for the format")
+            raise SpecError(f"{path}: {EMPTY}")
         default_name = path.stem
     else:
         data = parse_compact(source)
@@ -100,4 +107,7 @@ def load_spec(source: str, limits: Limits | None = None, input_shape=None) -> Sp
 
 def spec_text_to_spec(text: str, limits: Limits | None = None, suffix: str = ".yaml") -> Spec:
     """A spec typed in the app's editor (YAML or JSON text)."""
-    return validate(parse_text(text, suffix), limits)
+    data = parse_text(text, suffix)
+    if data is None:
+        raise SpecError(EMPTY)
+    return validate(data, limits)

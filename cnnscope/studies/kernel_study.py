@@ -3,6 +3,9 @@
 Every variant maps C channels to C channels at the same spatial size ('same' padding), with no
 bias and a ReLU after each conv, so weights are exact multiples of C² and MACs = weights × H × W.
 The receptive-field engine checks that each variant reaches the target.
+
+A variant that cannot be built differently from another at the target is left out and said so
+(``omitted``): at 3×3 no dilated 3×3 exists (dilation 2 already spans 5×5).
 """
 
 from __future__ import annotations
@@ -39,9 +42,18 @@ def check_target(rf: int) -> None:
                          f"fields can be reached; try {rf - 1} or {rf + 1}")
 
 
-def dilations(rf: int) -> list[int]:
+def dilations(rf: int) -> list[int] | None:
     """3×3 dilations whose field 1 + 2·Σd reaches ``rf``: doubling from 1 (1, 2, 4, ...) while it fits,
-    the last taking the remainder.  Starting at 1 covers every input pixel (no gridding gaps)."""
+    the last taking the remainder.  Starting at 1 covers every input pixel (no gridding gaps).
+
+    Two fields break the rule.  At 5×5 it would give dilations 1, 1: the plain 3×3 stack again, not
+    dilated at all, so the one dilated 3×3 that reaches 5×5 is used instead: a single 3×3 with
+    dilation 2, whose nine taps leave gaps (``covered``).  At 3×3 there is none (dilation 2 already
+    spans 5×5): ``None``, and the variant is omitted."""
+    if rf < 5:
+        return None
+    if rf == 5:
+        return [2]
     remaining, step, result = (rf - 1) // 2, 1, []
     while remaining > 0:
         take = min(step, remaining)
@@ -49,6 +61,29 @@ def dilations(rf: int) -> list[int]:
         remaining -= take
         step *= 2
     return sorted(result)
+
+
+def covered(dilation_list: list[int]) -> int:
+    """Input pixels, along one axis, that a stack of 3×3 convs with these dilations reads (of its field
+    1 + 2·Σd): the offsets {−d, 0, d} of each layer, summed over the layers."""
+    offsets = {0}
+    for d in dilation_list:
+        offsets = {o + step for o in offsets for step in (-d, 0, d)}
+    return len(offsets)
+
+
+def omitted(rf: int) -> dict[str, str]:
+    """Built-in variants left out at ``rf``: kind -> why (one sentence, for the findings)."""
+    if dilations(rf) is None:
+        return {"dilated": f"dilated: omitted at a {rf}×{rf} field — one 3×3 conv with dilation 2 already sees "
+                           f"5×5, so a {rf}×{rf} field leaves no room for dilation (it would be the single "
+                           f"{rf}×{rf} again)."}
+    return {}
+
+
+def kinds(rf: int) -> list[str]:
+    """The built-in variants studied at ``rf`` (``KINDS`` less ``omitted(rf)``)."""
+    return [kind for kind in KINDS if kind not in omitted(rf)]
 
 
 def build_variant(kind: str, rf: int, channels: int) -> tuple[nn.Sequential, list[str]]:
@@ -67,6 +102,8 @@ def build_variant(kind: str, rf: int, channels: int) -> tuple[nn.Sequential, lis
                   nn.Conv2d(c, c, (rf, 1), padding=(rf // 2, 0), bias=False), nn.ReLU()]
         names = [f"1×{rf} conv", f"{rf}×1 conv"]
     elif kind == "dilated":
+        if dilations(rf) is None:
+            raise UsageError(omitted(rf)["dilated"])
         for d in dilations(rf):
             layers += [nn.Conv2d(c, c, 3, padding=d, dilation=d, bias=False), nn.ReLU()]
             names.append(f"3×3 conv, dilation {d}")
@@ -102,17 +139,13 @@ def build_user_variant(spec: str, channels: int, size: int, device: str = "cpu")
 
 def _user_variant(name: str, spec: str, rf: int, channels: int, size: int):
     from cnnscope.analysis.analyze import analyze
-    from cnnscope.errors import CnnscopeError
+    from cnnscope.errors import CnnscopeError, prefixed
 
     try:
         report = analyze(build_user_variant(spec, channels, size, device="meta"), (1, channels, size, size),
                          name=name)
     except CnnscopeError as error:
-        try:
-            named = type(error)(f"--variant {name}: {error}")
-        except TypeError:  # an error class with another constructor
-            named = UsageError(f"--variant {name}: {error}")
-        raise named from error
+        raise prefixed(error, f"--variant {name}") from error
     last = report.last_feature_map()
     reached = last.rf.size if last and last.rf else None
     output = report.layers[0].output_shape if report.layers else None
@@ -140,8 +173,8 @@ def _conv_name(row) -> str:
 
 def study(rf: int, channels: int, size: int, latency: bool = False, device: str = "cpu",
           extra: dict[str, str] | None = None) -> list[Variant]:
-    """The four variants, and any user variants (``extra``: name -> spec block), at input
-    (1, C, size, size), analysed on the meta device."""
+    """The built-in variants (``kinds(rf)``: all four from 5×5 up), and any user variants (``extra``:
+    name -> spec block), at input (1, C, size, size), analysed on the meta device."""
     import torch
 
     from cnnscope.analysis.analyze import analyze
@@ -152,7 +185,7 @@ def study(rf: int, channels: int, size: int, latency: bool = False, device: str 
     if size < rf:
         raise UsageError(f"--size {size} is smaller than the field {rf}: the field would not fit in the input")
     variants = []
-    for kind in [*KINDS, *(extra or {})]:
+    for kind in [*kinds(rf), *(extra or {})]:
         if kind in KINDS:
             with torch.device("meta"):
                 module, names = build_variant(kind, rf, channels)
@@ -177,7 +210,8 @@ def study(rf: int, channels: int, size: int, latency: bool = False, device: str 
 
 
 def findings(variants: list[Variant], rf: int, channels: int) -> list[str]:
-    """Plain sentences computed from the numbers (weights in units of C², as the VGG paper does)."""
+    """Plain sentences computed from the numbers (weights in units of C², as the VGG paper does), and one
+    for each built-in variant omitted at ``rf``."""
     single = next(v for v in variants if v.kind == "single")
     c2 = channels * channels
     lines = []
@@ -188,15 +222,22 @@ def findings(variants: list[Variant], rf: int, channels: int) -> list[str]:
         change = f"{(1 - ratio) * 100:.0f}% fewer" if ratio < 1 else f"{(ratio - 1) * 100:.0f}% more"
         count = len(v.layers)
         what = {"stack3x3": f"{_number(count)} 3×3 layer{'s' if count > 1 else ''}",
-                "factorized": f"1×{rf} then {rf}×1",
-                "dilated": f"{_number(count)} dilated 3×3 layer{'s' if count > 1 else ''} "
-                           f"(dilations {', '.join(str(d) for d in dilations(rf))})"}.get(v.kind)
+                "factorized": f"1×{rf} then {rf}×1"}.get(v.kind)
+        gaps = ""
+        if v.kind == "dilated":
+            used = dilations(rf)
+            what = (f"{_number(count)} dilated 3×3 layer{'s' if count > 1 else ''} "
+                    f"(dilation{'s' if count > 1 else ''} {', '.join(str(d) for d in used)})")
+            if covered(used) < rf:
+                gaps = (f"; with gaps: it reads {covered(used) ** 2} of the {rf * rf} pixels in its field "
+                        "(no dilation-1 layer fills them in)")
         what = what or f"{v.kind} ({' → '.join(v.layers)})"
         lines.append(
             f"{what}: {_c2(v.params, c2)} weights against {_c2(single.params, c2)} — {change} — for the same "
             f"{rf}×{rf} field, with {v.nonlinearities} nonlinearit{'ies' if v.nonlinearities > 1 else 'y'} "
-            f"instead of {single.nonlinearities}; MACs {v.macs / single.macs:.2f}× the single {rf}×{rf} conv's.")
-    return lines
+            f"instead of {single.nonlinearities}; MACs {v.macs / single.macs:.2f}× the single {rf}×{rf} conv's"
+            f"{gaps}.")
+    return lines + list(omitted(rf).values())
 
 
 def _c2(params: int, c2: int) -> str:

@@ -10,69 +10,38 @@ but only inside ``with params_to_meta():``: the originals are put back in ``fina
 the build raises.  While the patch is in place it acts only in the threads that entered the
 block; a module built meanwhile in another thread is built as usual.  Nested and concurrent
 blocks share one installation (a counter under a lock), so the last one out restores the
-originals, never a patched function.
+originals, never a patched function (``zoo/scoped_patch.py``, shared with ``skip_weight_loading``).
 """
 
 from __future__ import annotations
 
-import threading
-from contextlib import contextmanager
-
 import torch
 from torch import nn
 
-_lock = threading.Lock()
-_local = threading.local()  # .depth: how many params_to_meta() blocks this thread is inside
-_users = 0  # params_to_meta() blocks open in all threads
-_originals: tuple | None = None  # (register_parameter, register_buffer) while patched
+from cnnscope.zoo.scoped_patch import ScopedPatch
 
 
-def _active() -> bool:
-    return getattr(_local, "depth", 0) > 0
-
-
-def _patched(register_parameter, register_buffer):
+def _meta_registration(register_parameter, register_buffer):
     def meta_register_parameter(self, name, param):
-        if param is not None and _active() and param.device.type != "meta":
+        if param is not None and _patch.active() and param.device.type != "meta":
             param = nn.Parameter(param.to("meta"), requires_grad=param.requires_grad)
         return register_parameter(self, name, param)
 
     def meta_register_buffer(self, name, tensor, persistent=True):
-        if tensor is not None and _active() and tensor.device.type != "meta":
+        if tensor is not None and _patch.active() and tensor.device.type != "meta":
             tensor = tensor.to("meta")
         return register_buffer(self, name, tensor, persistent)
 
     return meta_register_parameter, meta_register_buffer
 
 
-def _enter() -> None:
-    global _users, _originals
-    with _lock:
-        if _users == 0:
-            _originals = (nn.Module.register_parameter, nn.Module.register_buffer)
-            nn.Module.register_parameter, nn.Module.register_buffer = _patched(*_originals)
-        _users += 1
-    _local.depth = getattr(_local, "depth", 0) + 1
+_patch = ScopedPatch(lambda: [(nn.Module, "register_parameter"), (nn.Module, "register_buffer")],
+                     _meta_registration)
 
 
-def _exit() -> None:
-    global _users, _originals
-    _local.depth -= 1
-    with _lock:
-        _users -= 1
-        if _users == 0:
-            nn.Module.register_parameter, nn.Module.register_buffer = _originals
-            _originals = None
-
-
-@contextmanager
 def params_to_meta():
     """Within the block (and this thread), parameters and buffers move to meta as modules register them."""
-    _enter()
-    try:
-        yield
-    finally:
-        _exit()
+    return _patch()
 
 
 def build_on(device, builder, **kwargs) -> nn.Module:

@@ -97,6 +97,12 @@ def _prefixed(name: str):
     return (_PREFIXES.get(prefix), rest) if colon and prefix in _PREFIXES else (None, name)
 
 
+def is_prefixed(name: str) -> bool:
+    """Whether ``name`` is ``prefix:NAME`` of a registered namespace (``timm:resnet50``); the prefixes
+    are registered by importing ``cnnscope.zoo``."""
+    return _prefixed(name)[0] is not None
+
+
 def canonical_group(group: str) -> str:
     """``--group`` as given (``classification``, ``optical-flow``, ...) -> a group name; unknown raises."""
     group = GROUP_ALIASES.get(group.lower(), group.lower())

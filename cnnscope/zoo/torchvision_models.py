@@ -20,10 +20,8 @@ the auxiliary head of FCN/DeepLabV3), so they are called *with* the DEFAULT weig
 
 from __future__ import annotations
 
-import threading
-from contextlib import contextmanager
-
 from cnnscope.zoo.registry import ModelEntry, add_entry
+from cnnscope.zoo.scoped_patch import ScopedPatch
 
 GROUP_MODULES = ("detection", "segmentation", "video", "optical_flow")  # each group is its torchvision.models module
 DETECTION_SIZES = {"fasterrcnn_mobilenet_v3_large_320_fpn": 320, "ssdlite320_mobilenet_v3_large": 320,
@@ -73,51 +71,40 @@ def _builder(name: str):
     return build
 
 
-_skip_lock = threading.Lock()
-_skip_local = threading.local()
-_skip_users = 0
-_skip_originals: tuple | None = None
 _SKIP = object()
 
 
-@contextmanager
+def _skip_targets() -> list:
+    from torch import nn
+    from torchvision.models._api import WeightsEnum
+
+    return [(WeightsEnum, "get_state_dict"), (nn.Module, "load_state_dict")]
+
+
+def _skipping(get_state_dict, load_state_dict):
+    def skipped_get_state_dict(self, *args, **kwargs):
+        if _skip.active():
+            return _SKIP
+        return get_state_dict(self, *args, **kwargs)
+
+    def skipping_load_state_dict(self, state_dict, *args, **kwargs):
+        if state_dict is _SKIP:
+            return None
+        return load_state_dict(self, state_dict, *args, **kwargs)
+
+    return skipped_get_state_dict, skipping_load_state_dict
+
+
+_skip = ScopedPatch(_skip_targets, _skipping)
+
+
 def skip_weight_loading():
     """Inside the block (and this thread), a torchvision builder given weights loads none.
 
     ``WeightsEnum.get_state_dict`` returns a marker instead of downloading, and
-    ``nn.Module.load_state_dict`` ignores that marker; both are put back in ``finally`` (shared by
-    nested and concurrent blocks, like ``meta_init.params_to_meta``)."""
-    global _skip_users, _skip_originals
-    from torch import nn
-    from torchvision.models._api import WeightsEnum
-
-    with _skip_lock:
-        if _skip_users == 0:
-            get_state_dict, load_state_dict = WeightsEnum.get_state_dict, nn.Module.load_state_dict
-
-            def skipped_get_state_dict(self, *args, **kwargs):
-                if getattr(_skip_local, "depth", 0) > 0:
-                    return _SKIP
-                return get_state_dict(self, *args, **kwargs)
-
-            def skipping_load_state_dict(self, state_dict, *args, **kwargs):
-                if state_dict is _SKIP:
-                    return None
-                return load_state_dict(self, state_dict, *args, **kwargs)
-
-            _skip_originals = (get_state_dict, load_state_dict)
-            WeightsEnum.get_state_dict, nn.Module.load_state_dict = skipped_get_state_dict, skipping_load_state_dict
-        _skip_users += 1
-    _skip_local.depth = getattr(_skip_local, "depth", 0) + 1
-    try:
-        yield
-    finally:
-        _skip_local.depth -= 1
-        with _skip_lock:
-            _skip_users -= 1
-            if _skip_users == 0:
-                WeightsEnum.get_state_dict, nn.Module.load_state_dict = _skip_originals
-                _skip_originals = None
+    ``nn.Module.load_state_dict`` ignores that marker; both are put back when the last block closes,
+    also when it raises (``zoo/scoped_patch.py``, shared with ``meta_init.params_to_meta``)."""
+    return _skip()
 
 
 def _configured_builder(name: str):

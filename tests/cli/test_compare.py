@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 import pytest
 
 import cnnscope
+from cnnscope.errors import CnnscopeError, LayerNotFoundError, SpecError
 
 
 @pytest.mark.parametrize("argv,fragment", [
@@ -24,6 +25,32 @@ import cnnscope
 def test_bad_input_is_one_line(run_cli, argv, fragment):
     code, out, err = run_cli(*argv)
     assert code != 0 and len(err.strip().splitlines()) == 1 and fragment in err and out == ""
+
+
+class _TwoArgs(CnnscopeError):
+    """An error whose constructor does not take one message."""
+
+    def __init__(self, what: str, why: str):
+        super().__init__(f"{what} failed: {why}")
+        self.what = what
+
+
+@pytest.mark.parametrize("error,code,line", [
+    (LayerNotFoundError("conv9", ["conv1"]), 2, "lenet5: no layer named 'conv9' in this model; did you mean conv1?"),
+    (_TwoArgs("tracing", "no reason"), 1, "lenet5: tracing failed: no reason"),
+    (SpecError("bad", "layers[0]"), 1, "lenet5: layers[0]: bad"),
+])
+def test_compare_names_the_model_whatever_the_error_constructor(run_cli, monkeypatch, error, code, line):
+    """Regression: ``type(error)(f"{model}: {error}")`` misbuilt these (a LayerNotFoundError named the whole
+    message as the layer; a two-argument constructor was a TypeError, an internal error)."""
+    import cnnscope.analysis.analyze
+
+    def analyze(source, *args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(cnnscope.analysis.analyze, "analyze", analyze)
+    got, out, err = run_cli("compare", "lenet5", "resnet_mini")
+    assert (got, out, err) == (code, "", f"cnnscope: error: {line}\n")
 
 
 class _References(HTMLParser):

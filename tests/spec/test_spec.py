@@ -1,6 +1,7 @@
 """Specs: YAML/JSON/one-line forms build the intended network, generated code matches it, and
 every bad spec is a SpecError with its location -- never another exception."""
 
+import re
 import textwrap
 
 import pytest
@@ -239,11 +240,20 @@ def test_random_specs_build_or_raise_spec_error(data):
     assert tuple(out.shape[1:]) == plan.output
 
 
-def test_an_empty_spec_file_says_so(tmp_path):
-    path = tmp_path / "empty.yaml"
-    path.write_text("")
-    with pytest.raises(SpecError, match="the spec is empty"):
+@pytest.mark.parametrize("name,text", [("empty.yaml", ""), ("blank.yaml", "  \n\t\n"), ("blank.json", "\n"),
+                                       ("empty.json", ""), ("bom.json", "\ufeff \n"), ("comment.yml", "# none\n")])
+def test_an_empty_spec_file_says_so(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SpecError, match=f"^{re.escape(str(path))}: the spec is empty; see docs/spec.md for the format$"):
         build_from_spec(str(path), device="meta")
+
+
+@pytest.mark.parametrize("text,suffix", [("", ".yaml"), (" \n\t\n", ".yaml"), ("\n", ".json"), ("  ", ".json")])
+def test_an_empty_spec_text_says_so(text, suffix):
+    """The app's editor: whitespace is an empty spec, not a JSON/YAML syntax error or 'got NoneType'."""
+    with pytest.raises(SpecError, match="^the spec is empty; see docs/spec.md for the format$"):
+        spec_text_to_spec(text, suffix=suffix)
 
 
 # -- well-formed by construction: every one must build, so a SpecError here fails ------------------

@@ -57,7 +57,7 @@ def _experiment(rf: int) -> None:
     """Train every variant over several seeds (``studies.kernel_experiment``), with live progress."""
     from cnnscope.errors import CnnscopeError
     from cnnscope.studies import kernel_experiment as ke
-    from cnnscope.studies.kernel_study import KINDS
+    from cnnscope.studies.kernel_study import kinds
 
     st.subheader("The experiment: train every variant")
     st.caption("The same classifier around each variant (1×1 stem, the variant, global pooling, a linear head), "
@@ -71,7 +71,7 @@ def _experiment(rf: int) -> None:
     lr = columns[4].number_input("Learning rate", 1e-5, 1.0, ke.DEFAULT_LR, format="%.4f", key="kx_lr")
     settings = ke.Settings(rf=rf, channels=int(channels), input_size=int(size), epochs=int(epochs), lr=float(lr),
                            seeds=tuple(range(int(seeds))))
-    if st.button(f"Train {len(KINDS)} variants × {int(seeds)} seeds",
+    if st.button(f"Train {len(kinds(rf))} variants × {int(seeds)} seeds",
                  key="kx_run", type="primary"):
         try:
             settings.check()
