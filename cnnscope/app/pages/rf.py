@@ -46,7 +46,9 @@ def render(choice) -> None:
         note = squash_note(image.size, choice.shape[-2:])
         if note:
             st.caption(note)
-        effective = st.checkbox("Effective field (input gradient, real random weights)", value=True, key="rf_erf")
+        effective = st.checkbox("Effective field", value=True, key="rf_erf",
+                                help="the gradient of the unit with respect to the input, on the model's real "
+                                     "(randomly initialised) weights, and the squares that hold 50/90/99 % of it")
     with right:
         # the Filters page's model, built once and shared (read-only, eval mode): no rebuild per click
         model, origin, lock = state.view_model(choice)
