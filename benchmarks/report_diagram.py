@@ -86,7 +86,7 @@ def main() -> None:
                 outcomes = {tuple(r[1]) for r in runs}
                 times = [r[0] for r in runs]
                 print(f"{model:12s} drawn {statistics.median(times):7.0f} ms after navigation (median of "
-                      f"{len(times)}; min {min(times):.0f}, max {max(times):.0f}); {runs[0][2]} nodes; "
+                      f"{len(times)}; in order: {', '.join(f'{t:.0f}' for t in times)}); {runs[0][2]} nodes; "
                       f"outcomes {sorted(outcomes)}; file {len(without.encode()) / 2**20:.2f} MiB without dot, "
                       f"{len(with_dot.encode()) / 2**20:.2f} MiB with dot, whose page is loaded after "
                       f"{baseline:.0f} ms (median)")
