@@ -9,7 +9,7 @@ from cnnscope.cli.common import (WEIGHTS_HELP, add_input, add_layer, add_model, 
 from cnnscope.cli.output import PICTURE_FORMATS, note, say, write_picture
 
 PICTURE_SUFFIXES = dict.fromkeys(PICTURE_FORMATS, "picture")
-DIAGRAM_SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+DIAGRAM_SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".html": "html", ".dot": "dot", ".gv": "dot"}
 
 
 def add_parser(subparsers) -> None:
@@ -40,7 +40,8 @@ def add_parser(subparsers) -> None:
     graph.add_argument("--roll", action="store_true", help="draw repeated calls of one module as one node with a loop")
     graph.add_argument("--no-shapes", action="store_true", help="leave the tensor shapes off nodes and edges")
     graph.add_argument("--no-costs", action="store_true", help="leave params, MACs and RF off the nodes")
-    add_output(graph, ".svg, .png, .pdf or .dot", required=True)
+    add_output(graph, ".svg, .png, .pdf (drawn by graphviz's dot), .html (a page that draws it, with or without "
+                      "graphviz) or .dot", required=True)
 
 
 def _weights_options(parser) -> None:
@@ -121,5 +122,11 @@ def _graph(args) -> int:
     report = analyze(args.model, input_shapes(args))
     dot = to_dot(report, expand=args.expand, rankdir=args.rankdir, depth=args.depth, shapes=not args.no_shapes,
                  costs=not args.no_costs, roll=args.roll)
+    if Path(args.output).suffix.lower() == ".html":  # a page that draws itself: no graphviz needed
+        from cnnscope.export.files import write_text_atomic
+        from cnnscope.export.model_report import diagram_page
+
+        say(f"wrote {write_text_atomic(Path(args.output), diagram_page(report, dot))}")
+        return 0
     say(f"wrote {render(dot, args.output)}")
     return 0

@@ -29,7 +29,8 @@ def render(dot_source: str, output: str | Path) -> Path:
         fallback = write_text_atomic(output.with_suffix(".dot"), dot_source)
         raise RenderError(f"graphviz's dot is not installed, so {output} was not drawn; the diagram is in {fallback}: "
                           f"render it with `dot -T{FORMATS[suffix]} {fallback} -o {output}` "
-                          "(install it with `apt-get install graphviz`)")
+                          f"(install it with `apt-get install graphviz`), or write {output.with_suffix('.html')}, "
+                          "a page that draws it without graphviz")
     try:
         drawn = _run_dot(dot_source, FORMATS[suffix])
     except RenderError as error:

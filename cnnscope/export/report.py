@@ -232,7 +232,7 @@ def to_html(report: Report) -> str:
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{html.escape(report.title)}</title>", f"<style>{_STYLE}</style>",
-        f"<script>{get_plotlyjs()}</script>", "</head><body>",
+        f"<script>{get_plotlyjs()}</script>" if report.figures else "", "</head><body>",  # 4.6 MB: only for charts
         f"<h1>{html.escape(report.title)}</h1>",
         f'<p class="provenance">{html.escape(_provenance_line(report.provenance))}</p>',
     ]

@@ -310,7 +310,7 @@ BAD = [
       "2 input channels"),
     # -- graph -------------------------------------------------------------------------------------
     B("graph-no-output", ["graph", "lenet5"], 2, "required"),
-    B("graph-o-suffix", ["graph", "lenet5", "-o", "g.txt"], 2, "unknown suffix .txt; choose .svg, .png, .pdf, .dot or .gv"),
+    B("graph-o-suffix", ["graph", "lenet5", "-o", "g.txt"], 2, "unknown suffix .txt; choose .svg, .png, .pdf, .html, .dot or .gv"),
     B("graph-rankdir", ["graph", "lenet5", "--rankdir", "XX", "-o", "g.svg"], 2, "invalid choice"),
     B("graph-input-too-small", ["graph", "lenet5", "--input", "1,4,4", "-o", "g.dot"], 1, ""),
     B("graph-input-negative", ["graph", "lenet5", "--input", "-1,4,4", "-o", "g.dot"], 2, "sizes must be positive"),

@@ -96,4 +96,24 @@ def test_graph_without_dot_writes_the_dot_and_says_how(run_cli, tmp_path, monkey
     monkeypatch.setattr(shutil, "which", lambda name: None)
     code, _, err = run_cli("graph", "lenet5", "-o", str(tmp_path / "arch.svg"))
     assert code == 1 and "dot -Tsvg" in err and (tmp_path / "arch.dot").exists()
-    assert not (tmp_path / "arch.svg").exists()
+    assert not (tmp_path / "arch.svg").exists() and f"or write {tmp_path / 'arch.html'}, a page that draws it" in err
+
+
+def test_graph_to_html_is_one_page_that_draws_itself_with_or_without_dot(run_cli, tmp_path, monkeypatch):
+    import html
+    import re
+
+    from cnnscope.vis.graph import to_dot
+
+    code, _, err = run_cli("graph", "lenet5", "--rankdir", "LR", "-o", str(tmp_path / "arch.html"))
+    assert code == 0, err
+    page = (tmp_path / "arch.html").read_text()
+    assert "Architecture: lenet5" in page and "Plotly" not in page  # no charts: no plotly.js
+    if shutil.which("dot"):
+        assert 'data-drawn="dot"' in page and "<svg" in page
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    code, _, err = run_cli("graph", "lenet5", "--rankdir", "LR", "-o", str(tmp_path / "nodot.html"))
+    assert code == 0, err
+    page = (tmp_path / "nodot.html").read_text()
+    source = html.unescape(re.search(r'<pre class="dot-source">(.*?)</pre>', page, re.DOTALL).group(1))
+    assert source == to_dot(cnnscope.analyze("lenet5"), rankdir="LR") and "Viz.js 3.31.0" in page
