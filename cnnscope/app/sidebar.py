@@ -26,7 +26,7 @@ def render():
         names = state.picker_names()
         wanted = st.query_params.get("model", "lenet5")  # ?model=vgg16 links straight to a model
         if wanted not in names and "zoo_model" not in st.session_state:
-            st.error(unknown_model(wanted, names))  # in the main page: the sidebar is collapsed on a phone
+            st.error(state.plain(unknown_model(wanted, names)))  # in the main page: the sidebar is collapsed on a phone
         name = st.sidebar.selectbox("Model", names, index=names.index(wanted) if wanted in names else names.index("lenet5"),
                                     key="zoo_model", format_func=state.picker_label,
                                     help="type to search (a name, or a group: video, detection ...): tutorial nets "
@@ -78,8 +78,8 @@ def _follow_in_url(**wanted) -> None:
 
 def _error(error) -> None:
     """In the sidebar beside the box, and in the main page (a phone shows the sidebar collapsed)."""
-    st.sidebar.error(str(error))
-    st.error(str(error))
+    st.sidebar.error(state.plain(error))
+    st.error(state.plain(error))
 
 
 def _spec_source():
@@ -128,7 +128,7 @@ def _spec_source():
     except CnnscopeError as error:
         _error(error)
         return None
-    st.sidebar.caption(f"{plan.name}: {plan.params:,} parameters, output {'×'.join(map(str, plan.output))}")
+    st.sidebar.caption(f"{state.plain(plan.name)}: {plan.params:,} parameters, output {'×'.join(map(str, plan.output))}")
     # the default spec too: a link without ?spec= opens the zoo, not the spec the sender saw
     fits = len(text) <= MAX_LINK_SPEC
     _follow_in_url(spec=text if fits else None, input=None if not fits or tuple(shape) == natural else shape_text)

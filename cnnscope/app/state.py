@@ -7,6 +7,7 @@ visitor can ask the server for a huge allocation.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import streamlit as st
@@ -61,6 +62,17 @@ GROUP_TAGS = {"tutorial": "tutorial", "segmentation": "segmentation", "detection
               "optical_flow": "optical flow"}
 
 
+# Streamlit draws headers, captions and alert boxes as Markdown: text a visitor chose (a spec's name, a
+# link's ?model=, an upload's file name, an error quoting either) could otherwise carry links, remote
+# images or colour directives into another visitor's page through a shared link.
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:&])")
+
+
+def plain(text) -> str:
+    """``text`` with every Markdown special character escaped: it shows exactly as written."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
+
+
 @dataclass(frozen=True)
 class Choice:
     """The model the visitor picked: a zoo name, or spec text, and its input."""
@@ -87,7 +99,7 @@ class Choice:
 
     def takes(self) -> str:
         """``r3d_18 takes N,C,T,H,W video clips``: why an image view cannot serve this model."""
-        return f"{self.label} {TAKES.get(self.form, 'takes ' + '×'.join(map(str, self.shape)) + ' inputs')}"
+        return f"{plain(self.label)} {TAKES.get(self.form, 'takes ' + '×'.join(map(str, self.shape)) + ' inputs')}"
 
 
 def _spec_name(text: str) -> str:

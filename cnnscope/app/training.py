@@ -18,6 +18,8 @@ from typing import Callable
 
 import streamlit as st
 
+from cnnscope.app.state import plain
+
 JOB_KEY, RUNS_KEY = "train_job", "train_runs"
 MAX_RUNS = 20  # finished runs kept per session (the oldest are dropped)
 
@@ -156,5 +158,5 @@ def sidebar_status() -> None:
         return
     if not current.done:
         fraction, text = current.progress()
-        st.sidebar.info(f"Training {current.label} in the background: {fraction:.0%} ({text}). "
+        st.sidebar.info(f"Training {plain(current.label)} in the background: {fraction:.0%} ({text}). "
                         "The Train page shows it live and can stop it.")

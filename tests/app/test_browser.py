@@ -239,6 +239,24 @@ def test_an_unknown_model_in_the_link_is_shown_in_the_main_page(app_server, brow
         browser.set_window_size(1400, 1000)
 
 
+def test_a_shared_link_puts_no_link_or_image_into_the_page(app_server, browser):
+    """Streamlit's own Markdown renderer (GFM: autolinks too) shows a hostile spec name as text."""
+    import urllib.parse
+
+    name = "[Open the fixed model](https://example.com/x) ![t](http://127.0.0.1:9/p.png) www.example.org"
+    spec = f'name: "{name}"\ninput: [1, 8, 8]\nlayers:\n  - conv: {{out: 2, kernel: 3}}\n  - relu\n'
+    url, _ = app_server
+    browser.get(f"{url}/?spec={urllib.parse.quote(spec)}")
+    _wait_for_text(browser, "input 1×1×8×8")
+    _idle(browser)
+    assert name in browser.find_element(By.TAG_NAME, "h2").text  # the header shows the name as written
+    assert not browser.find_elements(By.CSS_SELECTOR, 'img[src*="127.0.0.1:9"]')  # no remote image loaded
+    # no link hides where it goes: Streamlit's GFM still links a bare URL, but shows that URL as its text
+    links = [(a.text.strip(), a.get_attribute("href")) for a in browser.find_elements(By.CSS_SELECTOR, "a[href]")
+             if not a.get_attribute("href").startswith(url)]
+    assert all(text and text.rstrip("/") in href for text, href in links), links
+
+
 def test_the_diagram_is_drawn_at_its_natural_size(app_server, browser):
     url, _ = app_server
     browser.get(url)

@@ -8,6 +8,8 @@ from streamlit.testing.v1 import AppTest
 
 from cnnscope.app.pages import PAGES, TITLES
 
+from .shown import rendered, shown
+
 
 @pytest.fixture
 def app():
@@ -18,7 +20,7 @@ def app():
 
 
 def _errors(at):
-    return [e.value for e in at.error]
+    return [shown(e.value) for e in at.error]
 
 
 def test_default_run_shows_lenet5(app):
@@ -89,7 +91,7 @@ def test_form_builder_appends_layers(app):
     app.sidebar.number_input(key="form_out").set_value(5).run()
     app.sidebar.button(key="form_add").click().run()
     assert app.session_state.spec_text.rstrip().endswith("- linear: {out: 5}")
-    assert "output 5" in " ".join(c.value for c in app.sidebar.caption)
+    assert "output 5" in " ".join(shown(c.value) for c in app.sidebar.caption)
 
 
 def _start_training(app, epochs: int = 1):
@@ -167,7 +169,7 @@ def _param(at, key):
 
 
 def _main_errors(at):
-    return [e.value for e in at.main.error]
+    return [shown(e.value) for e in at.main.error]
 
 
 def test_an_unknown_model_in_the_link_is_one_line_in_the_main_page_with_suggestions():
@@ -300,7 +302,7 @@ def test_the_form_builder_inserts_where_the_user_chooses(app):
     assert not app.exception and not _errors(app), _errors(app)
     lines = app.session_state.spec_text.splitlines()
     assert lines[lines.index("  - adaptiveavgpool: {size: 1}") - 1] == "  - conv: {out: 16, kernel: 3, stride: 1, padding: 1}"
-    assert "output 10" in " ".join(c.value for c in app.sidebar.caption)  # still a valid spec
+    assert "output 10" in " ".join(shown(c.value) for c in app.sidebar.caption)  # still a valid spec
     places = sidebar.insert_places(app.session_state.spec_text)
     app.sidebar.selectbox(key=f"form_where_conv_{len(places)}").set_value(0).run()
     app.sidebar.button(key="form_add").click().run()
@@ -501,3 +503,29 @@ def test_an_over_long_spec_stays_out_of_the_link_and_the_sidebar_says_so():
     at.sidebar.text_area(key="spec_text").set_value(state.DEFAULT_SPEC).run()
     assert _param(at, "spec") == state.DEFAULT_SPEC
     assert not any("does not carry" in c.value for c in at.sidebar.caption)
+
+
+# A shared link carries text another visitor's page shows: a spec's name, a ?model= value.  Streamlit
+# draws headers, captions and alerts as Markdown, so that text must not become links or remote images.
+HOSTILE_NAME = "[Open the fixed model](https://example.com/x) ![t](http://127.0.0.1:9/p.png) :red[alarm] <b>b</b>"
+
+
+def _markdown_of(at) -> list[str]:
+    return ([h.value for h in at.header] + [c.value for c in at.sidebar.caption] + [c.value for c in at.main.caption]
+            + [e.value for e in at.error] + [i.value for i in at.info])
+
+
+def test_a_link_cannot_put_links_or_images_into_the_page():
+    spec = f'name: "{HOSTILE_NAME}"\ninput: [1, 8, 8]\nlayers:\n  - conv: {{out: 2, kernel: 3}}\n  - relu\n'
+    for page in ("Summary", "Receptive field", "Filters & feature maps", "Train", "Export"):
+        at = _fresh(spec=spec)
+        at.sidebar.radio(key="page").set_value(page).run()
+        assert not at.exception, page
+        texts = _markdown_of(at)
+        assert any(HOSTILE_NAME in shown(t) for t in texts), (page, texts)  # shown as written
+        for text in texts:
+            html = rendered(text)
+            assert "<a " not in html and "<img" not in html and "<b>" not in html, (page, text, html)
+    at = _fresh(model="[click](https://example.com)")
+    assert _main_errors(at)[0].startswith("unknown model '[click](https://example.com)' in the link")
+    assert all("<a " not in rendered(e.value) for e in at.error)

@@ -8,6 +8,8 @@ from streamlit.testing.v1 import AppTest
 
 from cnnscope.app import state
 from cnnscope.app.pages import TITLES
+
+from .shown import shown
 from cnnscope.errors import UsageError
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -42,8 +44,8 @@ def _open(model: str) -> AppTest:
 
 
 def _problems(at) -> list[str]:
-    texts = [e.value for e in at.error] + [m.value for m in at.markdown] + [i.value for i in at.info]
-    return [e.value for e in at.error] + [t for t in texts if "internal error" in t or "Traceback" in t]
+    texts = [shown(e.value) for e in at.error] + [m.value for m in at.markdown] + [shown(i.value) for i in at.info]
+    return [shown(e.value) for e in at.error] + [t for t in texts if "internal error" in t or "Traceback" in t]
 
 
 @pytest.mark.parametrize("model", CASES)
@@ -60,7 +62,7 @@ def test_every_page_serves_or_says_why(model):
     for page in TITLES:
         at.sidebar.radio(key="page").set_value(page).run()
         assert not at.exception and not _problems(at), (page, _problems(at))
-        infos = [i.value for i in at.info]
+        infos = [shown(i.value) for i in at.info]
         if page in cannot:
             assert sum(line.startswith(cannot[page]) for line in infos) == 1, (page, infos)
             assert all("\n" not in line for line in infos)
@@ -133,7 +135,7 @@ def test_a_bad_video_input_is_one_line_in_the_sidebar():
     at = _open("r3d_18")
     at.sidebar.text_input(key="shape_r3d_18").set_value("1,3,100,112,112").run()
     assert not at.exception
-    assert [e.value for e in at.sidebar.error] == [
+    assert [shown(e.value) for e in at.sidebar.error] == [
         "video inputs are capped at batch 64, 64 channels, 64 frames and 1024 pixels a side in the app "
         "(the command line has no such cap)"]
     at.sidebar.text_input(key="shape_r3d_18").set_value("1,3,8,64,64").run()
@@ -162,5 +164,5 @@ def test_a_rerun_does_not_trace_again(monkeypatch):
     for _ in range(2):
         at.sidebar.text_input(key="shape_raft_small").set_value("3,100,104;3,100,104").run()
         at.run()
-        assert any("divisible by 8" in e.value for e in at.error), [e.value for e in at.error]
+        assert any("divisible by 8" in shown(e.value) for e in at.error), [e.value for e in at.error]
     assert len([a for a in calls if a[0] == "raft_small" and a[1] == [[1, 3, 100, 104]] * 2]) == 1

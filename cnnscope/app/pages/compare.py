@@ -77,7 +77,7 @@ def _experiment(rf: int) -> None:
             settings.check()
             st.session_state["kx_result"] = _run_live(settings)
         except CnnscopeError as error:
-            st.error(str(error))
+            st.error(state.plain(error))
     experiment = st.session_state.get("kx_result")
     if experiment is not None:
         _show_experiment(experiment)

@@ -9,7 +9,7 @@ from cnnscope.app import state
 
 def render(choice) -> None:
     report = state.report(choice)
-    st.header(f"Export {report.model}")
+    st.header(f"Export {state.plain(report.model)}")
     st.caption("The model report (the same one `cnnscope summary MODEL -o report.html` writes): totals, the "
                "depth charts, the diagram and every row. The Markdown comes as a .zip with its charts beside it.")
     html, markdown_zip, as_json, as_csv = _files(choice)

@@ -12,7 +12,7 @@ def render(choice) -> None:
     from cnnscope.export import rf_table
 
     report = state.report(choice)
-    st.header(f"Receptive fields of {report.model}")
+    st.header(f"Receptive fields of {state.plain(report.model)}")
     rows = rf_table.rf_rows(report)
     columns = table_columns(rf_table.COLUMNS)
     cells = [dict(zip(columns, rf_table.cells(r))) for r in rows]
@@ -27,7 +27,7 @@ def render(choice) -> None:
         st.code(recurrence_text(cells), language=None, wrap_lines=True)
     if not choice.is_image:
         st.info(f"The field on a photo needs an N,C,H,W image model; {choice.takes()}. The table above is its "
-                f"receptive field (`cnnscope rf {choice.label}` prints it).")
+                f"receptive field (cnnscope rf {state.plain(choice.label)} prints it).")
         return
     last = report.last_feature_map()
     if last is None:

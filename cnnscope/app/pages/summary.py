@@ -12,7 +12,7 @@ from cnnscope.export.summary_rows import COLUMNS, DEFAULT_COLUMNS, headers, row_
 def render(choice) -> None:
     report = state.report(choice)
     t = report.totals
-    st.header(f"{report.model} — input {units.shape(report.input_shape)}")
+    st.header(f"{state.plain(report.model)} — input {units.shape(report.input_shape)}")
     columns = st.columns([1.5, 1, 1, 1, 1.3])
     columns[0].metric("Parameters", units.count(t.params), help=f"trainable {t.trainable_params:,}, frozen {t.frozen_params:,}")
     columns[1].metric("MACs", units.si(t.macs), help=f"{t.macs:,} multiply-accumulates (conv, linear, matmul; bias excluded)")

@@ -16,10 +16,10 @@ REFRESH_S = 1.0
 
 
 def render(choice) -> None:
-    st.header(f"Train {choice.label}")
+    st.header(f"Train {state.plain(choice.label)}")
     reason = why_not_trainable(choice)
     if reason:
-        st.info(reason)
+        st.info(reason)  # Markdown-safe: the only visitor text, the label, comes escaped
         return
     datasets = ["digits"]
     root = os.environ.get("CNNSCOPE_DATA_ROOT")  # the operator decides which local data sets exist
@@ -58,7 +58,7 @@ def why_not_trainable(choice) -> str | None:
     if not choice.is_image:
         return f"Training in the app needs an N,C,H,W image classifier; {choice.takes()}."
     if choice.kind == "zoo" and state.entry_group(choice.value) == "segmentation":
-        return (f"Training in the app needs an N,C,H,W image classifier; {choice.label} is a segmentation model "
+        return (f"Training in the app needs an N,C,H,W image classifier; {state.plain(choice.label)} is a segmentation model "
                 "(it returns masks, not class scores).")
     return None
 
@@ -109,7 +109,7 @@ def _show_result(job) -> None:
     for note in job.notes:
         st.info(note)
     if history is None:
-        st.error(f"The run {job.label} failed before training: {job.message}")
+        st.error(state.plain(f"The run {job.label} failed before training: {job.message}"))
         return
     if history.epochs:
         last, best = history.last, history.best_epoch
@@ -120,7 +120,7 @@ def _show_result(job) -> None:
             columns[3].metric("Best epoch", f"{best.epoch} ({100 * best.val_acc:.1f}%)")
         columns[2].metric("Epochs", f"{last.epoch}")
     if history.status != "completed":
-        st.warning(f"{history.status}: {history.message}")
+        st.warning(state.plain(f"{history.status}: {history.message}"))
     if history.steps:
         st.plotly_chart(loss_figure(history), width="stretch", key="train_result_chart")
     if history.epochs:

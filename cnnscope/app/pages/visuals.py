@@ -12,7 +12,7 @@ def render(choice) -> None:
     from cnnscope.probes.activations import drawable_convs
 
     report = state.report(choice)
-    st.header(f"Filters and feature maps of {report.model}")
+    st.header(f"Filters and feature maps of {state.plain(report.model)}")
     upload = st.file_uploader("Weights (.pt state_dict or cnnscope checkpoint; loaded with weights_only=True)",
                               type=["pt", "pth"], key="vis_weights")
     # built once per (model, input, weights source) and kept: a click on this page builds nothing
