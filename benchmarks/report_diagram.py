@@ -4,7 +4,8 @@ what the vendored viz.js adds to the file.
 For each model: the HTML model report rendered as on a machine without ``dot`` (the DOT source and
 viz.js in the page), opened from a file in headless Chromium with the network off; the time from
 navigation start until every diagram is drawn (the loader marks each ``data-drawn="wasm"``), read
-from the page's own clock, and the node count against graphviz's ``dot`` binary when it is installed.
+from the page's own clock, and the nodes drawn; beside it, the same report carrying dot's SVG, until its
+load event (dot must be installed for that baseline).
 
     python benchmarks/report_diagram.py                     # resnet18 vgg16 densenet121 googlenet
     python benchmarks/report_diagram.py --repeats 5 resnet50

@@ -54,7 +54,9 @@ def _is_prefixed_name(source: str) -> bool:
     """``prefix:NAME`` of a namespace the zoo registered (``registry.add_prefix``), and not a path."""
     import cnnscope.zoo  # noqa: F401  (registers the prefixes; imports no torch, no timm)
 
-    return is_prefixed(source) and "/" not in source and not source.endswith((".py", ".yaml", ".json"))
+    from cnnscope.spec.load import is_spec_file
+
+    return is_prefixed(source) and "/" not in source and not source.endswith(".py") and not is_spec_file(source)
 
 
 def _is_zoo_name(source: str) -> bool:

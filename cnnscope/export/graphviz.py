@@ -57,12 +57,13 @@ def _run_dot(dot_source: str, fmt: str, timeout: float = TIMEOUT_S) -> bytes:
     return result.stdout
 
 
-def to_svg(dot_source: str, timeout: float = 60) -> str | None:
-    """The diagram as an inline ``<svg>`` element (no XML prolog or DOCTYPE), or None when ``dot``
-    is not installed or cannot lay out the graph (reports then show the DOT source)."""
+def to_svg(dot_source: str, timeout: float = TIMEOUT_S) -> tuple[str | None, str]:
+    """(the diagram as an inline ``<svg>`` element, no XML prolog or DOCTYPE; "") where ``dot`` drew it,
+    else (None, why not: "graphviz's dot is not installed", "dot failed: ...", "dot took over ...");
+    reports then carry the DOT source, and an HTML page draws it itself."""
     try:
         text = _run_dot(dot_source, "svg", timeout).decode("utf-8", errors="replace")
-    except RenderError:
-        return None
+    except RenderError as error:
+        return None, str(error).split(";")[0]
     start = text.find("<svg")
-    return text[start:] if start >= 0 else None
+    return (text[start:], "") if start >= 0 else (None, "dot wrote no SVG")

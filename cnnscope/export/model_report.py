@@ -25,7 +25,8 @@ def diagram(title: str, dot_source: str) -> Diagram:
     """A diagram with its SVG drawn by graphviz's ``dot`` when it is installed (else DOT source only)."""
     from cnnscope.export.graphviz import to_svg
 
-    return Diagram(title, dot_source, to_svg(dot_source))
+    svg, why = to_svg(dot_source)
+    return Diagram(title, dot_source, svg, why)
 
 
 def model_diagram(report: ModelReport, title: str | None = None, **options) -> Diagram:

@@ -42,6 +42,7 @@ class Diagram:
     title: str
     dot: str
     svg: str | None = None
+    why: str = ""  # why there is no SVG ("graphviz's dot is not installed", "dot failed: ...")
 
 
 DOT_NOTE = ("The diagram in graphviz's DOT language (dot was not at hand to draw it): save it as model.dot and "
@@ -278,10 +279,13 @@ def _html_diagram(diagram: Diagram) -> str:
     """The SVG ``dot`` drew, or the DOT source that the page's viz.js draws when it opens."""
     from cnnscope.export import wasm_graphviz
 
+    title = html.escape(diagram.title)
     if diagram.svg is not None:
-        return f'<div class="diagram" data-drawn="dot"><h3>{html.escape(diagram.title)}</h3>{diagram.svg}</div>'
-    return (f'<div class="diagram" data-drawn="pending"><h3>{html.escape(diagram.title)}</h3>'
-            f'<p class="notes drawing-note">{html.escape(NO_SCRIPT_NOTE)}.</p>'
+        return f'<div class="diagram" data-drawn="dot"><h3>{title}</h3>{diagram.svg}</div>'
+    drawn = wasm_graphviz.drawn_note(diagram.why or "none was given")
+    return (f'<div class="diagram" data-drawn="pending" data-note="{html.escape(drawn)}"><h3>{title}</h3>'
+            f'<p class="notes drawing-note">{html.escape(wasm_graphviz.DRAWING)}</p>'
+            f'<noscript><p class="notes">{html.escape(NO_SCRIPT_NOTE)}.</p></noscript>'
             f'<pre class="{wasm_graphviz.SOURCE_CLASS}">{html.escape(diagram.dot)}</pre></div>')
 
 

@@ -14,10 +14,20 @@ from importlib import resources
 VIZ_JS_VERSION = "3.31.0"
 GRAPHVIZ_VERSION = "16.1.0"  # the Graphviz inside that viz.js build
 SHA256 = "c9e0b310f9883910e01c66054b48b7ff4be3d8695141116635e72b0af152692e"
+# travels with each copy of viz.js in a report (the full texts: assets/NOTICE.txt in cnnscope)
+LICENCE = (f"/* viz.js {VIZ_JS_VERSION}, MIT licence, Copyright (c) Michael Daines; with Graphviz {GRAPHVIZ_VERSION} "
+           "(Eclipse Public License 1.0, source: https://gitlab.com/graphviz/graphviz) and Expat (MIT), "
+           "compiled to WebAssembly. Embedded by cnnscope. */")
 SOURCE_CLASS = "dot-source"  # the <pre> holding a diagram's DOT, for the loader to find
 
-DRAWING_NOTE = (f"Drawn in this page by Graphviz {GRAPHVIZ_VERSION} compiled to WebAssembly (viz.js {VIZ_JS_VERSION}, "
-                "inside this file): graphviz's dot was not installed where the report was made")
+DRAWING = "Drawing the diagram in this page…"  # until the loader has drawn it (or said why not)
+
+
+def drawn_note(why: str) -> str:
+    """The line above a diagram the page drew: how, and why ``dot`` did not (``why``)."""
+    return (f"Drawn in this page by Graphviz {GRAPHVIZ_VERSION} compiled to WebAssembly (viz.js {VIZ_JS_VERSION}, "
+            f"inside this file). No SVG from graphviz's dot where the report was made: {why}.")
+
 
 # Swap each <pre class="dot-source"> for its SVG; the source stays below it, folded.  Every outcome is
 # written on the diagram's element (data-drawn="wasm" or "failed") so that a reader, and the browser
@@ -47,7 +57,7 @@ LOADER = """
         folded.appendChild(pre);
         box.setAttribute("data-drawn", "wasm");
         var note = box.querySelector(".drawing-note");
-        if (note) note.textContent = %(note)s + ".";
+        if (note) note.textContent = box.getAttribute("data-note");
       } catch (error) { fail(pre, error.message || String(error)); }
     });
   }, function (error) { sources.forEach(function (pre) { fail(pre, error.message || String(error)); }); });
@@ -62,11 +72,9 @@ def viz_script() -> str:
 
 
 def loader_script() -> str:
-    import json
-
-    return LOADER % {"cls": SOURCE_CLASS, "note": json.dumps(DRAWING_NOTE)}
+    return LOADER % {"cls": SOURCE_CLASS}
 
 
 def page_scripts() -> str:
     """The two ``<script>`` elements a page with DOT sources ends with: viz.js, then the loader."""
-    return f"<script>{viz_script()}</script>\n<script>{loader_script()}</script>"
+    return f"<script>{LICENCE}\n{viz_script()}</script>\n<script>{loader_script()}</script>"

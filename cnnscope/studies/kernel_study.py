@@ -4,8 +4,9 @@ Every variant maps C channels to C channels at the same spatial size ('same' pad
 bias and a ReLU after each conv, so weights are exact multiples of C² and MACs = weights × H × W.
 The receptive-field engine checks that each variant reaches the target.
 
-A variant that cannot be built differently from another at the target is left out and said so
-(``omitted``): at 3×3 no dilated 3×3 exists (dilation 2 already spans 5×5).
+A dilated variant that cannot be built at the target is left out and said so (``omitted``): at 3×3
+no dilated 3×3 exists (dilation 2 already spans 5×5).  At 3×3 the stack is one 3×3 conv, the single
+conv itself; it is kept, and its findings line says it has the same count of weights.
 """
 
 from __future__ import annotations
@@ -219,7 +220,8 @@ def findings(variants: list[Variant], rf: int, channels: int) -> list[str]:
         if v.kind == "single":
             continue
         ratio = v.params / single.params
-        change = f"{(1 - ratio) * 100:.0f}% fewer" if ratio < 1 else f"{(ratio - 1) * 100:.0f}% more"
+        change = ("the same count" if ratio == 1 else f"{(1 - ratio) * 100:.0f}% fewer" if ratio < 1
+                  else f"{(ratio - 1) * 100:.0f}% more")
         count = len(v.layers)
         what = {"stack3x3": f"{_number(count)} 3×3 layer{'s' if count > 1 else ''}",
                 "factorized": f"1×{rf} then {rf}×1"}.get(v.kind)

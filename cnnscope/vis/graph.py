@@ -53,7 +53,8 @@ def _leaves(tree: _Tree) -> list[LayerRecord]:
 
 
 def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+    """A DOT string: graphviz reads ``&lt;``-style entities in labels, so ``&`` is written ``&amp;``."""
+    return text.replace("&", "&amp;").replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _rf(row: LayerRecord) -> str:

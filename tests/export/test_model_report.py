@@ -69,9 +69,10 @@ def test_html_model_report_draws_the_diagram_as_svg(lenet):
 def test_without_dot_the_diagram_is_its_source_for_the_page_to_draw(lenet, monkeypatch):
     monkeypatch.setattr("cnnscope.export.graphviz.shutil.which", lambda name: None)
     text = render_model_report(lenet, "html")
-    diagram = text[text.index('<div class="diagram" data-drawn="pending">'):text.index("<h2>Layers</h2>")]
+    diagram = text[text.index('<div class="diagram" data-drawn="pending"'):text.index("<h2>Layers</h2>")]
     assert "<svg" not in diagram and '<pre class="dot-source">digraph &quot;lenet5&quot; {' in diagram, diagram[:300]
-    assert html.escape(NO_SCRIPT_NOTE) in diagram  # what stays where JavaScript is off (tests/export/test_wasm_graphviz.py)
+    assert f"<noscript><p class=\"notes\">{html.escape(NO_SCRIPT_NOTE)}.</p></noscript>" in diagram  # JavaScript off
+    assert "No SVG from graphviz&#x27;s dot where the report was made: graphviz&#x27;s dot is not installed." in diagram
     files = zipfile.ZipFile(io.BytesIO(render_model_report(lenet, "zip")))
     assert not [n for n in files.namelist() if n.endswith(".svg")]
     assert "```dot\ndigraph \"lenet5\"" in files.read("lenet5.md").decode()

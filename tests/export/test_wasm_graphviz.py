@@ -6,7 +6,6 @@ that every diagram is drawn and has the nodes graphviz's own ``dot`` lays out fo
 
 import hashlib
 import html
-import os
 import re
 import shutil
 import subprocess
@@ -48,7 +47,8 @@ def lenet():
     return cnnscope.analyze("lenet5")
 
 
-def test_the_vendored_viz_js_is_the_published_file_and_ships_in_the_wheel():
+def test_the_vendored_viz_js_matches_its_recorded_digest_and_is_package_data():
+    """The digest is that of dist/viz-global.js in `npm pack @viz-js/viz@3.31.0` (assets/README.md)."""
     script = wasm_graphviz.viz_script()
     assert hashlib.sha256(script.encode("utf-8")).hexdigest() == wasm_graphviz.SHA256
     assert "</script" not in script.lower()  # it can sit inside a <script> element as it is
@@ -80,6 +80,19 @@ def test_with_dot_the_report_carries_its_svg_and_no_viz_js(lenet):
     assert BANNER not in text and 'data-drawn="dot"' in text and not dot_sources(text)
 
 
+def test_a_page_says_why_dot_drew_nothing_when_dot_failed(lenet, monkeypatch):
+    from cnnscope.export import graphviz
+
+    def failing(source, fmt, timeout):
+        raise graphviz.RenderError("dot failed: syntax error in line 3 near '->'")
+
+    monkeypatch.setattr(graphviz, "_run_dot", failing)
+    text = render_model_report(lenet, "html")
+    note = html.unescape(re.search(r'data-note="([^"]*)"', text).group(1))
+    assert note.endswith("No SVG from graphviz's dot where the report was made: dot failed: syntax error in line 3 "
+                         "near '->'.")
+    assert "not installed" not in note and BANNER in text
+
 def test_the_dot_source_cannot_close_the_element_it_sits_in():
     hostile = 'digraph g { a [label="</pre><script>alert(1)</script> & co"]; }'
     with without_dot():
@@ -89,24 +102,12 @@ def test_the_dot_source_cannot_close_the_element_it_sits_in():
 
 # -- in a real browser ---------------------------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-needs_browser = pytest.mark.skipif(not (os.path.exists(CHROMIUM) and os.path.exists(DRIVER)),
-                                   reason="Debian's chromium and chromium-driver are not installed")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    webdriver = pytest.importorskip("selenium.webdriver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--window-size=1400,1000"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=DRIVER), options=options)
-    driver.set_network_conditions(offline=True, latency=0, download_throughput=0, upload_throughput=0)
-    yield driver
-    driver.quit()
+@pytest.fixture
+def offline(browser):
+    """The browser (tests/conftest.py) with its network off: the page has only what is inside it."""
+    browser.set_network_conditions(offline=True, latency=0, download_throughput=0, upload_throughput=0)
+    yield browser
+    browser.delete_network_conditions()
 
 
 def drawn(driver, path: Path, timeout: float = 60) -> list[dict]:
@@ -127,9 +128,9 @@ def dot_node_names(dot_source: str) -> list[str]:
     return [html.unescape(t) for t in re.findall(r'<g id="node\d+" class="node">\s*<title>(.*?)</title>', svg)]
 
 
-@needs_browser
 @pytest.mark.slow
-def test_a_report_made_without_dot_is_drawn_in_an_offline_browser(browser, tmp_path, lenet):
+def test_a_report_made_without_dot_is_drawn_in_an_offline_browser(offline, tmp_path, lenet):
+    browser = offline
     resnet = cnnscope.analyze("resnet18")
     paths = {}
     with without_dot():
@@ -148,11 +149,12 @@ def test_a_report_made_without_dot_is_drawn_in_an_offline_browser(browser, tmp_p
             assert [sorted(d["nodes"]) for d in diagrams] == [sorted(dot_node_names(s)) for s in sources]
     text = browser.find_element("css selector", ".diagram .drawing-note").text
     assert text.startswith("Drawn in this page by Graphviz") and "DOT source" in browser.page_source
+    assert "JavaScript is off" not in browser.find_element("tag name", "body").text  # that note is <noscript>
 
 
-@needs_browser
 @pytest.mark.slow
-def test_a_graph_viz_js_cannot_read_is_reported_in_the_page_not_left_pending(browser, tmp_path):
+def test_a_graph_viz_js_cannot_read_is_reported_in_the_page_not_left_pending(offline, tmp_path):
+    browser = offline
     path = tmp_path / "bad.html"
     with without_dot():
         path.write_text(to_html(Report("t", provenance("cpu", []), [], diagrams=[Diagram("g", "digraph { a -> ")])),

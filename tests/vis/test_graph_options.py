@@ -62,3 +62,16 @@ def test_shapes_and_costs_can_be_left_off():
 def test_a_graphviz_source_for_notebooks():
     source = to_source(cnnscope.analyze("lenet5"), depth=1)
     assert type(source).__name__ == "Source" and source.source.startswith('digraph "lenet5"')
+
+
+@pytest.mark.skipif(__import__("shutil").which("dot") is None, reason="graphviz's dot is not installed")
+def test_a_layer_name_is_drawn_as_written_entities_and_quotes_included():
+    import html
+    import subprocess
+
+    model = nn.Sequential()
+    model.add_module('a&lt;b "q" \\', nn.Conv2d(1, 2, 3))
+    dot = to_dot(cnnscope.analyze(model, (1, 1, 8, 8)))
+    svg = subprocess.run(["dot", "-Tsvg"], input=dot.encode(), capture_output=True, check=True).stdout.decode()
+    texts = [html.unescape(t) for t in re.findall(r"<text[^>]*>(.*?)</text>", svg)]
+    assert 'a&lt;b "q" \\' in texts, texts  # graphviz read no entity, no quote, no escape out of it

@@ -22,4 +22,5 @@ def test_a_registered_prefix_is_routed_like_timm(monkeypatch, source):
 def test_timm_is_registered_and_paths_are_not_prefixed_names():
     assert _is_prefixed_name("timm:resnet50") and not _is_prefixed_name("resnet50")
     assert not _is_prefixed_name("timm:nets/model.yaml") and not _is_prefixed_name("timm:net.py")
+    assert not _is_prefixed_name("timm:x.yml") and not _is_prefixed_name("timm:X.JSON")  # every spec suffix
     assert not _is_prefixed_name("timm") and not _is_prefixed_name("nets.py:Net")

@@ -50,7 +50,8 @@ def render(choice) -> None:
                                 help="the gradient of the unit with respect to the input, on the model's real "
                                      "(randomly initialised) weights, and the squares that hold 50/90/99 % of it")
     with right:
-        # the Filters page's model, built once and shared (read-only, eval mode): no rebuild per click
+        # the Filters page's model with its random weights (seed 0), built once and shared (read-only,
+        # eval mode): no rebuild per click
         model, origin, lock = state.view_model(choice)
         picture, line = _unit_picture(choice, layer, (int(y), int(x)), state.image_key(image), effective, origin,
                                       _report=report, _model=model, _image=image, _lock=lock)
