@@ -443,6 +443,16 @@ def test_the_receptive_field_page_reuses_the_model_and_each_drawn_view(monkeypat
     at.selectbox(key="rf_layer").set_value(last).run()    # back to the first view: drawn from the cache
     assert not at.exception and not _errors(at), _errors(at)
     assert len(traced) == 2 and len(built) == 1 and state.BUILDS["count"] == builds
+    # every part of the view is in the cache's key: a new unit, image or effective-field choice is traced
+    at.selectbox(key="rf_layer").set_value(box.options[0]).run()  # a layer with a grid of units (cached)
+    assert len(traced) == 2 and at.number_input(key="rf_y").max > 5
+    for widget, value in ((at.number_input(key="rf_y"), 5), (at.radio(key="rf_src"), "Handwritten digit"),
+                          (at.checkbox(key="rf_erf"), False)):
+        before = len(traced)
+        widget.set_value(value).run()
+        assert not at.exception and not _errors(at), _errors(at)
+        assert len(traced) == before + 1, f"{widget.key} = {value!r} showed a cached picture of another view"
+    assert len(built) == 1 and state.BUILDS["count"] == builds
     model, _, _ = state.view_model(state.natural_choice("lenet5"))  # the shared model is left as it was
     assert not model.training and not any(p.requires_grad for p in model.parameters())
 
