@@ -223,6 +223,7 @@ li { margin: .3rem 0; }
 .diagrams { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; }
 .diagram { overflow: auto; max-height: 1000px; max-width: 100%; border: 1px solid #dde3ec; padding: .5rem; }
 .diagram h3 { font-size: 1rem; margin: 0 0 .4rem; }
+.drawing-note { max-width: 36rem; }  /* the note does not widen its diagram's box */
 pre { background: #f6f8fb; padding: .6rem; font-size: .75rem; max-height: 400px; overflow: auto; }
 """
 
