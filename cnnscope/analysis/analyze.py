@@ -20,6 +20,8 @@ from cnnscope.errors import ShapeError, UsageError
 from cnnscope.report import Diagnostic, LayerRecord, ModelReport, Totals
 
 _META_FAILURE_HINTS = ("meta", "Meta", "data-dependent", "item()")
+_BATCH_NORM_NEEDS_TWO = "more than 1 value per channel"
+TRAIN_BATCH_CODE = "train-batch-2"
 
 
 def normalize_input_shapes(input_shape, default: Sequence[int] | None = None) -> list[tuple[int, ...]]:
@@ -85,6 +87,7 @@ def analyze(model: str | nn.Module, input_shape=None, *, name: str | None = None
         input_format = input_format_of(module)
     else:
         raise UsageError(f"cannot analyze a {type(model).__name__}: pass a model name or an nn.Module")
+    natural_input = input_shape is None
     if input_format == "image_list" and input_shape is None and default is not None:
         input_shape = [tuple(default)]
     shapes = normalize_input_shapes(input_shape, default)
@@ -110,10 +113,21 @@ def analyze(model: str | nn.Module, input_shape=None, *, name: str | None = None
             exc.args = (f"{exc}, or feed a {size}×{size} input",)
         raise
     except ShapeError as exc:
-        if mode == "train" and "more than 1 value per channel" in str(exc):
+        if not (mode == "train" and _BATCH_NORM_NEEDS_TWO in str(exc)):
+            raise
+        if not (natural_input and input_format == "tensor" and all(s[0] == 1 for s in shapes)):
             exc.args = (f"{exc}; in training mode batch norm needs a batch of 2 or more, e.g. "
                         f"{','.join(map(str, (2, *shapes[0][1:])))}",)
-        raise
+            raise
+        # The user asked for training mode, not for a batch size: the natural batch of 1 gives a batch
+        # norm one value per channel, which PyTorch refuses; batch 2 is the smallest that trains.
+        shapes = [(2, *s[1:]) for s in shapes]
+        diagnostics = [Diagnostic("info", TRAIN_BATCH_CODE,
+                                  f"traced at batch 2, not the natural batch of 1: in training mode {exc.layer} "
+                                  f"would see one value per channel (batch statistics need two or more); "
+                                  f"--input sets another shape", layer=exc.layer)]
+        tracer, output, traced_on, module = _trace(module, shapes, dtypes, device, diagnostics, model,
+                                                   False, training=True, keywords=keywords)
     report = _build_report(module, label, shapes, tracer, output, traced_on, dtype, diagnostics, mode, dtypes,
                            unbatched=input_format == "image_list")
     if keywords.names:

@@ -120,10 +120,10 @@ def _measured(source: str, report, device: str):
 
 
 def _input_dtypes(text: str | None):
+    if text is None:
+        return None  # before any import: a cached summary must not import torch
     from cnnscope.analysis.analyze import parse_dtype
 
-    if text is None:
-        return None
     parts = text.split(";")
     if not all(part.strip() for part in parts):
         raise UsageError(f"--input-dtype {text!r}: an empty dtype; give one such as int64, or one per input")

@@ -30,14 +30,21 @@ def _table(title: str, rows: list[LayerRecord], report: ModelReport, columns=DEF
     return table
 
 
+def _mode_note(report: ModelReport) -> str:
+    """The header's word on a training-mode trace, and on the batch it chose for batch norm."""
+    if report.mode == "eval":
+        return ""
+    if any(d.code == "train-batch-2" for d in report.diagnostics):
+        return f", {report.mode} mode (batch 2: batch norm needs two values per channel)"
+    return f", {report.mode} mode"
+
+
 def summary_table(report: ModelReport, depth: int | None = None, width: int | None = None,
                   columns=DEFAULT_COLUMNS, by_operator: bool = False) -> str:
     console = _console(width)
     rows = visible_rows(report, depth)
-    if rows:
-        console.print(_table(f"{report.model} — input {shape(report.input_shape)}", rows, report, columns))
-    else:
-        console.print(f"{report.model} — input {shape(report.input_shape)}")
+    title = f"{report.model} — input {shape(report.input_shape)}{_mode_note(report)}"
+    console.print(_table(title, rows, report, columns) if rows else title)
     console.print(_pairs(totals_lines(report)))
     if by_operator:
         console.print("MACs by operator")

@@ -61,3 +61,28 @@ def test_cache_off_and_damaged_entries(cache_dir, run_cli, monkeypatch):
     assert code == 0 and json.loads(out)["totals"]["params"] == 61_706
     monkeypatch.setenv("CNNSCOPE_CACHE", "0")
     assert cache.directory() is None
+
+
+# A fresh interpreter runs a cached `summary` and lists what it imported: the point of the cache is that
+# torch (over a second to import) is never loaded on a hit.
+_IMPORTS_OF_A_CACHED_SUMMARY = """
+import sys
+from cnnscope.cli.main import main
+code = main(sys.argv[1:])
+print("\\nIMPORTED", sorted({name.split('.')[0] for name in sys.modules}))
+sys.exit(code)
+"""
+
+
+@pytest.mark.parametrize("args", [("summary", "vgg16"), ("summary", "resnet_mini", "--format", "json")])
+def test_a_cached_summary_imports_no_torch(cache_dir, run_cli, args):
+    import subprocess
+    import sys
+
+    assert run_cli(*args)[0] == 0  # fills the cache
+    done = subprocess.run([sys.executable, "-c", _IMPORTS_OF_A_CACHED_SUMMARY, *args], capture_output=True,
+                          text=True, env={**__import__("os").environ, "CNNSCOPE_CACHE": str(cache_dir)})
+    assert done.returncode == 0, done.stderr
+    imported = done.stdout.rsplit("IMPORTED", 1)[1]
+    assert "'torch'" not in imported and "'torchvision'" not in imported
+    assert "'cnnscope'" in imported  # the probe itself worked

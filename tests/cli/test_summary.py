@@ -165,3 +165,25 @@ def test_file_references(run_cli, tmp_path):
         run_cli.assert_one_line_error(code, err, fragment)
     code, _, err = run_cli("summary", f"{tmp_path / 'absent.py'}:Small")
     run_cli.assert_one_line_error(code, err, "no such file")
+
+
+# Batch norm after a global pool sees one value per channel at batch 1, which training mode refuses.
+_BN_ON_ONE_PIXEL = "in3x8x8,c3-4,gap,bn,flat,fc2"
+
+
+def test_train_mode_at_the_natural_batch_of_one_traces_at_batch_two(run_cli):
+    code, out, err = run_cli("summary", _BN_ON_ONE_PIXEL, "--mode", "train", "--depth", "0")
+    assert code == 0, err
+    assert out.splitlines()[0].startswith("model — input 2×3×8×8, train mode (batch 2")  # a one-line spec is named "model"
+    assert "traced at batch 2" in out and "layers.3" in out  # the diagnostic names the batch norm
+    report = json.loads(run_cli("summary", _BN_ON_ONE_PIXEL, "--mode", "train", "--format", "json")[1])
+    assert report["input_shape"] == [2, 3, 8, 8] and report["mode"] == "train"
+    assert [d["code"] for d in report["diagnostics"]] == ["train-batch-2"]
+    # the same 2×(3·3·3·4 + 4·2) MACs per image as in eval mode at batch 1, doubled
+    eval_report = json.loads(run_cli("summary", _BN_ON_ONE_PIXEL, "--format", "json")[1])
+    assert report["totals"]["macs"] == 2 * eval_report["totals"]["macs"]
+
+
+def test_an_explicit_batch_of_one_in_train_mode_is_still_refused(run_cli):
+    code, _, err = run_cli("summary", _BN_ON_ONE_PIXEL, "--mode", "train", "--input", "1,3,8,8", "--format", "json")
+    run_cli.assert_one_line_error(code, err, "batch of 2 or more", "2,3,8,8")
