@@ -16,18 +16,12 @@ from cnnscope import units
 HTML_DEPTH = 2  # rows down to this nesting depth; the totals stand for the model row
 
 
-def _rf(rf) -> str:
-    if rf is None:
-        return "—"
-    return "global" if rf.is_global else units.per_axis(rf.size)
-
-
 def _row(record, total_macs: int) -> list[str]:
-    share = f"{100 * record.macs / total_macs:.1f}%" if total_macs and record.macs else ""
+    share = units.share(record.macs, total_macs)
     name = (record.name or "(model)") + (f" (call {record.call + 1})" if record.call else "")
     return [name, record.type, units.shape(record.output_shape),
             units.count(record.params) if record.params else "—",
-            units.si(record.macs) if record.macs else "—", share, _rf(record.rf)]
+            units.si(record.macs) if record.macs else "—", share, units.rf_size(record.rf)]
 
 
 _HEADERS = ("Layer", "Type", "Output shape", "Params", "MACs", "% MACs", "RF")

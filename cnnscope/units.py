@@ -33,3 +33,21 @@ def per_axis(values, empty: str = "") -> str:
     if not values:
         return empty
     return str(values[0]) if len(set(values)) == 1 else "×".join(str(v) for v in values)
+
+
+def percent(fraction: float | None, empty: str = "—") -> str:
+    """A fraction as a percentage with one decimal: 0.9712 -> '97.1%'; None -> ``empty``."""
+    return empty if fraction is None else f"{100 * fraction:.1f}%"
+
+
+def share(part: float, whole: float) -> str:
+    """``part``'s share of ``whole``: (3, 8) -> '37.5%'; '' when either is zero (an empty cell)."""
+    return f"{100 * part / whole:.1f}%" if whole and part else ""
+
+
+def rf_size(rf, untracked: str = "—") -> str:
+    """A receptive field in a table cell: '7' (square), '7×5', 'global', or ``untracked`` for None.
+    ``rf`` is a ``report.ReceptiveField`` (read by its fields: this module imports no model)."""
+    if rf is None:
+        return untracked
+    return "global" if rf.is_global else per_axis(rf.size)

@@ -123,7 +123,7 @@ def analyze(model: str | nn.Module, input_shape=None, *, name: str | None = None
         # norm one value per channel, which PyTorch refuses; batch 2 is the smallest that trains.
         shapes = [(2, *s[1:]) for s in shapes]
         diagnostics = [Diagnostic("info", TRAIN_BATCH_CODE,
-                                  f"traced at batch 2, not the natural batch of 1: in training mode {exc.layer} "
+                                  f"traced at batch 2, not the natural batch of 1: in training mode, {exc.layer} (batch norm) "
                                   f"would see one value per channel (batch statistics need two or more); "
                                   f"--input sets another shape", layer=exc.layer)]
         tracer, output, traced_on, module = _trace(module, shapes, dtypes, device, diagnostics, model,

@@ -11,6 +11,7 @@ import sys
 import time
 
 from cnnscope.export.training_text import epoch_line, step_line
+from cnnscope.units import percent
 
 
 def training_progress(epochs: int):
@@ -102,8 +103,8 @@ class RichProgress:
     def epoch(self, record, history) -> None:
         best = history.best_epoch
         if record.val_acc is not None and best is not None and best.val_acc is not None:
-            self.progress.update(self.task, val=f"val {record.val_loss:.3f} {record.val_acc:.1%} "
-                                                f"best {best.val_acc:.1%}@{best.epoch}")
+            self.progress.update(self.task, val=f"val {record.val_loss:.3f} {percent(record.val_acc)} "
+                                                f"best {percent(best.val_acc)}@{best.epoch}")
         if self.latest is not None:
             self._show(self.latest)
         self.progress.console.print(epoch_line(record, history), highlight=False)

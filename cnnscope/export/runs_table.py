@@ -9,20 +9,16 @@ import csv
 import io
 import json
 
-from cnnscope.units import count, per_axis, si
+from cnnscope.units import count, per_axis, percent, si
 
 COLUMNS = ("Run", "Model", "Status", "Epochs", "Params", "MACs", "RF", "Best val acc", "Final val acc", "Time")
 
 
-def _percent(value) -> str:
-    return "—" if value is None else f"{value:.1%}"
-
-
 def cells(row) -> list[str]:
-    best = "—" if row.best_val_acc is None else f"{row.best_val_acc:.1%} (epoch {row.best_epoch})"
+    best = "—" if row.best_val_acc is None else f"{percent(row.best_val_acc)} (epoch {row.best_epoch})"
     return [row.label, row.model, row.status, str(row.epochs), "—" if row.params is None else count(row.params),
             "—" if row.macs is None else si(row.macs), "—" if row.rf is None else per_axis(row.rf), best,
-            _percent(row.final_val_acc), f"{row.seconds:.1f} s"]
+            percent(row.final_val_acc), f"{row.seconds:.1f} s"]
 
 
 def runs_text(rows, width: int | None = None) -> str:

@@ -23,10 +23,6 @@ class Column:
     help: str
 
 
-def _share(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.1f}%" if whole and part else ""
-
-
 def _geometry(values) -> str:
     return units.per_axis(values) if values else ""
 
@@ -48,17 +44,17 @@ COLUMNS: dict[str, Column] = {
     "stride": Column("Stride", True, lambda r, m: _geometry(r.stride), "stride per axis"),
     "padding": Column("Padding", True, lambda r, m: _geometry(r.padding), "padding per axis"),
     "params": Column("Params", True, lambda r, m: units.count(r.params) if r.params else "—", "parameters"),
-    "params%": Column("% Params", True, lambda r, m: _share(r.params, m.totals.params), "share of all parameters"),
+    "params%": Column("% Params", True, lambda r, m: units.share(r.params, m.totals.params), "share of all parameters"),
     "trainable": Column("Trainable", True, lambda r, m: units.count(r.trainable_params) if r.params else "—",
                         "trainable parameters"),
     "macs": Column("MACs", True, lambda r, m: units.si(r.macs) if r.macs else "—", "multiply-accumulates"),
-    "macs%": Column("% MACs", True, lambda r, m: _share(r.macs, m.totals.macs), "share of all MACs"),
+    "macs%": Column("% MACs", True, lambda r, m: units.share(r.macs, m.totals.macs), "share of all MACs"),
     "flops": Column("FLOPs", True, lambda r, m: units.si(r.flops) if r.flops else "—", "2 × MACs"),
     "other": Column("Other ops", True, lambda r, m: units.si(r.other_ops) if r.other_ops else "—",
                     "norm, activation, pooling and add ops"),
     "memory": Column("Output MB", True, lambda r, m: units.megabytes(r.output_bytes) if r.output_bytes else "—",
                      "bytes of the row's output"),
-    "rf": Column("RF", True, lambda r, m: rf_cell(r.rf), "receptive field size per axis, or global"),
+    "rf": Column("RF", True, lambda r, m: units.rf_size(r.rf), "receptive field size per axis, or global"),
     "jump": Column("Jump", True, lambda r, m: _field(r.rf, "jump"), "input pixels between neighbouring units"),
     "start": Column("Start", True, lambda r, m: _field(r.rf, "start"), "input coordinate of the first unit's field"),
 }
@@ -102,15 +98,6 @@ def headers(columns=DEFAULT_COLUMNS) -> list[str]:
     return [COLUMNS[key].header for key in columns]
 
 
-def rf_cell(rf: ReceptiveField | None) -> str:
-    """'7×7', '212' (square), 'global', or '—' when not tracked."""
-    if rf is None:
-        return "—"
-    if rf.is_global:
-        return "global"
-    return units.per_axis(rf.size)
-
-
 def totals_lines(report: ModelReport) -> list[tuple[str, str]]:
     t = report.totals
     return [
@@ -148,5 +135,5 @@ def _memory_lines(report: ModelReport) -> list[tuple[str, str]]:
 def operator_lines(report: ModelReport) -> list[tuple[str, str]]:
     """MACs per ATen op, largest first, with each op's share of the total."""
     total = report.totals.macs
-    return [(op, f"{units.count(macs)} ({units.si(macs)}, {_share(macs, total) or '0.0%'})")
+    return [(op, f"{units.count(macs)} ({units.si(macs)}, {units.share(macs, total) or '0.0%'})")
             for op, macs in report.totals.macs_by_operator.items()]

@@ -5,6 +5,8 @@ Shared by the command line's progress display and its closing line; imports no t
 
 from __future__ import annotations
 
+from cnnscope.units import percent
+
 
 def clock(seconds: float) -> str:
     """Seconds as m:ss."""
@@ -20,9 +22,9 @@ def epoch_line(record, history) -> str:
     epochs = history.config.get("epochs", "?")
     rate = record.images_per_s if record.images_per_s is not None else (
         history.images_per_s[-1] if history.images_per_s else 0.0)
-    line = f"epoch {record.epoch}/{epochs}  train loss {record.train_loss:.4f} acc {record.train_acc:.1%}"
+    line = f"epoch {record.epoch}/{epochs}  train loss {record.train_loss:.4f} acc {percent(record.train_acc)}"
     if record.val_acc is not None:
-        line += f"  val loss {record.val_loss:.4f} acc {record.val_acc:.1%}"
+        line += f"  val loss {record.val_loss:.4f} acc {percent(record.val_acc)}"
     line += f"  {record.seconds:.1f} s  {rate:,.0f} img/s"
     earlier = [e for e in history.epochs if e.epoch < record.epoch]
     if earlier and earlier[-1].lr != record.lr:
@@ -47,9 +49,10 @@ def run_summary(history, seconds: float, folder) -> str:
     rate = sum(history.images_per_s) / len(history.images_per_s) if history.images_per_s else 0.0
     line = (f"{config.get('model')} on {config.get('dataset')}: {len(history.epochs)} epochs in {seconds:.1f} s "
             f"({rate:,.0f} images/s on {history.device}); train loss {last.train_loss:.4f}, "
-            f"accuracy {last.train_acc:.1%}")
+            f"accuracy {percent(last.train_acc)}")
     if last.val_acc is not None:
-        line += f"; validation loss {last.val_loss:.4f}, accuracy {last.val_acc:.1%} (best {history.best_val_acc:.1%})"
+        line += (f"; validation loss {last.val_loss:.4f}, accuracy {percent(last.val_acc)} "
+                 f"(best {percent(history.best_val_acc)})")
     if history.status != "completed" and history.message:
         line += f" [{history.status}: {history.message}]"
     return line + f"\nwrote {folder}/: history.json, history.csv, model.pt, loss.html, loss.png\n"

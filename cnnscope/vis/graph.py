@@ -60,7 +60,7 @@ def _escape(text: str) -> str:
 def _rf(row: LayerRecord) -> str:
     if row.rf is None:
         return ""
-    return "RF " + ("global" if row.rf.is_global else units.per_axis(row.rf.size))
+    return "RF " + units.rf_size(row.rf)
 
 
 def _geometry(row: LayerRecord) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import math
 
+from cnnscope import units
 from cnnscope.train.history import TrainHistory
 
 RAW, SMOOTH = "#9ecae1", "#1f77b4"
@@ -82,7 +83,7 @@ def title(history: TrainHistory) -> str:
     parts = [str(config.get("model", "model")), "on", str(config.get("dataset", "data"))]
     best = history.best_epoch
     if best is not None and best.val_acc is not None:
-        parts.append(f"· best validation accuracy {best.val_acc:.1%} (epoch {best.epoch})")
+        parts.append(f"· best validation accuracy {units.percent(best.val_acc)} (epoch {best.epoch})")
     if history.status not in ("completed", "running", "unknown"):
         parts.append(f"· {history.status}")
     return " ".join(parts)

@@ -175,7 +175,7 @@ def test_train_mode_at_the_natural_batch_of_one_traces_at_batch_two(run_cli):
     code, out, err = run_cli("summary", _BN_ON_ONE_PIXEL, "--mode", "train", "--depth", "0")
     assert code == 0, err
     assert out.splitlines()[0].startswith("model — input 2×3×8×8, train mode (batch 2")  # a one-line spec is named "model"
-    assert "traced at batch 2" in out and "layers.3" in out  # the diagnostic names the batch norm
+    assert "traced at batch 2" in out and "2 (batch norm)" in out  # the diagnostic names the layer
     report = json.loads(run_cli("summary", _BN_ON_ONE_PIXEL, "--mode", "train", "--format", "json")[1])
     assert report["input_shape"] == [2, 3, 8, 8] and report["mode"] == "train"
     assert [d["code"] for d in report["diagnostics"]] == ["train-batch-2"]

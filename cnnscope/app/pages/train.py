@@ -9,6 +9,7 @@ import os
 
 import streamlit as st
 
+from cnnscope import units
 from cnnscope.app import state, training
 
 MAX_EPOCHS = 30
@@ -115,9 +116,9 @@ def _show_result(job) -> None:
         last, best = history.last, history.best_epoch
         columns = st.columns(4)
         if last.val_acc is not None:
-            columns[0].metric("Validation accuracy", f"{100 * last.val_acc:.1f}%")
+            columns[0].metric("Validation accuracy", units.percent(last.val_acc))
             columns[1].metric("Validation loss", f"{last.val_loss:.4f}")
-            columns[3].metric("Best epoch", f"{best.epoch} ({100 * best.val_acc:.1f}%)")
+            columns[3].metric("Best epoch", f"{best.epoch} ({units.percent(best.val_acc)})")
         columns[2].metric("Epochs", f"{last.epoch}")
     if history.status != "completed":
         st.warning(state.plain(f"{history.status}: {history.message}"))
