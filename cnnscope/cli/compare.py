@@ -199,9 +199,10 @@ def _kernel_experiment(args, user: dict) -> int:
         note("note: --latency is not measured with --train")
 
     def on_run(kind, seed, run) -> None:
-        acc = "—" if run.final_val_acc is None else f"{100 * run.final_val_acc:.1f}%"
-        note(f"{kind} seed {seed}: val acc {acc}, train loss {run.final_train_loss:.3f}, {run.seconds:.1f} s"
-             + ("" if run.converged else " (not converged)"))
+        from cnnscope.units import percent
+
+        note(f"{kind} seed {seed}: val acc {percent(run.final_val_acc)}, train loss {run.final_train_loss:.3f}, "
+             f"{run.seconds:.1f} s" + ("" if run.converged else " (not converged)"))
 
     experiment = ke.run_experiment(settings, user, on_run=on_run)
     lines = findings(experiment.variants, settings.rf, settings.channels)

@@ -20,7 +20,7 @@ def compare_table_rows(comparison) -> list[list[str]]:
             f"{r.activation_bytes / 2**20:.2f}", f"{r.training_bytes_sgd / 2**20:.1f}",
             f"{r.training_bytes_adam / 2**20:.1f}", str(r.conv_layers), str(r.linear_layers), r.rf_layer or "—",
             units.per_axis(r.rf_size, "—"), units.per_axis(r.rf_jump, "—"), latency,
-            "—" if r.final_val_acc is None else f"{100 * r.final_val_acc:.1f}%"])
+            units.percent(r.final_val_acc)])
     return rows
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cnnscope import units
 from cnnscope.app import state
 
 
@@ -93,9 +94,8 @@ def _run_live(settings):
 
     def on_progress(p) -> None:
         done = ((p.run - 1) + p.epoch / p.epochs) / p.runs
-        acc = "—" if p.record.val_acc is None else f"{100 * p.record.val_acc:.1f}%"
         bar.progress(min(done, 1.0), text=f"run {p.run} of {p.runs}: {p.kind}, seed {p.seed}, epoch {p.epoch} of "
-                                          f"{p.epochs}, val acc {acc}")
+                                          f"{p.epochs}, val acc {units.percent(p.record.val_acc)}")
 
     def on_run(kind, seed, run) -> None:
         curves.setdefault(kind, []).append(run.val_acc)
