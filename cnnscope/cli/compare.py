@@ -132,7 +132,7 @@ def _kernels(args) -> int:
     import json
 
     from cnnscope.export import report as report_io
-    from cnnscope.export.comparison_report import kernel_report, report_text
+    from cnnscope.export.kernels import kernel_report, report_text
     from cnnscope.studies.kernel_study import findings, parse_user_variant, study
 
     user = dict(parse_user_variant(text) for text in args.variant)
@@ -176,7 +176,7 @@ def _kernel_experiment(args, user: dict) -> int:
     import json
 
     from cnnscope.export import report as report_io
-    from cnnscope.export.kernel_experiment import experiment_report, experiment_text
+    from cnnscope.export.kernels import experiment_report, experiment_text
     from cnnscope.studies import kernel_experiment as ke
     from cnnscope.studies.kernel_study import findings
 

@@ -1,4 +1,4 @@
-"""Comparison and kernel-study reports: the numbers straight from the reports, laid out."""
+"""Comparison reports: the numbers straight from the reports, laid out."""
 
 from __future__ import annotations
 
@@ -67,45 +67,6 @@ def _drop_empty(columns, rows):
     return [columns[k] for k in keep], [[row[k] for k in keep] for row in rows]
 
 
-KERNEL_COLUMNS = ["variant", "layers", "weights", "MACs", "RF", "nonlinearities", "activation MB", "latency ms",
-                  "val acc"]
-
-
-def _accuracies(histories: dict | None) -> dict:
-    from cnnscope.studies.compare import final_val_acc
-
-    return {name: final_val_acc(history) for name, history in (histories or {}).items()}
-
-
-def kernel_table(variants, histories: dict | None = None) -> tuple[list[str], list[list[str]]]:
-    """(columns, rows) of the kernel-study table, one row per variant, empty columns left out."""
-    rows = []
-    accuracies = _accuracies(histories)
-    for v in variants:
-        acc = accuracies.get(v.kind)
-        rows.append([v.kind, " → ".join(v.layers), units.count(v.params), units.si(v.macs), units.per_axis(v.rf, "—"),
-                     str(v.nonlinearities), f"{v.activation_bytes / 2**20:.2f}",
-                     "—" if v.latency_ms is None else f"{v.latency_ms:.2f}",
-                     "—" if acc is None else f"{100 * acc:.1f}%"])
-    return _drop_empty(KERNEL_COLUMNS, rows)
-
-
-def kernel_report(variants, findings: list[str], rf: int, channels: int, size: int, device: str,
-                  figures: list | None = None, histories: dict | None = None) -> Report:
-    columns, rows = kernel_table(variants, histories)
-    accuracies = _accuracies(histories)
-    data = {"target_rf": rf, "channels": channels, "size": size,
-            "variants": [v.to_dict() for v in variants], "findings": findings}
-    if histories:
-        data["training"] = histories
-    return Report(
-        title=f"Reaching a {rf}×{rf} receptive field with {channels} channels at {size}×{size}",
-        provenance=provenance(device, f"1×{channels}×{size}×{size}"),
-        tables=[Table("Variants", columns, rows)], findings=findings, figures=figures or [], data=data,
-        csv_rows=[dict(v.to_dict(), val_acc=accuracies.get(v.kind)) for v in variants],
-    )
-
-
 def comparison_text(comparison) -> str:
     """The side-by-side table for a terminal (``cnnscope compare`` without ``-o``)."""
     import io
@@ -123,14 +84,3 @@ def comparison_text(comparison) -> str:
     console = Console(file=io.StringIO(), width=200, color_system=None, highlight=False)
     console.print(table)
     return console.file.getvalue()
-
-
-def report_text(report: Report) -> str:
-    """A report's title, its first table in padded columns, and its findings, as plain text
-    (``cnnscope kernels`` without ``-o``)."""
-    table = report.tables[0]
-    widths = [max(len(str(c)) for c in [col, *[row[k] for row in table.rows]]) for k, col in enumerate(table.columns)]
-    lines = [report.title, "", "  ".join(c.ljust(w) for c, w in zip(table.columns, widths))]
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)) for row in table.rows]
-    lines += ["", *[f"- {line}" for line in report.findings]]
-    return "\n".join(lines) + "\n"

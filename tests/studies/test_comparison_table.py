@@ -1,7 +1,8 @@
 """The one comparison table: rows from studies/compare.py, laid out once for every view."""
 
 import cnnscope
-from cnnscope.export.comparison_report import comparison_table, kernel_table
+from cnnscope.export.comparison_report import comparison_table
+from cnnscope.export.kernels import kernel_table
 from cnnscope.studies.compare import compare_reports, final_val_acc, measure_latencies
 from cnnscope.studies.kernel_study import study
 

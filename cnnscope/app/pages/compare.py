@@ -28,7 +28,7 @@ def render(choice) -> None:
         else:
             st.info("Pick at least two models.")
     with kernels_tab:
-        from cnnscope.export.comparison_report import kernel_table
+        from cnnscope.export.kernels import kernel_table
         from cnnscope.studies.kernel_study import findings, study
         from cnnscope.vis.charts import kernel_figures
 
@@ -109,7 +109,7 @@ def _run_live(settings):
 
 
 def _show_experiment(experiment) -> None:
-    from cnnscope.export.kernel_experiment import seed_table, settings_line, training_table
+    from cnnscope.export.kernels import seed_table, settings_line, training_table
     from cnnscope.vis.kernel_charts import experiment_figures
 
     st.markdown(f"**{settings_line(experiment)}**")
