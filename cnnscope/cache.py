@@ -73,7 +73,7 @@ def store(model: str, shapes, data: dict) -> None:
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        from cnnscope.export.files import write_text_atomic
+        from cnnscope.files import write_text_atomic
 
         write_text_atomic(path, json.dumps(data))
     except Exception:  # noqa: BLE001 - a read-only or full disk must never fail the command

@@ -130,7 +130,7 @@ def check_paths(args) -> None:
     output = getattr(args, "output", None)
     if not output or output == "-":
         return
-    from cnnscope.export.files import check_writable, refuse_output_over_inputs
+    from cnnscope.files import check_writable, refuse_output_over_inputs
 
     inputs = []
     for name in INPUT_OPTIONS:

@@ -21,7 +21,7 @@ PICTURE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 def emit(text: str, output: str | None = None) -> None:
     """``text`` to standard output (also for ``-o -``), or atomically to the file ``output``."""
     if output and output != "-":
-        from cnnscope.export.files import write_text_atomic
+        from cnnscope.files import write_text_atomic
 
         write_text_atomic(output, text)
     else:
@@ -56,7 +56,7 @@ def write_picture(image, output: str) -> None:
     """A PIL image, atomically, as the format the suffix of ``output`` names."""
     import io
 
-    from cnnscope.export.files import write_bytes_atomic
+    from cnnscope.files import write_bytes_atomic
 
     buffer = io.BytesIO()
     image.save(buffer, format=picture_format(output))

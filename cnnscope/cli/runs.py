@@ -52,7 +52,7 @@ def run(args) -> int:
         rows.append(summarize(label, history, report, why))
     emit(RENDERERS[args.format](rows))
     if output:
-        from cnnscope.export.files import write_bytes_atomic, write_text_atomic
+        from cnnscope.files import write_bytes_atomic, write_text_atomic
         from cnnscope.vis import training_curves
 
         runs = dict(zip(labels, histories))

@@ -75,7 +75,7 @@ def run(args) -> int:
     from cnnscope.cli.progress import training_progress
     from cnnscope.export.training_run import write_all, write_checkpoint, write_history
     from cnnscope.export.training_text import run_summary
-    from cnnscope.export.files import make_folder
+    from cnnscope.files import make_folder
     from cnnscope.train import (TrainingDiverged, TrainingFailed, TrainingInterrupted, prepare_run, quick_train,
                                 resolve_device)
 

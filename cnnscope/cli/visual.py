@@ -123,7 +123,7 @@ def _graph(args) -> int:
     dot = to_dot(report, expand=args.expand, rankdir=args.rankdir, depth=args.depth, shapes=not args.no_shapes,
                  costs=not args.no_costs, roll=args.roll)
     if Path(args.output).suffix.lower() == ".html":  # a page that draws itself: no graphviz needed
-        from cnnscope.export.files import write_text_atomic
+        from cnnscope.files import write_text_atomic
         from cnnscope.export.model_report import diagram_page
 
         say(f"wrote {write_text_atomic(Path(args.output), diagram_page(report, dot))}")

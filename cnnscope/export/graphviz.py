@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from cnnscope.errors import CnnscopeError
-from cnnscope.export.files import write_bytes_atomic, write_text_atomic
+from cnnscope.files import write_bytes_atomic, write_text_atomic
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 TIMEOUT_S = 180

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cnnscope.errors import UsageError
-from cnnscope.export.files import write_bytes_atomic, write_text_atomic
+from cnnscope.files import write_bytes_atomic, write_text_atomic
 
 SUFFIXES = (".html", ".md", ".json", ".csv")
 MAX_BYTES = 256 * 2**20

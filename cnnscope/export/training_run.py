@@ -17,7 +17,7 @@ HISTORY_JSON, HISTORY_CSV, CHECKPOINT, LOSS_HTML, LOSS_PNG = (
 
 
 def write_history(folder: str | Path, history: TrainHistory) -> list[Path]:
-    from cnnscope.export.files import write_text_atomic
+    from cnnscope.files import write_text_atomic
 
     folder = Path(folder)
     return [write_text_atomic(folder / HISTORY_JSON, history.to_json()),
@@ -30,14 +30,14 @@ def write_checkpoint(folder: str | Path, model: nn.Module, history: TrainHistory
 
 def save_checkpoint(path: str | Path, model: nn.Module, config: dict, epoch: int) -> Path:
     """Write atomically: a reader (or a Ctrl-C) never sees half a file."""
-    from cnnscope.export.files import write_bytes_atomic
+    from cnnscope.files import write_bytes_atomic
     from cnnscope.train.checkpoint import checkpoint_bytes
 
     return write_bytes_atomic(path, checkpoint_bytes(model, config, epoch))
 
 
 def write_plots(folder: str | Path, history: TrainHistory) -> list[Path]:
-    from cnnscope.export.files import write_bytes_atomic, write_text_atomic
+    from cnnscope.files import write_bytes_atomic, write_text_atomic
     from cnnscope.vis import training_curves
 
     folder = Path(folder)
