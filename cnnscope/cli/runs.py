@@ -31,16 +31,15 @@ def run(args) -> int:
     from cnnscope.cli.output import emit, note, say
     from cnnscope.errors import UsageError
     from cnnscope.export.runs_table import RENDERERS
-    from cnnscope.export.training_run import read_run
+    from cnnscope.train.run_folder import RUN_FILES, read_run
 
     output = args.output
     if output:  # the curves, whatever --format says of the table on the terminal
-        output_format(args, dict.fromkeys((".html", ".htm", ".png")), default=None)
+        output_format(args, RUNS_SUFFIXES, default=None)
     histories = [read_run(folder) for folder in args.folders]  # every folder checked before any work
     if output:
         for folder in args.folders:
-            if Path(output).resolve().parent == Path(folder).resolve() and Path(output).name in (
-                    "history.json", "history.csv", "model.pt", "loss.html", "loss.png"):
+            if Path(output).resolve().parent == Path(folder).resolve() and Path(output).name in RUN_FILES:
                 raise UsageError(f"-o {output}: is a file of the run folder {folder}; choose another output file")
 
     from cnnscope.studies.run_overlay import labels_for, run_report, summarize

@@ -73,11 +73,11 @@ def run(args) -> int:
         raise UsageError(f"--out {out}: exists and is not a folder")
 
     from cnnscope.cli.progress import training_progress
-    from cnnscope.export.training_run import write_all, write_checkpoint, write_history
     from cnnscope.export.training_text import run_summary
     from cnnscope.files import make_folder
     from cnnscope.train import (TrainingDiverged, TrainingFailed, TrainingInterrupted, prepare_run, quick_train,
                                 resolve_device)
+    from cnnscope.train.run_folder import write_checkpoint, write_history
 
     device = resolve_device(args.device)
     if args.threads:
@@ -108,19 +108,27 @@ def run(args) -> int:
                 channels_last=args.channels_last, on_step=progress.step, on_epoch=on_epoch, config=config,
                 compile=args.compile)
     except TrainingDiverged as diverged:
-        write_all(out, model, diverged.history)  # the model holds its last good weights
+        _write_all(out, model, diverged.history)  # the model holds its last good weights
         raise TrainingDiverged(f"{diverged} in {out}/", diverged.history) from None
     except TrainingFailed as failed:
-        write_all(out, model, failed.history)
+        _write_all(out, model, failed.history)
         raise TrainingFailed(f"{failed} in {out}/", failed.history) from failed.__cause__
     except TrainingInterrupted as interrupted:
-        write_all(out, model, interrupted.history)
+        _write_all(out, model, interrupted.history)
         sys.stderr.write(f"cnnscope: {interrupted.history.message} in {out}/\n")
         return 130
     seconds = time.perf_counter() - started  # the training itself; writing the pictures comes after
-    write_all(out, model, history)
+    _write_all(out, model, history)
     emit(run_summary(history, seconds, out))
     return 0
+
+
+def _write_all(out, model, history) -> None:
+    """Every file of the run folder, with the loss curves drawn here (the core draws nothing)."""
+    from cnnscope.train.run_folder import write_all
+    from cnnscope.vis.training_curves import loss_html, loss_png
+
+    write_all(out, model, history, loss_html(history), loss_png(history))
 
 
 def _check_numbers(args) -> None:

@@ -1,5 +1,5 @@
 """Quick training runs: data sets as tensors, input/class adaptation, a fast loop that reports
-through callbacks (it never prints), its history and checkpoints (pictures live in vis/, run folders in export/).
+through callbacks (it never prints), its history, checkpoints and run folders (pictures live in vis/).
 
     from cnnscope.train import prepare_run, quick_train
     run = prepare_run("lenet5", "digits", seed=0)

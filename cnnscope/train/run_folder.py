@@ -1,7 +1,11 @@
-"""The files of a run folder, each written atomically:
+"""A run folder on disk (``cnnscope train --out DIR``), each file written atomically:
 
 ``history.json``, ``history.csv`` and ``model.pt`` after every epoch (so that Ctrl-C, a crash or
-a divergence leaves the last good state on disk), ``loss.html`` and ``loss.png`` at the end.
+a divergence leaves the last good state on disk), ``loss.html`` and ``loss.png`` at the end;
+``read_run`` reads a folder back into its :class:`TrainHistory`.
+
+The pictures are drawn by ``vis/training_curves.py``; the front end hands their bytes to
+:func:`write_plots` (the core draws nothing and prints nothing).
 """
 
 from __future__ import annotations
@@ -10,15 +14,15 @@ from pathlib import Path
 
 from torch import nn
 
+from cnnscope.files import write_bytes_atomic, write_text_atomic
 from cnnscope.train.history import TrainHistory
 
 HISTORY_JSON, HISTORY_CSV, CHECKPOINT, LOSS_HTML, LOSS_PNG = (
     "history.json", "history.csv", "model.pt", "loss.html", "loss.png")
+RUN_FILES = (HISTORY_JSON, HISTORY_CSV, CHECKPOINT, LOSS_HTML, LOSS_PNG)
 
 
 def write_history(folder: str | Path, history: TrainHistory) -> list[Path]:
-    from cnnscope.files import write_text_atomic
-
     folder = Path(folder)
     return [write_text_atomic(folder / HISTORY_JSON, history.to_json()),
             write_text_atomic(folder / HISTORY_CSV, history.to_csv())]
@@ -30,19 +34,21 @@ def write_checkpoint(folder: str | Path, model: nn.Module, history: TrainHistory
 
 def save_checkpoint(path: str | Path, model: nn.Module, config: dict, epoch: int) -> Path:
     """Write atomically: a reader (or a Ctrl-C) never sees half a file."""
-    from cnnscope.files import write_bytes_atomic
     from cnnscope.train.checkpoint import checkpoint_bytes
 
     return write_bytes_atomic(path, checkpoint_bytes(model, config, epoch))
 
 
-def write_plots(folder: str | Path, history: TrainHistory) -> list[Path]:
-    from cnnscope.files import write_bytes_atomic, write_text_atomic
-    from cnnscope.vis import training_curves
-
+def write_plots(folder: str | Path, html: str, png: bytes) -> list[Path]:
+    """``loss.html`` and ``loss.png``, drawn by the caller (``vis.training_curves.loss_html``/``loss_png``)."""
     folder = Path(folder)
-    return [write_text_atomic(folder / LOSS_HTML, training_curves.loss_html(history)),
-            write_bytes_atomic(folder / LOSS_PNG, training_curves.loss_png(history))]
+    return [write_text_atomic(folder / LOSS_HTML, html), write_bytes_atomic(folder / LOSS_PNG, png)]
+
+
+def write_all(folder: str | Path, model: nn.Module, history: TrainHistory, html: str, png: bytes) -> list[Path]:
+    """Every file of the run folder: the history, the checkpoint and the pictures ``html``/``png``."""
+    return [*write_history(folder, history), write_checkpoint(folder, model, history),
+            *write_plots(folder, html, png)]
 
 
 def read_run(folder: str | Path) -> TrainHistory:
@@ -73,7 +79,3 @@ def read_run(folder: str | Path) -> TrainHistory:
         return TrainHistory.from_dict(data)
     except (TypeError, ValueError, AttributeError) as error:
         raise UsageError(f"{path}: not a cnnscope training history ({error})") from None
-
-
-def write_all(folder: str | Path, model: nn.Module, history: TrainHistory) -> list[Path]:
-    return [*write_history(folder, history), write_checkpoint(folder, model, history), *write_plots(folder, history)]

@@ -54,7 +54,7 @@ def test_two_runs_overlaid_with_a_table_from_the_same_report(run_cli, two_runs, 
 
 
 def test_the_overlay_figure_has_one_colour_and_three_curves_per_run(two_runs):
-    from cnnscope.export.training_run import read_run
+    from cnnscope.train.run_folder import read_run
     from cnnscope.vis.training_curves import runs_figure
 
     runs = {p.name: read_run(p) for p in two_runs}

@@ -12,7 +12,7 @@ from torch import nn
 
 from cnnscope.train import TrainData, TrainingDiverged, TrainingInterrupted, prepare_run, quick_train
 from cnnscope.train.adapt import InputAdapter, fit_classes, prepare_data
-from cnnscope.export.training_run import save_checkpoint
+from cnnscope.train.run_folder import save_checkpoint
 from cnnscope.train.checkpoint import load_checkpoint, rebuild_model
 from cnnscope.train.datasets import ImageSet
 from cnnscope.train.divergence import DivergenceMonitor
