@@ -1,15 +1,16 @@
 """What the commands share: the argument parser class, the options several commands take, and
 turning their values into library arguments (input shapes, units, weights).
 
-Only argparse is imported at module level: ``cnnscope --help`` builds every parser and must not
-import torch.
+Only argparse and the table of formats (``cnnscope.export.formats``, which imports nothing) are
+imported at module level: ``cnnscope --help`` builds every parser and must not import torch.
 """
 
 from __future__ import annotations
 
 import argparse
 
-FORMATS = ("table", "json", "csv", "md")
+from cnnscope.export import formats
+
 MODEL_HELP = "a zoo name, path/to/file.py:ClassOrFactory, or a spec"
 SOURCE_HELP = ("a zoo name (see `cnnscope list`), path/to/file.py:ClassOrFactory, a .yaml/.json spec, or a "
                "one-line spec")
@@ -43,7 +44,7 @@ def add_input(parser, help: str = INPUT_HELP) -> None:
     parser.add_argument("--input", metavar="SHAPE", help=help)
 
 
-def add_format(parser, choices=FORMATS, default: str | None = "table") -> None:
+def add_format(parser, choices=formats.FORMATS, default: str | None = "table") -> None:
     """``default=None``: the command tells an explicit ``--format`` from none (``output_format``)."""
     parser.add_argument("--format", choices=choices, default=default,
                         help=None if default else f"default: {choices[0]}, or what the suffix of -o names")

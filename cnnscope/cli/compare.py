@@ -6,6 +6,7 @@ from __future__ import annotations
 from cnnscope.cli.common import (add_format, add_input, add_output, add_seed, input_shapes, output_format,
                                  passive_openmp)
 from cnnscope.cli.output import emit, note, say
+from cnnscope.export.formats import DOCUMENT_SUFFIXES, TABLE_OR_JSON
 
 
 def add_parser(subparsers) -> None:
@@ -44,7 +45,7 @@ def add_parser(subparsers) -> None:
     kernels.add_argument("--threads", type=int, metavar="N", help="CPU threads for --train (default 1: these nets "
                          "are tiny, and one thread was 3× faster than two on a busy 2-core machine)")
     add_seed(kernels, "the first seed (default 0)")
-    add_format(kernels, ("table", "json"), default=None)
+    add_format(kernels, TABLE_OR_JSON, default=None)
     add_output(kernels, "report.html, .md, .json or .csv")
 
 
@@ -57,13 +58,10 @@ def _train_options(parser) -> None:
     add_seed(parser)
 
 
-REPORT_SUFFIXES = {".html": "html", ".md": "md", ".json": "json", ".csv": "csv"}
-
-
 def run(args) -> int:
     _check_counts(args)
     if args.output:  # the suffix names the report's format, before any work
-        output_format(args, REPORT_SUFFIXES, default=None)
+        output_format(args, DOCUMENT_SUFFIXES, default=None)
     return {"compare": _compare, "kernels": _kernels}[args.command](args)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cnnscope.cli.common import add_format
 from cnnscope.cli.output import emit
+from cnnscope.export.formats import TABLE_OR_JSON
 
 
 def add_parser(subparsers) -> None:
@@ -14,7 +15,7 @@ def add_parser(subparsers) -> None:
     listing.add_argument("--group", metavar="GROUP",
                          help="only one group: tutorial, torchvision (classification), detection, segmentation, "
                               "video, optical_flow, timm")
-    add_format(listing, ("table", "json"))
+    add_format(listing, TABLE_OR_JSON)
 
 
 def run(args) -> int:

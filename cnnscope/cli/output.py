@@ -14,8 +14,9 @@ import os
 import sys
 from pathlib import Path
 
+from cnnscope.export.formats import PICTURES
+
 INTERNAL_ERROR = 70
-PICTURE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 
 
 def emit(text: str, output: str | None = None) -> None:
@@ -43,13 +44,13 @@ def picture_format(output: str) -> str:
     from cnnscope.errors import UsageError
 
     try:
-        return PICTURE_FORMATS[Path(output).suffix.lower()]
+        return PICTURES[Path(output).suffix.lower()]
     except KeyError:
         raise UsageError(f"-o {output}: write a .png or .jpg picture") from None
 
 
 def is_picture(output: str | None) -> bool:
-    return bool(output) and Path(output).suffix.lower() in PICTURE_FORMATS
+    return bool(output) and Path(output).suffix.lower() in PICTURES
 
 
 def write_picture(image, output: str) -> None:

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from cnnscope.cli.common import (add_format, add_input, add_layer, add_model, add_output, add_seed, add_weights,
                                  input_shapes, output_format, parse_unit)
-from cnnscope.cli.output import PICTURE_FORMATS, emit, is_picture, terminal_width, write_picture
-
-# -o: a picture (--format then shapes the table on the terminal), or the table in a text format
-OUTPUT_SUFFIXES = {**dict.fromkeys(PICTURE_FORMATS), ".json": "json", ".csv": "csv", ".md": "md", ".txt": "table"}
+from cnnscope.cli.output import emit, is_picture, terminal_width, write_picture
+from cnnscope.export.formats import RF_SUFFIXES
 
 
 def add_parser(subparsers) -> None:
@@ -36,7 +34,7 @@ def run(args) -> int:
     from cnnscope.export import rf_table
 
     unit = parse_unit(args.unit)  # a malformed --unit or -o fails before any work
-    fmt = output_format(args, OUTPUT_SUFFIXES)
+    fmt = output_format(args, RF_SUFFIXES)
     if args.samples < 1:
         raise UsageError("--samples must be at least 1")
     report = analyze(args.model, input_shapes(args))

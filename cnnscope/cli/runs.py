@@ -8,6 +8,7 @@ writes the overlaid curves as an HTML page (plotly, self-contained) or a PNG (ma
 from __future__ import annotations
 
 from cnnscope.cli.common import add_format, output_format
+from cnnscope.export.formats import RUNS_SUFFIXES
 
 
 def add_parser(subparsers):

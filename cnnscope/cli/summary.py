@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cnnscope.cli.common import (FORMATS, SOURCE_HELP, add_format, add_input, add_model, add_output, add_weights,
-                                 input_shapes, output_format)
+from cnnscope.cli.common import (SOURCE_HELP, add_format, add_input, add_model, add_output, add_weights, input_shapes,
+                                 output_format)
 from cnnscope.cli.output import emit, say, terminal_width
 from cnnscope.errors import UsageError
+from cnnscope.export.formats import SUMMARY_FORMATS, SUMMARY_SUFFIXES
 
 
 def add_parser(subparsers) -> None:
@@ -35,14 +36,11 @@ def add_parser(subparsers) -> None:
                               "memory of a forward and of a forward+backward beside the estimate")
     summary.add_argument("--measure-device", choices=("cpu", "cuda", "auto"), default="cpu",
                          help="where --measure runs (default cpu; auto: cuda when there is a GPU)")
-    add_format(summary, (*FORMATS, "html"), default=None)
+    add_format(summary, SUMMARY_FORMATS, default=None)
     add_weights(summary, "a state_dict or checkpoint to check against the model (loaded with weights_only=True)")
     add_output(summary, "write to FILE instead of standard output, in the format its suffix names: .html or .md "
                         "(the model report: totals, every row, diagram, charts along the depth; .md writes its "
                         "pictures into FILE_charts/), .json, .csv or .txt (the table)")
-
-
-OUTPUT_SUFFIXES = {".html": "html", ".md": "md", ".json": "json", ".csv": "csv", ".txt": "table"}
 
 
 def run(args) -> int:
@@ -52,7 +50,7 @@ def run(args) -> int:
 
     if args.depth is not None and args.depth < 0:
         raise UsageError(f"--depth {args.depth}: must be 0 (totals only) or more")
-    fmt = output_format(args, OUTPUT_SUFFIXES)  # before any work, as the column names
+    fmt = output_format(args, SUMMARY_SUFFIXES)  # before any work, as the column names
     columns = parse_columns(args.columns)
     dtypes = _input_dtypes(args.input_dtype)
     shapes = input_shapes(args)

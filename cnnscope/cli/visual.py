@@ -6,10 +6,8 @@ from pathlib import Path
 
 from cnnscope.cli.common import (WEIGHTS_HELP, add_input, add_layer, add_model, add_output, add_seed, input_shapes,
                                  output_format)
-from cnnscope.cli.output import PICTURE_FORMATS, note, say, write_picture
-
-PICTURE_SUFFIXES = dict.fromkeys(PICTURE_FORMATS, "picture")
-DIAGRAM_SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".html": "html", ".dot": "dot", ".gv": "dot"}
+from cnnscope.cli.output import note, say, write_picture
+from cnnscope.export.formats import GRAPH_SUFFIXES, PICTURE_SUFFIXES
 
 
 def add_parser(subparsers) -> None:
@@ -54,7 +52,7 @@ def _weights_options(parser) -> None:
 
 
 def run(args) -> int:
-    output_format(args, DIAGRAM_SUFFIXES if args.command == "graph" else PICTURE_SUFFIXES, default=None)
+    output_format(args, GRAPH_SUFFIXES if args.command == "graph" else PICTURE_SUFFIXES, default=None)
     return {"filters": _filters, "features": _features, "graph": _graph}[args.command](args)
 
 

@@ -7,9 +7,8 @@ import subprocess
 from pathlib import Path
 
 from cnnscope.errors import CnnscopeError
+from cnnscope.export.formats import DOT_SOURCE, DRAWN_BY_DOT
 from cnnscope.files import write_bytes_atomic, write_text_atomic
-
-FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 TIMEOUT_S = 180
 
 
@@ -21,18 +20,18 @@ def render(dot_source: str, output: str | Path) -> Path:
     """Write ``output`` (.svg/.png/.pdf through ``dot``, or .dot as is), atomically."""
     output = Path(output)
     suffix = output.suffix.lower()
-    if suffix in (".dot", ".gv"):
+    if suffix in DOT_SOURCE:
         return write_text_atomic(output, dot_source)
-    if suffix not in FORMATS:
+    if suffix not in DRAWN_BY_DOT:
         raise RenderError(f"{output}: choose .svg, .png, .pdf or .dot")
     if shutil.which("dot") is None:
         fallback = write_text_atomic(output.with_suffix(".dot"), dot_source)
         raise RenderError(f"graphviz's dot is not installed, so {output} was not drawn; the diagram is in {fallback}: "
-                          f"render it with `dot -T{FORMATS[suffix]} {fallback} -o {output}` "
+                          f"render it with `dot -T{DRAWN_BY_DOT[suffix]} {fallback} -o {output}` "
                           f"(install it with `apt-get install graphviz`), or write {output.with_suffix('.html')}, "
                           "a page that draws it without graphviz")
     try:
-        drawn = _run_dot(dot_source, FORMATS[suffix])
+        drawn = _run_dot(dot_source, DRAWN_BY_DOT[suffix])
     except RenderError as error:
         raise RenderError(f"{error}; graphviz cannot lay out every graph: try --rankdir LR "
                           f"or --expand, or write {output.with_suffix('.dot').name} and render it elsewhere") from None
