@@ -1,12 +1,28 @@
-"""Resolve what a user names -- a zoo name, ``timm:NAME``, ``file.py:Name``, a spec file or a
-one-line spec -- to a module and its input."""
+"""What is MODEL, and the one loader every front end calls.
+
+A source is a zoo name (``resnet18``, ``timm:NAME``), a spec (a ``.yaml``/``.json`` file or a
+one-line spec), ``file.py:Name``, or -- in the app only -- the text of a spec box.  ``load_model``
+builds it on ``meta`` (no weights), or with real weights: random ones drawn under a seed, or
+pretrained ones when asked.  Every caller that needs "name -> model" comes here, so the same
+source and seed give the same weights whoever asks.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 
 from cnnscope.zoo.registry import get_entry, is_prefixed, natural_inputs
 from cnnscope.zoo.user_file import is_file_reference, load_user_model, missing_name
+
+# The kinds of source.  A command's MODEL argument may be any of the first three; the app takes zoo
+# names and TEXT only (never FILE, which imports a file, nor SPEC, which reads one from the disk).
+ZOO = "zoo"      # a registry name, or prefix:NAME of a namespace the zoo registered (timm:NAME)
+SPEC = "spec"    # a spec file (.yaml/.yml/.json) or a one-line spec
+FILE = "file"    # path/to/file.py:ClassOrFactory
+TEXT = "text"    # the text of a spec box: YAML, JSON or one line; parsed, never read from a path or run
+COMMAND_LINE = (ZOO, SPEC, FILE)
+_KIND_NAMES = {ZOO: "a zoo name", SPEC: "a spec file or one-line spec", FILE: "file.py:Name", TEXT: "spec text"}
 
 
 @dataclass
@@ -16,38 +32,146 @@ class LoadedModel:
     input_shape: tuple[int, ...] | None  # C, H, W (no batch) when known
     normalization: tuple | None = None  # (mean, std) when known
     input_format: str = "tensor"  # "tensor", "image_list" (detection) or "image_pair" (optical flow)
+    origin: str | None = None  # where real weights came from ("random initialisation (seed 0)"); None on meta
 
     def natural_inputs(self) -> list[tuple[int, ...]] | None:
         """The input shapes ``analyze`` uses when none is given (see ``ModelEntry.natural_inputs``)."""
         return None if self.input_shape is None else natural_inputs(self.input_shape, self.input_format)
 
 
-def load_model(source: str, device: str = "meta", input_shape=None) -> LoadedModel:
-    """``input_shape`` (C, H, W) matters for specs only: their in_channels/in_features follow it."""
+def load_model(source: str, device: str = "meta", input_shape=None, *, seed: int | None = 0,
+               pretrained: bool = False, download: bool = False, kinds: tuple[str, ...] = COMMAND_LINE,
+               limits=None) -> LoadedModel:
+    """``source`` built on ``device``.
+
+    ``input_shape`` (C, H, W) matters for specs only: their in_channels/in_features follow it.
+    On ``meta`` nothing is allocated.  Elsewhere the random weights are drawn under
+    ``torch.manual_seed(seed)`` inside ``torch.random.fork_rng``, so the caller's random state is
+    left as it was; ``seed=None`` draws them from the caller's random state instead (for a caller
+    that seeds a block of its own and draws more after the build: ``train/prepare.py``'s new head).
+    ``pretrained`` then loads the zoo model's pretrained weights (torchvision's DEFAULT, timm's
+    default tag) from the local cache, or downloads them with ``download``.
+
+    ``kinds``: the kinds of source accepted (``COMMAND_LINE``, or ``(TEXT,)`` for the app's spec
+    box); ``limits``: a ``spec.schema.Limits`` for specs (the app's tighter budget).
+    """
+    kind = source_kind(source, kinds)
+    with seeded(None if device == "meta" else seed):
+        loaded = _LOADERS[kind](source, device, input_shape, limits)
+    if device != "meta":
+        loaded.origin = "random initialisation" + ("" if seed is None else f" (seed {seed})")
+    if pretrained:
+        from cnnscope.probes.weights import load_pretrained_weights
+
+        loaded.origin = load_pretrained_weights(loaded.module, source, download=download)
+    return loaded
+
+
+@contextmanager
+def seeded(seed: int | None):
+    """Random draws inside the block start from ``seed``, and the random state outside it is left
+    as it was (CPU generator).  ``None``: no seeding, the block draws from the current state."""
+    if seed is None:
+        yield
+        return
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+def source_kind(source: str, kinds: tuple[str, ...] = COMMAND_LINE) -> str:
+    """Which of ``kinds`` ``source`` is; a source of another kind is a one-line UsageError.
+
+    ``TEXT`` stands alone: any text can be a spec box's text."""
+    if TEXT in kinds:
+        if len(kinds) != 1:
+            raise ValueError("TEXT cannot be told from the other kinds of source: pass kinds=(TEXT,)")
+        return TEXT
+    kind = _kind(source)
+    if kind not in kinds:
+        from cnnscope.errors import UsageError
+
+        accepted = " or ".join(_KIND_NAMES[k] for k in kinds)
+        raise UsageError(f"{source!r} is {_KIND_NAMES[kind]}; only {accepted} is accepted here")
+    return kind
+
+
+def _kind(source: str) -> str:
     from cnnscope.spec.compact import looks_compact
     from cnnscope.spec.load import is_spec_file
 
     if _is_prefixed_name(source):  # timm:NAME, or another namespace of the zoo
-        return _from_zoo(source, device)
+        return ZOO
     if is_spec_file(source) or (looks_compact(source) and not _is_zoo_name(source)):
-        from cnnscope.spec.build import build_from_spec
-
-        module, plan = build_from_spec(source, device=device, input_shape=input_shape)
-        return LoadedModel(module, plan.name, plan.input, None)
+        return SPEC
     if is_file_reference(source):
-        module, shape = load_user_model(source, device=device)
-        return LoadedModel(module, source.rpartition(":")[2], shape)
+        return FILE
     missing_name(source)  # `net.py` without `:Name`: say what to write
-    return _from_zoo(source, device)
+    return ZOO
 
 
-def _from_zoo(source: str, device: str) -> LoadedModel:
+def read_spec(source: str, input_shape=None, *, kind: str = SPEC, limits=None):
+    """The validated ``Spec`` of a SPEC or TEXT source; ``input_shape`` (C, H, W) replaces its input."""
+    if kind == TEXT:
+        spec = _spec_from_text(source, limits)
+        return spec if input_shape is None else replace(spec, input=tuple(input_shape))
+    from cnnscope.spec.load import load_spec
+
+    return load_spec(source, limits, input_shape)
+
+
+def is_one_line_spec(text: str) -> bool:
+    """Spec text in the one-line form (``in1x28x28,c5-6p2,tanh,ap2,flat,fc10``): one line, no YAML
+    mapping or list, no JSON."""
+    line = text.strip()
+    return bool(line) and "\n" not in line and ":" not in line and not line.startswith(("{", "[", "-", "#"))
+
+
+def _spec_from_text(text: str, limits):
+    """A spec box's text (YAML, JSON or the one-line form) as a validated Spec; a one-line spec is named
+    "spec" and needs its input (the box has no --input)."""
+    from cnnscope.spec.load import spec_text_to_spec
+
+    if not is_one_line_spec(text):
+        return spec_text_to_spec(text, limits)
+    from cnnscope.errors import SpecError
+    from cnnscope.spec.compact import parse
+    from cnnscope.spec.schema import validate
+
+    data = parse(text.strip(), name="spec")
+    if "input" not in data:
+        raise SpecError("a one-line spec needs an input: start it with in<C>x<H>x<W>, e.g. in1x28x28,c5-6p2,...")
+    return validate(data, limits)
+
+
+def _from_zoo(source: str, device: str, input_shape, limits) -> LoadedModel:
     import cnnscope.zoo  # noqa: F401  (registers the groups and the timm: prefix)
     from cnnscope.zoo.meta_init import build_on
 
     entry = get_entry(source)
     module = build_on(device, entry.builder, **entry.kwargs)
     return LoadedModel(module, source, entry.input_shape, entry.normalization, entry.input_format)
+
+
+def _from_spec(kind: str):
+    def load(source: str, device: str, input_shape, limits) -> LoadedModel:
+        from cnnscope.spec.build import build
+        from cnnscope.spec.plan import make_plan
+
+        plan = make_plan(read_spec(source, input_shape, kind=kind, limits=limits))
+        return LoadedModel(build(plan, device=device), plan.name, plan.input, None)
+
+    return load
+
+
+def _from_file(source: str, device: str, input_shape, limits) -> LoadedModel:
+    module, shape = load_user_model(source, device=device)
+    return LoadedModel(module, source.rpartition(":")[2], shape)
+
+
+_LOADERS = {ZOO: _from_zoo, SPEC: _from_spec(SPEC), TEXT: _from_spec(TEXT), FILE: _from_file}
 
 
 def _is_prefixed_name(source: str) -> bool:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
 from torch import nn
 
 from cnnscope.train.adapt import fit_classes, prepare_data, target_shape
@@ -24,18 +23,18 @@ class PreparedRun:
 
 def prepare_run(model_source: str, dataset: str = "digits", *, data_root: str | None = None,
                 download: bool = False, val_split: float = 0.2, seed: int = 0) -> PreparedRun:
-    from cnnscope.sources import load_model
+    from cnnscope.sources import load_model, seeded
     from cnnscope.zoo.user_file import is_file_reference
 
-    torch.manual_seed(seed)
-    loaded = load_model(model_source, device="cpu")
-    model_shape = tuple(loaded.input_shape) if loaded.input_shape else None
-    size = model_shape[1:] if model_shape and len(model_shape) == 3 else None
-    channels = model_shape[0] if model_shape and len(model_shape) == 3 else None
-    images = load_dataset(dataset, data_root, download, size=size, channels=channels)
-    shape = target_shape(model_shape, images)
-    data = prepare_data(images, shape, val_split=val_split, seed=seed, normalization=loaded.normalization)
-    change = fit_classes(loaded.module, shape, data.num_classes, source=model_source)
+    with seeded(seed):  # one stream: the model's weights, then the head fit_classes may put in
+        loaded = load_model(model_source, device="cpu", seed=None)
+        model_shape = tuple(loaded.input_shape) if loaded.input_shape else None
+        size = model_shape[1:] if model_shape and len(model_shape) == 3 else None
+        channels = model_shape[0] if model_shape and len(model_shape) == 3 else None
+        images = load_dataset(dataset, data_root, download, size=size, channels=channels)
+        shape = target_shape(model_shape, images)
+        data = prepare_data(images, shape, val_split=val_split, seed=seed, normalization=loaded.normalization)
+        change = fit_classes(loaded.module, shape, data.num_classes, source=model_source)
     notes = ([change.note] if change else []) + list(data.notes)
     source = model_source
     if is_file_reference(model_source):
