@@ -304,9 +304,7 @@ def _trace(module, shapes, dtypes, device, diagnostics, source, image_list: bool
                 raise ShapeError(f"the model cannot be traced on the meta device ({reason})")
             from cnnscope.sources import load_model
 
-            with torch.random.fork_rng(devices=[]):  # seeded: data-dependent counts are repeatable
-                torch.manual_seed(0)
-                module = load_model(source, device="cpu").module
+            module = load_model(source, device="cpu", seed=0).module  # seeded: data-dependent counts are repeatable
         if image_list:
             diagnostics.append(Diagnostic(
                 "info", "detection-post-processing",

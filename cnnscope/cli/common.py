@@ -152,24 +152,17 @@ def check_weights(source: str, path: str) -> None:
 def real_model(source: str, seed: int, weights: str | None = None, pretrained: bool = False,
                download: bool = False):
     """(``LoadedModel`` on the CPU, a phrase saying where its weights came from): random
-    initialisation seeded with ``seed``, a ``--weights`` file, or torchvision's pretrained weights."""
-    import torch
-
+    initialisation seeded with ``seed``, a ``--weights`` file, or the zoo's pretrained weights."""
     from cnnscope.errors import UsageError
-    from cnnscope.probes.weights import load_pretrained_weights, load_weights
+    from cnnscope.probes.weights import load_weights
     from cnnscope.sources import load_model
 
-    torch.manual_seed(seed)
-    loaded = load_model(source, device="cpu")
+    loaded = load_model(source, device="cpu", seed=seed, pretrained=pretrained, download=download)
     if download and not pretrained:
         raise UsageError("--download goes with --pretrained")
     if weights:
-        origin = load_weights(loaded.module, weights)
-    elif pretrained:
-        origin = load_pretrained_weights(loaded.module, source, download=download)
-    else:
-        origin = f"random initialisation (seed {seed})"
-    return loaded, origin
+        loaded.origin = load_weights(loaded.module, weights)
+    return loaded, loaded.origin
 
 
 def first_input_shape(report) -> list[int]:

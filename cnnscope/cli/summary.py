@@ -102,15 +102,11 @@ def _measured(source: str, report, device: str):
     """The report with ``measured`` filled in from a real pass of the model (built on the CPU, seed 0)."""
     import dataclasses
 
-    import torch
-
     from cnnscope.probes.memory import measure_report
     from cnnscope.sources import load_model
 
     chw = tuple(report.input_shape[1:]) if len(report.input_shape) == 4 else None
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        loaded = load_model(source, device="cpu", input_shape=chw)
+    loaded = load_model(source, device="cpu", input_shape=chw, seed=0)
     if loaded.input_format == "image_list":
         raise UsageError(f"--measure: {loaded.name} is called with a list of images; "
                          "measuring supports models called with tensors")

@@ -93,14 +93,11 @@ def compare_reports(reports: list[ModelReport]) -> Comparison:
 def measure_latencies(comparison: Comparison, sources: list[str], device: str, seed: int = 0) -> None:
     """Median forward latency of each model (rebuilt on the CPU with seeded random weights, then
     moved to ``device``) at its report's input shape, recorded on ``comparison``."""
-    import torch
-
     from cnnscope.probes.latency import measure, resolve_device
     from cnnscope.sources import load_model
 
     device = str(resolve_device(device))
     for k, (source, report) in enumerate(zip(sources, comparison.reports)):
-        torch.manual_seed(seed)
         shape = report.input_shapes()[0]
-        module = load_model(source, device="cpu", input_shape=tuple(shape[1:])).module
+        module = load_model(source, device="cpu", input_shape=tuple(shape[1:]), seed=seed).module
         comparison.set_latency(k, measure(module, shape, device), shape[0], device)
