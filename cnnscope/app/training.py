@@ -107,8 +107,7 @@ class TrainingJob:
         if self.history is not None:
             return self.history
         return TrainHistory(list(self.epochs), list(self.steps), dict(self.config), self.device,
-                            status="running" if self.status != "failed" else "failed", message=self.message,
-                            images_per_s=[e.images_per_s or 0.0 for e in list(self.epochs)])
+                            status="running" if self.status != "failed" else "failed", message=self.message)
 
     def progress(self) -> tuple[float, str]:
         event = self.last_event

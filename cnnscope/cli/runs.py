@@ -46,19 +46,19 @@ def run(args) -> int:
     from cnnscope.studies.run_overlay import labels_for, run_report, summarize
 
     labels = labels_for(args.folders)
-    rows = []
+    runs = []
     for label, folder, history in zip(labels, args.folders, histories):
         report, why = (None, "") if args.no_arch else run_report(folder, history)
-        rows.append(summarize(label, history, report, why))
-    emit(RENDERERS[args.format](rows))
+        runs.append(summarize(label, history, report, why))
+    emit(RENDERERS[args.format](runs))
     if output:
         from cnnscope.files import write_bytes_atomic, write_text_atomic
         from cnnscope.vis import training_curves
 
-        runs = dict(zip(labels, histories))
+        curves = {run.label: run.history for run in runs}
         if Path(output).suffix.lower() == ".png":
-            write_bytes_atomic(output, training_curves.runs_png(runs))
+            write_bytes_atomic(output, training_curves.runs_png(curves))
         else:
-            write_text_atomic(output, training_curves.runs_html(runs))
+            write_text_atomic(output, training_curves.runs_html(curves))
         (say if args.format == "table" else note)(f"wrote {output}")
     return 0

@@ -1,6 +1,6 @@
 """The table of ``cnnscope runs``: one row per run folder, as text, Markdown, CSV or JSON.
 
-Renders :class:`cnnscope.studies.run_overlay.RunRow` records; computes nothing.
+Renders the rows of :class:`cnnscope.studies.run_overlay.OverlaidRun` (``to_dict()``); computes nothing.
 """
 
 from __future__ import annotations
@@ -14,50 +14,51 @@ from cnnscope.units import count, per_axis, percent, si
 COLUMNS = ("Run", "Model", "Status", "Epochs", "Params", "MACs", "RF", "Best val acc", "Final val acc", "Time")
 
 
-def cells(row) -> list[str]:
-    best = "—" if row.best_val_acc is None else f"{percent(row.best_val_acc)} (epoch {row.best_epoch})"
-    return [row.label, row.model, row.status, str(row.epochs), "—" if row.params is None else count(row.params),
-            "—" if row.macs is None else si(row.macs), "—" if row.rf is None else per_axis(row.rf), best,
-            percent(row.final_val_acc), f"{row.seconds:.1f} s"]
+def cells(row: dict) -> list[str]:
+    best = "—" if row["best_val_acc"] is None else f"{percent(row['best_val_acc'])} (epoch {row['best_epoch']})"
+    return [row["label"], row["model"], row["status"], str(row["epochs"]),
+            "—" if row["params"] is None else count(row["params"]), "—" if row["macs"] is None else si(row["macs"]),
+            "—" if row["rf"] is None else per_axis(row["rf"]), best, percent(row["final_val_acc"]),
+            f"{row['seconds']:.1f} s"]
 
 
-def runs_text(rows, width: int | None = None) -> str:
+def runs_text(runs, width: int | None = None) -> str:
     from rich import box
     from rich.console import Console
     from rich.table import Table
 
     console = Console(file=io.StringIO(), width=width or 140, force_terminal=False, color_system=None,
                       highlight=False, soft_wrap=False)
+    rows = [run.to_dict() for run in runs]
     table = Table(title=f"{len(rows)} training runs", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
     for column in COLUMNS:
         table.add_column(column, justify="left" if column in ("Run", "Model", "Status") else "right")
     for row in rows:
         table.add_row(*cells(row))
     console.print(table)
-    notes = [f"{row.label}: {row.note}" for row in rows if row.note]
+    notes = [f"{row['label']}: {row['note']}" for row in rows if row['note']]
     text = console.file.getvalue()
     return text + "".join(f"note: {line}\n" for line in notes)
 
 
-def runs_markdown(rows) -> str:
+def runs_markdown(runs) -> str:
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in cells(row)) + " |" for row in rows]
+    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in cells(run.to_dict())) + " |" for run in runs]
     return "\n".join(lines) + "\n"
 
 
-def runs_csv(rows) -> str:
+def runs_csv(runs) -> str:
+    rows = [run.to_dict() for run in runs]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    fields = list(rows[0].to_dict()) if rows else []
-    writer.writerow(fields)
-    for row in rows:
-        data = row.to_dict()
-        writer.writerow([json.dumps(v) if isinstance(v, list) else ("" if v is None else v) for v in data.values()])
+    writer.writerow(list(rows[0]) if rows else [])
+    writer.writerows([json.dumps(v) if isinstance(v, list) else ("" if v is None else v) for v in row.values()]
+                     for row in rows)
     return buffer.getvalue()
 
 
-def runs_json(rows) -> str:
-    return json.dumps([row.to_dict() for row in rows], indent=2) + "\n"
+def runs_json(runs) -> str:
+    return json.dumps([run.to_dict() for run in runs], indent=2) + "\n"
 
 
 RENDERERS = {"table": runs_text, "md": runs_markdown, "csv": runs_csv, "json": runs_json}

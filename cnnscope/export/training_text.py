@@ -20,8 +20,7 @@ def epoch_line(record, history) -> str:
     ``* best`` marks the best epoch so far (``TrainHistory.best_epoch``), from the second epoch on;
     ``lr ...`` appears when the learning rate differs from the previous epoch's."""
     epochs = history.config.get("epochs", "?")
-    rate = record.images_per_s if record.images_per_s is not None else (
-        history.images_per_s[-1] if history.images_per_s else 0.0)
+    rate = record.images_per_s or 0.0
     line = f"epoch {record.epoch}/{epochs}  train loss {record.train_loss:.4f} acc {percent(record.train_acc)}"
     if record.val_acc is not None:
         line += f"  val loss {record.val_loss:.4f} acc {percent(record.val_acc)}"
@@ -46,7 +45,7 @@ def run_summary(history, seconds: float, folder) -> str:
     """The closing lines of ``cnnscope train``: what was trained, how well, and what was written where."""
     last = history.last
     config = history.config
-    rate = sum(history.images_per_s) / len(history.images_per_s) if history.images_per_s else 0.0
+    rate = history.images_per_s or 0.0
     line = (f"{config.get('model')} on {config.get('dataset')}: {len(history.epochs)} epochs in {seconds:.1f} s "
             f"({rate:,.0f} images/s on {history.device}); train loss {last.train_loss:.4f}, "
             f"accuracy {percent(last.train_acc)}")

@@ -8,50 +8,44 @@ so params, MACs and the receptive field of the last feature map are those of the
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from cnnscope.train.history import TrainHistory
 
 
 @dataclass(frozen=True)
-class RunRow:
+class OverlaidRun:
+    """One run of the table: its history and the architecture figures of its trained model.
+
+    Everything else (status, accuracies, best epoch, time) is read from ``history``."""
+
     label: str
-    model: str
-    dataset: str
-    status: str
-    epochs: int
-    params: int | None
-    macs: int | None
-    rf: list | None            # receptive field (H, W) of the last feature map
-    best_val_acc: float | None
-    best_epoch: int | None
-    final_val_acc: float | None
-    final_val_loss: float | None
-    seconds: float
-    images_per_s: float | None
+    history: TrainHistory
+    params: int | None = None
+    macs: int | None = None
+    rf: list | None = None     # receptive field (H, W) of the last feature map
     note: str = ""             # why architecture figures are missing, when they are
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The run's row, as the table, CSV and JSON show it."""
+        history = self.history
+        best = history.best_epoch
+        return {"label": self.label, "model": str(history.config.get("model", "?")),
+                "dataset": str(history.config.get("dataset", "?")), "status": history.status,
+                "epochs": len(history.epochs), "params": self.params, "macs": self.macs, "rf": self.rf,
+                "best_val_acc": history.best_val_acc, "best_epoch": best.epoch if best is not None else None,
+                "final_val_acc": history.final_val_acc, "final_val_loss": history.final_val_loss,
+                "seconds": history.seconds, "images_per_s": history.images_per_s, "note": self.note}
 
 
-def summarize(label: str, history: TrainHistory, report=None, note: str = "") -> RunRow:
-    config = history.config
-    best, last = history.best_epoch, history.last
-    rates = [e.images_per_s for e in history.epochs if e.images_per_s]
-    feature_map = report.last_feature_map() if report is not None else None
-    return RunRow(
-        label=label, model=str(config.get("model", "?")), dataset=str(config.get("dataset", "?")),
-        status=history.status, epochs=len(history.epochs),
-        params=report.totals.params if report is not None else None,
-        macs=report.totals.macs if report is not None else None,
-        rf=list(feature_map.rf.size) if feature_map is not None and feature_map.rf is not None else None,
-        best_val_acc=best.val_acc if best is not None else None, best_epoch=best.epoch if best is not None else None,
-        final_val_acc=last.val_acc if last is not None else None,
-        final_val_loss=last.val_loss if last is not None else None,
-        seconds=sum(e.seconds for e in history.epochs),
-        images_per_s=sum(rates) / len(rates) if rates else None, note=note)
+def summarize(label: str, history: TrainHistory, report=None, note: str = "") -> OverlaidRun:
+    """``history`` with the params, MACs and last feature map's field of ``report`` (its trained net)."""
+    if report is None:
+        return OverlaidRun(label, history, note=note)
+    feature_map = report.last_feature_map()
+    rf = list(feature_map.rf.size) if feature_map is not None and feature_map.rf is not None else None
+    return OverlaidRun(label, history, report.totals.params, report.totals.macs, rf, note)
 
 
 def run_report(folder: str | Path, history: TrainHistory):

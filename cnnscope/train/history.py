@@ -72,7 +72,6 @@ class TrainHistory:
     device: str = "cpu"
     status: str = "running"      # running | completed | interrupted | diverged | failed (STATUSES)
     message: str = ""            # why it stopped, when it did not complete
-    images_per_s: list[float] = field(default_factory=list)  # training throughput of each epoch
 
     def to_dict(self) -> dict:
         return {
@@ -89,7 +88,7 @@ class TrainHistory:
         epochs = [EpochRecord(**{k: e.get(k) for k in EPOCH_FIELDS}) for e in data.get("epochs", [])]
         return cls(epochs, [StepRecord(**{k: s.get(k) for k in STEP_FIELDS}) for s in data.get("steps", [])],
                    dict(data.get("config", {})), data.get("device", "cpu"), status=data.get("status", "unknown"),
-                   message=data.get("message", ""), images_per_s=[e.images_per_s or 0.0 for e in epochs])
+                   message=data.get("message", ""))
 
     def to_json(self) -> str:
         """Indented, with one line per epoch and per step (readable, and fast to rewrite every epoch)."""
@@ -115,14 +114,37 @@ class TrainHistory:
             writer.writerow(["" if (v := _finite(getattr(record, k))) is None else v for k in EPOCH_FIELDS])
         return buffer.getvalue()
 
+    # -- what a finished run comes to: every view (runs table, compare, summaries) reads these --
+
     @property
     def last(self) -> EpochRecord | None:
         return self.epochs[-1] if self.epochs else None
 
     @property
+    def final_val_acc(self) -> float | None:
+        """The validation accuracy after the last recorded epoch (None without one or without validation)."""
+        return self.last.val_acc if self.last is not None else None
+
+    @property
+    def final_val_loss(self) -> float | None:
+        return self.last.val_loss if self.last is not None else None
+
+    @property
     def best_val_acc(self) -> float | None:
-        values = [e.val_acc for e in self.epochs if e.val_acc is not None]
-        return max(values) if values else None
+        """The validation accuracy of :attr:`best_epoch` (its highest; None without validation)."""
+        best = self.best_epoch
+        return best.val_acc if best is not None else None
+
+    @property
+    def seconds(self) -> float:
+        """Wall time of the recorded epochs (training and validation)."""
+        return sum(e.seconds for e in self.epochs)
+
+    @property
+    def images_per_s(self) -> float | None:
+        """Mean training throughput over the epochs that recorded one (None when none did)."""
+        rates = [e.images_per_s for e in self.epochs if e.images_per_s]
+        return sum(rates) / len(rates) if rates else None
 
     @property
     def best_epoch(self) -> EpochRecord | None:

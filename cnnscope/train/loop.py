@@ -309,7 +309,6 @@ class _Training:
         record = EpochRecord(epoch, loss_total / max(count, 1), int(correct.item()) / max(count, 1),
                              val_loss, val_acc, time.perf_counter() - started, self.opt.param_groups[0]["lr"], rate)
         self.history.epochs.append(record)
-        self.history.images_per_s.append(rate)
         self.good = _snapshot(self.model)
         if self.on_epoch is not None:
             self.on_epoch(record, self.history)
