@@ -22,7 +22,7 @@ from pathlib import Path
 from unittest import mock
 
 import cnnscope
-from cnnscope.export.model_report import render_model_report
+from cnnscope.export import model_document
 from cnnscope.export.wasm_graphviz import viz_script
 
 NOT_PENDING = "return document.querySelectorAll('.diagram[data-drawn=pending]').length === 0"
@@ -77,8 +77,8 @@ def main() -> None:
             for model in args.models:
                 report = cnnscope.analyze(model)
                 with mock.patch("cnnscope.export.graphviz.shutil.which", return_value=None):  # as without dot
-                    without = render_model_report(report, "html")
-                with_dot = render_model_report(report, "html")
+                    without = model_document.render(report, "html")
+                with_dot = model_document.render(report, "html")
                 path, dot_path = Path(folder) / f"{model}.html", Path(folder) / f"{model}-dot.html"
                 path.write_text(without, encoding="utf-8")
                 dot_path.write_text(with_dot, encoding="utf-8")

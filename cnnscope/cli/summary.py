@@ -71,14 +71,14 @@ def run(args) -> int:
 
 def _model_report(args, report, fmt: str, columns) -> None:
     """The model report (every row unless --depth): HTML to -o or stdout; -o x.md with its pictures."""
-    from cnnscope.export import report as report_io
-    from cnnscope.export.model_report import model_report, render_model_report
+    from cnnscope.export import model_document
+    from cnnscope.export.document import write as write_document
 
     options = dict(depth=None if args.all else args.depth, columns=columns, images=_filters(args))
     if fmt == "html" and not (args.output and Path(args.output).suffix.lower() == ".html"):
-        emit(render_model_report(report, "html", **options), args.output)
+        emit(model_document.render(report, "html", **options), args.output)
         return
-    say("wrote " + ", ".join(str(p) for p in report_io.write(model_report(report, **options), args.output)))
+    say("wrote " + ", ".join(str(p) for p in write_document(model_document.document(report, **options), args.output)))
 
 
 def _filters(args) -> list:
@@ -88,7 +88,7 @@ def _filters(args) -> list:
     from cnnscope.cli.common import real_model
     from cnnscope.cli.output import note
     from cnnscope.errors import CnnscopeError
-    from cnnscope.export.model_report import first_layer_filters
+    from cnnscope.export.model_document import first_layer_filters
 
     loaded, origin = real_model(args.model, 0, weights=args.weights)
     try:

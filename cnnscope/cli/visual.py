@@ -122,7 +122,7 @@ def _graph(args) -> int:
                  costs=not args.no_costs, roll=args.roll)
     if Path(args.output).suffix.lower() == ".html":  # a page that draws itself: no graphviz needed
         from cnnscope.files import write_text_atomic
-        from cnnscope.export.model_report import diagram_page
+        from cnnscope.export.model_document import diagram_page
 
         say(f"wrote {write_text_atomic(Path(args.output), diagram_page(report, dot))}")
         return 0

@@ -7,7 +7,7 @@ Renderers only: every number comes from ``studies.kernel_study`` and ``studies.k
 from __future__ import annotations
 
 from cnnscope import units
-from cnnscope.export.report import Report, Table, provenance
+from cnnscope.export.document import Document, Table, provenance
 
 KERNEL_COLUMNS = ["variant", "layers", "weights", "MACs", "RF", "nonlinearities", "activation MB", "latency ms",
                   "val acc"]
@@ -33,14 +33,14 @@ def kernel_table(variants, histories: dict | None = None) -> tuple[list[str], li
 
 
 def kernel_report(variants, findings: list[str], rf: int, channels: int, size: int, device: str,
-                  figures: list | None = None, histories: dict | None = None) -> Report:
+                  figures: list | None = None, histories: dict | None = None) -> Document:
     columns, rows = kernel_table(variants, histories)
     accuracies = _accuracies(histories)
     data = {"target_rf": rf, "channels": channels, "size": size,
             "variants": [v.to_dict() for v in variants], "findings": findings}
     if histories:
         data["training"] = histories
-    return Report(
+    return Document(
         title=f"Reaching a {rf}×{rf} receptive field with {channels} channels at {size}×{size}",
         provenance=provenance(device, f"1×{channels}×{size}×{size}"),
         tables=[Table("Variants", columns, rows)], findings=findings, figures=figures or [], data=data,
@@ -49,7 +49,7 @@ def kernel_report(variants, findings: list[str], rf: int, channels: int, size: i
 
 
 
-def report_text(report: Report) -> str:
+def report_text(report: Document) -> str:
     """A report's title, its first table in padded columns, and its findings, as plain text
     (``cnnscope kernels`` without ``-o``)."""
     table = report.tables[0]
@@ -121,7 +121,7 @@ def settings_line(experiment) -> str:
             f"Adam lr {s.lr:g}, device {experiment.device}; {experiment.seconds:.0f} s in all")
 
 
-def experiment_report(experiment, findings: list[str], figures: list | None = None) -> Report:
+def experiment_report(experiment, findings: list[str], figures: list | None = None) -> Document:
     """The report ``cnnscope kernels --train -o FILE`` writes (HTML, Markdown, JSON, CSV)."""
     s = experiment.settings
     columns, rows = training_table(experiment)
@@ -142,7 +142,7 @@ def experiment_report(experiment, findings: list[str], figures: list | None = No
                              "erf_90": (result["erf_squares"][k] or {}).get("90%"),
                              "seconds": result["seconds"][k], "val_acc_mean": result["val_acc_mean"],
                              "val_acc_sd": result["val_acc_sd"]})
-    return Report(
+    return Document(
         title=f"Does a stack of 3×3 beat one {s.rf}×{s.rf}? The kernel experiment",
         provenance=provenance(experiment.device, f"1×{s.channels}×{s.input_size}×{s.input_size} (variant); "
                                                  f"{s.dataset} {s.input_size}×{s.input_size}"),

@@ -33,10 +33,10 @@ python - "$reports/nodot.html" "$out/report-diagram-without-dot.png" <<'PY'
 import sys, time
 from unittest import mock
 import cnnscope
-from cnnscope.export.model_report import render_model_report
+from cnnscope.export import model_document
 from selenium import webdriver
 with mock.patch("cnnscope.export.graphviz.shutil.which", return_value=None):  # as without graphviz
-    open(sys.argv[1], "w", encoding="utf-8").write(render_model_report(cnnscope.analyze("resnet18"), "html"))
+    open(sys.argv[1], "w", encoding="utf-8").write(model_document.render(cnnscope.analyze("resnet18"), "html"))
 options = webdriver.ChromeOptions()
 options.binary_location = "/usr/bin/chromium"
 for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",

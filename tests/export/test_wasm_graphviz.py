@@ -18,11 +18,10 @@ import pytest
 
 import cnnscope
 from cnnscope.export import wasm_graphviz
-from cnnscope.export.comparison_report import comparison_report
-from cnnscope.export.model_report import render_model_report
-from cnnscope.export.report import Diagram, Report, provenance, to_html
+from cnnscope.export import comparison_document, model_document
+from cnnscope.export.document import Diagram, Document, provenance, to_html
 from cnnscope.studies.compare import compare_reports
-from .test_model_report import external_loads
+from .test_model_document import external_loads
 
 ROOT = Path(__file__).resolve().parents[2]
 BANNER = f"Viz.js {wasm_graphviz.VIZ_JS_VERSION}"  # the vendored file's licence banner: once per copy
@@ -60,7 +59,7 @@ def test_the_vendored_viz_js_matches_its_recorded_digest_and_is_package_data():
 
 def test_without_dot_the_html_carries_the_dot_source_and_one_copy_of_viz_js(lenet):
     with without_dot():
-        text = render_model_report(lenet, "html")
+        text = model_document.render(lenet, "html")
     assert text.count(BANNER) == 1 and 'data-drawn="pending"' in text and 'data-drawn="dot"' not in text
     from cnnscope.vis.graph import to_dot
 
@@ -70,13 +69,13 @@ def test_without_dot_the_html_carries_the_dot_source_and_one_copy_of_viz_js(lene
 
 def test_without_dot_a_comparison_draws_every_model_from_one_copy_of_viz_js(lenet):
     with without_dot():
-        text = to_html(comparison_report(two_models(), "cpu"))
+        text = to_html(comparison_document.document(two_models(), "cpu"))
     assert text.count(BANNER) == 1 and text.count('data-drawn="pending"') == 2 and len(dot_sources(text)) == 2
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz's dot is not installed")
 def test_with_dot_the_report_carries_its_svg_and_no_viz_js(lenet):
-    text = render_model_report(lenet, "html")
+    text = model_document.render(lenet, "html")
     assert BANNER not in text and 'data-drawn="dot"' in text and not dot_sources(text)
 
 
@@ -87,7 +86,7 @@ def test_a_page_says_why_dot_drew_nothing_when_dot_failed(lenet, monkeypatch):
         raise graphviz.RenderError("dot failed: syntax error in line 3 near '->'")
 
     monkeypatch.setattr(graphviz, "_run_dot", failing)
-    text = render_model_report(lenet, "html")
+    text = model_document.render(lenet, "html")
     note = html.unescape(re.search(r'data-note="([^"]*)"', text).group(1))
     assert note.endswith("No SVG from graphviz's dot where the report was made: dot failed: syntax error in line 3 "
                          "near '->'.")
@@ -96,7 +95,7 @@ def test_a_page_says_why_dot_drew_nothing_when_dot_failed(lenet, monkeypatch):
 def test_the_dot_source_cannot_close_the_element_it_sits_in():
     hostile = 'digraph g { a [label="</pre><script>alert(1)</script> & co"]; }'
     with without_dot():
-        text = to_html(Report("t", provenance("cpu", []), [], diagrams=[Diagram("g", hostile)]))
+        text = to_html(Document("t", provenance("cpu", []), [], diagrams=[Diagram("g", hostile)]))
     assert "<script>alert(1)" not in text and dot_sources(text) == [hostile]
 
 
@@ -136,9 +135,9 @@ def test_a_report_made_without_dot_is_drawn_in_an_offline_browser(offline, tmp_p
     with without_dot():
         for name, report in (("lenet", lenet), ("resnet", resnet)):
             paths[name] = tmp_path / f"{name}.html"
-            paths[name].write_text(render_model_report(report, "html"), encoding="utf-8")
+            paths[name].write_text(model_document.render(report, "html"), encoding="utf-8")
         paths["compare"] = tmp_path / "compare.html"
-        paths["compare"].write_text(to_html(comparison_report(two_models(),
+        paths["compare"].write_text(to_html(comparison_document.document(two_models(),
                                                               "cpu")), encoding="utf-8")
     for name, path in paths.items():
         diagrams = drawn(browser, path)
@@ -157,7 +156,7 @@ def test_a_graph_viz_js_cannot_read_is_reported_in_the_page_not_left_pending(off
     browser = offline
     path = tmp_path / "bad.html"
     with without_dot():
-        path.write_text(to_html(Report("t", provenance("cpu", []), [], diagrams=[Diagram("g", "digraph { a -> ")])),
+        path.write_text(to_html(Document("t", provenance("cpu", []), [], diagrams=[Diagram("g", "digraph { a -> ")])),
                         encoding="utf-8")
     assert [d["drawn"] for d in drawn(browser, path)] == ["failed"]
     assert "could not be drawn in the page" in browser.find_element("css selector", ".drawing-note").text

@@ -1,9 +1,9 @@
 """The one comparison table: rows from studies/compare.py, laid out once for every view."""
 
 import cnnscope
-from cnnscope.export.comparison_report import comparison_table
+from cnnscope.export.comparison_document import comparison_table
 from cnnscope.export.kernels import kernel_table
-from cnnscope.studies.compare import compare_reports, final_val_acc, measure_latencies
+from cnnscope.studies.compare import compare_reports, measure_latencies
 from cnnscope.studies.kernel_study import study
 
 
@@ -21,11 +21,14 @@ def test_rows_carry_the_last_feature_map_and_the_table_shows_it():
 def test_latency_and_training_fill_their_rows():
     comparison = compare_reports([cnnscope.analyze("lenet5"), cnnscope.analyze("resnet_mini")])
     comparison.set_latency(0, 1.5, 1, "cpu")
-    comparison.set_training({"lenet5": {"epochs": [{"val_acc": 0.5}, {"val_acc": 0.875}]}, "resnet_mini": {}})
+    from cnnscope.train.history import EpochRecord, TrainHistory
+
+    trained = TrainHistory([EpochRecord(1, 1.0, 0.4, 0.9, 0.5, 1.0, 1e-3),
+                            EpochRecord(2, 0.5, 0.8, 0.4, 0.875, 1.0, 1e-3)])
+    comparison.set_training({"lenet5": trained, "resnet_mini": TrainHistory()})
     assert [r.final_val_acc for r in comparison.rows] == [0.875, None]
     table = {row[0]: row[1:] for row in comparison_table(comparison)[1]}
     assert table["latency ms"] == ["1.50 (batch 1, cpu)", "—"] and table["val acc"] == ["87.5%", "—"]
-    assert final_val_acc(None) is None and final_val_acc({"epochs": []}) is None
 
 
 def test_the_kernel_table_has_one_row_per_variant():

@@ -1,10 +1,12 @@
-"""Reports people send: self-contained HTML, Markdown with PNG charts, JSON, CSV.
+"""Documents people send: a :class:`Document` (tables, notes, findings, plotly figures, diagrams,
+pictures) rendered as self-contained HTML, Markdown with PNG charts, JSON or CSV.
 
-Every report states the cnnscope and torch versions, the device and the input shapes that
+Every document states the cnnscope and torch versions, the device and the input shapes that
 produced it.  Files are written only where asked, each atomically (temporary file, rename).
-A report is laid out from a :class:`Report` (tables, findings, diagrams, plotly figures);
 ``render_files`` gives the bytes of every file a format needs (Markdown: the text, and its
 charts and diagrams in ``<stem>_charts/``), ``write`` writes them and ``to_zip`` packs them.
+The model, comparison and kernel-study reports are laid out as Documents by
+``model_document``, ``comparison_document`` and ``kernels``.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cnnscope.errors import UsageError
-from cnnscope.files import write_bytes_atomic, write_text_atomic
+from cnnscope.export.formats import DOCUMENT_SUFFIXES
+from cnnscope.files import write_bytes_atomic
 
-SUFFIXES = (".html", ".md", ".json", ".csv")
 MAX_BYTES = 256 * 2**20
 
 
@@ -52,7 +54,7 @@ NO_SCRIPT_NOTE = f"JavaScript is off, so the page cannot draw its diagram. {DOT_
 
 
 @dataclass
-class Report:
+class Document:
     title: str
     provenance: dict
     tables: list[Table]
@@ -79,7 +81,7 @@ def provenance(device: str, input_shapes) -> dict:
 
 def check_output_path(path: str | Path) -> Path:
     path = Path(path)
-    if path.suffix.lower() not in SUFFIXES:
+    if path.suffix.lower() not in DOCUMENT_SUFFIXES:
         raise UsageError(f"-o {path}: choose a .html, .md, .json or .csv report")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
@@ -87,11 +89,11 @@ def check_output_path(path: str | Path) -> Path:
     return path
 
 
-def write(report: Report, path: str | Path) -> list[Path]:
-    """Write the report in the format its suffix names; returns every file written."""
+def write(document: Document, path: str | Path) -> list[Path]:
+    """Write the document in the format its suffix names; returns every file written."""
     path = check_output_path(path)
     written = []
-    for name, data in render_files(report, path.name).items():
+    for name, data in render_files(document, path.name).items():
         target = path.parent / name
         if target.parent != path.parent:
             target.parent.mkdir(exist_ok=True)
@@ -99,40 +101,42 @@ def write(report: Report, path: str | Path) -> list[Path]:
     return written
 
 
-def to_json(report: Report) -> str:
-    data = report.data if report.json_is_data else {"provenance": report.provenance, **report.data}
+def to_json(document: Document) -> str:
+    data = document.data if document.json_is_data else {"provenance": document.provenance, **document.data}
     return json.dumps(data, indent=2) + "\n"
 
 
-def render_files(report: Report, filename: str) -> dict[str, bytes]:
-    """Every file of the report in the format ``filename``'s suffix names, by path relative to
+def render_files(document: Document, filename: str) -> dict[str, bytes]:
+    """Every file of the document in the format ``filename``'s suffix names, by path relative to
     its folder: the file itself, and for Markdown first its charts (PNG) and diagrams (SVG) in
     ``<stem>_charts/``."""
     path = Path(filename)
     suffix = path.suffix.lower()
     if suffix == ".html":
-        return {path.name: to_html(report).encode()}
+        return {path.name: to_html(document).encode()}
     if suffix == ".json":
-        return {path.name: to_json(report).encode()}
+        return {path.name: to_json(document).encode()}
     if suffix == ".csv":
-        return {path.name: to_csv(report).encode()}
+        return {path.name: to_csv(document).encode()}
     if suffix != ".md":
         raise UsageError(f"{filename}: choose a .html, .md, .json or .csv report")
+    from cnnscope.vis.static_figures import figure_png
+
     folder = f"{path.stem}_charts"
     files: dict[str, bytes] = {}
     images = []
-    for k, figure in enumerate(report.figures):
+    for k, figure in enumerate(document.figures):
         files[f"{folder}/chart{k + 1}.png"] = figure_png(figure)
         images.append(f"{folder}/chart{k + 1}.png")
     pictures = []
-    for k, diagram in enumerate(report.diagrams):
+    for k, diagram in enumerate(document.diagrams):
         if diagram.svg is not None:
             files[f"{folder}/diagram{k + 1}.svg"] = diagram.svg.encode()
         pictures.append(f"{folder}/diagram{k + 1}.svg" if diagram.svg is not None else None)
-    for k, (_, png) in enumerate(report.images):
+    for k, (_, png) in enumerate(document.images):
         files[f"{folder}/image{k + 1}.png"] = png
-    files[path.name] = to_markdown(report, images, pictures,
-                                   [f"{folder}/image{k + 1}.png" for k in range(len(report.images))]).encode()
+    files[path.name] = to_markdown(document, images, pictures,
+                                   [f"{folder}/image{k + 1}.png" for k in range(len(document.images))]).encode()
     return files
 
 
@@ -170,39 +174,39 @@ def _markdown_table(table: Table) -> list[str]:
     return lines + [""]
 
 
-def to_markdown(report: Report, images: list[str] | None = None, pictures: list | None = None,
+def to_markdown(document: Document, images: list[str] | None = None, pictures: list | None = None,
                 photos: list[str] | None = None) -> str:
     """``images``: the charts' PNG paths; ``pictures``: each diagram's SVG path, or None for a
     diagram shown as DOT source (without ``pictures`` every diagram is DOT source); ``photos``:
-    the paths of ``report.images`` (left out without them)."""
-    lines = [f"# {report.title}", "", f"_{_provenance_line(report.provenance)}_", ""]
-    lines += [*[f"{note}  " for note in report.notes], ""] if report.notes else []
-    for table in [t for t in report.tables if not t.at_end]:
+    the paths of ``document.images`` (left out without them)."""
+    lines = [f"# {document.title}", "", f"_{_provenance_line(document.provenance)}_", ""]
+    lines += [*[f"{note}  " for note in document.notes], ""] if document.notes else []
+    for table in [t for t in document.tables if not t.at_end]:
         lines += _markdown_table(table)
-    if report.findings:
-        lines += [f"## {report.findings_heading}", "", *[f"- {f}" for f in report.findings], ""]
+    if document.findings:
+        lines += [f"## {document.findings_heading}", "", *[f"- {f}" for f in document.findings], ""]
     if images:
-        lines += [f"## {report.charts_heading}", "", *[f"![chart]({image})" for image in images], ""]
-    for k, diagram in enumerate(report.diagrams):
+        lines += [f"## {document.charts_heading}", "", *[f"![chart]({image})" for image in images], ""]
+    for k, diagram in enumerate(document.diagrams):
         picture = pictures[k] if pictures else None
         lines += [f"## {diagram.title}", ""]
         lines += [f"![{diagram.title}]({picture})", ""] if picture else [f"_{DOT_NOTE}._", "", "```dot",
                                                                          diagram.dot.rstrip(), "```", ""]
-    for (caption, _), photo in zip(report.images, photos or []):
+    for (caption, _), photo in zip(document.images, photos or []):
         lines += [f"## {caption}", "", f"![{caption}]({photo})", ""]
-    for table in [t for t in report.tables if t.at_end]:
+    for table in [t for t in document.tables if t.at_end]:
         lines += _markdown_table(table)
     return "\n".join(lines)
 
 
-def to_csv(report: Report) -> str:
+def to_csv(document: Document) -> str:
     buffer = io.StringIO()
     keys: list[str] = []
-    for row in report.csv_rows:
+    for row in document.csv_rows:
         keys += [k for k in row if k not in keys]
     writer = csv.DictWriter(buffer, fieldnames=keys, lineterminator="\n")
     writer.writeheader()
-    for row in report.csv_rows:
+    for row in document.csv_rows:
         writer.writerow({k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in row.items()})
     return buffer.getvalue()
 
@@ -228,38 +232,38 @@ pre { background: #f6f8fb; padding: .6rem; font-size: .75rem; max-height: 400px;
 """
 
 
-def to_html(report: Report) -> str:
+def to_html(document: Document) -> str:
     from plotly.offline import get_plotlyjs
 
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{html.escape(report.title)}</title>", f"<style>{_STYLE}</style>",
-        f"<script>{get_plotlyjs()}</script>" if report.figures else "", "</head><body>",  # 4.6 MB: only for charts
-        f"<h1>{html.escape(report.title)}</h1>",
-        f'<p class="provenance">{html.escape(_provenance_line(report.provenance))}</p>',
+        f"<title>{html.escape(document.title)}</title>", f"<style>{_STYLE}</style>",
+        f"<script>{get_plotlyjs()}</script>" if document.figures else "", "</head><body>",  # 4.6 MB: only for charts
+        f"<h1>{html.escape(document.title)}</h1>",
+        f'<p class="provenance">{html.escape(_provenance_line(document.provenance))}</p>',
     ]
-    if report.notes:
-        parts.append('<p class="notes">' + "<br>".join(html.escape(n) for n in report.notes) + "</p>")
-    parts += [_html_table(t) for t in report.tables if not t.at_end]
-    if report.findings:
-        parts.append(f"<h2>{html.escape(report.findings_heading)}</h2><ul>"
-                     + "".join(f"<li>{html.escape(f)}</li>" for f in report.findings) + "</ul>")
-    if report.figures:
-        parts.append(f'<h2>{html.escape(report.charts_heading)}</h2><div class="charts">')
-        for figure in report.figures:
+    if document.notes:
+        parts.append('<p class="notes">' + "<br>".join(html.escape(n) for n in document.notes) + "</p>")
+    parts += [_html_table(t) for t in document.tables if not t.at_end]
+    if document.findings:
+        parts.append(f"<h2>{html.escape(document.findings_heading)}</h2><ul>"
+                     + "".join(f"<li>{html.escape(f)}</li>" for f in document.findings) + "</ul>")
+    if document.figures:
+        parts.append(f'<h2>{html.escape(document.charts_heading)}</h2><div class="charts">')
+        for figure in document.figures:
             parts.append("<div>" + figure.to_html(full_html=False, include_plotlyjs=False,
                                                   config={"displaylogo": False, "responsive": True}) + "</div>")
         parts.append("</div>")
-    if report.diagrams:
-        parts.append(f"<h2 id=\"diagrams\">{'Diagram' if len(report.diagrams) == 1 else 'Diagrams'}</h2>"
+    if document.diagrams:
+        parts.append(f"<h2 id=\"diagrams\">{'Diagram' if len(document.diagrams) == 1 else 'Diagrams'}</h2>"
                      '<div class="diagrams">')
-        parts += [_html_diagram(d) for d in report.diagrams]
+        parts += [_html_diagram(d) for d in document.diagrams]
         parts.append("</div>")
-    for caption, png in report.images:  # inline: the page stays one file
+    for caption, png in document.images:  # inline: the page stays one file
         parts.append(f'<h2>{html.escape(caption)}</h2><img alt="{html.escape(caption)}" style="max-width: 100%" '
                      f'src="data:image/png;base64,{base64.b64encode(png).decode()}">')
-    parts += [_html_table(t) for t in report.tables if t.at_end]
-    if any(d.svg is None for d in report.diagrams):  # no dot where it was made: the page draws them itself
+    parts += [_html_table(t) for t in document.tables if t.at_end]
+    if any(d.svg is None for d in document.diagrams):  # no dot where it was made: the page draws them itself
         from cnnscope.export import wasm_graphviz
 
         parts.append(wasm_graphviz.page_scripts())
@@ -288,90 +292,3 @@ def _html_diagram(diagram: Diagram) -> str:
             f'<p class="notes drawing-note">{html.escape(wasm_graphviz.DRAWING)}</p>'
             f'<noscript><p class="notes">{html.escape(NO_SCRIPT_NOTE)}.</p></noscript>'
             f'<pre class="{wasm_graphviz.SOURCE_CLASS}">{html.escape(diagram.dot)}</pre></div>')
-
-
-def figure_png(figure) -> bytes:
-    """A matplotlib rendering of a plotly figure's bar / line / marker traces (no browser needed)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    layout = figure.layout
-    if figure.data and all(trace.type == "heatmap" for trace in figure.data):
-        return _heatmaps_png(figure, plt)
-    fig, axis = plt.subplots(figsize=(7.5, 3.8), dpi=110)
-    for trace in figure.data:
-        name = trace.name or None
-        if trace.type == "scatter" and trace.fill == "toself":  # a band (mean ± sd), drawn as a polygon
-            axis.fill(list(trace.x), list(trace.y), color=_mpl_colour(trace.fillcolor), linewidth=0)
-            continue
-        if trace.type == "bar":
-            x = [str(v) for v in trace.x]
-            bars = axis.bar(x, [v if v is not None else 0 for v in trace.y], color="#5b7bb0")
-            if trace.text is not None:
-                axis.bar_label(bars, labels=[str(t) for t in trace.text], fontsize=8)
-        else:
-            mode = trace.mode or "lines"
-            line = {"dot": ":", "dash": "--", "dashdot": "-."}.get(trace.line.dash, "-")
-            style = (line if "lines" in mode else "") + ("o" if "markers" in mode else "")
-            colour = _mpl_colour(trace.line.color or trace.marker.color)
-            axis.plot(list(trace.x), list(trace.y), style, label=name, markersize=4,
-                      **({"color": colour} if colour else {}))
-            if trace.error_y is not None and trace.error_y.array is not None:
-                axis.errorbar(list(trace.x), list(trace.y), yerr=list(trace.error_y.array), fmt="none",
-                              capsize=3, **({"ecolor": colour} if colour else {}))
-            if "text" in mode and trace.text is not None:
-                for x, y, t in zip(trace.x, trace.y, trace.text):
-                    axis.annotate(str(t), (x, y), fontsize=8, xytext=(3, 3), textcoords="offset points")
-    if layout.xaxis.type == "log":
-        axis.set_xscale("log")
-    if layout.yaxis.type == "log":
-        if layout.yaxis.dtick is not None and abs(float(layout.yaxis.dtick) - 0.30103) < 1e-3:  # powers of two
-            from matplotlib.ticker import FuncFormatter
-
-            axis.set_yscale("log", base=2)
-            axis.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        else:
-            axis.set_yscale("log")
-    axis.set_title(layout.title.text or "")
-    axis.set_xlabel(layout.xaxis.title.text or "")
-    axis.set_ylabel(layout.yaxis.title.text or "")
-    if len([t for t in figure.data if t.showlegend is not False]) > 1 and figure.layout.showlegend is not False:
-        axis.legend(fontsize=8)
-    axis.grid(alpha=0.3)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    return buffer.getvalue()
-
-
-def _mpl_colour(colour):
-    """A plotly colour string (#rrggbb or rgba(r,g,b,a)) as matplotlib takes it; None when not one."""
-    if not isinstance(colour, str):
-        return None
-    if colour.startswith("#"):
-        return colour
-    if colour.startswith("rgba(") or colour.startswith("rgb("):
-        values = [float(v) for v in colour[colour.index("(") + 1:-1].split(",")]
-        return tuple(v / 255 for v in values[:3]) + ((values[3],) if len(values) > 3 else ())
-    return None
-
-
-def _heatmaps_png(figure, plt) -> bytes:
-    """Heatmap traces (one per subplot), side by side, titled with the subplot titles."""
-    traces = list(figure.data)
-    titles = [a.text for a in figure.layout.annotations] if figure.layout.annotations else []
-    fig, axes = plt.subplots(1, len(traces), figsize=(min(2.4 * len(traces), 12), 2.9), dpi=110, squeeze=False)
-    for k, (trace, axis) in enumerate(zip(traces, axes[0])):
-        axis.imshow([list(row) for row in trace.z], cmap="viridis", vmin=trace.zmin, vmax=trace.zmax)
-        axis.set_xticks([])
-        axis.set_yticks([])
-        axis.set_title(titles[k] if k < len(titles) else (trace.name or ""), fontsize=8)
-    fig.suptitle(figure.layout.title.text or "", fontsize=9)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    return buffer.getvalue()

@@ -1,9 +1,10 @@
-"""Comparison reports: the numbers straight from the reports, laid out."""
+"""The comparison report: the side-by-side table (terminal, app, documents) and the comparison's
+document, the numbers straight from the ModelReports, laid out."""
 
 from __future__ import annotations
 
 from cnnscope import units
-from cnnscope.export.report import Report, Table, provenance
+from cnnscope.export.document import Document, Table, provenance
 
 COMPARE_COLUMNS = ["model", "input", "params", "trainable", "frozen", "MACs", "FLOPs", "param MB", "activation MB",
                    "train MB (SGD)", "train MB (Adam)", "conv layers", "linear layers", "last feature map", "RF",
@@ -30,6 +31,13 @@ def comparison_table(comparison) -> tuple[list[str], list[list[str]]]:
     return transposed(*_drop_empty(COMPARE_COLUMNS, compare_table_rows(comparison)))
 
 
+def chance_notes(comparison) -> list[str]:
+    """One line per trained model that did not learn (``Comparison.not_learned``): said, never ranked."""
+    return [f"did not learn at this budget: {m['model']} (accuracy {units.percent(m['final_val_acc'])} ≤ majority "
+            f"rate {units.percent(m['majority_rate'])} + margin {units.percent(m['chance_margin'])})"
+            for m in comparison.not_learned()]
+
+
 def transposed(columns: list[str], rows: list[list[str]]) -> tuple[list[str], list[list[str]]]:
     """Models as columns, metrics as rows: many metrics of a few models read best this way."""
     return ["", *[row[0] for row in rows]], [[name, *[row[k] for row in rows]] for k, name in enumerate(columns)
@@ -39,10 +47,10 @@ def transposed(columns: list[str], rows: list[list[str]]) -> tuple[list[str], li
 DIAGRAM_DEPTH = 2  # each model's diagram with its blocks below this nesting depth drawn as one node
 
 
-def comparison_report(comparison, device: str, figures: list | None = None) -> Report:
+def document(comparison, device: str, figures: list | None = None) -> Document:
     """The side-by-side table, the charts along the depth overlaid for every model, then
     ``figures`` (totals), and each model's diagram (collapsed to ``DIAGRAM_DEPTH``)."""
-    from cnnscope.export.model_report import model_diagram
+    from cnnscope.export.model_document import model_diagram
     from cnnscope.vis.charts import depth_figures
 
     names = ", ".join(r.model for r in comparison.rows)
@@ -50,15 +58,16 @@ def comparison_report(comparison, device: str, figures: list | None = None) -> R
     shape_text = next(iter(shapes.values())) if len(set(shapes.values())) == 1 else \
         "; ".join(f"{m} {s}" for m, s in shapes.items())
     columns, rows = comparison_table(comparison)
-    return Report(
+    return Document(
         title=f"Comparison: {names}",
         provenance=provenance(device, shape_text),
         tables=[Table("Side by side", columns, rows)],
         figures=depth_figures(comparison.reports) + list(figures or []),
         diagrams=[model_diagram(r, f"{r.model}, {units.shape(r.input_shape)}", depth=DIAGRAM_DEPTH)
                   for r in comparison.reports],
+        findings=chance_notes(comparison), findings_heading="Training",  # under the table
         data=comparison.to_dict(),
-        csv_rows=[r.to_dict() for r in comparison.rows],
+        csv_rows=comparison.model_dicts(),
     )
 
 
@@ -83,4 +92,4 @@ def comparison_text(comparison) -> str:
         table.add_row(*row)
     console = Console(file=io.StringIO(), width=200, color_system=None, highlight=False)
     console.print(table)
-    return console.file.getvalue()
+    return console.file.getvalue() + "".join(f"{line}\n" for line in chance_notes(comparison))

@@ -11,8 +11,8 @@ import pytest
 
 import cnnscope
 from cnnscope.export import tabular
-from cnnscope.export.model_report import render_model_report
-from cnnscope.export.report import NO_SCRIPT_NOTE
+from cnnscope.export import model_document
+from cnnscope.export.document import NO_SCRIPT_NOTE
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz's dot is not installed")
 DEPTH_TITLES = ("Spatial resolution along the depth", "Channels along the depth", "Receptive field along the depth",
@@ -41,7 +41,7 @@ def test_external_loads_finds_what_a_browser_would_fetch():
 
 
 def test_html_model_report(lenet):
-    text = render_model_report(lenet, "html")
+    text = model_document.render(lenet, "html")
     assert text.startswith("<!DOCTYPE html>") and "<title>Model report: lenet5</title>" in text
     assert external_loads(text) == [] and "<script>" in text  # plotly.js inline
     assert f"cnnscope {lenet.cnnscope_version} · torch {lenet.torch_version} · device meta · input 1×1×28×28 · " \
@@ -60,7 +60,7 @@ def test_html_model_report(lenet):
 
 @needs_dot
 def test_html_model_report_draws_the_diagram_as_svg(lenet):
-    text = render_model_report(lenet, "html")
+    text = model_document.render(lenet, "html")
     svg = text[text.index('<div class="diagram" data-drawn="dot">'):]
     assert "<svg" in svg and "<!DOCTYPE svg" not in text and "digraph" not in text
     assert ">Conv2d 5×5<" in svg and "156 params" in svg  # node labels drawn by dot
@@ -68,29 +68,29 @@ def test_html_model_report_draws_the_diagram_as_svg(lenet):
 
 def test_without_dot_the_diagram_is_its_source_for_the_page_to_draw(lenet, monkeypatch):
     monkeypatch.setattr("cnnscope.export.graphviz.shutil.which", lambda name: None)
-    text = render_model_report(lenet, "html")
+    text = model_document.render(lenet, "html")
     diagram = text[text.index('<div class="diagram" data-drawn="pending"'):text.index("<h2>Layers</h2>")]
     assert "<svg" not in diagram and '<pre class="dot-source">digraph &quot;lenet5&quot; {' in diagram, diagram[:300]
     assert f"<noscript><p class=\"notes\">{html.escape(NO_SCRIPT_NOTE)}.</p></noscript>" in diagram  # JavaScript off
     assert "No SVG from graphviz&#x27;s dot where the report was made: graphviz&#x27;s dot is not installed." in diagram
-    files = zipfile.ZipFile(io.BytesIO(render_model_report(lenet, "zip")))
+    files = zipfile.ZipFile(io.BytesIO(model_document.render(lenet, "zip")))
     assert not [n for n in files.namelist() if n.endswith(".svg")]
     assert "```dot\ndigraph \"lenet5\"" in files.read("lenet5.md").decode()
 
 
 def test_other_formats(lenet):
-    assert json.loads(render_model_report(lenet, "json")) == lenet.to_dict()
-    assert render_model_report(lenet, "csv") == tabular.to_csv(lenet, None)  # the per-layer rows
-    markdown = render_model_report(lenet, "md")
+    assert json.loads(model_document.render(lenet, "json")) == lenet.to_dict()
+    assert model_document.render(lenet, "csv") == tabular.to_csv(lenet, None)  # the per-layer rows
+    markdown = model_document.render(lenet, "md")
     assert "| Params | 61,706 (trainable 61,706, frozen 0) |" in markdown and "```dot" in markdown
     assert "| 0 | Conv2d | 1×6×28×28 | 5 | 1 | 156 | 117.60 k | 28.2% | 5 | 1 |" in markdown
-    files = zipfile.ZipFile(io.BytesIO(render_model_report(lenet, "zip", name="my net")))
+    files = zipfile.ZipFile(io.BytesIO(model_document.render(lenet, "zip", name="my net")))
     assert files.namelist()[:4] == [f"my_net_charts/chart{k}.png" for k in range(1, 5)]
     assert files.namelist()[-1] == "my_net.md"
     assert files.read("my_net_charts/chart1.png")[:4] == b"\x89PNG"
     assert "![chart](my_net_charts/chart4.png)" in files.read("my_net.md").decode()
     with pytest.raises(ValueError, match="fmt must be one of"):
-        render_model_report(lenet, "pdf")
+        model_document.render(lenet, "pdf")
 
 
 def test_summary_writes_the_report_in_the_format_of_the_suffix(run_cli, tmp_path, lenet):
@@ -169,13 +169,13 @@ def test_comparison_report_overlays_the_depth_charts_and_draws_each_model(run_cl
 
 
 def test_comparison_report_lays_out_depth_charts_then_totals_and_one_diagram_per_model(lenet):
-    from cnnscope.export.comparison_report import comparison_report
+    from cnnscope.export import comparison_document
     from cnnscope.studies.compare import compare_reports
     from cnnscope.vis.charts import comparison_figures
     from cnnscope.vis.graph import to_dot
 
     comparison = compare_reports([lenet, cnnscope.analyze("resnet_mini")])
-    laid_out = comparison_report(comparison, "meta (analysis)", comparison_figures(comparison))
+    laid_out = comparison_document.document(comparison, "meta (analysis)", comparison_figures(comparison))
     assert [f.layout.title.text for f in laid_out.figures[:4]] == list(DEPTH_TITLES)
     assert laid_out.figures[4].layout.title.text == "Parameters"
     assert [t.name for t in laid_out.figures[1].data] == ["lenet5", "resnet_mini"]
@@ -202,4 +202,4 @@ def test_with_weights_the_report_shows_the_first_layer_filters(run_cli, tmp_path
     assert external_loads(text) == []
     assert f"![{caption}](w_charts/image1.png)" in md_path.read_text()
     assert (tmp_path / "w_charts" / "image1.png").read_bytes()[:4] == b"\x89PNG"
-    assert "First-layer filters" not in render_model_report(cnnscope.analyze("lenet5"), "html")  # no weights
+    assert "First-layer filters" not in model_document.render(cnnscope.analyze("lenet5"), "html")  # no weights

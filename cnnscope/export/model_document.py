@@ -1,9 +1,10 @@
-"""The report of one model: header (input, dtype, versions, conventions), totals, the per-layer
-table, the architecture diagram and the charts along the depth -- in HTML, Markdown, JSON, CSV.
+"""The model report, the document of one model: header (input, dtype, versions, conventions),
+totals, the per-layer table, the architecture diagram and the charts along the depth -- in HTML,
+Markdown, JSON, CSV.
 
-``render_model_report(report, fmt)`` is what the CLI (``summary -o x.html|x.md``) and the app's
-Export page call; ``model_report(report)`` is the laid-out :class:`~cnnscope.export.report.Report`
-that ``export.report.write`` writes.
+``render(report, fmt)`` is what the CLI (``summary -o x.html``) and the app's Export page call;
+``document(report)`` is the laid-out :class:`~cnnscope.export.document.Document` that
+``export.document.write`` writes (``summary -o x.md``, with its pictures).
 """
 
 from __future__ import annotations
@@ -11,14 +12,14 @@ from __future__ import annotations
 import datetime
 
 from cnnscope import units
-from cnnscope.export.report import Diagram, Report, Table, render_files, to_markdown, to_zip
+from cnnscope.export.document import Diagram, Document, Table, render_files, to_markdown, to_zip
+from cnnscope.export.formats import MODEL_DOCUMENT_FORMATS
 from cnnscope.report import ModelReport
 
-REPORT_COLUMNS = ("name", "type", "output", "kernel", "stride", "params", "macs", "macs%", "rf", "jump")
+LAYER_COLUMNS = ("name", "type", "output", "kernel", "stride", "params", "macs", "macs%", "rf", "jump")
 CONVENTIONS = ("Conventions: MACs = multiply-accumulates of convolutions, linear layers and matmuls (bias "
                "excluded); FLOPs = 2 × MACs; norms, activations, pooling and adds are counted apart as other "
                "ops; receptive fields (RF, Jump) are in input pixels; shared parameters are counted once.")
-FORMATS = ("html", "md", "zip", "json", "csv")
 
 
 def diagram(title: str, dot_source: str) -> Diagram:
@@ -39,10 +40,10 @@ def model_diagram(report: ModelReport, title: str | None = None, **options) -> D
 def diagram_page(report: ModelReport, dot_source: str) -> str:
     """One self-contained HTML page holding the diagram (``cnnscope graph -o arch.html``): dot's SVG when
     graphviz is installed, else drawn in the page by the viz.js it carries."""
-    from cnnscope.export.report import Report, to_html
+    from cnnscope.export.document import to_html
 
     title = f"{report.model}, {units.shape(report.input_shape)}"
-    return to_html(Report(f"Architecture: {report.model}", provenance(report), [], notes=[CONVENTIONS],
+    return to_html(Document(f"Architecture: {report.model}", provenance(report), [], notes=[CONVENTIONS],
                           diagrams=[diagram(title, dot_source)]))
 
 
@@ -53,7 +54,7 @@ def provenance(report: ModelReport) -> dict:
             "created": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 
 
-def layer_table(report: ModelReport, depth: int | None = None, columns=REPORT_COLUMNS) -> Table:
+def layer_table(report: ModelReport, depth: int | None = None, columns=LAYER_COLUMNS) -> Table:
     from cnnscope.export.summary_rows import COLUMNS, headers, row_cells, visible_rows
 
     rows = []
@@ -66,8 +67,8 @@ def layer_table(report: ModelReport, depth: int | None = None, columns=REPORT_CO
     return Table("Layers", headers(columns), rows, at_end=True, numeric=[COLUMNS[key].numeric for key in columns])
 
 
-def model_report(report: ModelReport, *, depth: int | None = None, columns=None, diagram_options=None,
-                 images=None) -> Report:
+def document(report: ModelReport, *, depth: int | None = None, columns=None, diagram_options=None,
+             images=None) -> Document:
     """The report of one model, laid out: every row unless ``depth`` (``summary_rows`` column names
     in ``columns``); ``diagram_options`` go to ``vis.graph.to_dot``; ``images``: (caption, PNG
     bytes) pairs shown after the diagram, such as the first layer's filters when weights are given."""
@@ -84,12 +85,12 @@ def model_report(report: ModelReport, *, depth: int | None = None, columns=None,
     for row in visible_rows(report, depth):
         data = row.to_dict()
         csv_rows.append({key: data[key] for key in CSV_FIELDS})
-    return Report(
+    return Document(
         title=f"Model report: {report.model}",
         provenance=provenance(report),
         notes=notes,
         tables=[Table("Totals", ["", report.model], [list(line) for line in totals_lines(report)]),
-                layer_table(report, depth, tuple(columns or REPORT_COLUMNS))],
+                layer_table(report, depth, tuple(columns or LAYER_COLUMNS))],
         findings=[f"{d.level}: {d.message}" + (f" ({d.layer})" if d.layer else "") for d in report.diagnostics],
         findings_heading="Diagnostics",
         figures=depth_figures([report]),
@@ -103,16 +104,16 @@ def model_report(report: ModelReport, *, depth: int | None = None, columns=None,
     )
 
 
-def render_model_report(report: ModelReport, fmt: str, *, depth: int | None = None, columns=None,
-                        name: str | None = None, images=None) -> str | bytes:
+def render(report: ModelReport, fmt: str, *, depth: int | None = None, columns=None, name: str | None = None,
+           images=None) -> str | bytes:
     """One model's report as ``fmt``: ``"html"`` (self-contained page, str), ``"md"`` (the Markdown
     text alone, str: no chart images, the diagram as DOT source), ``"zip"`` (bytes: ``<name>.md`` with
     its charts and diagram in ``<name>_charts/``), ``"json"`` (``report.to_dict()``, str) or
     ``"csv"`` (the per-layer rows, str).  ``name`` (default: the model's name) names the zip's files;
     ``images``: (caption, PNG bytes) pairs for HTML and the zip (``first_layer_filters``)."""
-    if fmt not in FORMATS:
-        raise ValueError(f"fmt must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    laid_out = model_report(report, depth=depth, columns=columns, images=images)
+    if fmt not in MODEL_DOCUMENT_FORMATS:
+        raise ValueError(f"fmt must be one of {', '.join(MODEL_DOCUMENT_FORMATS)}, got {fmt!r}")
+    laid_out = document(report, depth=depth, columns=columns, images=images)
     if fmt == "md":
         return to_markdown(laid_out)
     stem = _safe_stem(name or report.model)
