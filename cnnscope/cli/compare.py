@@ -78,17 +78,17 @@ def _compare(args) -> int:
     return 0
 
 
-def _train_each(args) -> dict:
-    """model -> its TrainHistory: every model on the same data, budget and seed."""
+def _train_each(args) -> list:
+    """(model, its TrainHistory) in the order given: every model on the same data, budget and seed."""
     from cnnscope.studies.training_runs import train_for_comparison
 
-    histories = {}
+    runs = []
     for name in args.models:
         note(f"training {name} on {args.dataset} ...")
-        histories[name] = train_for_comparison(name, dataset=args.dataset, data_root=args.data_root,
-                                               epochs=args.epochs, seed=args.seed, device=args.device,
-                                               max_steps=args.max_steps)
-    return histories
+        runs.append((name, train_for_comparison(name, dataset=args.dataset, data_root=args.data_root,
+                                                epochs=args.epochs, seed=args.seed, device=args.device,
+                                                max_steps=args.max_steps)))
+    return runs
 
 
 def _wrote(paths) -> None:

@@ -1,11 +1,15 @@
-"""Several architectures side by side, from one ModelReport each (numbers are the reports')."""
+"""Several architectures side by side, from one ModelReport each (numbers are the reports'), and,
+with ``--train``, one short training run each (a :class:`TrainHistory`) judged against chance."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from cnnscope.report import ModelReport
 
+if TYPE_CHECKING:  # cnnscope.train's package imports torch
+    from cnnscope.train.history import TrainHistory
 
 
 @dataclass(frozen=True)
@@ -41,27 +45,59 @@ class ModelRow:
 class Comparison:
     rows: list[ModelRow]
     reports: list[ModelReport]
-    histories: dict = field(default_factory=dict)  # model -> training history dict (with --train)
+    training: list[tuple[str, TrainHistory]] = field(default_factory=list)  # (source, its run) per row
+
+    @property
+    def histories(self) -> dict[str, TrainHistory]:
+        """source -> run (with ``--train``), as the JSON's ``training`` and the loss chart name them."""
+        return dict(self.training)
 
     def to_dict(self) -> dict:
-        return {"models": [r.to_dict() for r in self.rows], "reports": [r.to_dict() for r in self.reports],
-                "training": self.histories}
+        return {"models": self.model_dicts(), "reports": [r.to_dict() for r in self.reports],
+                "training": {source: history.to_dict() for source, history in self.histories.items()}}
+
+    def model_dicts(self) -> list[dict]:
+        """One dict per model (the JSON's ``models``, the CSV's lines): its row and, with ``--train``,
+        whether it learned (``learned``, ``majority_rate``, ``chance_margin``: :func:`chance`)."""
+        if not self.training:
+            return [row.to_dict() for row in self.rows]
+        return [{**row.to_dict(), **chance(history)} for row, (_, history) in zip(self.rows, self.training)]
+
+    def not_learned(self) -> list[dict]:
+        """The trained models whose accuracy is not clearly above chance, in the table's order, each
+        ``{"model" (its source), "final_val_acc", "majority_rate", "chance_margin"}``: said, not ranked."""
+        return [{"model": source, **{k: row[k] for k in ("final_val_acc", "majority_rate", "chance_margin")}}
+                for row, (source, _) in zip(self.model_dicts(), self.training) if row["learned"] is False]
 
     def set_latency(self, index: int, ms: float, batch: int, device: str) -> None:
         """Model ``index``'s measured median forward latency (``probes.latency.measure``)."""
         self.rows[index] = replace(self.rows[index], latency_ms=ms, latency_batch=batch, latency_device=device)
 
-    def set_training(self, histories: dict) -> None:
-        """Training histories (model -> history dict); each row gets its final validation accuracy."""
-        self.histories = dict(histories)
-        self.rows = [replace(row, final_val_acc=final_val_acc(self.histories.get(row.model))) for row in self.rows]
+    def set_training(self, runs: list[tuple[str, TrainHistory]]) -> None:
+        """One ``(source, history)`` per row, in the rows' order (matched by position: a spec's report
+        is named "model", not after its text); each row gets its run's final validation accuracy."""
+        if len(runs) != len(self.rows):
+            raise ValueError(f"{len(runs)} training runs for {len(self.rows)} models")
+        self.training = list(runs)
+        self.rows = [replace(row, final_val_acc=history.final_val_acc) for row, (_, history) in zip(self.rows, runs)]
 
 
-def final_val_acc(history: dict | None) -> float | None:
-    """The validation accuracy after the last epoch of a training history dict, if it has one."""
-    if not history or not history.get("epochs"):
-        return None
-    return history["epochs"][-1].get("val_acc")
+MAJORITY_RATE = "val_majority_rate"  # the config key under which a compare run records its split's majority rate
+
+
+def chance(history: TrainHistory | None) -> dict:
+    """Did the run learn? Its final validation accuracy against the majority-class rate of its
+    validation split (``config["val_majority_rate"]``, over ``config["val_size"]`` images), by
+    ``train.chance``: ``{"learned", "majority_rate", "chance_margin"}``, None where not known
+    (no run, no validation split)."""
+    from cnnscope.train.chance import chance_margin, learned
+
+    rate = history.config.get(MAJORITY_RATE) if history is not None else None
+    size = history.config.get("val_size") if history is not None else None
+    if rate is None or not size:
+        return {"learned": None, "majority_rate": rate, "chance_margin": None}
+    return {"learned": learned(history.final_val_acc, rate, size), "majority_rate": rate,
+            "chance_margin": chance_margin(rate, size)}
 
 
 def depth_counts(report: ModelReport) -> tuple[int, int]:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch import nn
+
+if TYPE_CHECKING:
+    from cnnscope.train.history import TrainHistory
 
 KERNEL_INPUT = 16  # digits (8×8) are upsampled so that a 7×7 field is a part of the image, not all of it
 
@@ -19,26 +24,21 @@ def _budget(max_steps: int | None):
     return on_step, (lambda: count["steps"] >= max_steps)
 
 
-def train_for_comparison(source, *, dataset: str = "digits", data_root: str | None = None, epochs: int = 2,
+def train_for_comparison(source: str, *, dataset: str = "digits", data_root: str | None = None, epochs: int = 2,
                          seed: int = 0, device: str = "cpu", max_steps: int | None = None,
-                         batch_size: int = 32) -> dict:
-    """Train a zoo model / spec / file (``source`` text) or a ready module; return its history dict."""
+                         batch_size: int = 32) -> TrainHistory:
+    """Train a zoo model, spec or file (``source`` text) on the same budget as the others; its history's
+    config also records the validation split's majority-class rate (``studies.compare.chance`` reads it)."""
+    from cnnscope.studies.compare import MAJORITY_RATE
     from cnnscope.train import prepare_run, quick_train
-    from cnnscope.train.adapt import prepare_data
-    from cnnscope.train.datasets import load_dataset
+    from cnnscope.train.chance import majority_rate
 
-    if isinstance(source, nn.Module):
-        model, shape = source, tuple(getattr(source, "input_shape"))
-        torch.manual_seed(seed)
-        data = prepare_data(load_dataset(dataset, data_root), shape, seed=seed)
-        config = {"model": type(source).__name__, "dataset": dataset, "input_shape": list(shape)}
-    else:
-        run = prepare_run(source, dataset, data_root=data_root, seed=seed)
-        model, data, config = run.model, run.data, run.config
+    run = prepare_run(source, dataset, data_root=data_root, seed=seed)
+    data = run.data
+    config = {**run.config, MAJORITY_RATE: majority_rate(data.y_val) if data.has_val else None}
     on_step, stop = _budget(max_steps)
-    history = quick_train(model, data, epochs=epochs, batch_size=batch_size, device=device, seed=seed,
-                          on_step=on_step, stop=stop, config=config)
-    return history.to_dict()
+    return quick_train(run.model, data, epochs=epochs, batch_size=batch_size, device=device, seed=seed,
+                       on_step=on_step, stop=stop, config=config)
 
 
 class KernelClassifier(nn.Sequential):

@@ -63,12 +63,12 @@ def mac_profile(reports) -> object:
 
 
 def loss_curves(histories: dict, title: str = "Training loss"):
-    """``histories``: name -> history dict (``steps`` with step/loss, ``epochs`` with val_acc)."""
+    """``histories``: name -> ``TrainHistory``; one line of step losses each."""
     go = _go()
     figure = go.Figure()
     for name, history in histories.items():
-        steps = history.get("steps", [])
-        figure.add_trace(go.Scatter(x=[s["step"] for s in steps], y=[s["loss"] for s in steps], mode="lines",
+        steps = history.steps
+        figure.add_trace(go.Scatter(x=[s.step for s in steps], y=[s.loss for s in steps], mode="lines",
                                     name=name))
     figure.update_layout(title=title, xaxis_title="step", yaxis_title="loss", height=380,
                          margin=dict(t=50, b=50, l=60, r=20))

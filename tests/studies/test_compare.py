@@ -88,3 +88,74 @@ def test_a_user_variant_error_names_the_variant_and_keeps_its_kind():
         study(5, 8, 12, extra={"bad": "c3-8psnb,fc10"})
     assert str(info.value).startswith("--variant bad: layers[1].linear: linear needs a flat input")
     assert info.value.location == "layers[1].linear"
+
+
+# -- compare --train: TrainHistory runs, judged against chance --------------------------------------
+
+def _run(*accuracies, rate=0.1, size=360):
+    """A hand-built history whose epochs end at ``accuracies``, on a split of ``size`` with majority ``rate``."""
+    from cnnscope.train.history import EpochRecord, TrainHistory
+
+    epochs = [EpochRecord(k + 1, 1.0, 0.5, 1.0, acc, 1.0, 1e-3) for k, acc in enumerate(accuracies)]
+    return TrainHistory(epochs, config={"val_majority_rate": rate, "val_size": size})
+
+
+def test_a_run_learned_only_clearly_above_the_majority_rate():
+    from cnnscope.studies.compare import chance
+
+    # 360 images at a 10% majority: margin max(5 points, 3·sqrt(0.09/360) = 4.74 points) = 5 points
+    assert chance(_run(0.5, 0.16)) == {"learned": True, "majority_rate": 0.1, "chance_margin": pytest.approx(0.05)}
+    assert chance(_run(0.9, 0.15))["learned"] is False           # the final epoch counts, and 15% is not > 15%
+    # 100 images at 50%: 3·sqrt(0.25/100) = 15 points
+    assert chance(_run(0.64, rate=0.5, size=100))["chance_margin"] == pytest.approx(0.15)
+    assert chance(_run(0.64, rate=0.5, size=100))["learned"] is False
+    assert chance(_run(0.66, rate=0.5, size=100))["learned"] is True
+    assert chance(None) == {"learned": None, "majority_rate": None, "chance_margin": None}
+    assert chance(_run(0.9, size=0))["learned"] is None          # no validation split: not known
+
+
+def test_a_model_that_did_not_learn_is_named_under_the_table_and_in_the_json():
+    from cnnscope.export.comparison_document import comparison_text
+
+    comparison = compare_reports([cnnscope.analyze("lenet5"), cnnscope.analyze("tutorial_cnn")])
+    comparison.set_training([("lenet5", _run(0.9)), ("tutorial_cnn", _run(0.12))])
+    assert [r.final_val_acc for r in comparison.rows] == [0.9, 0.12]
+    models = comparison.to_dict()["models"]
+    assert [m["learned"] for m in models] == [True, False] and models[1]["majority_rate"] == 0.1
+    assert comparison.to_dict()["training"]["tutorial_cnn"]["epochs"][0]["val_acc"] == 0.12
+    assert comparison.not_learned() == [{"model": "tutorial_cnn", "final_val_acc": 0.12, "majority_rate": 0.1,
+                                         "chance_margin": pytest.approx(0.05)}]
+    text = comparison_text(comparison)
+    assert text.endswith("\ndid not learn at this budget: tutorial_cnn (accuracy 12.0% ≤ majority rate 10.0% "
+                         "+ margin 5.0%)\n")
+    assert "lenet5 (" not in text
+
+
+def test_without_training_the_rows_have_no_chance_keys():
+    comparison = compare_reports([cnnscope.analyze("lenet5"), cnnscope.analyze("tutorial_cnn")])
+    assert "learned" not in comparison.to_dict()["models"][0] and comparison.not_learned() == []
+    with pytest.raises(ValueError, match="1 training runs for 2 models"):
+        comparison.set_training([("lenet5", _run(0.9))])
+
+
+TINY_A, TINY_B = "in1x8x8,c3-8,relu,flat,fc10", "in1x8x8,c3-4,relu,flat,fc10"
+
+
+@pytest.mark.parametrize("budget, learned, accuracies", [
+    (["--max-steps", "1"], [False, False], [0.1421, 0.1421]),   # one step: still the majority rate
+    (["--epochs", "2"], [True, True], [0.9220, 0.8635]),
+])
+def test_compare_train_json_says_whether_each_model_learned(run_cli, one_thread, tmp_path, budget, learned,
+                                                             accuracies):
+    """Two specs (both named "model" in their reports: runs are matched to rows by position)."""
+    import json
+
+    out = tmp_path / "c.json"
+    code, _, err = run_cli("compare", TINY_A, TINY_B, "--train", *budget, "-o", out)
+    assert code == 0, err
+    models = json.loads(out.read_text())["models"]
+    assert [m["learned"] for m in models] == learned
+    assert [round(m["final_val_acc"], 4) for m in models] == accuracies
+    for m in models:   # the digits' validation split: 359 images, 51 of the most frequent class
+        assert m["majority_rate"] == pytest.approx(51 / 359) and m["chance_margin"] == pytest.approx(
+            3 * (51 / 359 * (1 - 51 / 359) / 359) ** 0.5)

@@ -25,7 +25,7 @@ def test_latency_and_training_fill_their_rows():
 
     trained = TrainHistory([EpochRecord(1, 1.0, 0.4, 0.9, 0.5, 1.0, 1e-3),
                             EpochRecord(2, 0.5, 0.8, 0.4, 0.875, 1.0, 1e-3)])
-    comparison.set_training({"lenet5": trained, "resnet_mini": TrainHistory()})
+    comparison.set_training([("lenet5", trained), ("resnet_mini", TrainHistory())])
     assert [r.final_val_acc for r in comparison.rows] == [0.875, None]
     table = {row[0]: row[1:] for row in comparison_table(comparison)[1]}
     assert table["latency ms"] == ["1.50 (batch 1, cpu)", "—"] and table["val acc"] == ["87.5%", "—"]
