@@ -18,7 +18,7 @@ def render(choice) -> None:
                                 help="every zoo model; detection models trace on the CPU (seconds each)")
         if len(picked) >= 2:
             comparison = _comparison(tuple(picked))
-            from cnnscope.export.comparison_report import comparison_table
+            from cnnscope.export.comparison_document import comparison_table
             from cnnscope.vis.charts import comparison_figures
 
             columns, rows = comparison_table(comparison)

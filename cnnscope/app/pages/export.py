@@ -33,7 +33,8 @@ def render(choice) -> None:
 @st.cache_data(show_spinner="writing the report", max_entries=8)
 def _files(choice) -> tuple:
     """The four downloads, made once per model and input (the diagram and charts take a second or two)."""
-    from cnnscope.export.model_report import render_model_report
+    from cnnscope.export import model_document
+    from cnnscope.export.formats import DOWNLOADS
 
     report = state.report(choice)
-    return tuple(render_model_report(report, fmt) for fmt in ("html", "zip", "json", "csv"))
+    return tuple(model_document.render(report, fmt) for fmt in DOWNLOADS)
