@@ -24,7 +24,7 @@ COMMANDS: dict[str, str] = {
     "features": "visual",
     "graph": "visual",
     "compare": "compare",
-    "kernels": "compare",
+    "kernels": "kernels",
     "train": "train",
     "runs": "runs",
     "app": "app",

@@ -1,69 +1,241 @@
-"""The kernel study in words: the variants' table and report, the experiment's tables, terminal summary
-(with text charts) and report.
+"""The kernel study in words: the variants' table, findings and report; the experiment's verdict in
+prose, its tables, terminal summary (with text charts) and report.
 
-Renderers only: every number comes from ``studies.kernel_study`` and ``studies.kernel_experiment.Experiment``.
+Renderers only: every number comes from ``studies.kernels`` (the variants, ``Experiment``, ``Verdict``).
 """
 
 from __future__ import annotations
 
 from cnnscope import units
 from cnnscope.export.document import Document, Table, provenance
+from cnnscope.studies.kernels.variants import covered, dilations, omitted
+from cnnscope.studies.kernels.verdict import curve_mean_sd
 
-KERNEL_COLUMNS = ["variant", "layers", "weights", "MACs", "RF", "nonlinearities", "activation MB", "latency ms",
-                  "val acc"]
+# -- the variants, without training ---------------------------------------------------------------------
 
-
-def _accuracies(histories: dict | None) -> dict:
-    from cnnscope.studies.compare import final_val_acc
-
-    return {name: final_val_acc(history) for name, history in (histories or {}).items()}
+KERNEL_COLUMNS = ["variant", "layers", "weights", "MACs", "RF", "nonlinearities", "activation MB", "latency ms"]
 
 
-def kernel_table(variants, histories: dict | None = None) -> tuple[list[str], list[list[str]]]:
+def kernel_table(variants) -> tuple[list[str], list[list[str]]]:
     """(columns, rows) of the kernel-study table, one row per variant, empty columns left out."""
     rows = []
-    accuracies = _accuracies(histories)
     for v in variants:
-        acc = accuracies.get(v.kind)
         rows.append([v.kind, " → ".join(v.layers), units.count(v.params), units.si(v.macs), units.per_axis(v.rf, "—"),
                      str(v.nonlinearities), f"{v.activation_bytes / 2**20:.2f}",
-                     "—" if v.latency_ms is None else f"{v.latency_ms:.2f}",
-                     "—" if acc is None else f"{100 * acc:.1f}%"])
+                     "—" if v.latency_ms is None else f"{v.latency_ms:.2f}"])
     return _drop_empty(KERNEL_COLUMNS, rows)
 
 
-def kernel_report(variants, findings: list[str], rf: int, channels: int, size: int, device: str,
-                  figures: list | None = None, histories: dict | None = None) -> Document:
-    columns, rows = kernel_table(variants, histories)
-    accuracies = _accuracies(histories)
+def kernel_report(variants, lines: list[str], rf: int, channels: int, size: int, device: str,
+                  figures: list | None = None) -> Document:
+    """The report of ``cnnscope kernels`` without ``--train``; ``lines``: its ``findings``."""
+    columns, rows = kernel_table(variants)
     data = {"target_rf": rf, "channels": channels, "size": size,
-            "variants": [v.to_dict() for v in variants], "findings": findings}
-    if histories:
-        data["training"] = histories
+            "variants": [v.to_dict() for v in variants], "findings": lines}
     return Document(
         title=f"Reaching a {rf}×{rf} receptive field with {channels} channels at {size}×{size}",
         provenance=provenance(device, f"1×{channels}×{size}×{size}"),
-        tables=[Table("Variants", columns, rows)], findings=findings, figures=figures or [], data=data,
-        csv_rows=[dict(v.to_dict(), val_acc=accuracies.get(v.kind)) for v in variants],
+        tables=[Table("Variants", columns, rows)], findings=lines, figures=figures or [], data=data,
+        # val_acc: a column the CSV has always had, empty (the experiment's report has the accuracies)
+        csv_rows=[dict(v.to_dict(), val_acc=None) for v in variants],
     )
-
 
 
 def report_text(report: Document) -> str:
     """A report's title, its first table in padded columns, and its findings, as plain text
     (``cnnscope kernels`` without ``-o``)."""
     table = report.tables[0]
-    widths = [max(len(str(c)) for c in [col, *[row[k] for row in table.rows]]) for k, col in enumerate(table.columns)]
-    lines = [report.title, "", "  ".join(c.ljust(w) for c, w in zip(table.columns, widths))]
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)) for row in table.rows]
+    lines = [report.title, "", *_padded(table.columns, table.rows)]
     lines += ["", *[f"- {line}" for line in report.findings]]
     return "\n".join(lines) + "\n"
 
 
 def _drop_empty(columns, rows):
-    keep = [k for k in range(len(columns)) if any(row[k] != "—" for row in rows) or columns[k] in ("model",)]
+    keep = [k for k in range(len(columns)) if any(row[k] != "—" for row in rows)]
     return [columns[k] for k in keep], [[row[k] for k in keep] for row in rows]
 
+
+def findings(variants, rf: int, channels: int) -> list[str]:
+    """Plain sentences computed from the numbers (weights in units of C², as the VGG paper does), and one
+    for each built-in variant omitted at ``rf``."""
+    single = next(v for v in variants if v.kind == "single")
+    c2 = channels * channels
+    lines = []
+    for v in variants:
+        if v.kind == "single":
+            continue
+        ratio = v.params / single.params
+        change = ("the same count" if ratio == 1 else f"{(1 - ratio) * 100:.0f}% fewer" if ratio < 1
+                  else f"{(ratio - 1) * 100:.0f}% more")
+        count = len(v.layers)
+        what = {"stack3x3": f"{_number(count)} 3×3 layer{'s' if count > 1 else ''}",
+                "factorized": f"1×{rf} then {rf}×1"}.get(v.kind)
+        gaps = ""
+        if v.kind == "dilated":
+            used = dilations(rf)
+            what = (f"{_number(count)} dilated 3×3 layer{'s' if count > 1 else ''} "
+                    f"(dilation{'s' if count > 1 else ''} {', '.join(str(d) for d in used)})")
+            if covered(used) < rf:
+                gaps = (f"; with gaps: it reads {covered(used) ** 2} of the {rf * rf} pixels in its field "
+                        "(no dilation-1 layer fills them in)")
+        what = what or f"{v.kind} ({' → '.join(v.layers)})"
+        lines.append(
+            f"{what}: {_c2(v.params, c2)} weights against {_c2(single.params, c2)} — {change} — for the same "
+            f"{rf}×{rf} field, with {v.nonlinearities} nonlinearit{'ies' if v.nonlinearities > 1 else 'y'} "
+            f"instead of {single.nonlinearities}; MACs {v.macs / single.macs:.2f}× the single {rf}×{rf} conv's"
+            f"{gaps}.")
+    return lines + list(omitted(rf).values())
+
+
+def _c2(params: int, c2: int) -> str:
+    return f"{params // c2}·C²" if params % c2 == 0 else f"{params / c2:.2f}·C²"
+
+
+def _number(n: int) -> str:
+    words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine"}
+    return words.get(n, str(n))
+
+
+# -- the verdict in words -------------------------------------------------------------------------------
+
+def _points(value: float) -> str:
+    return f"{100 * value:.1f} points"
+
+
+def _signed(value: float) -> str:
+    return f"{'+' if value >= 0 else '−'}{_points(abs(value))}"
+
+
+def verdict_text(verdict) -> str:
+    """The verdict's prose, from a ``studies.kernels.verdict.Verdict``: the winner and its margin, its
+    price, the 3×3 stack's answer, the others, fitting against generalising, what did not converge;
+    or, when a variant did not learn, who did not and that no winner is called."""
+    rf = verdict.rf
+
+    def label(kind: str) -> str:
+        if kind == "single":
+            return f"single {rf}×{rf}" if rf else "single k×k"
+        return kind
+
+    scored = verdict.scored
+    if not scored:
+        return "No variant has a validation accuracy; nothing to judge."
+    field_text = f"At a {rf}×{rf} field" if rf else "At the same field"
+    head = f"{field_text}{f' ({verdict.budget})' if verdict.budget else ''}"
+    stats = {kind: verdict.stats(kind) for kind in scored}
+    if verdict.not_learned:
+        sentences = [_not_learned(head, verdict, stats)]
+    else:
+        sentences = _judged(head, verdict, stats, label)
+    stuck = verdict.not_converged
+    if stuck:
+        every = {v.kind: v for v in verdict.variants}
+        sentences.append("Not converged (training loss still falling at the end) in "
+                         + ", ".join(f"{n} ({every[n].not_converged} of {every[n].seeds} seeds)" for n in stuck)
+                         + ": more epochs may change these numbers.")
+    return " ".join(sentences)
+
+
+def _not_learned(head: str, verdict, stats) -> str:
+    missed = verdict.not_learned
+    first = stats[missed[0]]  # every variant sees the same seeds, hence the same splits and rate
+    accuracies = ", ".join(f"{kind} {units.percent(stats[kind].val_acc_mean)}" for kind in missed)
+    margin = "" if first.chance_margin is None else \
+        f" by more than {_points(first.chance_margin)} (the larger of 5 points and 3 standard errors of an " \
+        f"accuracy on {first.n_val} validation images)"
+    text = (f"{head}: no winner at this budget. {_names(missed)} did not learn: mean validation accuracy "
+            f"{accuracies}, not clearly above the {units.percent(first.majority_rate)} of always guessing the "
+            f"majority class; a variant has learned when its mean beats that{margin}.")
+    learned = [kind for kind in stats if kind not in missed]
+    if learned:
+        text += (f" Learned: {', '.join(learned)}; variants are compared only when both learned, so train longer "
+                 "(--epochs) to compare them.")
+    return text
+
+
+def _names(kinds) -> str:
+    kinds = list(kinds)
+    return kinds[0] if len(kinds) == 1 else f"{', '.join(kinds[:-1])} and {kinds[-1]}"
+
+
+def _judged(head: str, verdict, stats, label) -> list[str]:
+    """The prose when every scored variant learned (the verdict's own numbers, in the order they matter)."""
+    base, best = verdict.baseline, verdict.best
+    comparisons = list(verdict.comparisons)
+    main = verdict.comparison(verdict.headline)
+    sentences = []
+    if best == base:
+        lead = f"the {label(base)} is the best: {units.percent(stats[base].val_acc_mean)} ± " \
+               f"{_points(stats[base].val_acc_sd)}"
+        if main is None:
+            sentences.append(f"{head}, {lead}; there is nothing to compare it with.")
+        elif verdict.resolved:
+            sentences.append(f"{head}, {lead} of validation accuracy, ahead of every other variant by more than "
+                             f"the seed spread (the closest, {main.variant}, by {_points(-main.difference)}).")
+        else:
+            sentences.append(f"{head}: not resolved at this budget. The {label(base)} has the best mean "
+                             f"({units.percent(stats[base].val_acc_mean)}), but {main.variant} is only "
+                             f"{_points(-main.difference)} behind, within the seed spread of "
+                             f"{_points(main.spread)}.")
+    else:
+        numbers = (f"{units.percent(stats[best].val_acc_mean)} ± {_points(stats[best].val_acc_sd)} of validation "
+                   f"accuracy against {units.percent(stats[base].val_acc_mean)} ± "
+                   f"{_points(stats[base].val_acc_sd)} for the {label(base)}")
+        if main.resolved:
+            sentences.append(f"{head}, {best} generalises better than the {label(base)}: {numbers}, "
+                             f"+{_points(main.difference)}, more than the seed spread of "
+                             f"{_points(main.spread)}.")
+        else:
+            why = "only one seed, so no spread to compare against" if min(stats[best].seeds, stats[base].seeds) < 2 \
+                else f"+{_points(main.difference)} is within the seed spread of {_points(main.spread)}"
+            sentences.append(f"{head}: not resolved at this budget. {best} has the best mean, {numbers}, but {why}.")
+    if main is not None and main.params_ratio is not None:
+        sentences.append(f"Price: {main.variant} has {main.params_ratio:.2f}× the weights and "
+                         f"{main.macs_ratio:.2f}× the MACs of the {label(main.against)}.")
+    question = verdict.question
+    if question is not None and question is not main and base == verdict.preferred_baseline:
+        state = (f"more than the seed spread of {_points(question.spread)}" if question.resolved else
+                 f"within the seed spread of {_points(question.spread)}: not resolved at this budget")
+        k = verdict.rf or "k"
+        sentences.append(f"The question itself, the 3×3 stack against the single {k}×{k}: "
+                         f"{_signed(question.difference)}, {state}.")
+    others = [c for c in comparisons if c is not main and c is not question]
+    if others:
+        parts = []
+        for c in others:
+            state = "resolved" if c.resolved else "within the spread"
+            parts.append(f"{c.variant} {_signed(c.difference)} ({state}; {c.params_ratio:.2f}× the weights)"
+                         if c.params_ratio is not None else
+                         f"{c.variant} {100 * c.difference:+.1f} points ({state})")
+        sentences.append(f"Against the {label(base)}, the others: " + "; ".join(parts) + ".")
+    fits_best = verdict.fits_best
+    every = {v.kind: v for v in verdict.variants}
+    if fits_best is not None and every[base].train_loss_mean is not None and best != base:
+        a, b = every[best], every[base]
+        gap = b.train_loss_mean - a.train_loss_mean
+        loss_text = f"final training loss {a.train_loss_mean:.3f} against {b.train_loss_mean:.3f}"
+        if gap > a.train_loss_sd + b.train_loss_sd:
+            sentences.append(f"Fitting against generalising: {best} also fits the training data better "
+                             f"({loss_text} for the {label(base)}), so the {label(base)}'s lower accuracy goes with "
+                             "underfitting at this budget, not with a generalisation gap.")
+        else:
+            sentences.append(f"Fitting against generalising: {best} does not fit the training data better by more "
+                             f"than the seed spread ({loss_text} for the {label(base)}), but it generalises better.")
+    if fits_best is not None and fits_best != best:
+        a, b = every[fits_best], every[best]
+        if b.train_loss_mean - a.train_loss_mean > a.train_loss_sd + b.train_loss_sd:
+            sentences.append(f"{fits_best} fits the training data best (final training loss "
+                             f"{a.train_loss_mean:.3f} against {b.train_loss_mean:.3f}), but {best} generalises "
+                             "best.")
+    return sentences
+
+
+def verdict_data(verdict) -> dict:
+    """``training.verdict`` of the JSON: the prose, then the data."""
+    return {"text": verdict_text(verdict), **verdict.to_dict()}
+
+
+# -- the experiment -------------------------------------------------------------------------------------
 
 TRAINING_COLUMNS = ["variant", "weights", "MACs", "RF", "effective RF 50% / 90%", "nonlinearities",
                     "final val acc", "best val acc", "final train loss", "converged", "seconds"]
@@ -104,14 +276,11 @@ def seed_table(experiment) -> tuple[list[str], list[list[str]]]:
     rows = []
     for kind, result in experiment.results.items():
         for r in result.runs:
-            rows.append([kind, str(r.seed), _pct(r.final_val_acc), _pct(r.best_val_acc), f"{r.final_train_loss:.4f}",
-                         _pct(r.final_train_acc), "yes" if r.converged else "no (loss still falling)",
+            rows.append([kind, str(r.seed), units.percent(r.final_val_acc), units.percent(r.best_val_acc),
+                         f"{r.final_train_loss:.4f}", units.percent(r.final_train_acc),
+                         "yes" if r.converged else "no (loss still falling)",
                          _squares(r.erf), f"{r.seconds:.1f}", r.status])
     return SEED_COLUMNS, rows
-
-
-def _pct(value) -> str:
-    return "—" if value is None else f"{100 * value:.1f}%"
 
 
 def settings_line(experiment) -> str:
@@ -121,15 +290,24 @@ def settings_line(experiment) -> str:
             f"Adam lr {s.lr:g}, device {experiment.device}; {experiment.seconds:.0f} s in all")
 
 
-def experiment_report(experiment, findings: list[str], figures: list | None = None) -> Document:
-    """The report ``cnnscope kernels --train -o FILE`` writes (HTML, Markdown, JSON, CSV)."""
+def experiment_data(experiment, lines: list[str]) -> dict:
+    """What ``cnnscope kernels --train --format json`` prints: the geometry, the findings (``lines``), and
+    ``training`` (the experiment's numbers, and its verdict with its prose)."""
+    s = experiment.settings
+    training = experiment.to_dict()
+    training["verdict"] = verdict_data(experiment.verdict)
+    return {"target_rf": s.rf, "channels": s.channels, "size": s.input_size,
+            "variants": [v.to_dict() for v in experiment.variants], "findings": lines, "training": training}
+
+
+def experiment_report(experiment, lines: list[str], figures: list | None = None) -> Document:
+    """The report ``cnnscope kernels --train -o FILE`` writes (HTML, Markdown, JSON, CSV); ``lines``: the
+    variants' findings."""
     s = experiment.settings
     columns, rows = training_table(experiment)
     seed_columns, seed_rows = seed_table(experiment)
     geometry_columns, geometry_rows = kernel_table(experiment.variants)
-    data = {"target_rf": s.rf, "channels": s.channels, "size": s.input_size,
-            "variants": [v.to_dict() for v in experiment.variants], "findings": findings,
-            "training": experiment.to_dict()}
+    data = experiment_data(experiment, lines)
     csv_rows = []
     for v in experiment.variants:
         result = experiment.results[v.kind].to_dict()
@@ -149,10 +327,10 @@ def experiment_report(experiment, findings: list[str], figures: list | None = No
         tables=[Table("Result (mean ± sd over seeds)", columns, rows),
                 Table("Per seed", seed_columns, seed_rows),
                 Table("Geometry", geometry_columns, geometry_rows)],
-        findings=[f"Verdict: {experiment.verdict['text']}", f"Budget: {settings_line(experiment)}.",
+        findings=[f"Verdict: {verdict_text(experiment.verdict)}", f"Budget: {settings_line(experiment)}.",
                   "Effective RF: side of the centred square holding 50 % / 90 % of |∂unit/∂input| for the centre "
                   "unit of the variant's output, on the trained weights, averaged over 128 validation images "
-                  "(mean over seeds).", *findings],
+                  "(mean over seeds).", *lines],
         figures=figures or [], data=data, csv_rows=csv_rows)
 
 
@@ -181,39 +359,37 @@ def shade_map(gradient: list[list[float]]) -> list[str]:
 
 
 def _mean_curve(curves: list[list]) -> list[float]:
-    length = min((len(c) for c in curves), default=0)
-    return [sum(c[k] for c in curves) / len(curves) for k in range(length)
-            if all(c[k] is not None for c in curves)]
+    return [mean for _, mean, _ in curve_mean_sd(curves)]
 
 
-def experiment_text(experiment, findings: list[str]) -> str:
+def experiment_text(experiment, lines: list[str]) -> str:
     """The terminal summary of ``cnnscope kernels --train``: the table, text charts, the verdict."""
     s = experiment.settings
     columns, rows = training_table(experiment)
-    lines = [f"Does a stack of 3×3 beat one {s.rf}×{s.rf}? {settings_line(experiment)}", ""]
-    lines += _padded(columns, rows)
-    lines += ["", "Curves (mean over seeds, per epoch): validation accuracy 0–100 %, training loss high→low"]
+    out = [f"Does a stack of 3×3 beat one {s.rf}×{s.rf}? {settings_line(experiment)}", ""]
+    out += _padded(columns, rows)
+    out += ["", "Curves (mean over seeds, per epoch): validation accuracy 0–100 %, training loss high→low"]
     width = max(len(k) for k in experiment.results)
     top_loss = max((v for r in experiment.results.values() for c in r.values("train_loss") for v in c
                     if v is not None), default=1.0)
     for kind, result in experiment.results.items():
         acc = _mean_curve(result.values("val_acc"))
         loss = _mean_curve(result.values("train_loss"))
-        lines.append(f"  {kind.ljust(width)}  acc {sparkline(acc, 0.0, 1.0)} {_pct(acc[-1] if acc else None):>6}"
-                     f"   loss {sparkline(loss, 0.0, top_loss)} {loss[-1] if loss else float('nan'):.3f}")
+        out.append(f"  {kind.ljust(width)}  acc {sparkline(acc, 0.0, 1.0)} {units.percent(acc[-1] if acc else None):>6}"
+                   f"   loss {sparkline(loss, 0.0, top_loss)} {loss[-1] if loss else float('nan'):.3f}")
     maps = [(kind, r.erf_map) for kind, r in experiment.results.items() if r.erf_map]
     if maps:
-        lines += ["", f"Effective fields (|∂unit/∂input| of the centre unit, seed {s.seeds[0]}, trained; "
-                      f"the theoretical field is {s.rf}×{s.rf}):"]
+        out += ["", f"Effective fields (|∂unit/∂input| of the centre unit, seed {s.seeds[0]}, trained; "
+                    f"the theoretical field is {s.rf}×{s.rf}):"]
         pictures = [shade_map(m) for _, m in maps]
         cell = max(max(len(kind) for kind, _ in maps), max(len(p[0]) for p in pictures if p)) + 3
-        lines.append("  " + "".join(kind.ljust(cell) for kind, _ in maps).rstrip())
+        out.append("  " + "".join(kind.ljust(cell) for kind, _ in maps).rstrip())
         for k in range(max(len(p) for p in pictures)):
-            lines.append("  " + "".join((p[k] if k < len(p) else "").ljust(cell) for p in pictures).rstrip())
-        lines.append("  " + "".join(f"50/90%: {_squares(experiment.results[kind].erf_mean())}".ljust(cell)
-                                    for kind, _ in maps).rstrip())
-    lines += ["", "Verdict: " + experiment.verdict["text"], "", *[f"- {line}" for line in findings]]
-    return "\n".join(lines) + "\n"
+            out.append("  " + "".join((p[k] if k < len(p) else "").ljust(cell) for p in pictures).rstrip())
+        out.append("  " + "".join(f"50/90%: {_squares(experiment.results[kind].erf_mean())}".ljust(cell)
+                                  for kind, _ in maps).rstrip())
+    out += ["", "Verdict: " + verdict_text(experiment.verdict), "", *[f"- {line}" for line in lines]]
+    return "\n".join(out) + "\n"
 
 
 def _padded(columns, rows) -> list[str]:

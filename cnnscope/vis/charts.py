@@ -1,4 +1,5 @@
-"""Plotly figures for comparisons, kernel studies and training curves (the app shows them too)."""
+"""Plotly figures for comparisons and training curves (the app shows them too; the kernel study's are in
+``kernel_charts.py``)."""
 
 from __future__ import annotations
 
@@ -96,17 +97,6 @@ def comparison_figures(comparison) -> list:
     figures.append(mac_profile(comparison.reports))
     if comparison.histories:
         figures.append(loss_curves(comparison.histories))
-    return figures
-
-
-def kernel_figures(variants, histories: dict | None = None) -> list:
-    rows = [dict(v.to_dict(), model=v.kind) for v in variants]
-    figures = [metric_bars(rows, "params", "Weights"), metric_bars(rows, "macs", "MACs"),
-               metric_bars(rows, "activation_bytes", "Activation memory", "bytes")]
-    if any(r.get("latency_ms") is not None for r in rows):
-        figures.append(metric_bars(rows, "latency_ms", "Latency", "ms"))
-    if histories:
-        figures.append(loss_curves(histories, "Training loss, identical classifier and budget"))
     return figures
 
 

@@ -1,11 +1,21 @@
-"""Plotly figures of the kernel experiment: curves with a band over seeds, accuracy against weights,
-the effective fields side by side.  The CLI's reports and the app's Kernel study tab both use them."""
+"""Plotly figures of the kernel study: the variants' costs side by side; the experiment's curves with a
+band over seeds, accuracy against weights, the effective fields side by side.  The CLI's reports and
+the app's Kernel study tab both use them."""
 
 from __future__ import annotations
 
-import statistics
+from cnnscope.studies.kernels.verdict import curve_mean_sd
+from cnnscope.vis.charts import PALETTE as COLOURS, _go, metric_bars
 
-from cnnscope.vis.charts import PALETTE as COLOURS, _go
+
+def kernel_figures(variants) -> list:
+    """Weights, MACs, activation memory (and latency, when measured) of each variant, as bars."""
+    rows = [dict(v.to_dict(), model=v.kind) for v in variants]
+    figures = [metric_bars(rows, "params", "Weights"), metric_bars(rows, "macs", "MACs"),
+               metric_bars(rows, "activation_bytes", "Activation memory", "bytes")]
+    if any(r.get("latency_ms") is not None for r in rows):
+        figures.append(metric_bars(rows, "latency_ms", "Latency", "ms"))
+    return figures
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
@@ -14,19 +24,9 @@ def _rgba(hex_colour: str, alpha: float) -> str:
 
 
 def _band(curves: list[list]) -> tuple[list[int], list[float], list[float], list[float]]:
-    length = min((len(c) for c in curves), default=0)
-    epochs, mean, low, high = [], [], [], []
-    for k in range(length):
-        values = [c[k] for c in curves if c[k] is not None]
-        if not values:
-            continue
-        m = statistics.fmean(values)
-        sd = statistics.stdev(values) if len(values) > 1 else 0.0
-        epochs.append(k + 1)
-        mean.append(m)
-        low.append(m - sd)
-        high.append(m + sd)
-    return epochs, mean, low, high
+    points = curve_mean_sd(curves)
+    return ([epoch for epoch, _, _ in points], [m for _, m, _ in points], [m - sd for _, m, sd in points],
+            [m + sd for _, m, sd in points])
 
 
 def curves_with_band(curves_by_variant: dict[str, list[list]], title: str, axis: str, percent: bool = False):

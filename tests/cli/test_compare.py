@@ -111,9 +111,9 @@ def test_kernels_json_and_report(run_cli, tmp_path):
 
 def test_compare_and_kernels_tables_on_the_terminal(run_cli):
     from cnnscope.export.comparison_document import comparison_text
-    from cnnscope.export.kernels import kernel_report, report_text
+    from cnnscope.export.kernels import findings, kernel_report, report_text
     from cnnscope.studies.compare import compare_reports
-    from cnnscope.studies.kernel_study import findings, study
+    from cnnscope.studies.kernels.variants import study
 
     code, out, _ = run_cli("compare", "lenet5", "resnet_mini")
     assert code == 0 and out == comparison_text(compare_reports([cnnscope.analyze("lenet5"),

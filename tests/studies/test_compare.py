@@ -5,8 +5,9 @@ import torch
 
 import cnnscope
 from cnnscope.errors import SpecError, UsageError
+from cnnscope.export.kernels import findings
 from cnnscope.studies.compare import compare_reports
-from cnnscope.studies.kernel_study import build_variant, covered, dilations, findings, kinds, omitted, study
+from cnnscope.studies.kernels.variants import build_variant, covered, dilations, kinds, omitted, study
 
 
 @pytest.mark.parametrize("channels,size", [(64, 56), (16, 9), (3, 20)])

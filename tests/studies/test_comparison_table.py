@@ -4,7 +4,7 @@ import cnnscope
 from cnnscope.export.comparison_document import comparison_table
 from cnnscope.export.kernels import kernel_table
 from cnnscope.studies.compare import compare_reports, measure_latencies
-from cnnscope.studies.kernel_study import study
+from cnnscope.studies.kernels.variants import study
 
 
 def test_rows_carry_the_last_feature_map_and_the_table_shows_it():

@@ -28,9 +28,9 @@ def render(choice) -> None:
         else:
             st.info("Pick at least two models.")
     with kernels_tab:
-        from cnnscope.export.kernels import kernel_table
-        from cnnscope.studies.kernel_study import findings, study
-        from cnnscope.vis.charts import kernel_figures
+        from cnnscope.export.kernels import findings, kernel_table
+        from cnnscope.studies.kernels.variants import study
+        from cnnscope.vis.kernel_charts import kernel_figures
 
         rf = st.select_slider("Target receptive field", options=[3, 5, 7, 9, 11, 13, 15], value=7, key="k_rf")
         channels = st.slider("Channels", 1, 256, 64, key="k_channels")
@@ -55,10 +55,10 @@ def thousands(value):
 
 
 def _experiment(rf: int) -> None:
-    """Train every variant over several seeds (``studies.kernel_experiment``), with live progress."""
+    """Train every variant over several seeds (``studies.kernels.experiment``), with live progress."""
     from cnnscope.errors import CnnscopeError
-    from cnnscope.studies import kernel_experiment as ke
-    from cnnscope.studies.kernel_study import kinds
+    from cnnscope.studies.kernels import experiment as ke
+    from cnnscope.studies.kernels.variants import kinds
 
     st.subheader("The experiment: train every variant")
     st.caption("The same classifier around each variant (1×1 stem, the variant, global pooling, a linear head), "
@@ -85,7 +85,7 @@ def _experiment(rf: int) -> None:
 
 
 def _run_live(settings):
-    from cnnscope.studies.kernel_experiment import run_experiment
+    from cnnscope.studies.kernels.experiment import run_experiment
     from cnnscope.vis.kernel_charts import curves_with_band
 
     bar = st.progress(0.0, text="starting")
@@ -109,14 +109,13 @@ def _run_live(settings):
 
 
 def _show_experiment(experiment) -> None:
-    from cnnscope.export.kernels import seed_table, settings_line, training_table
+    from cnnscope.export.kernels import seed_table, settings_line, training_table, verdict_text
     from cnnscope.vis.kernel_charts import experiment_figures
 
     st.markdown(f"**{settings_line(experiment)}**")
     columns, rows = training_table(experiment)
     st.dataframe([dict(zip(columns, row)) for row in rows], hide_index=True, width="stretch")
-    verdict = experiment.verdict
-    (st.success if verdict["resolved"] else st.warning)(verdict["text"])
+    (st.success if experiment.verdict.resolved else st.warning)(verdict_text(experiment.verdict))
     with st.expander("Per seed"):
         columns, rows = seed_table(experiment)
         st.dataframe([dict(zip(columns, row)) for row in rows], hide_index=True, width="stretch")

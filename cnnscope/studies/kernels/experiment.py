@@ -1,15 +1,16 @@
 """The kernel experiment: train every way of reaching one receptive field, over several seeds, and say
 from the numbers which one is better.
 
-Each variant (``kernel_study.KINDS`` plus any user spec block) sits in the same small classifier
-(``training_runs.KernelClassifier``: a 1×1 stem to C channels, the variant, global average pooling,
+Each variant (``variants.KINDS`` plus any user spec block) sits in the same small classifier
+(``variants.KernelClassifier``: a 1×1 stem to C channels, the variant, global average pooling,
 a linear head), and every (variant, seed) run gets the same budget: the same data set and input size,
 epochs, batch size, optimizer (Adam) and learning rate.  A seed fixes three things at once: the
 weight initialisation, the train/validation split and the shuffling, and each variant sees the same
 seeds, so seed k of every variant starts from the same split and batch order.
 
-Nothing here prints or draws: ``run_experiment`` returns an :class:`Experiment` (plain data), and
-``verdict`` / ``converged`` are pure functions of numbers, tested on synthetic values.
+Nothing here prints or draws: ``run_experiment`` returns an :class:`Experiment` (plain data), with
+its verdict as data (``verdict.judge``); ``converged`` is a pure function of numbers, tested on
+synthetic values.
 """
 
 from __future__ import annotations
@@ -18,9 +19,13 @@ import math
 import statistics
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from cnnscope.errors import UsageError
+from cnnscope.studies.kernels.verdict import Verdict, judge, mean_sd
+
+if TYPE_CHECKING:
+    from cnnscope.train.history import TrainHistory
 
 # Defaults chosen by measurement on the 2-core development CPU (docs/kernels.md): the digits at their
 # native 8×8, C=32, Adam at 3e-3, 30 epochs of batch 32, 3 seeds.  Every variant learns under them.
@@ -59,7 +64,7 @@ class Settings:
 
     def check(self) -> None:
         """Bad input is one line (``UsageError``)."""
-        from cnnscope.studies.kernel_study import check_target
+        from cnnscope.studies.kernels.variants import check_target
 
         check_target(self.rf)
         if self.channels < 1:
@@ -88,21 +93,50 @@ class Settings:
 
 @dataclass
 class SeedRun:
+    """One (variant, seed) run: its training history, and what the experiment measured around it."""
+
     seed: int
-    final_val_acc: float | None
-    best_val_acc: float | None
-    final_train_loss: float
-    final_train_acc: float
-    seconds: float
-    converged: bool
-    status: str
-    train_loss: list[float]          # per epoch
-    val_loss: list[float | None]
-    val_acc: list[float | None]
+    history: TrainHistory
+    seconds: float                   # the run's wall time (training and validation)
+    majority_rate: float | None = None  # accuracy of always guessing the majority class of this seed's split
+    n_val: int = 0                   # validation images of this seed's split
     erf: dict | None = None          # {"50%": side, "90%": side, "99%": side} on the trained weights
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    @property
+    def final_val_acc(self) -> float | None:
+        return self.history.last.val_acc if self.history.last else None
+
+    @property
+    def best_val_acc(self) -> float | None:
+        return self.history.best_val_acc
+
+    @property
+    def final_train_loss(self) -> float:
+        return self.history.last.train_loss if self.history.last else math.nan
+
+    @property
+    def final_train_acc(self) -> float | None:
+        return self.history.last.train_acc if self.history.last else None
+
+    @property
+    def status(self) -> str:
+        return self.history.status
+
+    @property
+    def converged(self) -> bool:
+        return converged(self.train_loss)
+
+    @property
+    def train_loss(self) -> list[float]:          # per epoch
+        return [e.train_loss for e in self.history.epochs]
+
+    @property
+    def val_loss(self) -> list[float | None]:
+        return [e.val_loss for e in self.history.epochs]
+
+    @property
+    def val_acc(self) -> list[float | None]:
+        return [e.val_acc for e in self.history.epochs]
 
 
 @dataclass
@@ -115,13 +149,21 @@ class VariantResult:
         return [getattr(r, name) for r in self.runs]
 
     def mean_sd(self, name: str) -> tuple[float | None, float | None]:
-        return mean_sd([v for v in self.values(name) if v is not None])
+        return mean_sd(self.values(name))
 
     def erf_mean(self) -> dict | None:
         squares = [r.erf for r in self.runs if r.erf]
         if not squares:
             return None
-        return {k: statistics.fmean(s[k] for s in squares) for k in squares[0]}
+        return {k: mean_sd(s[k] for s in squares)[0] for k in squares[0]}
+
+    def stats(self, params: int, macs: int) -> dict:
+        """What ``verdict.judge`` reads of this variant: per-seed finals, the chance level, the price."""
+        rates = [r.majority_rate for r in self.runs if r.majority_rate is not None]
+        return {"val_acc": self.values("final_val_acc"), "train_loss": self.values("final_train_loss"),
+                "converged": self.values("converged"), "params": params, "macs": macs,
+                # every variant sees the same seeds, hence the same splits: the same rate for each
+                "majority_rate": mean_sd(rates)[0], "n_val": min((r.n_val for r in self.runs), default=0)}
 
     def to_dict(self) -> dict:
         acc_mean, acc_sd = self.mean_sd("final_val_acc")
@@ -146,9 +188,9 @@ class VariantResult:
 @dataclass
 class Experiment:
     settings: Settings
-    variants: list            # kernel_study.Variant, one per kind (geometry, weights, MACs)
+    variants: list            # variants.Variant, one per kind (geometry, weights, MACs)
     results: dict[str, VariantResult]
-    verdict: dict
+    verdict: Verdict
     seconds: float
     device: str
 
@@ -159,18 +201,17 @@ class Experiment:
                 "dataset": s.dataset, "channels": s.channels, "rf": s.rf, "batch_size": s.batch_size,
                 "optimizer": "adam", "device": self.device, "seconds": self.seconds,
                 "max_steps": s.max_steps, "threads": s.threads,
-                "variants": {kind: result.to_dict() for kind, result in self.results.items()},
-                "verdict": self.verdict}
+                "variants": {kind: dict(result.to_dict(), **_chance(self.verdict.stats(kind)))
+                             for kind, result in self.results.items()},
+                "verdict": self.verdict.to_dict()}
+
+
+def _chance(stats) -> dict:
+    return {"learned": stats.learned, "majority_rate": stats.majority_rate, "chance_margin": stats.chance_margin,
+            "n_val": stats.n_val}
 
 
 # -- pure functions of numbers ------------------------------------------------------------------------
-
-def mean_sd(values: list[float]) -> tuple[float | None, float | None]:
-    """Mean and sample standard deviation (0 for a single value; None for none)."""
-    if not values:
-        return None, None
-    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
-
 
 def converged(train_loss: list[float], relative: float = FALLING_RELATIVE, absolute: float = FALLING_ABSOLUTE) -> bool:
     """False when the training loss is still falling at the end: the mean of the last window (a fifth of
@@ -189,146 +230,6 @@ def converged(train_loss: list[float], relative: float = FALLING_RELATIVE, absol
     before = statistics.fmean(losses[-2 * window:-window])
     fall = before - last
     return not (fall > relative * before and fall > absolute * losses[0])
-
-
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{100 * value:.1f}%"
-
-
-def _points(value: float) -> str:
-    return f"{100 * value:.1f} points"
-
-
-def verdict(stats: dict[str, dict], baseline: str = "single", rf: int | None = None,
-            budget: str = "") -> dict:
-    """Which variant is better at equal receptive field, by how much, and whether it is resolved.
-
-    ``stats``: kind -> {"val_acc": [per seed], "train_loss": [per seed], "converged": [per seed],
-    "params": int, "macs": int}.  Every variant reaches the same field, so every one is compared with
-    ``baseline`` (the single k×k).  A difference is *resolved* when it exceeds the seed spread: the
-    means differ by more than the two standard deviations added (the mean ± sd intervals do not
-    overlap), with at least 2 seeds on each side.  "Generalises better" is validation accuracy;
-    "fits the training data better" is the final training loss.
-    """
-    def label(kind: str) -> str:
-        return f"single {rf}×{rf}" if kind == "single" and rf else _label(kind)
-
-    names = list(stats)
-    summary = {}
-    for name in names:
-        acc_mean, acc_sd = mean_sd([v for v in stats[name]["val_acc"] if v is not None])
-        loss_mean, loss_sd = mean_sd([v for v in stats[name]["train_loss"] if v is not None and math.isfinite(v)])
-        summary[name] = {"val_acc_mean": acc_mean, "val_acc_sd": acc_sd, "train_loss_mean": loss_mean,
-                         "train_loss_sd": loss_sd,
-                         "n": len(stats[name]["val_acc"]),
-                         "not_converged": sum(not c for c in stats[name]["converged"])}
-    scored = [n for n in names if summary[n]["val_acc_mean"] is not None]
-    if not scored:
-        return {"text": "No variant has a validation accuracy; nothing to judge.", "resolved": False,
-                "best": None, "baseline": baseline, "comparisons": [], "not_converged": []}
-    best = max(scored, key=lambda n: summary[n]["val_acc_mean"])
-    base = baseline if baseline in scored else min(scored, key=lambda n: summary[n]["val_acc_mean"])
-    fitted = [n for n in names if summary[n]["train_loss_mean"] is not None]
-    fits_best = min(fitted, key=lambda n: summary[n]["train_loss_mean"]) if fitted else None
-
-    comparisons = []
-    for name in scored:
-        if name == base:
-            continue
-        a, b = summary[name], summary[base]
-        difference = a["val_acc_mean"] - b["val_acc_mean"]
-        spread = a["val_acc_sd"] + b["val_acc_sd"]
-        enough = min(a["n"], b["n"]) >= 2
-        comparisons.append({
-            "variant": name, "against": base, "difference": difference, "spread": spread,
-            "resolved": bool(enough and abs(difference) > spread),
-            "params_ratio": stats[name]["params"] / stats[base]["params"] if stats[base].get("params") else None,
-            "macs_ratio": stats[name]["macs"] / stats[base]["macs"] if stats[base].get("macs") else None,
-            "train_loss_difference": (None if a["train_loss_mean"] is None or b["train_loss_mean"] is None
-                                      else a["train_loss_mean"] - b["train_loss_mean"])})
-
-    field_text = f"At a {rf}×{rf} field" if rf else "At the same field"
-    head = f"{field_text}{f' ({budget})' if budget else ''}"
-    sentences = []
-    if best == base:
-        top = max(comparisons, key=lambda c: c["difference"], default=None)
-        resolved = bool(top and all(c["resolved"] for c in comparisons))
-        lead = f"the {label(base)} is the best: {_pct(summary[base]['val_acc_mean'])} ± " \
-               f"{_points(summary[base]['val_acc_sd'])}"
-        if top is None:
-            sentences.append(f"{head}, {lead}; there is nothing to compare it with.")
-        elif resolved:
-            sentences.append(f"{head}, {lead} of validation accuracy, ahead of every other variant by more than "
-                             f"the seed spread (the closest, {top['variant']}, by {_points(-top['difference'])}).")
-        else:
-            sentences.append(f"{head}: not resolved at this budget. The {label(base)} has the best mean "
-                             f"({_pct(summary[base]['val_acc_mean'])}), but {top['variant']} is only "
-                             f"{_points(-top['difference'])} behind, within the seed spread of "
-                             f"{_points(top['spread'])}.")
-        main = top
-    else:
-        main = next(c for c in comparisons if c["variant"] == best)
-        resolved = main["resolved"]
-        numbers = (f"{_pct(summary[best]['val_acc_mean'])} ± {_points(summary[best]['val_acc_sd'])} of validation "
-                   f"accuracy against {_pct(summary[base]['val_acc_mean'])} ± "
-                   f"{_points(summary[base]['val_acc_sd'])} for the {label(base)}")
-        if resolved:
-            sentences.append(f"{head}, {best} generalises better than the {label(base)}: {numbers}, "
-                             f"+{_points(main['difference'])}, more than the seed spread of "
-                             f"{_points(main['spread'])}.")
-        else:
-            why = "only one seed, so no spread to compare against" if min(summary[best]["n"], summary[base]["n"]) < 2 \
-                else f"+{_points(main['difference'])} is within the seed spread of {_points(main['spread'])}"
-            sentences.append(f"{head}: not resolved at this budget. {best} has the best mean, {numbers}, but {why}.")
-    if main is not None and main.get("params_ratio") is not None:
-        sentences.append(f"Price: {main['variant']} has {main['params_ratio']:.2f}× the weights and "
-                         f"{main['macs_ratio']:.2f}× the MACs of the {label(main['against'])}.")
-    question = next((c for c in comparisons if c["variant"] == "stack3x3"), None)
-    if question is not None and question is not main and base == baseline:
-        state = (f"more than the seed spread of {_points(question['spread'])}" if question["resolved"] else
-                 f"within the seed spread of {_points(question['spread'])}: not resolved at this budget")
-        sentences.append(f"The question itself, the 3×3 stack against the single {rf or 'k'}×{rf or 'k'}: "
-                         f"{'+' if question['difference'] >= 0 else '−'}{_points(abs(question['difference']))}, "
-                         f"{state}.")
-    others = [c for c in comparisons if c is not main and c is not question]
-    if others:
-        parts = []
-        for c in others:
-            state = "resolved" if c["resolved"] else "within the spread"
-            parts.append(f"{c['variant']} {'+' if c['difference'] >= 0 else '−'}{_points(abs(c['difference']))} "
-                         f"({state}; {c['params_ratio']:.2f}× the weights)" if c["params_ratio"] is not None else
-                         f"{c['variant']} {100 * c['difference']:+.1f} points ({state})")
-        sentences.append(f"Against the {label(base)}, the others: " + "; ".join(parts) + ".")
-    if fits_best is not None and summary[base]["train_loss_mean"] is not None and best != base:
-        a, b = summary[best], summary[base]
-        gap = b["train_loss_mean"] - a["train_loss_mean"]
-        loss_text = f"final training loss {a['train_loss_mean']:.3f} against {b['train_loss_mean']:.3f}"
-        if gap > a["train_loss_sd"] + b["train_loss_sd"]:
-            sentences.append(f"Fitting against generalising: {best} also fits the training data better "
-                             f"({loss_text} for the {label(base)}), so the {label(base)}'s lower accuracy goes with "
-                             "underfitting at this budget, not with a generalisation gap.")
-        else:
-            sentences.append(f"Fitting against generalising: {best} does not fit the training data better by more "
-                             f"than the seed spread ({loss_text} for the {label(base)}), but it generalises better.")
-    if fits_best is not None and fits_best != best:
-        a, b = summary[fits_best], summary[best]
-        if b["train_loss_mean"] - a["train_loss_mean"] > a["train_loss_sd"] + b["train_loss_sd"]:
-            sentences.append(f"{fits_best} fits the training data best (final training loss "
-                             f"{a['train_loss_mean']:.3f} against {b['train_loss_mean']:.3f}), but {best} generalises "
-                             "best.")
-    stuck = [n for n in names if summary[n]["not_converged"]]
-    if stuck:
-        sentences.append("Not converged (training loss still falling at the end) in "
-                         + ", ".join(f"{n} ({summary[n]['not_converged']} of {summary[n]['n']} seeds)" for n in stuck)
-                         + ": more epochs may change these numbers.")
-    return {"text": " ".join(sentences), "resolved": resolved, "best": best, "baseline": base,
-            "fits_best": fits_best, "generalises_best": best, "comparisons": comparisons,
-            "not_converged": stuck, "question": question,
-            "rule": "resolved when |mean difference| > sd(a) + sd(b), with ≥ 2 seeds each"}
-
-
-def _label(kind: str) -> str:
-    return "single k×k" if kind == "single" else kind
 
 
 # -- running it -------------------------------------------------------------------------------------
@@ -366,7 +267,7 @@ def run_experiment(settings: Settings, user_variants: dict[str, str] | None = No
 
 
 def _run(settings: Settings, user_variants, on_progress, on_run, erf) -> Experiment:
-    from cnnscope.studies.kernel_study import study
+    from cnnscope.studies.kernels.variants import study
 
     started = time.perf_counter()
     variants = study(settings.rf, settings.channels, settings.input_size, extra=user_variants)
@@ -385,14 +286,11 @@ def _run(settings: Settings, user_variants, on_progress, on_run, erf) -> Experim
                 results[v.kind].erf_map = erf_map
             if on_run is not None:
                 on_run(v.kind, seed, run)
-    stats = {v.kind: {"val_acc": results[v.kind].values("final_val_acc"),
-                      "train_loss": results[v.kind].values("final_train_loss"),
-                      "converged": results[v.kind].values("converged"), "params": v.params, "macs": v.macs}
-             for v in variants}
+    stats = {v.kind: results[v.kind].stats(v.params, v.macs) for v in variants}
     budget = (f"{settings.dataset} at {settings.input_size}×{settings.input_size}, C={settings.channels}, "
               f"{settings.epochs} epochs, lr {settings.lr:g}, {len(settings.seeds)} seed"
               f"{'s' if len(settings.seeds) > 1 else ''}")
-    judged = verdict(stats, "single", settings.rf, budget)
+    judged = judge(stats, "single", settings.rf, budget)
     return Experiment(settings, variants, results, judged, time.perf_counter() - started, device_text)
 
 
@@ -410,8 +308,9 @@ def _data(seed: int, settings: Settings, cache: dict):
 
 
 def _train_one(kind, seed, settings: Settings, user_variants, cache, on_progress, count, total, erf):
-    from cnnscope.studies.training_runs import kernel_classifier
+    from cnnscope.studies.kernels.variants import kernel_classifier
     from cnnscope.train import quick_train
+    from cnnscope.train.chance import majority_rate
 
     images, data = _data(seed, settings, cache)
     model = kernel_classifier(kind, settings.rf, settings.channels, settings.dataset, settings.data_root, seed=seed,
@@ -433,12 +332,9 @@ def _train_one(kind, seed, settings: Settings, user_variants, cache, on_progress
                           on_step=on_step if stop else None, stop=stop,
                           config={"model": f"kernel:{kind}", "dataset": settings.dataset})
     seconds = time.perf_counter() - started
-    epochs = history.epochs
-    train_loss = [e.train_loss for e in epochs]
-    run = SeedRun(seed=seed, final_val_acc=epochs[-1].val_acc, best_val_acc=history.best_val_acc,
-                  final_train_loss=epochs[-1].train_loss, final_train_acc=epochs[-1].train_acc, seconds=seconds,
-                  converged=converged(train_loss), status=history.status, train_loss=train_loss,
-                  val_loss=[e.val_loss for e in epochs], val_acc=[e.val_acc for e in epochs])
+    labels = data.y_val if data.has_val else None
+    run = SeedRun(seed, history, seconds, None if labels is None else majority_rate(labels),
+                  0 if labels is None else len(labels))
     erf_map = None
     if erf:
         run.erf, erf_map = effective_field(model, data, settings)

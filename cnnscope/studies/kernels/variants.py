@@ -1,4 +1,5 @@
-"""Ways to reach the same receptive field: one k×k conv against stacks, factorised and dilated 3×3s.
+"""Ways to reach the same receptive field: one k×k conv against stacks, factorised and dilated 3×3s,
+user variants, and the one small classifier (``KernelClassifier``) that wraps a variant for training.
 
 Every variant maps C channels to C channels at the same spatial size ('same' padding), with no
 bias and a ReLU after each conv, so weights are exact multiples of C² and MACs = weights × H × W.
@@ -7,6 +8,7 @@ The receptive-field engine checks that each variant reaches the target.
 A dilated variant that cannot be built at the target is left out and said so (``omitted``): at 3×3
 no dilated 3×3 exists (dilation 2 already spans 5×5).  At 3×3 the stack is one 3×3 conv, the single
 conv itself; it is kept, and its findings line says it has the same count of weights.
+The findings' sentences are words, in ``export/kernels.py``.
 """
 
 from __future__ import annotations
@@ -210,42 +212,34 @@ def study(rf: int, channels: int, size: int, latency: bool = False, device: str 
     return variants
 
 
-def findings(variants: list[Variant], rf: int, channels: int) -> list[str]:
-    """Plain sentences computed from the numbers (weights in units of C², as the VGG paper does), and one
-    for each built-in variant omitted at ``rf``."""
-    single = next(v for v in variants if v.kind == "single")
-    c2 = channels * channels
-    lines = []
-    for v in variants:
-        if v.kind == "single":
-            continue
-        ratio = v.params / single.params
-        change = ("the same count" if ratio == 1 else f"{(1 - ratio) * 100:.0f}% fewer" if ratio < 1
-                  else f"{(ratio - 1) * 100:.0f}% more")
-        count = len(v.layers)
-        what = {"stack3x3": f"{_number(count)} 3×3 layer{'s' if count > 1 else ''}",
-                "factorized": f"1×{rf} then {rf}×1"}.get(v.kind)
-        gaps = ""
-        if v.kind == "dilated":
-            used = dilations(rf)
-            what = (f"{_number(count)} dilated 3×3 layer{'s' if count > 1 else ''} "
-                    f"(dilation{'s' if count > 1 else ''} {', '.join(str(d) for d in used)})")
-            if covered(used) < rf:
-                gaps = (f"; with gaps: it reads {covered(used) ** 2} of the {rf * rf} pixels in its field "
-                        "(no dilation-1 layer fills them in)")
-        what = what or f"{v.kind} ({' → '.join(v.layers)})"
-        lines.append(
-            f"{what}: {_c2(v.params, c2)} weights against {_c2(single.params, c2)} — {change} — for the same "
-            f"{rf}×{rf} field, with {v.nonlinearities} nonlinearit{'ies' if v.nonlinearities > 1 else 'y'} "
-            f"instead of {single.nonlinearities}; MACs {v.macs / single.macs:.2f}× the single {rf}×{rf} conv's"
-            f"{gaps}.")
-    return lines + list(omitted(rf).values())
+# -- the classifier a variant is trained in ------------------------------------------------------------
+
+KERNEL_INPUT = 16  # digits (8×8) are upsampled so that a 7×7 field is a part of the image, not all of it
 
 
-def _c2(params: int, c2: int) -> str:
-    return f"{params // c2}·C²" if params % c2 == 0 else f"{params / c2:.2f}·C²"
+class KernelClassifier(nn.Sequential):
+    """1×1 stem to C channels, the variant under study, global pooling, a linear head."""
+
+    def __init__(self, variant: nn.Module, channels: int, in_channels: int, classes: int, size: int):
+        super().__init__(nn.Conv2d(in_channels, channels, 1), nn.ReLU(), variant, nn.AdaptiveAvgPool2d(1),
+                         nn.Flatten(), nn.Linear(channels, classes))
+        self.input_shape = (in_channels, size, size)
 
 
-def _number(n: int) -> str:
-    words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine"}
-    return words.get(n, str(n))
+def kernel_classifier(kind: str, rf: int, channels: int, dataset: str = "digits", data_root: str | None = None,
+                      seed: int = 0, size: int | None = None, spec: str | None = None,
+                      images=None) -> KernelClassifier:
+    """The same small classifier around each variant, seeded alike (``seed`` sets the initialisation),
+    sized for the data set: ``size`` (default ``max(16, rf + 2)``) square inputs.  ``spec``: a user
+    variant's spec block (C channels in and out) instead of a built-in ``kind``; ``images``: the data
+    set, when the caller has already read it."""
+    import torch
+
+    from cnnscope.train.datasets import load_dataset
+
+    images = images if images is not None else load_dataset(dataset, data_root)
+    in_channels = images.shape[0]
+    size = size or max(KERNEL_INPUT, rf + 2)
+    torch.manual_seed(seed)
+    variant = build_user_variant(spec, channels, size) if spec is not None else build_variant(kind, rf, channels)[0]
+    return KernelClassifier(variant, channels, in_channels, len(images.classes), size)
