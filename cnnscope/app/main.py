@@ -9,7 +9,7 @@ import os
 
 import streamlit as st
 
-from cnnscope.app import pages, sidebar, state, training
+from cnnscope.app import pages, plain_text, sidebar, training
 from cnnscope.errors import CnnscopeError, user_error
 
 
@@ -35,15 +35,15 @@ def _guard(action):
     try:
         return action()
     except CnnscopeError as error:
-        st.error(state.plain(error))
+        st.error(plain_text.plain(error))
     except st.runtime.scriptrunner.StopException:  # pragma: no cover - Streamlit's own control flow
         raise
     except Exception as error:  # noqa: BLE001 - known foreign errors are one line; the rest is a bug
         known = user_error(error)  # the same mapping as the CLI's run_guarded (image too large, not UTF-8 ...)
         if known is not None:
-            st.error(state.plain(known))
+            st.error(plain_text.plain(known))
             return None
         if os.environ.get("CNNSCOPE_DEBUG") == "1":
             raise
-        st.error(state.plain(f"internal error: {type(error).__name__}: {error} (set CNNSCOPE_DEBUG=1 for the traceback)"))
+        st.error(plain_text.plain(f"internal error: {type(error).__name__}: {error} (set CNNSCOPE_DEBUG=1 for the traceback)"))
     return None

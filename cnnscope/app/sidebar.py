@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnnscope.app import state
+from cnnscope.app import input_caps, model_choice, plain_text, spec_text, zoo_picker
 from cnnscope.app.pages import TITLES
 from cnnscope.errors import CnnscopeError, close_names
 
@@ -23,21 +23,21 @@ def render():
     # the other source's key leaves the URL at once; this one's keys follow once the choice is valid
     _follow_in_url(**{"spec" if source == "Zoo" else "model": None})
     if source == "Zoo":
-        names = state.picker_names()
+        names = zoo_picker.picker_names()
         wanted = st.query_params.get("model", "lenet5")  # ?model=vgg16 links straight to a model
         if wanted not in names and "zoo_model" not in st.session_state:
-            st.error(state.plain(unknown_model(wanted, names)))  # in the main page: the sidebar is collapsed on a phone
+            st.error(plain_text.plain(unknown_model(wanted, names)))  # in the main page: the sidebar is collapsed on a phone
         name = st.sidebar.selectbox("Model", names, index=names.index(wanted) if wanted in names else names.index("lenet5"),
-                                    key="zoo_model", format_func=state.picker_label,
+                                    key="zoo_model", format_func=zoo_picker.picker_label,
                                     help="type to search (a name, or a group: video, detection ...): tutorial nets "
                                          "first, then torchvision's classification, segmentation, detection, video "
                                          "and optical-flow models, then timm's (timm:NAME) when installed")
-        form, natural = state.natural_input(name)
+        form, natural = input_caps.natural_input(name)
         linked = st.query_params.get("input") if st.query_params.get("model") == name else None
-        shape_text = st.sidebar.text_input(state.INPUT_LABELS[form], value=linked or state.shape_text(natural),
-                                           key=f"shape_{name}", help=state.INPUT_HELP[form])
+        shape_text = st.sidebar.text_input(input_caps.INPUT_LABELS[form], value=linked or input_caps.shape_text(natural),
+                                           key=f"shape_{name}", help=input_caps.INPUT_HELP[form])
         try:
-            choice = state.zoo_choice(name, shape_text)
+            choice = model_choice.zoo_choice(name, shape_text)
         except CnnscopeError as error:
             _error(error)
             return None
@@ -48,7 +48,7 @@ def render():
 
 def _open_link() -> None:
     """``?spec=...`` opens the Spec source with that text, once a session: later runs keep what the visitor
-    types.  The text is only ever parsed as a spec (``state.spec_from_text``), never run."""
+    types.  The text is only ever parsed as a spec (``spec_text.spec_plan``), never run."""
     if st.session_state.get("link_opened"):
         return
     st.session_state.link_opened = True
@@ -78,13 +78,13 @@ def _follow_in_url(**wanted) -> None:
 
 def _error(error) -> None:
     """In the sidebar beside the box, and in the main page (a phone shows the sidebar collapsed)."""
-    st.sidebar.error(state.plain(error))
-    st.error(state.plain(error))
+    st.sidebar.error(plain_text.plain(error))
+    st.error(plain_text.plain(error))
 
 
 def _spec_source():
     if "spec_text" not in st.session_state:
-        st.session_state.spec_text = state.DEFAULT_SPEC
+        st.session_state.spec_text = spec_text.DEFAULT_SPEC
     with st.sidebar.expander("Add a layer", expanded=False):
         kind = st.selectbox("Layer", FORM_TYPES, key="form_kind")
         args = {}
@@ -115,7 +115,7 @@ def _spec_source():
                                      "(in1x28x28,c5-6p2,tanh,ap2,flat,fc10); typed text is parsed as a spec, "
                                      "never run as code")
     try:
-        plan = state.spec_plan(text)
+        plan = spec_text.spec_plan(text)
     except CnnscopeError as error:
         _error(error)
         return None
@@ -124,18 +124,18 @@ def _spec_source():
     shape_text = st.sidebar.text_input("Input N,C,H,W", value=linked or ",".join(map(str, natural)),
                                        key=f"spec_shape_{plan.input}")
     try:
-        shape = state.parse_shape(shape_text)
+        shape = input_caps.parse_shape(shape_text)
     except CnnscopeError as error:
         _error(error)
         return None
-    st.sidebar.caption(f"{state.plain(plan.name)}: {plan.params:,} parameters, output {'×'.join(map(str, plan.output))}")
+    st.sidebar.caption(f"{plain_text.plain(plan.name)}: {plan.params:,} parameters, output {'×'.join(map(str, plan.output))}")
     # the default spec too: a link without ?spec= opens the zoo, not the spec the sender saw
     fits = len(text) <= MAX_LINK_SPEC
     _follow_in_url(spec=text if fits else None, input=None if not fits or tuple(shape) == natural else shape_text)
     if not fits:
         st.sidebar.caption(f"The link does not carry this spec: it is longer than {MAX_LINK_SPEC:,} characters "
                            "(share the spec's text instead).")
-    return state.Choice("spec", text, shape)
+    return model_choice.Choice("spec", text, shape)
 
 
 def _add_layer(kind: str, args: dict, before: int | None) -> None:

@@ -18,7 +18,7 @@ from typing import Callable
 
 import streamlit as st
 
-from cnnscope.app.state import plain
+from cnnscope.app.plain_text import plain
 
 JOB_KEY, RUNS_KEY = "train_job", "train_runs"
 MAX_RUNS = 20  # finished runs kept per session (the oldest are dropped)

@@ -360,7 +360,7 @@ def test_the_pictures_docs_app_shows(app_server, browser):
     of docs/app.md."""
     import urllib.parse
 
-    from cnnscope.app.state import DEFAULT_SPEC
+    from cnnscope.app.spec_text import DEFAULT_SPEC
 
     DOC_SHOTS.mkdir(parents=True, exist_ok=True)
     url, _ = app_server

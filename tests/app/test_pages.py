@@ -228,27 +228,27 @@ def test_comparison_charts_draw_bytes_in_mb_as_their_labels_and_names_as_categor
 
 
 def test_filters_and_feature_maps_build_the_model_once(app):
-    from cnnscope.app import state
+    from cnnscope.app import real_models
 
-    state._view_model.clear()
+    real_models._view_model.clear()
     app.sidebar.radio(key="page").set_value("Filters & feature maps").run()
     assert not app.exception and not _errors(app), _errors(app)
-    assert state.BUILDS["count"] >= 1
-    built = state.BUILDS["count"]
+    assert real_models.BUILDS["count"] >= 1
+    built = real_models.BUILDS["count"]
     app.checkbox(key="filters_shared").check().run()            # a click on the Filters tab
     app.slider(key="maps_top").set_value(4).run()                # and on the Feature maps tab
     app.selectbox(key="maps_layer").set_value("3").run()
     assert not app.exception and not _errors(app), _errors(app)
-    assert state.BUILDS["count"] == built, "a second interaction rebuilt the model"
+    assert real_models.BUILDS["count"] == built, "a second interaction rebuilt the model"
 
 
 def test_the_feature_map_picture_says_which_weights_were_used():
     import cnnscope.app.pages.visuals as visuals
-    from cnnscope.app import state
+    from cnnscope.app import model_choice, real_models
     from cnnscope.app.pages.images import sample_photo
 
-    choice = state.natural_choice("lenet5")
-    model, origin, lock = state.view_model(choice)
+    choice = model_choice.natural_choice("lenet5")
+    model, origin, lock = real_models.view_model(choice)
     calls = []
     import cnnscope.vis.feature_maps as feature_maps
 
@@ -257,7 +257,7 @@ def test_the_feature_map_picture_says_which_weights_were_used():
         feature_maps.feature_grid = lambda activation, title, top: calls.append(title) or original(activation, title, top=top)
         image = sample_photo()
         visuals._feature_picture.clear()
-        visuals._feature_picture(choice, "random", "0", state.image_key(image), "photo", 4, origin,
+        visuals._feature_picture(choice, "random", "0", real_models.image_key(image), "photo", 4, origin,
                                  _model=model, _image=image, _lock=lock)
     finally:
         feature_maps.feature_grid = original
@@ -355,12 +355,12 @@ def test_a_huge_png_upload_is_one_line_naming_the_upload():
 
 
 def test_a_bad_weights_upload_names_the_uploaded_file_not_the_temp_path():
-    from cnnscope.app import state
+    from cnnscope.app import model_choice, real_models
     from cnnscope.errors import CnnscopeError
 
-    model = state.real_model(state.natural_choice("lenet5"))
+    model = real_models.real_model(model_choice.natural_choice("lenet5")).module
     with pytest.raises(CnnscopeError) as caught:
-        state.load_uploaded_weights(model, _Upload("my_weights.pt", b"garbage"))
+        real_models.load_uploaded_weights(model, _Upload("my_weights.pt", b"garbage"))
     message = str(caught.value)
     assert message.startswith("my_weights.pt: not a readable PyTorch weights file") and "tmp" not in message, message
 
@@ -369,11 +369,11 @@ def test_the_early_stopping_feature_map_equals_the_traced_one():
     import numpy as np
     import torch
 
-    from cnnscope.app import state
+    from cnnscope.app import model_choice, real_models
     from cnnscope.app.pages.visuals import first_output
     from cnnscope.probes.activations import capture
 
-    model, _, _ = state.view_model(state.natural_choice("resnet18"))
+    model, _, _ = real_models.view_model(model_choice.natural_choice("resnet18"))
     inputs = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         for layer in ("conv1", "layer1.0", "layer2.1.conv2", "fc"):
@@ -400,12 +400,12 @@ def test_the_export_page_offers_the_model_report_of_one_model(app):
     import zipfile
 
     import cnnscope
-    from cnnscope.app import state
+    from cnnscope.app import model_choice
     from cnnscope.app.pages.export import _files
 
     app.sidebar.radio(key="page").set_value("Export").run()
     assert not app.exception and not _errors(app)
-    html, markdown_zip, as_json, as_csv = _files(state.Choice("zoo", "lenet5", (1, 1, 28, 28)))
+    html, markdown_zip, as_json, as_csv = _files(model_choice.Choice("zoo", "lenet5", (1, 1, 28, 28)))
     assert "Model report: lenet5" in html and "Comparison" not in html.split("</title>")[0]
     report = cnnscope.analyze("lenet5")
     assert all(f">{row.name}<" in html for row in report.leaves() if row.name)  # every row is in the table
@@ -418,20 +418,20 @@ def test_the_export_page_offers_the_model_report_of_one_model(app):
 
 def test_the_receptive_field_page_reuses_the_model_and_each_drawn_view(monkeypatch):
     import cnnscope.probes.effective_field as effective_field
-    from cnnscope.app import state
+    from cnnscope.app import model_choice, real_models
     from cnnscope.app.pages import rf
 
-    state._view_model.clear()
+    real_models._view_model.clear()
     rf._unit_picture.clear()
     built, traced = [], []
-    real_model, probe = state.real_model, effective_field.probe
-    monkeypatch.setattr(state, "real_model", lambda *a, **k: built.append(a) or real_model(*a, **k))
+    real_model, probe = real_models.real_model, effective_field.probe
+    monkeypatch.setattr(real_models, "real_model", lambda *a, **k: built.append(a) or real_model(*a, **k))
     monkeypatch.setattr(effective_field, "probe", lambda *a, **k: traced.append(a[2:]) or probe(*a, **k))
     at = _fresh()
     at.sidebar.radio(key="page").set_value("Receptive field").run()
     assert not at.exception and not _errors(at), _errors(at)
     assert len(built) == 1 and len(traced) == 1
-    builds = state.BUILDS["count"]
+    builds = real_models.BUILDS["count"]
     assert at.image[0].captions[0].endswith("weights: random initialisation (seed 0)"), at.image[0].captions
     at.run()                                              # the same view again (an expander opened ...)
     assert len(traced) == 1, "the same view was traced again"
@@ -439,10 +439,10 @@ def test_the_receptive_field_page_reuses_the_model_and_each_drawn_view(monkeypat
     last = box.value
     assert box.options[0] != last
     box.set_value(box.options[0]).run()                   # another layer: traced, on the same model
-    assert len(traced) == 2 and len(built) == 1 and state.BUILDS["count"] == builds
+    assert len(traced) == 2 and len(built) == 1 and real_models.BUILDS["count"] == builds
     at.selectbox(key="rf_layer").set_value(last).run()    # back to the first view: drawn from the cache
     assert not at.exception and not _errors(at), _errors(at)
-    assert len(traced) == 2 and len(built) == 1 and state.BUILDS["count"] == builds
+    assert len(traced) == 2 and len(built) == 1 and real_models.BUILDS["count"] == builds
     # every part of the view is in the cache's key: a new unit, image or effective-field choice is traced
     at.selectbox(key="rf_layer").set_value(box.options[0]).run()  # a layer with a grid of units (cached)
     assert len(traced) == 2 and at.number_input(key="rf_y").max > 5
@@ -452,8 +452,8 @@ def test_the_receptive_field_page_reuses_the_model_and_each_drawn_view(monkeypat
         widget.set_value(value).run()
         assert not at.exception and not _errors(at), _errors(at)
         assert len(traced) == before + 1, f"{widget.key} = {value!r} showed a cached picture of another view"
-    assert len(built) == 1 and state.BUILDS["count"] == builds
-    model, _, _ = state.view_model(state.natural_choice("lenet5"))  # the shared model is left as it was
+    assert len(built) == 1 and real_models.BUILDS["count"] == builds
+    model, _, _ = real_models.view_model(model_choice.natural_choice("lenet5"))  # the shared model is left as it was
     assert not model.training and not any(p.requires_grad for p in model.parameters())
 
 
@@ -469,12 +469,12 @@ ONE_LINE = "in1x28x28,c5-6p2,tanh,ap2,flat,fc10"
 
 
 def test_the_url_follows_a_typed_spec_and_its_link_opens_the_same():
-    from cnnscope.app import state
+    from cnnscope.app import spec_text
 
     at = _fresh()
     lenet5 = _metrics(at)
     at.sidebar.radio(key="source").set_value("Spec").run()
-    assert _param(at, "spec") == state.DEFAULT_SPEC and "model" not in at.query_params
+    assert _param(at, "spec") == spec_text.DEFAULT_SPEC and "model" not in at.query_params
     at.sidebar.text_area(key="spec_text").set_value(ONE_LINE).run()
     assert _param(at, "spec") == ONE_LINE and "input" not in at.query_params  # the spec's own input
     natural = _metrics(at)
@@ -501,17 +501,17 @@ def test_a_bad_spec_in_the_link_is_one_line_in_the_main_page_and_the_app_goes_on
 
 
 def test_an_over_long_spec_stays_out_of_the_link_and_the_sidebar_says_so():
-    from cnnscope.app import sidebar, state
+    from cnnscope.app import sidebar, spec_text
 
     at = _fresh()
     at.sidebar.radio(key="source").set_value("Spec").run()
-    long = state.DEFAULT_SPEC + "# " + "x" * sidebar.MAX_LINK_SPEC + "\n"  # a valid spec: the rest is a comment
+    long = spec_text.DEFAULT_SPEC + "# " + "x" * sidebar.MAX_LINK_SPEC + "\n"  # a valid spec: the rest is a comment
     at.sidebar.text_area(key="spec_text").set_value(long).run()
     assert not _errors(at), _errors(at)
     assert "spec" not in at.query_params
     assert any("does not carry this spec" in c.value for c in at.sidebar.caption)
-    at.sidebar.text_area(key="spec_text").set_value(state.DEFAULT_SPEC).run()
-    assert _param(at, "spec") == state.DEFAULT_SPEC
+    at.sidebar.text_area(key="spec_text").set_value(spec_text.DEFAULT_SPEC).run()
+    assert _param(at, "spec") == spec_text.DEFAULT_SPEC
     assert not any("does not carry" in c.value for c in at.sidebar.caption)
 
 

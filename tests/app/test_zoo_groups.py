@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnscope.app import state
+from cnnscope.app import input_caps, zoo_picker
 from cnnscope.app.pages import TITLES
 
 from .shown import shown
@@ -90,7 +90,7 @@ def test_detection_feature_maps_are_drawn_for_one_image():
 def test_picker_lists_every_zoo_name_in_group_order():
     from cnnscope.zoo import list_entries
 
-    names = state.picker_names()
+    names = zoo_picker.picker_names()
     entries = list_entries()
     assert set(names) >= {e.name for e in entries} and len(names) == len(set(names))
     order = ["tutorial", "torchvision", "segmentation", "detection", "video", "optical_flow"]
@@ -98,7 +98,7 @@ def test_picker_lists_every_zoo_name_in_group_order():
     ranks = [order.index(group[n]) for n in names if n in group]
     assert ranks == sorted(ranks)
     assert names[len(ranks):] == [n for n in names if n.startswith("timm:")]
-    assert state.picker_label("r3d_18") == "r3d_18 · video" and state.picker_label("resnet18") == "resnet18"
+    assert zoo_picker.picker_label("r3d_18") == "r3d_18 · video" and zoo_picker.picker_label("resnet18") == "resnet18"
 
 
 @pytest.mark.parametrize("form, text, shapes", [
@@ -109,7 +109,7 @@ def test_picker_lists_every_zoo_name_in_group_order():
     ("flow", "3,368,768;1,3,368,768", ((1, 3, 368, 768), (1, 3, 368, 768))),
 ])
 def test_inputs_in_each_form(form, text, shapes):
-    assert state.parse_inputs(form, text) == shapes
+    assert input_caps.parse_inputs(form, text) == shapes
 
 
 @pytest.mark.parametrize("form, text, message", [
@@ -127,7 +127,7 @@ def test_inputs_in_each_form(form, text, shapes):
 ])
 def test_inputs_out_of_form_or_caps_are_one_line(form, text, message):
     with pytest.raises(UsageError, match=message) as caught:
-        state.parse_inputs(form, text)
+        input_caps.parse_inputs(form, text)
     assert "\n" not in str(caught.value)
 
 

@@ -603,7 +603,7 @@ if given is not None:
 def test_app_pages_show_the_mapped_line(raise_it, expected, tmp_path, monkeypatch):
     pytest.importorskip("streamlit")
     from cnnscope.app import main as app_main
-    from cnnscope.app.state import plain
+    from cnnscope.app.plain_text import plain
 
     _create(tmp_path, ["huge.png"])
     shown = []

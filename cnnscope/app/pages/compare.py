@@ -5,16 +5,16 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnscope import units
-from cnnscope.app import state
+from cnnscope.app import model_choice, plain_text, zoo_picker
 
 
 def render(choice) -> None:
     st.header("Compare")
     models_tab, kernels_tab = st.tabs(["Architectures", "Kernel study"])
     with models_tab:
-        names = state.picker_names()
+        names = zoo_picker.picker_names()
         picked = st.multiselect("Models (each at its natural input)", names, default=["resnet18", "vgg16"],
-                                key="compare_models", max_selections=8, format_func=state.picker_label,
+                                key="compare_models", max_selections=8, format_func=zoo_picker.picker_label,
                                 help="every zoo model; detection models trace on the CPU (seconds each)")
         if len(picked) >= 2:
             comparison = _comparison(tuple(picked))
@@ -78,7 +78,7 @@ def _experiment(rf: int) -> None:
             settings.check()
             st.session_state["kx_result"] = _run_live(settings)
         except CnnscopeError as error:
-            st.error(state.plain(error))
+            st.error(plain_text.plain(error))
     experiment = st.session_state.get("kx_result")
     if experiment is not None:
         _show_experiment(experiment)
@@ -127,4 +127,4 @@ def _show_experiment(experiment) -> None:
 def _comparison(names: tuple):
     from cnnscope.studies.compare import compare_reports
 
-    return compare_reports([state.report(state.natural_choice(n)) for n in names])
+    return compare_reports([model_choice.report(model_choice.natural_choice(n)) for n in names])

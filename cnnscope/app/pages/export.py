@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnnscope.app import state
+from cnnscope.app import model_choice, plain_text, spec_text
 
 
 def render(choice) -> None:
-    report = state.report(choice)
-    st.header(f"Export {state.plain(report.model)}")
+    report = model_choice.report(choice)
+    st.header(f"Export {plain_text.plain(report.model)}")
     st.caption("The model report (the same one `cnnscope summary MODEL -o report.html` writes): totals, the "
                "depth charts, the diagram and every row. The Markdown comes as a .zip with its charts beside it.")
     html, markdown_zip, as_json, as_csv = _files(choice)
@@ -21,7 +21,7 @@ def render(choice) -> None:
     if choice.kind == "spec":
         from cnnscope.spec.codegen import class_name, generate
 
-        plan = state.spec_plan(choice.value, choice.shape)
+        plan = spec_text.spec_plan(choice.value, choice.shape)
         code = generate(plan)
         st.subheader("PyTorch code")
         st.code(code, language="python")
@@ -36,5 +36,5 @@ def _files(choice) -> tuple:
     from cnnscope.export import model_document
     from cnnscope.export.formats import DOWNLOADS
 
-    report = state.report(choice)
+    report = model_choice.report(choice)
     return tuple(model_document.render(report, fmt) for fmt in DOWNLOADS)

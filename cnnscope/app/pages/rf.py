@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnnscope.app import state
+from cnnscope.app import model_choice, plain_text, real_models
 from cnnscope.app.pages.images import pick_image
 
 
 def render(choice) -> None:
     from cnnscope.export import rf_table
 
-    report = state.report(choice)
-    st.header(f"Receptive fields of {state.plain(report.model)}")
+    report = model_choice.report(choice)
+    st.header(f"Receptive fields of {plain_text.plain(report.model)}")
     rows = rf_table.rf_rows(report)
     columns = table_columns(rf_table.COLUMNS)
     cells = [dict(zip(columns, rf_table.cells(r))) for r in rows]
@@ -27,7 +27,7 @@ def render(choice) -> None:
         st.code(recurrence_text(cells), language=None, wrap_lines=True)
     if not choice.is_image:
         st.info(f"The field on a photo needs an N,C,H,W image model; {choice.takes()}. The table above is its "
-                f"receptive field (cnnscope rf {state.plain(choice.label)} prints it).")
+                f"receptive field (cnnscope rf {plain_text.plain(choice.label)} prints it).")
         return
     last = report.last_feature_map()
     if last is None:
@@ -52,8 +52,8 @@ def render(choice) -> None:
     with right:
         # the Filters page's model with its random weights (seed 0), built once and shared (read-only,
         # eval mode): no rebuild per click
-        model, origin, lock = state.view_model(choice)
-        picture, line = _unit_picture(choice, layer, (int(y), int(x)), state.image_key(image), effective, origin,
+        model, origin, lock = real_models.view_model(choice)
+        picture, line = _unit_picture(choice, layer, (int(y), int(x)), real_models.image_key(image), effective, origin,
                                       _report=report, _model=model, _image=image, _lock=lock)
         st.image(picture, caption=f"{label} — {line} · weights: {origin}")
 
@@ -93,7 +93,7 @@ def _unit_picture(choice, layer: str, unit: tuple, image_key: str, effective: bo
     from cnnscope.vis.images import to_input
 
     _, channels, height, width = choice.shape
-    mean, std = state.normalization(choice)
+    mean, std = model_choice.normalization(choice)
     inputs, picture = to_input(_image, channels, (height, width), mean, std)
     # the gradient is taken w.r.t. the input only (the shared weights keep requires_grad False); the
     # trace hooks the shared model and puts its train/eval flags back, so one pass at a time

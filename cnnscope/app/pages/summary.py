@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnnscope.app import state
+from cnnscope.app import model_choice, plain_text
 from cnnscope import units
 from cnnscope.export.summary_rows import COLUMNS, DEFAULT_COLUMNS, headers, row_cells
 
 
 def render(choice) -> None:
-    report = state.report(choice)
+    report = model_choice.report(choice)
     t = report.totals
-    st.header(f"{state.plain(report.model)} — input {units.shape(report.input_shape)}")
+    st.header(f"{plain_text.plain(report.model)} — input {units.shape(report.input_shape)}")
     columns = st.columns([1.5, 1, 1, 1, 1.3])
     columns[0].metric("Parameters", units.count(t.params), help=f"trainable {t.trainable_params:,}, frozen {t.frozen_params:,}")
     columns[1].metric("MACs", units.si(t.macs), help=f"{t.macs:,} multiply-accumulates (conv, linear, matmul; bias excluded)")

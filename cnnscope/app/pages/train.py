@@ -10,14 +10,14 @@ import os
 import streamlit as st
 
 from cnnscope import units
-from cnnscope.app import state, training
+from cnnscope.app import plain_text, real_models, training, zoo_picker
 
 MAX_EPOCHS = 30
 REFRESH_S = 1.0
 
 
 def render(choice) -> None:
-    st.header(f"Train {state.plain(choice.label)}")
+    st.header(f"Train {plain_text.plain(choice.label)}")
     reason = why_not_trainable(choice)
     if reason:
         st.info(reason)  # Markdown-safe: the only visitor text, the label, comes escaped
@@ -58,8 +58,8 @@ def why_not_trainable(choice) -> str | None:
     """One line when the model is not an N,C,H,W image classifier (the command line refuses those too)."""
     if not choice.is_image:
         return f"Training in the app needs an N,C,H,W image classifier; {choice.takes()}."
-    if choice.kind == "zoo" and state.entry_group(choice.value) == "segmentation":
-        return (f"Training in the app needs an N,C,H,W image classifier; {state.plain(choice.label)} is a segmentation model "
+    if choice.kind == "zoo" and zoo_picker.entry_group(choice.value) == "segmentation":
+        return (f"Training in the app needs an N,C,H,W image classifier; {plain_text.plain(choice.label)} is a segmentation model "
                 "(it returns masks, not class scores).")
     return None
 
@@ -71,13 +71,15 @@ def _prepare(choice, dataset: str, root: str | None):
     if choice.kind == "zoo":
         run = prepare_run(choice.value, dataset, data_root=root, seed=0)
         return run.model, run.data, run.config, run.notes
+    from cnnscope.sources import seeded
     from cnnscope.train.adapt import fit_classes, prepare_data
     from cnnscope.train.datasets import load_dataset
 
-    model = state.real_model(choice)
-    shape = tuple(choice.shape[1:])
-    data = prepare_data(load_dataset(dataset, root), shape, seed=0)
-    change = fit_classes(model, shape, data.num_classes, source=choice.label)
+    with seeded(0):  # as prepare_run: one stream for the weights and the head fit_classes may put in
+        model = real_models.real_model(choice, seed=None).module
+        shape = tuple(choice.shape[1:])
+        data = prepare_data(load_dataset(dataset, root), shape, seed=0)
+        change = fit_classes(model, shape, data.num_classes, source=choice.label)
     config = {"model": choice.label, "dataset": dataset, "input_shape": list(shape)}
     return model, data, config, [change.note] if change else []
 
@@ -110,7 +112,7 @@ def _show_result(job) -> None:
     for note in job.notes:
         st.info(note)
     if history is None:
-        st.error(state.plain(f"The run {job.label} failed before training: {job.message}"))
+        st.error(plain_text.plain(f"The run {job.label} failed before training: {job.message}"))
         return
     if history.epochs:
         last, best = history.last, history.best_epoch
@@ -121,7 +123,7 @@ def _show_result(job) -> None:
             columns[3].metric("Best epoch", f"{best.epoch} ({units.percent(best.val_acc)})")
         columns[2].metric("Epochs", f"{last.epoch}")
     if history.status != "completed":
-        st.warning(state.plain(f"{history.status}: {history.message}"))
+        st.warning(plain_text.plain(f"{history.status}: {history.message}"))
     if history.steps:
         st.plotly_chart(loss_figure(history), width="stretch", key="train_result_chart")
     if history.epochs:

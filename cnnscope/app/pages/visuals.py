@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnnscope.app import state
+from cnnscope.app import model_choice, plain_text, real_models
 from cnnscope.app.pages.images import pick_image
 
 
 def render(choice) -> None:
     from cnnscope.probes.activations import drawable_convs
 
-    report = state.report(choice)
-    st.header(f"Filters and feature maps of {state.plain(report.model)}")
+    report = model_choice.report(choice)
+    st.header(f"Filters and feature maps of {plain_text.plain(report.model)}")
     upload = st.file_uploader("Weights (.pt state_dict or cnnscope checkpoint; loaded with weights_only=True)",
                               type=["pt", "pth"], key="vis_weights")
     # built once per (model, input, weights source) and kept: a click on this page builds nothing
-    model, origin, lock = state.view_model(choice, upload)
-    weights = state.weights_key(upload) or "random"
+    model, origin, lock = real_models.view_model(choice, upload)
+    weights = real_models.weights_key(upload) or "random"
     convs = drawable_convs(model)
     maps_reason = _why_no_maps(choice)
     if maps_reason and not convs:  # nothing to draw on this page (video: 3-D kernels, one N,C,T,H,W input)
@@ -61,7 +61,7 @@ def render(choice) -> None:
         layer = st.selectbox("Layer (any row, functional ones included)", names, index=default, key="maps_layer")
         top = st.slider("Most active channels", 1, 64, 16, key="maps_top")
         image, label = pick_image("maps")
-        picture = _feature_picture(choice, weights, layer, state.image_key(image), label, top, origin,
+        picture = _feature_picture(choice, weights, layer, real_models.image_key(image), label, top, origin,
                                    _model=model, _image=image, _lock=lock)
         st.image(picture)
 
@@ -77,7 +77,7 @@ def _feature_picture(choice, weights, layer: str, image_key: str, label: str, to
     from cnnscope.vis.images import to_input
 
     channels, height, width = choice.shape[-3:]  # detection: one C,H,W image, fed as a batch of 1
-    mean, std = state.normalization(choice)
+    mean, std = model_choice.normalization(choice)
     if choice.form == "detection":
         mean, std = None, None  # the model's own transform normalises (and resizes) the image
     inputs, _ = to_input(_image, channels, (height, width), mean, std)

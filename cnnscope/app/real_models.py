@@ -1,0 +1,99 @@
+"""Models with real weights for the views and training: seeded random ones, or an uploaded
+state_dict (size-capped, weights_only), built once per (model, input, weights) and kept; and
+the digest that keys a picture's cached results."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cnnscope.app.model_choice import Choice
+from cnnscope.app.spec_text import spec_model
+from cnnscope.errors import CnnscopeError, UsageError, reworded
+
+MAX_UPLOAD_MB = 200
+
+
+def real_model(choice: Choice, seed: int | None = 0):
+    """The ``LoadedModel`` with real (random) weights on the CPU, for filters, activations and training
+    (``sources.load_model``: seeded, the caller's random state left as it was; ``None``: drawn from it)."""
+    if choice.kind == "zoo":
+        from cnnscope.sources import ZOO, load_model
+
+        return load_model(choice.value, "cpu", seed=seed, kinds=(ZOO,))
+    return spec_model(choice.value, choice.shape, "cpu", seed=seed)
+
+
+def load_uploaded_weights(model, upload) -> str:
+    """Apply an uploaded state_dict (size-capped, weights_only) to ``model``; returns its description."""
+    check_upload_size(upload)
+    return _apply_weights(model, upload.name, upload.getvalue())
+
+
+def check_upload_size(upload) -> None:
+    if upload.size > MAX_UPLOAD_MB * 2**20:
+        raise UsageError(f"{upload.name} is {upload.size / 2**20:.0f} MB; uploads are capped at {MAX_UPLOAD_MB} MB")
+
+
+def _apply_weights(model, name: str, data: bytes) -> str:
+    """Load the bytes of the uploaded file ``name``; messages name the upload, not the server's temporary file."""
+    import tempfile
+    from pathlib import Path
+
+    from cnnscope.probes.weights import load_weights
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "weights.pt"
+        path.write_bytes(data)
+        try:
+            load_weights(model, path, source=name)
+        except CnnscopeError as error:
+            message = str(error).replace(str(path), name).replace(folder, "")
+            raise reworded(error, message).with_traceback(None) from None
+    return f"uploaded {name}"
+
+
+# -- the Filters & feature maps page: one model per (model, weights) and one picture per view --------------
+
+BUILDS = {"count": 0}  # how many real models the page built (tests: a second click builds none)
+
+
+def weights_key(upload) -> tuple | None:
+    """(name, size, digest) of an uploaded weights file (size-capped first); None: random weights."""
+    if upload is None:
+        return None
+    import hashlib
+
+    check_upload_size(upload)
+    data = upload.getvalue()
+    return upload.name, len(data), hashlib.sha256(data).hexdigest()
+
+
+def view_model(choice: Choice, upload=None):
+    """(model, origin, lock): the model with real weights for the views, built once per (model, input,
+    weights source) and kept (st.cache_resource).  ``lock`` serialises forward passes with hooks."""
+    key = weights_key(upload)
+    return _view_model(choice, key, upload.getvalue() if upload is not None else None)
+
+
+@st.cache_resource(show_spinner="building the model with real weights", max_entries=4)
+def _view_model(choice: Choice, key: tuple | None, _data: bytes | None):
+    """Keyed by the choice (model and input) and the upload's digest (``_data`` is not hashed: ``key``
+    names it); the random weights are always seed 0."""
+    import threading
+
+    BUILDS["count"] += 1
+    loaded = real_model(choice)
+    model, origin = loaded.module, loaded.origin
+    if key is not None:
+        origin = _apply_weights(model, key[0], _data)
+    model.eval()
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)  # shared between sessions: the views only read it
+    return model, origin, threading.Lock()
+
+
+def image_key(image) -> str:
+    """A digest of the picture's pixels: the same image gives the same cached feature maps."""
+    import hashlib
+
+    return hashlib.sha256(image.tobytes()).hexdigest()[:32] + f"{image.size}{image.mode}"
