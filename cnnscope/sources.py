@@ -2,9 +2,11 @@
 
 A source is a zoo name (``resnet18``, ``timm:NAME``), a spec (a ``.yaml``/``.json`` file or a
 one-line spec), ``file.py:Name``, or -- in the app only -- the text of a spec box.  ``load_model``
-builds it on ``meta`` (no weights), or with real weights: random ones drawn under a seed, or
-pretrained ones when asked.  Every caller that needs "name -> model" comes here, so the same
-source and seed give the same weights whoever asks.
+builds it on ``meta`` (no weights), or with random weights drawn under a seed.  Every caller that
+needs "name -> model" comes here, so the same source and seed give the same weights whoever asks.
+Pretrained or saved weights are loaded onto the result by ``probes/weights.py`` (``cli/common.py:
+real_model``): importing it here would close a package cycle, as probes/ imports analysis/, which
+imports this module.
 """
 
 from __future__ import annotations
@@ -40,8 +42,7 @@ class LoadedModel:
 
 
 def load_model(source: str, device: str = "meta", input_shape=None, *, seed: int | None = 0,
-               pretrained: bool = False, download: bool = False, kinds: tuple[str, ...] = COMMAND_LINE,
-               limits=None) -> LoadedModel:
+               kinds: tuple[str, ...] = COMMAND_LINE, limits=None) -> LoadedModel:
     """``source`` built on ``device``.
 
     ``input_shape`` (C, H, W) matters for specs only: their in_channels/in_features follow it.
@@ -49,8 +50,6 @@ def load_model(source: str, device: str = "meta", input_shape=None, *, seed: int
     ``torch.manual_seed(seed)`` inside ``torch.random.fork_rng``, so the caller's random state is
     left as it was; ``seed=None`` draws them from the caller's random state instead (for a caller
     that seeds a block of its own and draws more after the build: ``train/prepare.py``'s new head).
-    ``pretrained`` then loads the zoo model's pretrained weights (torchvision's DEFAULT, timm's
-    default tag) from the local cache, or downloads them with ``download``.
 
     ``kinds``: the kinds of source accepted (``COMMAND_LINE``, or ``(TEXT,)`` for the app's spec
     box); ``limits``: a ``spec.schema.Limits`` for specs (the app's tighter budget).
@@ -60,10 +59,6 @@ def load_model(source: str, device: str = "meta", input_shape=None, *, seed: int
         loaded = _LOADERS[kind](source, device, input_shape, limits)
     if device != "meta":
         loaded.origin = "random initialisation" + ("" if seed is None else f" (seed {seed})")
-    if pretrained:
-        from cnnscope.probes.weights import load_pretrained_weights
-
-        loaded.origin = load_pretrained_weights(loaded.module, source, download=download)
     return loaded
 
 

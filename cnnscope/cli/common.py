@@ -154,14 +154,16 @@ def real_model(source: str, seed: int, weights: str | None = None, pretrained: b
     """(``LoadedModel`` on the CPU, a phrase saying where its weights came from): random
     initialisation seeded with ``seed``, a ``--weights`` file, or the zoo's pretrained weights."""
     from cnnscope.errors import UsageError
-    from cnnscope.probes.weights import load_weights
+    from cnnscope.probes.weights import load_pretrained_weights, load_weights
     from cnnscope.sources import load_model
 
-    loaded = load_model(source, device="cpu", seed=seed, pretrained=pretrained, download=download)
+    loaded = load_model(source, device="cpu", seed=seed)
     if download and not pretrained:
         raise UsageError("--download goes with --pretrained")
     if weights:
         loaded.origin = load_weights(loaded.module, weights)
+    elif pretrained:
+        loaded.origin = load_pretrained_weights(loaded.module, source, download=download)
     return loaded, loaded.origin
 
 
