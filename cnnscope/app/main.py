@@ -1,6 +1,9 @@
 """The app's frame: the sidebar (model, input, page) and the page it shows.
 
 Errors a visitor can cause are shown as messages in the page, never as tracebacks.
+
+It is also the script Streamlit runs for ``cnnscope app`` (``cli/app.py``): run as a script it calls
+``run()``.  The repository's ``app.py`` (``streamlit run app.py``) calls the same ``run()``.
 """
 
 from __future__ import annotations
@@ -47,3 +50,7 @@ def _guard(action):
             raise
         st.error(plain_text.plain(f"internal error: {type(error).__name__}: {error} (set CNNSCOPE_DEBUG=1 for the traceback)"))
     return None
+
+
+if __name__ == "__main__":  # Streamlit runs this file as the script of `cnnscope app`
+    run()

@@ -1,7 +1,10 @@
 """``cnnscope app``: the Streamlit server, started after torch and the zoo are loaded.
 
-``streamlit run app.py`` works as well, but its first visitor waits while the server process
-imports torch and torchvision.  Here that happens before the server says it is ready.
+Why a command besides ``streamlit run app.py``: that script exists only in a checkout, and its
+first visitor waits while the server process imports torch and torchvision.  Here that happens
+before the server says it is ready, and the script is the installed package's
+``cnnscope/app/main.py``; the server listens on 127.0.0.1 by default, headless, without usage
+statistics.
 """
 
 from __future__ import annotations
@@ -16,19 +19,16 @@ def add_parser(subparsers) -> None:
 
 
 def warm_up() -> None:
-    """Import what every page needs and run one tiny trace, so the first visit is quick."""
-    import importlib
-
+    """Import the libraries the pages draw with, list the zoo and run one tiny trace, so the first
+    visit is quick.  The app's own modules are left to the server: they cost milliseconds, and their
+    ``st.cache_data`` functions, declared outside a Streamlit runtime, log "No runtime found"."""
     import plotly.graph_objects  # noqa: F401
     import torch  # noqa: F401
     import torchvision  # noqa: F401
 
     from cnnscope.analysis.analyze import analyze
-    from cnnscope.app.pages import PAGES
     from cnnscope.zoo import list_models
 
-    for page in PAGES:
-        importlib.import_module(page.module)
     list_models()
     analyze("lenet5")
 
@@ -41,7 +41,7 @@ def run(args) -> int:
     if not 1 <= args.port <= 65535:
         raise UsageError(f"--port {args.port}: choose a port between 1 and 65535")
     warm_up()
-    script = find_spec("cnnscope.app.streamlit_app").origin
+    script = find_spec("cnnscope.app.main").origin  # run as a script, it calls run()
     sys.argv = ["streamlit", "run", script, "--server.port", str(args.port), "--server.address", args.address,
                 "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     from streamlit.web.cli import main

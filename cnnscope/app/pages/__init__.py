@@ -1,8 +1,8 @@
 """The app's pages, in the order the sidebar lists them.
 
 A page is a module here with ``render(choice)``; adding one is that module plus its line in PAGES.
-Modules are named, not imported, so that the registry costs nothing to read (the sidebar, and
-``cnnscope app``'s warm-up, which imports every page before the server is ready).
+Modules are named, not imported, so that the registry costs nothing to read: a page's module is
+imported when the page is first shown.
 """
 
 from __future__ import annotations
