@@ -189,9 +189,8 @@ def test_with_weights_the_report_shows_the_first_layer_filters(run_cli, tmp_path
 
     from cnnscope.sources import load_model
 
-    torch.manual_seed(1)
     weights = tmp_path / "lenet.pt"
-    torch.save(load_model("lenet5", device="cpu").module.state_dict(), weights)
+    torch.save(load_model("lenet5", device="cpu", seed=1).module.state_dict(), weights)
     html_path, md_path = tmp_path / "w.html", tmp_path / "w.md"
     for path in (html_path, md_path):
         code, _, err = run_cli("summary", "lenet5", "--weights", weights, "-o", path)
