@@ -23,4 +23,5 @@ def test_suffix_tables_name_known_formats():
     assert set(formats.RF_SUFFIXES.values()) - {None} <= set(formats.FORMATS)
     assert set(formats.DOCUMENT_SUFFIXES.values()) <= set(formats.MODEL_DOCUMENT_FORMATS)
     assert set(formats.DOWNLOADS) <= set(formats.MODEL_DOCUMENT_FORMATS)
-    assert set(formats.PICTURES) <= set(formats.RF_SUFFIXES) and set(formats.DRAWN_BY_DOT) <= set(formats.GRAPH_SUFFIXES)
+    assert set(formats.PICTURES) <= set(formats.RF_SUFFIXES)
+    assert set(formats.DRAWN_BY_DOT) <= set(formats.GRAPH_SUFFIXES)
