@@ -117,36 +117,31 @@ def verdict_text(verdict) -> str:
             return f"single {rf}×{rf}" if rf else "single k×k"
         return kind
 
-    scored = verdict.scored
-    if not scored:
+    if not verdict.scored:
         return "No variant has a validation accuracy; nothing to judge."
     field_text = f"At a {rf}×{rf} field" if rf else "At the same field"
     head = f"{field_text}{f' ({verdict.budget})' if verdict.budget else ''}"
-    stats = {kind: verdict.stats(kind) for kind in scored}
-    if verdict.not_learned:
-        sentences = [_not_learned(head, verdict, stats)]
-    else:
-        sentences = _judged(head, verdict, stats, label)
-    stuck = verdict.not_converged
-    if stuck:
-        every = {v.kind: v for v in verdict.variants}
+    sentences = [_not_learned(head, verdict)] if verdict.not_learned else _judged(head, verdict, label)
+    if verdict.not_converged:
         sentences.append("Not converged (training loss still falling at the end) in "
-                         + ", ".join(f"{n} ({every[n].not_converged} of {every[n].seeds} seeds)" for n in stuck)
+                         + ", ".join(f"{n} ({verdict.stats(n).not_converged} of {verdict.stats(n).seeds} seeds)"
+                                     for n in verdict.not_converged)
                          + ": more epochs may change these numbers.")
     return " ".join(sentences)
 
 
-def _not_learned(head: str, verdict, stats) -> str:
+def _not_learned(head: str, verdict) -> str:
+    """Who did not learn, against which chance level; no winner."""
     missed = verdict.not_learned
-    first = stats[missed[0]]  # every variant sees the same seeds, hence the same splits and rate
-    accuracies = ", ".join(f"{kind} {units.percent(stats[kind].val_acc_mean)}" for kind in missed)
+    first = verdict.stats(missed[0])  # every variant sees the same seeds, hence the same splits and rate
+    accuracies = ", ".join(f"{kind} {units.percent(verdict.stats(kind).val_acc_mean)}" for kind in missed)
     margin = "" if first.chance_margin is None else \
         f" by more than {_points(first.chance_margin)} (the larger of 5 points and 3 standard errors of an " \
         f"accuracy on {first.n_val} validation images)"
     text = (f"{head}: no winner at this budget. {_names(missed)} did not learn: mean validation accuracy "
             f"{accuracies}, not clearly above the {units.percent(first.majority_rate)} of always guessing the "
             f"majority class; a variant has learned when its mean beats that{margin}.")
-    learned = [kind for kind in stats if kind not in missed]
+    learned = [kind for kind in verdict.scored if kind not in missed]
     if learned:
         text += (f" Learned: {', '.join(learned)}; variants are compared only when both learned, so train longer "
                  "(--epochs) to compare them.")
@@ -158,60 +153,78 @@ def _names(kinds) -> str:
     return kinds[0] if len(kinds) == 1 else f"{', '.join(kinds[:-1])} and {kinds[-1]}"
 
 
-def _judged(head: str, verdict, stats, label) -> list[str]:
-    """The prose when every scored variant learned (the verdict's own numbers, in the order they matter)."""
-    base, best = verdict.baseline, verdict.best
-    comparisons = list(verdict.comparisons)
+def _judged(head: str, verdict, label) -> list[str]:
+    """The prose when every scored variant learned, in the order that matters: the lead (who is best, by
+    how much), its price, the 3×3 stack's answer, the others, then fitting against generalising."""
     main = verdict.comparison(verdict.headline)
-    sentences = []
-    if best == base:
-        lead = f"the {label(base)} is the best: {units.percent(stats[base].val_acc_mean)} ± " \
-               f"{_points(stats[base].val_acc_sd)}"
-        if main is None:
-            sentences.append(f"{head}, {lead}; there is nothing to compare it with.")
-        elif verdict.resolved:
-            sentences.append(f"{head}, {lead} of validation accuracy, ahead of every other variant by more than "
-                             f"the seed spread (the closest, {main.variant}, by {_points(-main.difference)}).")
-        else:
-            sentences.append(f"{head}: not resolved at this budget. The {label(base)} has the best mean "
-                             f"({units.percent(stats[base].val_acc_mean)}), but {main.variant} is only "
-                             f"{_points(-main.difference)} behind, within the seed spread of "
-                             f"{_points(main.spread)}.")
-    else:
-        numbers = (f"{units.percent(stats[best].val_acc_mean)} ± {_points(stats[best].val_acc_sd)} of validation "
-                   f"accuracy against {units.percent(stats[base].val_acc_mean)} ± "
-                   f"{_points(stats[base].val_acc_sd)} for the {label(base)}")
-        if main.resolved:
-            sentences.append(f"{head}, {best} generalises better than the {label(base)}: {numbers}, "
-                             f"+{_points(main.difference)}, more than the seed spread of "
-                             f"{_points(main.spread)}.")
-        else:
-            why = "only one seed, so no spread to compare against" if min(stats[best].seeds, stats[base].seeds) < 2 \
-                else f"+{_points(main.difference)} is within the seed spread of {_points(main.spread)}"
-            sentences.append(f"{head}: not resolved at this budget. {best} has the best mean, {numbers}, but {why}.")
-    if main is not None and main.params_ratio is not None:
-        sentences.append(f"Price: {main.variant} has {main.params_ratio:.2f}× the weights and "
-                         f"{main.macs_ratio:.2f}× the MACs of the {label(main.against)}.")
     question = verdict.question
-    if question is not None and question is not main and base == verdict.preferred_baseline:
-        state = (f"more than the seed spread of {_points(question.spread)}" if question.resolved else
-                 f"within the seed spread of {_points(question.spread)}: not resolved at this budget")
-        k = verdict.rf or "k"
-        sentences.append(f"The question itself, the 3×3 stack against the single {k}×{k}: "
-                         f"{_signed(question.difference)}, {state}.")
-    others = [c for c in comparisons if c is not main and c is not question]
-    if others:
-        parts = []
-        for c in others:
-            state = "resolved" if c.resolved else "within the spread"
-            parts.append(f"{c.variant} {_signed(c.difference)} ({state}; {c.params_ratio:.2f}× the weights)"
-                         if c.params_ratio is not None else
-                         f"{c.variant} {100 * c.difference:+.1f} points ({state})")
-        sentences.append(f"Against the {label(base)}, the others: " + "; ".join(parts) + ".")
-    fits_best = verdict.fits_best
-    every = {v.kind: v for v in verdict.variants}
-    if fits_best is not None and every[base].train_loss_mean is not None and best != base:
-        a, b = every[best], every[base]
+    if question is main or verdict.baseline != verdict.preferred_baseline:
+        question_text = []
+    else:
+        question_text = _question(question, verdict.rf)
+    others = [c for c in verdict.comparisons if c is not main and c is not question]
+    return [_lead(head, verdict, main, label), *_price(main, label), *question_text,
+            *_others(others, verdict.baseline, label), *_fitting(verdict, label)]
+
+
+def _lead(head: str, verdict, main, label) -> str:
+    base, best = verdict.baseline, verdict.best
+    b, w = verdict.stats(base), verdict.stats(best)
+    if best == base:
+        lead = f"the {label(base)} is the best: {units.percent(b.val_acc_mean)} ± {_points(b.val_acc_sd)}"
+        if main is None:
+            return f"{head}, {lead}; there is nothing to compare it with."
+        if verdict.resolved:
+            return (f"{head}, {lead} of validation accuracy, ahead of every other variant by more than the seed "
+                    f"spread (the closest, {main.variant}, by {_points(-main.difference)}).")
+        return (f"{head}: not resolved at this budget. The {label(base)} has the best mean "
+                f"({units.percent(b.val_acc_mean)}), but {main.variant} is only {_points(-main.difference)} behind, "
+                f"within the seed spread of {_points(main.spread)}.")
+    numbers = (f"{units.percent(w.val_acc_mean)} ± {_points(w.val_acc_sd)} of validation accuracy against "
+               f"{units.percent(b.val_acc_mean)} ± {_points(b.val_acc_sd)} for the {label(base)}")
+    if main.resolved:
+        return (f"{head}, {best} generalises better than the {label(base)}: {numbers}, +{_points(main.difference)}, "
+                f"more than the seed spread of {_points(main.spread)}.")
+    why = "only one seed, so no spread to compare against" if min(w.seeds, b.seeds) < 2 \
+        else f"+{_points(main.difference)} is within the seed spread of {_points(main.spread)}"
+    return f"{head}: not resolved at this budget. {best} has the best mean, {numbers}, but {why}."
+
+
+def _price(main, label) -> list[str]:
+    if main is None or main.params_ratio is None:
+        return []
+    return [f"Price: {main.variant} has {main.params_ratio:.2f}× the weights and {main.macs_ratio:.2f}× the MACs "
+            f"of the {label(main.against)}."]
+
+
+def _question(question, rf: int | None) -> list[str]:
+    """The issue's question, the 3×3 stack against the single k×k, when the lead was about another variant."""
+    if question is None:
+        return []
+    state = (f"more than the seed spread of {_points(question.spread)}" if question.resolved else
+             f"within the seed spread of {_points(question.spread)}: not resolved at this budget")
+    k = rf or "k"
+    return [f"The question itself, the 3×3 stack against the single {k}×{k}: {_signed(question.difference)}, "
+            f"{state}."]
+
+
+def _others(others, base: str, label) -> list[str]:
+    if not others:
+        return []
+    parts = []
+    for c in others:
+        state = "resolved" if c.resolved else "within the spread"
+        parts.append(f"{c.variant} {_signed(c.difference)} ({state}; {c.params_ratio:.2f}× the weights)"
+                     if c.params_ratio is not None else f"{c.variant} {100 * c.difference:+.1f} points ({state})")
+    return [f"Against the {label(base)}, the others: " + "; ".join(parts) + "."]
+
+
+def _fitting(verdict, label) -> list[str]:
+    """Training loss against validation accuracy: underfitting told apart from a generalisation gap."""
+    base, best, fits_best = verdict.baseline, verdict.best, verdict.fits_best
+    sentences = []
+    if fits_best is not None and verdict.stats(base).train_loss_mean is not None and best != base:
+        a, b = verdict.stats(best), verdict.stats(base)
         gap = b.train_loss_mean - a.train_loss_mean
         loss_text = f"final training loss {a.train_loss_mean:.3f} against {b.train_loss_mean:.3f}"
         if gap > a.train_loss_sd + b.train_loss_sd:
@@ -222,7 +235,7 @@ def _judged(head: str, verdict, stats, label) -> list[str]:
             sentences.append(f"Fitting against generalising: {best} does not fit the training data better by more "
                              f"than the seed spread ({loss_text} for the {label(base)}), but it generalises better.")
     if fits_best is not None and fits_best != best:
-        a, b = every[fits_best], every[best]
+        a, b = verdict.stats(fits_best), verdict.stats(best)
         if b.train_loss_mean - a.train_loss_mean > a.train_loss_sd + b.train_loss_sd:
             sentences.append(f"{fits_best} fits the training data best (final training loss "
                              f"{a.train_loss_mean:.3f} against {b.train_loss_mean:.3f}), but {best} generalises "

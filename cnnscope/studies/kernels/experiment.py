@@ -195,7 +195,8 @@ class Experiment:
     device: str
 
     def to_dict(self) -> dict:
-        """The ``training`` object of ``cnnscope kernels --train --format json`` (keys documented in the issue)."""
+        """The ``training`` object of ``cnnscope kernels --train --format json`` (keys documented in docs/cli.md);
+        ``export.kernels.experiment_data`` adds the verdict's prose."""
         s = self.settings
         return {"seeds": list(s.seeds), "epochs": s.epochs, "lr": s.lr, "input_size": [s.input_size, s.input_size],
                 "dataset": s.dataset, "channels": s.channels, "rf": s.rf, "batch_size": s.batch_size,
