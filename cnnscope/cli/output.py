@@ -1,7 +1,7 @@
 """The one output sink of the commands, and the one place where errors become a line.
 
 Rendered text goes to standard output (``-o -`` too), or with ``-o`` atomically to a file
-(``cnnscope/export/files.py``; devices and pipes are written into directly).  A
+(``cnnscope/files.py``; devices and pipes are written into directly).  A
 :class:`~cnnscope.errors.CnnscopeError` -- or a foreign exception that
 ``cnnscope.errors.user_error`` knows to be bad input (not UTF-8, image too large, an OS error on a
 named file) -- becomes one line on standard error and its exit code; anything else is a bug:
