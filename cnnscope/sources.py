@@ -55,9 +55,10 @@ def load_model(source: str, device: str = "meta", input_shape=None, *, seed: int
     box); ``limits``: a ``spec.schema.Limits`` for specs (the app's tighter budget).
     """
     kind = source_kind(source, kinds)
-    with seeded(None if device == "meta" else seed):
+    real = str(device) != "meta"
+    with seeded(seed if real else None):
         loaded = _LOADERS[kind](source, device, input_shape, limits)
-    if device != "meta":
+    if real:
         loaded.origin = "random initialisation" + ("" if seed is None else f" (seed {seed})")
     return loaded
 
