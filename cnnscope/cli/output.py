@@ -65,10 +65,10 @@ def write_picture(image, output: str) -> None:
 
 
 def terminal_width(least: int = 100) -> int:
-    try:
-        return max(os.get_terminal_size().columns, least)
-    except OSError:
-        return 120
+    """The terminal's width (``COLUMNS`` wins, as in every POSIX tool), at least ``least``; 120 in a pipe."""
+    import shutil
+
+    return max(shutil.get_terminal_size(fallback=(120, 24)).columns, least)
 
 
 def status(message: str):

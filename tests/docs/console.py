@@ -1,0 +1,142 @@
+"""The console examples of README.md and docs/*.md, as tests.
+
+Sybil finds the ```` ```console ```` blocks; this module reads each block as a shell session:
+a line ``$ COMMAND`` is run (in bash, so pipes, ``&&`` and ``VAR=value`` prefixes work), and the
+lines under it, up to the next ``$`` line, are its expected output (stdout and stderr together, as a
+terminal shows them).  A trailing ``# N`` comment on the command is its expected exit status.
+
+What a writer marks in the Markdown, right above the block, in HTML comments a reader never sees:
+
+``<!-- console: vary REGEX [REGEX ...] -->``
+    text that differs from run to run (timings, temporary paths, versions): every match is
+    replaced by ``<varies>`` in both the expected and the actual output before they are compared.
+``<!-- console: columns N -->``
+    the terminal width the output was made at (``COLUMNS=N``; the default is 100).
+``<!-- console: before COMMAND -->``
+    a command run first and not shown (say, making a weights file the example reads).
+``<!-- console: slow -->``
+    a long example (training): it runs in the slow group.
+``<!-- console: skip REASON -->``
+    not run, for the reason given (a server that never exits, a download).
+
+In the expected output, a line that is only ``...`` stands for any number of lines (the docs cut
+long output with it).  Trailing spaces and trailing blank lines are ignored.
+
+Each document's examples run in order in one fresh folder (so ``cnnscope train ... --out runs/x``
+feeds a later ``cnnscope runs runs/x``), with the repository's ``examples/`` linked into it,
+scikit-learn's sample photo ``china.jpg`` beside it, and a report cache of its own.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+
+DIRECTIVE = re.compile(r"<!--\s*console:\s*(\w+)\s*(.*?)\s*-->", re.S)
+ELLIPSIS = "..."
+VARIES = "<varies>"
+DEFAULT_COLUMNS = 100
+
+
+@dataclass
+class Command:
+    line: int  # 1-based line of the ``$`` in the Markdown file
+    text: str
+    expected: list[str]
+    status: int | None  # from a trailing ``# N`` comment
+
+
+@dataclass
+class Options:
+    vary: list[str] = field(default_factory=list)
+    columns: int = DEFAULT_COLUMNS
+    before: list[str] = field(default_factory=list)
+    slow: bool = False
+    skip: str | None = None
+
+
+def options_above(text: str, start: int) -> Options:
+    """The ``<!-- console: ... -->`` directives directly above a block (only blank lines between)."""
+    options = Options()
+    head = text[:start].rstrip()
+    found = []
+    while head.endswith("-->"):
+        opening = head.rfind("<!--")
+        match = DIRECTIVE.fullmatch(head[opening:])
+        if opening < 0 or match is None:
+            break
+        found.append(match.groups())
+        head = head[:opening].rstrip()
+    for name, argument in reversed(found):
+        if name == "vary":
+            options.vary += shlex.split(argument)
+        elif name == "columns":
+            options.columns = int(argument)
+        elif name == "before":
+            options.before.append(argument)
+        elif name == "slow":
+            options.slow = True
+        elif name == "skip":
+            options.skip = argument or "marked skip"
+        else:
+            raise ValueError(f"unknown console directive {name!r}")
+    return options
+
+
+_STATUS = re.compile(r"\s+#\s*(\d+)\s*$")
+
+
+def commands(block: str, first_line: int) -> list[Command]:
+    """The ``$`` commands of a console block and the output written under each."""
+    result: list[Command] = []
+    for offset, line in enumerate(block.splitlines()):
+        if line.startswith("$ "):
+            text = line[2:]
+            status = _STATUS.search(text)
+            result.append(Command(first_line + offset, text, [], int(status.group(1)) if status else None))
+        elif result:
+            result[-1].expected.append(line)
+    return result
+
+
+def normalised(lines: list[str], vary: list[str]) -> list[str]:
+    out = []
+    for line in lines:
+        for pattern in vary:
+            line = re.sub(pattern, VARIES, line)
+        out.append(line.rstrip())
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+def matches(expected: list[str], actual: list[str]) -> bool:
+    """``expected`` equals ``actual``, a line ``...`` standing for any run of lines (none included)."""
+    segments: list[list[str]] = [[]]
+    for line in expected:
+        if line == ELLIPSIS:
+            segments.append([])
+        else:
+            segments[-1].append(line)
+    if len(segments) == 1:
+        return expected == actual
+    first, *middle, last = segments
+    if actual[:len(first)] != first or len(actual) < len(first) + len(last):
+        return False
+    if last and actual[len(actual) - len(last):] != last:
+        return False
+    position, end = len(first), len(actual) - len(last)
+    for segment in middle:  # each in order, at its first place
+        position = _find(actual, segment, position, end)
+        if position < 0:
+            return False
+        position += len(segment)
+    return True
+
+
+def _find(lines: list[str], segment: list[str], start: int, end: int) -> int:
+    for at in range(start, end - len(segment) + 1):
+        if lines[at:at + len(segment)] == segment:
+            return at
+    return -1
