@@ -67,17 +67,21 @@ def _pairs(lines: list[tuple[str, str]]):
 
 
 def partial_table(title: str, rows: list[LayerRecord], width: int | None = None) -> str:
-    """Rows traced before a failure (no report exists yet): name, type, output, params, RF."""
+    """Rows traced before a failure (no report exists yet), in the summary's default columns;
+    % MACs is the share of the MACs traced so far."""
+    from types import SimpleNamespace
+
     from rich import box
     from rich.table import Table
 
     console = _console(width)
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
-    keys = ("name", "type", "output", "params", "rf")
+    keys = DEFAULT_COLUMNS
+    traced = SimpleNamespace(totals=SimpleNamespace(macs=sum(row.macs for row in rows if row.is_leaf)))
     for key in keys:
         table.add_column(COLUMNS[key].header, justify="right" if COLUMNS[key].numeric else "left")
     for row in rows:
         if row.depth >= 1:
-            table.add_row(*row_cells(row, None, keys))
+            table.add_row(*row_cells(row, traced, keys))
     console.print(table)
     return console.file.getvalue()
