@@ -57,7 +57,7 @@ def folders(tmp_path_factory):
 
 def _run(command: str, folder: Path, columns: int, timeout: float) -> subprocess.CompletedProcess:
     env = {key: value for key, value in os.environ.items() if not key.startswith("CNNSCOPE_")}
-    env.update(COLUMNS=str(columns), PYTHONUNBUFFERED="1", CNNSCOPE_CACHE=str(folder / ".cache"),
+    env.update(COLUMNS=str(columns), PYTHONUNBUFFERED="1", CNNSCOPE_CACHE=str(folder.parent / "report-cache"),
                PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}")
     return subprocess.run(["bash", "-c", command], cwd=folder, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, timeout=timeout)
