@@ -299,7 +299,7 @@ def seed_table(experiment) -> tuple[list[str], list[list[str]]]:
 def settings_line(experiment) -> str:
     s = experiment.settings
     return (f"{len(experiment.variants)} variants × {len(s.seeds)} seeds ({', '.join(map(str, s.seeds))}) on "
-            f"{s.dataset} at {s.input_size}×{s.input_size}, C={s.channels}, {s.epochs} epochs, batch {s.batch_size}, "
+            f"{s.dataset} at {s.input_size}×{s.input_size}, C={s.channels}, {s.length}, batch {s.batch_size}, "
             f"Adam lr {s.lr:g}, device {experiment.device}; {experiment.seconds:.0f} s in all")
 
 

@@ -161,6 +161,7 @@ def test_json_contract(run_cli, one_thread):
     assert training["verdict"]["resolved"] is False and training["verdict"]["best"] is None
     assert training["verdict"]["not_learned"] == ["single", "stack3x3", "factorized", "dilated", "5then3"]
     assert "no winner at this budget" in training["verdict"]["text"]
+    assert "2 epochs, at most 4 steps" in training["verdict"]["text"]  # the budget says the cap, not 2 epochs alone
     assert training["variants"]["single"]["status"][0] != "completed"  # --max-steps cut the run short
 
 

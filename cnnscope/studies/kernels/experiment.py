@@ -62,6 +62,12 @@ class Settings:
     # on the shared 2-core machine one thread ran 8 epochs in 2.4–2.8 s against 7.8–9.1 s for two (load 3.3–3.5).
     threads: int | None = 1
 
+    @property
+    def length(self) -> str:
+        """How long each run trains: ``30 epochs``, or ``30 epochs, at most 5 steps`` under a cap."""
+        steps = f", at most {self.max_steps} step{'s' * (self.max_steps > 1)}" if self.max_steps else ""
+        return f"{self.epochs} epochs{steps}"
+
     def check(self) -> None:
         """Bad input is one line (``UsageError``)."""
         from cnnscope.studies.kernels.variants import check_target
@@ -289,7 +295,7 @@ def _run(settings: Settings, user_variants, on_progress, on_run, erf) -> Experim
                 on_run(v.kind, seed, run)
     stats = {v.kind: results[v.kind].stats(v.params, v.macs) for v in variants}
     budget = (f"{settings.dataset} at {settings.input_size}×{settings.input_size}, C={settings.channels}, "
-              f"{settings.epochs} epochs, lr {settings.lr:g}, {len(settings.seeds)} seed"
+              f"{settings.length}, lr {settings.lr:g}, {len(settings.seeds)} seed"
               f"{'s' if len(settings.seeds) > 1 else ''}")
     judged = judge(stats, "single", settings.rf, budget)
     return Experiment(settings, variants, results, judged, time.perf_counter() - started, device_text)
