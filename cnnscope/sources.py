@@ -2,11 +2,10 @@
 
 A source is a zoo name (``resnet18``, ``timm:NAME``), a spec (a ``.yaml``/``.json`` file or a
 one-line spec), ``file.py:Name``, or -- in the app only -- the text of a spec box.  ``load_model``
-builds it on ``meta`` (no weights), or with random weights drawn under a seed.  Every caller that
-needs "name -> model" comes here, so the same source and seed give the same weights whoever asks.
-Pretrained or saved weights are loaded onto the result by ``probes/weights.py`` (``cli/common.py:
-real_model``): importing it here would close a package cycle, as probes/ imports analysis/, which
-imports this module.
+builds it on ``meta`` (no weights), or with random weights drawn under a seed, then a weights file
+or the zoo's pretrained weights when asked (read by ``weights.py``, always ``weights_only``).  Every
+caller that needs "name -> model" comes here, so the same source and seed give the same weights
+whoever asks.
 """
 
 from __future__ import annotations
@@ -42,7 +41,8 @@ class LoadedModel:
 
 
 def load_model(source: str, device: str = "meta", input_shape=None, *, seed: int | None = 0,
-               kinds: tuple[str, ...] = COMMAND_LINE, limits=None) -> LoadedModel:
+               kinds: tuple[str, ...] = COMMAND_LINE, limits=None, weights: str | None = None,
+               pretrained: bool = False, download: bool = False) -> LoadedModel:
     """``source`` built on ``device``.
 
     ``input_shape`` (C, H, W) matters for specs only: their in_channels/in_features follow it.
@@ -53,13 +53,31 @@ def load_model(source: str, device: str = "meta", input_shape=None, *, seed: int
 
     ``kinds``: the kinds of source accepted (``COMMAND_LINE``, or ``(TEXT,)`` for the app's spec
     box); ``limits``: a ``spec.schema.Limits`` for specs (the app's tighter budget).
+
+    ``weights`` (a state_dict or checkpoint file) or ``pretrained`` (the zoo's weights from the local
+    cache; ``download`` fetches them when absent) replace the random weights on a real device;
+    ``origin`` says which.
     """
+    from cnnscope.errors import UsageError
+
+    if download and not pretrained:
+        raise UsageError("--download goes with --pretrained")
     kind = source_kind(source, kinds)
     real = str(device) != "meta"
+    if (weights or pretrained) and not real:
+        raise ValueError("weights are loaded onto a real device, not meta")
     with seeded(seed if real else None):
         loaded = _LOADERS[kind](source, device, input_shape, limits)
     if real:
         loaded.origin = "random initialisation" + ("" if seed is None else f" (seed {seed})")
+    if weights:
+        from cnnscope.weights import load_weights
+
+        loaded.origin = load_weights(loaded.module, weights)
+    elif pretrained:
+        from cnnscope.weights import load_pretrained_weights
+
+        loaded.origin = load_pretrained_weights(loaded.module, source, download=download)
     return loaded
 
 

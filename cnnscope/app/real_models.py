@@ -39,7 +39,7 @@ def _apply_weights(model, name: str, data: bytes) -> str:
     import tempfile
     from pathlib import Path
 
-    from cnnscope.probes.weights import load_weights
+    from cnnscope.weights import load_weights
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "weights.pt"

@@ -143,7 +143,7 @@ def check_paths(args) -> None:
 
 def check_weights(source: str, path: str) -> None:
     """Check that the ``--weights`` file fits ``source`` (on meta: nothing is allocated)."""
-    from cnnscope.probes import weights
+    from cnnscope import weights
     from cnnscope.sources import load_model
 
     weights.check_weights(load_model(source, device="meta").module, path)
@@ -153,17 +153,9 @@ def real_model(source: str, seed: int, weights: str | None = None, pretrained: b
                download: bool = False):
     """(``LoadedModel`` on the CPU, a phrase saying where its weights came from): random
     initialisation seeded with ``seed``, a ``--weights`` file, or the zoo's pretrained weights."""
-    from cnnscope.errors import UsageError
-    from cnnscope.probes.weights import load_pretrained_weights, load_weights
     from cnnscope.sources import load_model
 
-    loaded = load_model(source, device="cpu", seed=seed)
-    if download and not pretrained:
-        raise UsageError("--download goes with --pretrained")
-    if weights:
-        loaded.origin = load_weights(loaded.module, weights)
-    elif pretrained:
-        loaded.origin = load_pretrained_weights(loaded.module, source, download=download)
+    loaded = load_model(source, device="cpu", seed=seed, weights=weights, pretrained=pretrained, download=download)
     return loaded, loaded.origin
 
 

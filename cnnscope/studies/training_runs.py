@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import torch
-from torch import nn
-
 if TYPE_CHECKING:
     from cnnscope.train.history import TrainHistory
+
 
 def _budget(max_steps: int | None):
     if not max_steps:

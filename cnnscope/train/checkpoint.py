@@ -9,7 +9,7 @@ Layout (a plain dict, loadable with ``torch.load(..., weights_only=True)``)::
                 "input_shape": [1, 28, 28], "normalization": {"mean": [...], "std": [...]}, ...},
      "epoch": 3}                                 # the epoch whose end state this is (0: initial)
 
-``cnnscope.probes.weights.load_state_dict`` (``--weights``) reads it too, via ``state_dict``.
+``cnnscope.weights.load_state_dict`` (``--weights``) reads it too, via ``state_dict``.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def checkpoint_bytes(model: nn.Module, config: dict, epoch: int) -> bytes:
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
-    from cnnscope.probes.weights import read_weights_file
+    from cnnscope.weights import read_weights_file
 
     path = Path(path)
     data = read_weights_file(path, what="checkpoint")
@@ -52,7 +52,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
 
 def rebuild_model(checkpoint: Checkpoint | str | Path, device: str = "cpu") -> nn.Module:
     """The trained model: built from ``config["model"]``, head resized as in training, weights loaded."""
-    from cnnscope.probes.weights import apply_state_dict
+    from cnnscope.weights import apply_state_dict
     from cnnscope.sources import load_model
     from cnnscope.train.adapt import replace_head
 

@@ -7,7 +7,7 @@ from torch import nn
 from cnnscope.errors import LayerNotFoundError, UsageError, WeightsError
 from cnnscope.probes.activations import capture, conv_weight
 from cnnscope.probes.lookup import module_named
-from cnnscope.probes.weights import check_weights, load_state_dict, load_weights, read_weights_file
+from cnnscope.weights import check_weights, load_state_dict, load_weights, read_weights_file
 
 
 def _net():

@@ -186,7 +186,7 @@ def test_a_reloaded_checkpoint_gives_identical_outputs(tmp_path):
     inputs = run.data.x_val[:32]
     with torch.no_grad():
         assert torch.equal(rebuilt(inputs), run.model(inputs))
-    from cnnscope.probes.weights import load_state_dict
+    from cnnscope.weights import load_state_dict
 
     assert set(load_state_dict(path)) == set(run.model.state_dict())
     assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]  # written atomically, no leftovers

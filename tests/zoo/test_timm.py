@@ -83,7 +83,7 @@ def test_timm_pretrained_weights_come_from_the_local_cache_only(tmp_path, monkey
     from safetensors.torch import save_file
 
     from cnnscope.errors import WeightsError
-    from cnnscope.probes.weights import load_pretrained_weights
+    from cnnscope.weights import load_pretrained_weights
     from cnnscope.sources import load_model
 
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
