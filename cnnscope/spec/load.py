@@ -26,19 +26,23 @@ def parse_text(text: str, suffix: str = ".yaml") -> object:
     YAML document of only comments or ``null``), which the callers report as an empty spec."""
     if not text.strip():  # JSON and YAML would each raise their own syntax error (a tab, a lone newline)
         return None
+    try:  # both parsers recurse into nested lists and maps
+        return _bounded(_decode(text, suffix))
+    except RecursionError:
+        raise SpecError("the spec is nested too deeply; a spec is a short text") from None
+
+
+def _decode(text: str, suffix: str) -> object:
+    """``text`` parsed as JSON (``.json``) or YAML; a syntax error is a SpecError naming the line."""
     if suffix == ".json":
         try:
-            return _bounded(json.loads(text))
-        except RecursionError:
-            raise SpecError("the spec is nested too deeply; a spec is a short text") from None
+            return json.loads(text)
         except json.JSONDecodeError as exc:
             raise SpecError(f"JSON syntax error at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
     import yaml
 
     try:
-        return _bounded(yaml.safe_load(text))
-    except RecursionError:
-        raise SpecError("the spec is nested too deeply; a spec is a short text") from None
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -71,6 +71,23 @@ def _single(pair):
     return pair[0] if pair[0] == pair[1] else pair
 
 
+def _groups(a, channels: int, where: str) -> int:
+    """A conv's or transposed conv's ``groups``, which must divide both its input and output channels."""
+    groups = a["groups"]
+    if channels % groups or a["out"] % groups:
+        raise SpecError(f"groups = {groups} must divide the input channels ({channels}) and out ({a['out']})", where)
+    return groups
+
+
+def _window_size(out: int, size: int, args: dict, shape: Shape, axis: int, where: str) -> int:
+    """``out``, a conv's or pool's output size along ``axis`` (0: height) for input ``size`` and window ``args``;
+    below 1 it is a SpecError that writes out the arithmetic."""
+    if out < 1:
+        raise SpecError(f"the input is {shape[1]}×{shape[2]} here, too small: output {('height', 'width')[axis]} "
+                        f"= {explain_window(size, **args)} < 1", where)
+    return out
+
+
 def make_plan(spec: Spec) -> Plan:
     state = _State(spec.limits)
     root, out = state.sequence(spec.layers, tuple(spec.input), "layers")
@@ -174,9 +191,7 @@ class _State:
 
     def conv(self, a, shape, where) -> Call:
         channels, height, width = shape
-        groups = a["groups"]
-        if channels % groups or a["out"] % groups:
-            raise SpecError(f"groups = {groups} must divide the input channels ({channels}) and out ({a['out']})", where)
+        groups = _groups(a, channels, where)
         pad = a["padding"]
         if pad == "same" and a["stride"] != (1, 1):
             raise SpecError("padding 'same' needs stride 1 (PyTorch does not support it with strides)", where)
@@ -189,10 +204,7 @@ class _State:
             args = dict(kernel=a["kernel"][axis], stride=a["stride"][axis], padding=numeric[axis],
                         dilation=a["dilation"][axis])
             out = size if pad == "same" else window_output_size(size, **args)
-            if out < 1:
-                raise SpecError(f"the input is {height}×{width} here, too small: output {('height', 'width')[axis]} "
-                                f"= {explain_window(size, **args)} < 1", where)
-            sizes.append(out)
+            sizes.append(_window_size(out, size, args, shape, axis, where))
         params = a["out"] * (channels // groups) * a["kernel"][0] * a["kernel"][1] + (a["out"] if a["bias"] else 0)
         kwargs = _kw(kernel_size=_single(a["kernel"]),
                      stride=_single(a["stride"]) if a["stride"] != (1, 1) else None,
@@ -203,9 +215,7 @@ class _State:
 
     def transposed(self, a, shape, where) -> Call:
         channels, height, width = shape
-        groups = a["groups"]
-        if channels % groups or a["out"] % groups:
-            raise SpecError(f"groups = {groups} must divide the input channels ({channels}) and out ({a['out']})", where)
+        groups = _groups(a, channels, where)
         sizes = []
         for axis, size in enumerate((height, width)):
             stride, dilation = a["stride"][axis], a["dilation"][axis]
@@ -236,11 +246,7 @@ class _State:
                 raise SpecError(f"padding {a['padding'][axis]} is more than half the window ({effective})", where)
             args = dict(kernel=a["kernel"][axis], stride=stride[axis], padding=a["padding"][axis],
                         dilation=dilation[axis], ceil_mode=a["ceil_mode"])
-            out = window_output_size(size, **args)
-            if out < 1:
-                raise SpecError(f"the input is {height}×{width} here, too small: output {('height', 'width')[axis]} "
-                                f"= {explain_window(size, **args)} < 1", where)
-            sizes.append(out)
+            sizes.append(_window_size(window_output_size(size, **args), size, args, shape, axis, where))
         cls = "MaxPool2d" if kind == "maxpool" else "AvgPool2d"
         kwargs = _kw(stride=_single(stride) if stride != a["kernel"] else None,
                      padding=_single(a["padding"]) if a["padding"] != (0, 0) else None,
