@@ -60,11 +60,7 @@ def figure_png(figure) -> bytes:
     if len([t for t in figure.data if t.showlegend is not False]) > 1 and figure.layout.showlegend is not False:
         axis.legend(fontsize=8)
     axis.grid(alpha=0.3)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    return buffer.getvalue()
+    return _png(fig, plt)
 
 
 def _mpl_colour(colour):
@@ -90,6 +86,11 @@ def _heatmaps_png(figure, plt) -> bytes:
         axis.set_yticks([])
         axis.set_title(titles[k] if k < len(titles) else (trace.name or ""), fontsize=8)
     fig.suptitle(figure.layout.title.text or "", fontsize=9)
+    return _png(fig, plt)
+
+
+def _png(fig, plt) -> bytes:
+    """``fig`` laid out and saved as PNG bytes, then closed (pyplot keeps every figure until closed)."""
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
