@@ -38,6 +38,12 @@ class Tokens:
     note: str = ""
 
 
+def global_if_flat(out_shape) -> Global | Tokens:
+    """The token state after a linear or reshape over tokens: a flat (batch, features) output has
+    mixed every token (global); a longer one still holds tokens."""
+    return Global() if len(out_shape) <= 2 else Tokens()
+
+
 @dataclass(frozen=True)
 class Untracked:
     reason: str

@@ -49,8 +49,7 @@ def linear_field(engine, row, field: rf.Field):
 
 @rule("rf_tokens", "linear")
 def linear_tokens(engine, row):
-    _, out_shape = engine.shapes(row)
-    return rf.Global() if len(out_shape) <= 2 else rf.Tokens()
+    return rf.global_if_flat(engine.shapes(row)[1])
 
 
 @rule("explain", "linear")

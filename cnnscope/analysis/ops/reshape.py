@@ -41,8 +41,7 @@ def reshaped_field(engine, row, field: rf.Field):
 
 @rule("rf_tokens", "reshape")
 def reshaped_tokens(engine, row):
-    _, out_shape = engine.shapes(row)
-    return rf.Global() if len(out_shape) <= 2 else rf.Tokens()
+    return rf.global_if_flat(engine.shapes(row)[1])
 
 
 def _permute(row, field: rf.Field, in_shape) -> rf.Field:
