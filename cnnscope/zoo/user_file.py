@@ -43,6 +43,14 @@ def _import_file(path: Path):
     return module
 
 
+def _check_file(path: Path) -> None:
+    """A one-line ModelNotFoundError unless ``path`` is an existing file (the source of ``file.py:Name``)."""
+    if path.is_dir():
+        raise ModelNotFoundError(f"{path}: is a folder, not a Python file")
+    if not path.is_file():
+        raise ModelNotFoundError(f"{path}: no such file")
+
+
 def missing_name(source: str) -> None:
     """``net.py`` without ``:Name``: a one-line error naming what the file defines (read, not run)."""
     import ast
@@ -50,10 +58,7 @@ def missing_name(source: str) -> None:
     path = Path(source)
     if path.suffix != ".py":
         return
-    if path.is_dir():
-        raise ModelNotFoundError(f"{path}: is a folder, not a Python file")
-    if not path.is_file():
-        raise ModelNotFoundError(f"{path}: no such file")
+    _check_file(path)
     try:
         tree = ast.parse(path.read_bytes())
         names = [n.name for n in tree.body if isinstance(n, ast.ClassDef)] or \
@@ -71,10 +76,7 @@ def load_user_model(source: str, device: str = "cpu"):
 
     file_part, _, name = source.rpartition(":")
     path = Path(file_part)
-    if path.is_dir():
-        raise ModelNotFoundError(f"{path}: is a folder, not a Python file")
-    if not path.is_file():
-        raise ModelNotFoundError(f"{path}: no such file")
+    _check_file(path)
     namespace = _import_file(path)
     if not hasattr(namespace, name):
         candidates = sorted(k for k, v in vars(namespace).items()
