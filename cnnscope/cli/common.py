@@ -121,6 +121,18 @@ def output_format(args, suffixes: dict, default: str | None = "table") -> str:
     return named
 
 
+def check_study_args(args) -> None:
+    """Before any work, for ``compare`` and ``kernels``: --epochs and --max-steps at least 1
+    (bad-input suite), and -o's suffix naming a report format."""
+    from cnnscope.errors import UsageError
+
+    for option, value in (("--epochs", getattr(args, "epochs", None)), ("--max-steps", getattr(args, "max_steps", None))):
+        if value is not None and value < 1:
+            raise UsageError(f"{option} {value}: must be at least 1")
+    if args.output:
+        output_format(args, formats.DOCUMENT_SUFFIXES, default=None)
+
+
 # -- paths: the outputs and the inputs of a command ----------------------------------------------------
 
 INPUT_OPTIONS = ("model", "models", "spec", "image", "weights")

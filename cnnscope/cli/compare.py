@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from cnnscope.cli.common import add_input, add_output, add_seed, input_shapes, output_format
+from cnnscope.cli.common import add_input, add_output, add_seed, check_study_args, input_shapes
 from cnnscope.cli.output import emit, note, say
-from cnnscope.export.formats import DOCUMENT_SUFFIXES
 
 
 def add_parser(subparsers) -> None:
@@ -27,19 +26,8 @@ def _train_options(parser) -> None:
 
 
 def run(args) -> int:
-    _check_counts(args)
-    if args.output:  # the suffix names the report's format, before any work
-        output_format(args, DOCUMENT_SUFFIXES, default=None)
+    check_study_args(args)
     return _compare(args)
-
-
-def _check_counts(args) -> None:
-    """--epochs and --max-steps below 1 are usage errors, before any work (bad-input suite)."""
-    from cnnscope.errors import UsageError
-
-    for option, value in (("--epochs", getattr(args, "epochs", None)), ("--max-steps", getattr(args, "max_steps", None))):
-        if value is not None and value < 1:
-            raise UsageError(f"{option} {value}: must be at least 1")
 
 
 def _compare(args) -> int:

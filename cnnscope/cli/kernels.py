@@ -3,9 +3,9 @@ that trains them over seeds and judges the difference; reports in HTML, Markdown
 
 from __future__ import annotations
 
-from cnnscope.cli.common import add_format, add_output, add_seed, output_format, passive_openmp
+from cnnscope.cli.common import add_format, add_output, add_seed, check_study_args, passive_openmp
 from cnnscope.cli.output import emit, note, say
-from cnnscope.export.formats import DOCUMENT_SUFFIXES, TABLE_OR_JSON
+from cnnscope.export.formats import TABLE_OR_JSON
 
 
 def add_parser(subparsers) -> None:
@@ -41,23 +41,12 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    _check_counts(args)
-    if args.output:  # the suffix names the report's format, before any work
-        output_format(args, DOCUMENT_SUFFIXES, default=None)
+    check_study_args(args)
     user = _user_variants(args.variant)
     if args.train:
         return _experiment(args, user)
     _training_only(args)
     return _study(args, user)
-
-
-def _check_counts(args) -> None:
-    """--epochs and --max-steps below 1 are usage errors, before any work (bad-input suite)."""
-    from cnnscope.errors import UsageError
-
-    for option, value in (("--epochs", args.epochs), ("--max-steps", args.max_steps)):
-        if value is not None and value < 1:
-            raise UsageError(f"{option} {value}: must be at least 1")
 
 
 def _user_variants(texts: list[str]) -> dict[str, str]:
