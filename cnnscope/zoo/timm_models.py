@@ -22,7 +22,6 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-from cnnscope import cache
 from cnnscope.errors import ModelNotFoundError
 from cnnscope.zoo.registry import ModelEntry, add_prefix
 
@@ -46,9 +45,17 @@ def _require_timm() -> str:
 
 
 def _cache_file(version: str) -> Path | None:
-    """Beside the report cache (``cache.directory()``, which reads ``CNNSCOPE_CACHE``), in its parent folder."""
-    folder = cache.directory()
-    return folder.parent / f"timm-names-{version}.json" if folder is not None else None
+    # The parent of cache.directory()'s folder, read here again: importing cnnscope.cache would make a
+    # cache <-> zoo cycle (cache asks zoo.registry whether a name is a zoo model).
+    setting = os.environ.get("CNNSCOPE_CACHE", "")
+    if setting.lower() in ("0", "off", "no", "false"):
+        return None
+    if setting:
+        folder = Path(setting).parent
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        folder = Path(base) / "cnnscope"
+    return folder / f"timm-names-{version}.json"
 
 
 def _config(name: str) -> tuple[tuple[int, ...], tuple | None]:
