@@ -146,6 +146,15 @@ def user_error(error: BaseException) -> CnnscopeError | None:
     return None
 
 
+def require_file(path, error: type[CnnscopeError], a_kind: str, kind: str) -> None:
+    """Every input file the user names (a spec, an image, weights, ``file.py``) is checked alike: a
+    folder is ``error("P: is a folder, not <a_kind>")``, a missing path ``error("P: no such <kind>")``."""
+    if path.is_dir():
+        raise error(f"{path}: is a folder, not {a_kind}")
+    if not path.is_file():
+        raise error(f"{path}: no such {kind}")
+
+
 def image_too_large(text: str = "", pixels: int | None = None, limit: int | None = None) -> str:
     """``image too large (400 Mpixels; limit 89 Mpixels)``, from PIL's message or the numbers."""
     import re

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from cnnscope.errors import WeightsError
+from cnnscope.errors import WeightsError, require_file
 
 _NESTED_KEYS = ("state_dict", "model_state_dict", "model")
 
@@ -28,10 +28,7 @@ def read_weights_file(path: str | Path, what: str = "weights file"):
     import warnings
 
     path = Path(path)
-    if path.is_dir():
-        raise WeightsError(f"{path}: is a folder, not a {what}")
-    if not path.is_file():
-        raise WeightsError(f"{path}: no such {what}")
+    require_file(path, WeightsError, f"a {what}", what)
     try:
         with warnings.catch_warnings():  # torch's advice to pass weights_only=False is not for us to give
             warnings.simplefilter("ignore")

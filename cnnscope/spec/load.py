@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cnnscope.errors import SpecError
+from cnnscope.errors import SpecError, require_file
 from cnnscope.spec.compact import parse as parse_compact
 from cnnscope.spec.schema import Limits, Spec, validate
 
@@ -74,10 +74,7 @@ def _bounded(data, limit: int = MAX_VALUES):
 
 def read_spec_file(path: Path) -> str:
     """The text of a spec file: it must be a file, small, and UTF-8."""
-    if path.is_dir():
-        raise SpecError(f"{path}: is a folder, not a spec file")
-    if not path.is_file():
-        raise SpecError(f"{path}: no such spec file")
+    require_file(path, SpecError, "a spec file", "spec file")
     if path.stat().st_size > MAX_FILE_BYTES:
         raise SpecError(f"{path}: larger than {MAX_FILE_BYTES:,} bytes; a spec is a short text")
     data = path.read_bytes()

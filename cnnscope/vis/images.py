@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnscope.errors import InputError, UsageError
+from cnnscope.errors import InputError, UsageError, require_file
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -26,10 +26,7 @@ def open_image(source: str | Path):
     if str(source).startswith("digits:"):
         return digits_image(str(source)[len("digits:"):])
     path = Path(source)
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder, not an image file")
-    if not path.is_file():
-        raise InputError(f"{path}: no such image file")
+    require_file(path, InputError, "an image file", "image file")
     import warnings
 
     from cnnscope.errors import image_too_large

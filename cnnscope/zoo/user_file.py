@@ -14,7 +14,7 @@ import inspect
 import sys
 from pathlib import Path
 
-from cnnscope.errors import ModelNotFoundError
+from cnnscope.errors import ModelNotFoundError, require_file
 
 
 def is_file_reference(source: str) -> bool:
@@ -43,14 +43,6 @@ def _import_file(path: Path):
     return module
 
 
-def _check_file(path: Path) -> None:
-    """A one-line ModelNotFoundError unless ``path`` is an existing file (the source of ``file.py:Name``)."""
-    if path.is_dir():
-        raise ModelNotFoundError(f"{path}: is a folder, not a Python file")
-    if not path.is_file():
-        raise ModelNotFoundError(f"{path}: no such file")
-
-
 def missing_name(source: str) -> None:
     """``net.py`` without ``:Name``: a one-line error naming what the file defines (read, not run)."""
     import ast
@@ -58,7 +50,7 @@ def missing_name(source: str) -> None:
     path = Path(source)
     if path.suffix != ".py":
         return
-    _check_file(path)
+    require_file(path, ModelNotFoundError, "a Python file", "file")
     try:
         tree = ast.parse(path.read_bytes())
         names = [n.name for n in tree.body if isinstance(n, ast.ClassDef)] or \
@@ -76,7 +68,7 @@ def load_user_model(source: str, device: str = "cpu"):
 
     file_part, _, name = source.rpartition(":")
     path = Path(file_part)
-    _check_file(path)
+    require_file(path, ModelNotFoundError, "a Python file", "file")
     namespace = _import_file(path)
     if not hasattr(namespace, name):
         candidates = sorted(k for k, v in vars(namespace).items()
