@@ -84,11 +84,13 @@ def looks_like_zoo_name(source: str) -> bool:
     return source.replace("_", "").isalnum() and source.islower()
 
 
-def cached_report(source: str, shapes, analyze):
+def cached_report(source: str, shapes, analyze, is_zoo_model):
     """The ModelReport of a zoo model from the cache, or ``analyze()``'s, stored for next time.
 
     ``shapes`` are the input shapes asked for (None: the model's natural input); anything that is
-    not a zoo name is analysed every time."""
+    not a zoo name is analysed every time.  ``is_zoo_model(source)`` decides what may be stored: the
+    caller's question, so that this module imports nothing of the zoo (which reads ``directory()``
+    for its timm name list)."""
     key = [list(s) for s in shapes] if shapes else None
     zoo_like = looks_like_zoo_name(source)
     data = load(source, key) if zoo_like else None
@@ -100,12 +102,6 @@ def cached_report(source: str, shapes, analyze):
         except Exception:  # noqa: BLE001 - a damaged or foreign entry (any content) is a miss, overwritten below
             pass
     report = analyze()
-    if zoo_like and _is_zoo(source):
+    if zoo_like and is_zoo_model(source):
         store(source, key, report.to_dict())
     return report
-
-
-def _is_zoo(source: str) -> bool:
-    from cnnscope.zoo.registry import list_models
-
-    return source in list_models()

@@ -45,17 +45,11 @@ def _require_timm() -> str:
 
 
 def _cache_file(version: str) -> Path | None:
-    # The parent of cache.directory()'s folder, read here again: importing cnnscope.cache would make a
-    # cache <-> zoo cycle (cache asks zoo.registry whether a name is a zoo model).
-    setting = os.environ.get("CNNSCOPE_CACHE", "")
-    if setting.lower() in ("0", "off", "no", "false"):
-        return None
-    if setting:
-        folder = Path(setting).parent
-    else:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        folder = Path(base) / "cnnscope"
-    return folder / f"timm-names-{version}.json"
+    """Beside the report cache (in the parent of its folder), off when it is off."""
+    from cnnscope.cache import directory
+
+    reports = directory()
+    return None if reports is None else reports.parent / f"timm-names-{version}.json"
 
 
 def _config(name: str) -> tuple[tuple[int, ...], tuple | None]:
