@@ -395,12 +395,13 @@ def experiment_text(experiment, lines: list[str]) -> str:
         out += ["", f"Effective fields (|∂unit/∂input| of the centre unit, seed {s.seeds[0]}, trained; "
                     f"the theoretical field is {s.rf}×{s.rf}):"]
         pictures = [shade_map(m) for _, m in maps]
-        cell = max(max(len(kind) for kind, _ in maps), max(len(p[0]) for p in pictures if p)) + 3
+        captions = [f"50/90%: {_squares(experiment.results[kind].erf_mean())}" for kind, _ in maps]
+        # the widest of name, picture and caption, plus a gap, so that neighbouring columns never touch
+        cell = max(*(len(kind) for kind, _ in maps), *(len(p[0]) for p in pictures if p), *map(len, captions)) + 3
         out.append("  " + "".join(kind.ljust(cell) for kind, _ in maps).rstrip())
         for k in range(max(len(p) for p in pictures)):
             out.append("  " + "".join((p[k] if k < len(p) else "").ljust(cell) for p in pictures).rstrip())
-        out.append("  " + "".join(f"50/90%: {_squares(experiment.results[kind].erf_mean())}".ljust(cell)
-                                  for kind, _ in maps).rstrip())
+        out.append("  " + "".join(caption.ljust(cell) for caption in captions).rstrip())
     out += ["", "Verdict: " + verdict_text(experiment.verdict), "", *[f"- {line}" for line in lines]]
     return "\n".join(out) + "\n"
 
