@@ -17,6 +17,11 @@ READABLE_SCHEMA_VERSIONS = (1, 2)  # v1: rf was a loose dict and rows had no op_
 Shape = list[int]
 
 
+# The diagnostic of a training-mode trace moved from the natural batch of 1 to 2 (batch norm needs
+# two values per channel); the summary's header names it too.
+TRAIN_BATCH_CODE = "train-batch-2"
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     """Something the analysis could not measure, or that the user should know."""

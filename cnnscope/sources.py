@@ -84,13 +84,15 @@ def load_model(source: str, device: str = "meta", input_shape=None, *, seed: int
 @contextmanager
 def seeded(seed: int | None):
     """Random draws inside the block start from ``seed``, and the random state outside it is left
-    as it was (CPU generator).  ``None``: no seeding, the block draws from the current state."""
+    as it was (CPU and, when CUDA is up, the current GPU's generator: ``manual_seed`` seeds both).
+    ``None``: no seeding, the block draws from the current state."""
     if seed is None:
         yield
         return
     import torch
 
-    with torch.random.fork_rng(devices=[]):
+    gpus = [torch.cuda.current_device()] if torch.cuda.is_initialized() else []
+    with torch.random.fork_rng(devices=gpus):
         torch.manual_seed(seed)
         yield
 
@@ -118,7 +120,7 @@ def _kind(source: str) -> str:
 
     if _is_prefixed_name(source):  # timm:NAME, or another namespace of the zoo
         return ZOO
-    if is_spec_file(source) or (looks_compact(source) and not _is_zoo_name(source)):
+    if is_spec_file(source) or (looks_compact(source) and not is_zoo_name(source)):
         return SPEC
     if is_file_reference(source):
         return FILE
@@ -197,7 +199,8 @@ def _is_prefixed_name(source: str) -> bool:
     return is_prefixed(source) and "/" not in source and not source.endswith(".py") and not is_spec_file(source)
 
 
-def _is_zoo_name(source: str) -> bool:
+def is_zoo_name(source: str) -> bool:
+    """Whether ``source`` is a name the zoo registry holds (not a prefixed or file source)."""
     if not source.replace("_", "").isalnum():  # one-line specs have commas, dashes or brackets
         return False
     import cnnscope.zoo  # noqa: F401

@@ -17,11 +17,10 @@ from cnnscope.analysis.min_input import passes_size_checks, smallest_square_inpu
 from cnnscope.analysis.preflight import FeatureMismatchError, TooSmallError
 from cnnscope.analysis.trace import Row, Tracer, run_trace
 from cnnscope.errors import ShapeError, UsageError
-from cnnscope.report import Diagnostic, LayerRecord, ModelReport, Totals
+from cnnscope.report import TRAIN_BATCH_CODE, Diagnostic, LayerRecord, ModelReport, Totals
 
 _META_FAILURE_HINTS = ("meta", "Meta", "data-dependent", "item()")
 _BATCH_NORM_NEEDS_TWO = "more than 1 value per channel"
-TRAIN_BATCH_CODE = "train-batch-2"
 
 
 def normalize_input_shapes(input_shape, default: Sequence[int] | None = None) -> list[tuple[int, ...]]:
@@ -122,12 +121,17 @@ def analyze(model: str | nn.Module, input_shape=None, *, name: str | None = None
         # The user asked for training mode, not for a batch size: the natural batch of 1 gives a batch
         # norm one value per channel, which PyTorch refuses; batch 2 is the smallest that trains.
         shapes = [(2, *s[1:]) for s in shapes]
+        where = f"{exc.layer} (batch norm)" if exc.layer else "a batch norm"
         diagnostics = [Diagnostic("info", TRAIN_BATCH_CODE,
-                                  f"traced at batch 2, not the natural batch of 1: in training mode, {exc.layer} (batch norm) "
+                                  f"traced at batch 2, not the natural batch of 1: in training mode, {where} "
                                   f"would see one value per channel (batch statistics need two or more); "
                                   f"--input sets another shape", layer=exc.layer)]
-        tracer, output, traced_on, module = _trace(module, shapes, dtypes, device, diagnostics, model,
-                                                   False, training=True, keywords=keywords)
+        try:
+            tracer, output, traced_on, module = _trace(module, shapes, dtypes, device, diagnostics, model,
+                                                       False, training=True, keywords=keywords)
+        except ShapeError as again:  # say why the shapes have a batch of 2 the user never asked for
+            again.args = (f"{again} (traced at batch 2 for training mode)",)
+            raise
     report = _build_report(module, label, shapes, tracer, output, traced_on, dtype, diagnostics, mode, dtypes,
                            unbatched=input_format == "image_list")
     if keywords.names:

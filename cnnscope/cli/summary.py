@@ -57,7 +57,9 @@ def run(args) -> int:
     if args.weights or args.mode != "eval" or dtypes:  # the cache holds default-dtype, eval-mode reports
         report = _analyze(args, shapes, dtypes)
     else:
-        report = cache.cached_report(args.model, shapes, lambda: _analyze(args, shapes), _is_zoo_model)
+        from cnnscope.sources import is_zoo_name
+
+        report = cache.cached_report(args.model, shapes, lambda: _analyze(args, shapes), is_zoo_name)
     if args.measure:
         report = _measured(args.model, report, args.measure_device)
     if fmt == "html" or (fmt == "md" and args.output and Path(args.output).suffix.lower() == ".md"):
@@ -111,12 +113,6 @@ def _measured(source: str, report, device: str):
         raise UsageError(f"--measure: {loaded.name} is called with a list of images; "
                          "measuring supports models called with tensors")
     return dataclasses.replace(report, measured=measure_report(loaded.module, report, device))
-
-
-def _is_zoo_model(source: str) -> bool:
-    from cnnscope.zoo.registry import list_models
-
-    return source in list_models()
 
 
 def _input_dtypes(text: str | None):

@@ -6,7 +6,7 @@ import io
 
 from cnnscope.units import shape
 from cnnscope.export.summary_rows import COLUMNS, DEFAULT_COLUMNS, operator_lines, row_cells, totals_lines, visible_rows
-from cnnscope.report import LayerRecord, ModelReport
+from cnnscope.report import TRAIN_BATCH_CODE, LayerRecord, ModelReport
 
 
 def _console(width: int | None = None):
@@ -34,7 +34,7 @@ def _mode_note(report: ModelReport) -> str:
     """The header's word on a training-mode trace, and on the batch it chose for batch norm."""
     if report.mode == "eval":
         return ""
-    if any(d.code == "train-batch-2" for d in report.diagnostics):
+    if any(d.code == TRAIN_BATCH_CODE for d in report.diagnostics):
         return f", {report.mode} mode (batch 2: batch norm needs two values per channel)"
     return f", {report.mode} mode"
 

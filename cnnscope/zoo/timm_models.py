@@ -17,8 +17,6 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import json
-import os
-import tempfile
 from importlib import metadata
 from pathlib import Path
 
@@ -90,12 +88,11 @@ def name_table() -> dict[str, list]:
             pass  # a damaged file is rewritten below
     table = _compute_names()
     if path is not None:
-        try:  # atomically, and never failing the command on a read-only disk
+        from cnnscope.files import write_text_atomic
+
+        try:  # never failing the command on a read-only or full disk
             path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp",
-                                             encoding="utf-8") as handle:
-                json.dump({"timm": version, "models": table}, handle)
-            os.replace(handle.name, path)
+            write_text_atomic(path, json.dumps({"timm": version, "models": table}))
         except OSError:
             pass
     return table

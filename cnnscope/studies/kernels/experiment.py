@@ -110,7 +110,7 @@ class SeedRun:
 
     @property
     def final_val_acc(self) -> float | None:
-        return self.history.last.val_acc if self.history.last else None
+        return self.history.final_val_acc
 
     @property
     def best_val_acc(self) -> float | None:
