@@ -3,7 +3,9 @@
 Sybil finds the ```` ```console ```` blocks; this module reads each block as a shell session:
 a line ``$ COMMAND`` is run (in bash, so pipes, ``&&`` and ``VAR=value`` prefixes work), and the
 lines under it, up to the next ``$`` line, are its expected output (stdout and stderr together, as a
-terminal shows them).  A trailing ``# N`` comment on the command is its expected exit status.
+terminal shows them).  A trailing ``# N`` comment on the command is its expected exit status;
+without one, a command whose documented output has a ``cnnscope: error:`` line must fail (any
+non-zero status) and every other command must succeed (status 0).
 
 What a writer marks in the Markdown, right above the block, in HTML comments a reader never sees:
 
@@ -23,8 +25,9 @@ In the expected output, a line that is only ``...`` stands for any number of lin
 long output with it).  Trailing spaces and trailing blank lines are ignored.
 
 Each document's examples run in order in one fresh folder (so ``cnnscope train ... --out runs/x``
-feeds a later ``cnnscope runs runs/x``), with the repository's ``examples/`` linked into it,
-scikit-learn's sample photo ``china.jpg`` beside it, and a report cache of its own.
+feeds a later ``cnnscope runs runs/x``), with a copy of the repository's ``examples/`` in it (so
+an example can never overwrite the real files) and scikit-learn's sample photo ``china.jpg``
+beside it.  The documents share one report cache (it is keyed by content, so sharing is exact).
 """
 
 from __future__ import annotations
@@ -45,6 +48,11 @@ class Command:
     text: str
     expected: list[str]
     status: int | None  # from a trailing ``# N`` comment
+
+
+def expects_failure(command: Command) -> bool:
+    """No ``# N``: the documented output shows whether the command fails."""
+    return any(line.startswith("cnnscope: error:") for line in command.expected)
 
 
 @dataclass

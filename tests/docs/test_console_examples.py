@@ -16,7 +16,7 @@ import pytest
 from sybil import Sybil
 from sybil.parsers.markdown import CodeBlockParser
 
-from tests.docs.console import VARIES, commands, matches, normalised, options_above
+from tests.docs.console import VARIES, commands, expects_failure, matches, normalised, options_above
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -45,7 +45,8 @@ def folders(tmp_path_factory):
     def folder(document: Path) -> Path:
         if document not in made:
             made[document] = tmp_path_factory.mktemp(document.stem)
-            (made[document] / "examples").symlink_to(ROOT / "examples")
+            shutil.copytree(ROOT / "examples", made[document] / "examples",
+                            ignore=shutil.ignore_patterns("__pycache__"))
             import sklearn.datasets
 
             photo = Path(sklearn.datasets.__file__).parent / "images" / "china.jpg"
@@ -57,7 +58,10 @@ def folders(tmp_path_factory):
 
 def _run(command: str, folder: Path, columns: int, timeout: float) -> subprocess.CompletedProcess:
     env = {key: value for key, value in os.environ.items() if not key.startswith("CNNSCOPE_")}
+    # TORCH_HOME: an empty hub cache, so that the pages' "pretrained weights are not in the local cache"
+    # is what every machine prints, whatever the developer has downloaded.
     env.update(COLUMNS=str(columns), PYTHONUNBUFFERED="1", CNNSCOPE_CACHE=str(folder.parent / "report-cache"),
+               TORCH_HOME=str(folder.parent / "torch-home"),
                PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}")
     return subprocess.run(["bash", "-c", command], cwd=folder, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, timeout=timeout)
@@ -76,6 +80,10 @@ def test_console_example(document, command, options, folders):
     where = f"{document.relative_to(ROOT)}:{command.line}: $ {command.text}"
     if command.status is not None:
         assert done.returncode == command.status, f"{where}\nexit {done.returncode}, documented {command.status}"
+    elif expects_failure(command):
+        assert done.returncode != 0, f"{where}\nexit 0, but the page shows an error"
+    else:
+        assert done.returncode == 0, f"{where}\nexit {done.returncode}, but the page shows no error"
     assert matches(expected, actual), (
         f"{where}\n--- documented ({VARIES} marks text that varies)\n" + "\n".join(expected)
         + "\n--- printed\n" + "\n".join(actual))
