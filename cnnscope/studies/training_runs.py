@@ -9,17 +9,6 @@ if TYPE_CHECKING:
     from cnnscope.train.history import TrainHistory
 
 
-def _budget(max_steps: int | None):
-    if not max_steps:
-        return None, None
-    count = {"steps": 0}
-
-    def on_step(event) -> None:
-        count["steps"] = event.step
-
-    return on_step, (lambda: count["steps"] >= max_steps)
-
-
 def train_for_comparison(source: str, *, dataset: str = "digits", data_root: str | None = None, epochs: int = 2,
                          seed: int = 0, device: str = "cpu", max_steps: int | None = None,
                          batch_size: int = 32) -> TrainHistory:
@@ -28,10 +17,11 @@ def train_for_comparison(source: str, *, dataset: str = "digits", data_root: str
     from cnnscope.studies.compare import MAJORITY_RATE
     from cnnscope.train import prepare_run, quick_train
     from cnnscope.train.chance import majority_rate
+    from cnnscope.train.loop import step_budget
 
     run = prepare_run(source, dataset, data_root=data_root, seed=seed)
     data = run.data
     config = {**run.config, MAJORITY_RATE: majority_rate(data.y_val) if data.has_val else None}
-    on_step, stop = _budget(max_steps)
+    on_step, stop = step_budget(max_steps)
     return quick_train(run.model, data, epochs=epochs, batch_size=batch_size, device=device, seed=seed,
                        on_step=on_step, stop=stop, config=config)

@@ -367,6 +367,19 @@ def _snapshot(model: nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
+def step_budget(max_steps: int | None):
+    """``(on_step, stop)`` for ``quick_train`` that end a run after ``max_steps`` optimiser steps (as a
+    stop request: the run reads "interrupted"); ``(None, None)`` without a cap.  For quick checks."""
+    if not max_steps:
+        return None, None
+    count = {"steps": 0}
+
+    def on_step(event: StepEvent) -> None:
+        count["steps"] = event.step
+
+    return on_step, (lambda: count["steps"] >= max_steps)
+
+
 def _stop_check(stop) -> Callable[[], bool]:
     if stop is None:
         return lambda: False

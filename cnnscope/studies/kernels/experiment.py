@@ -317,6 +317,7 @@ def _data(seed: int, settings: Settings, cache: dict):
 def _train_one(kind, seed, settings: Settings, user_variants, cache, on_progress, count, total, erf):
     from cnnscope.studies.kernels.variants import kernel_classifier
     from cnnscope.train import quick_train
+    from cnnscope.train.loop import step_budget
     from cnnscope.train.chance import majority_rate
 
     images, data = _data(seed, settings, cache)
@@ -327,16 +328,11 @@ def _train_one(kind, seed, settings: Settings, user_variants, cache, on_progress
         if on_progress is not None:
             on_progress(Progress(kind, seed, count, total, record.epoch, settings.epochs, record))
 
-    steps = {"n": 0}
-
-    def on_step(event) -> None:
-        steps["n"] = event.step
-
-    stop = (lambda: steps["n"] >= settings.max_steps) if settings.max_steps else None
+    on_step, stop = step_budget(settings.max_steps)
     started = time.perf_counter()
     history = quick_train(model, data, epochs=settings.epochs, batch_size=settings.batch_size, lr=settings.lr,
                           optimizer="adam", device=settings.device, seed=seed, on_epoch=epoch_done,
-                          on_step=on_step if stop else None, stop=stop,
+                          on_step=on_step, stop=stop,
                           config={"model": f"kernel:{kind}", "dataset": settings.dataset})
     seconds = time.perf_counter() - started
     labels = data.y_val if data.has_val else None
