@@ -28,7 +28,8 @@ def add_parser(subparsers) -> None:
                               "float16, bfloat16, ...); default: the model's parameter dtype")
     summary.add_argument("--mode", choices=("eval", "train"), default="eval",
                          help="trace in eval mode (default) or training mode: dropout and batch statistics "
-                              "active, auxiliary heads called (batch norm then needs a batch of 2 or more)")
+                              "active, auxiliary heads called (at the natural input, a batch of 2 where batch norm "
+                              "would see one value per channel)")
     summary.add_argument("--by-operator", action="store_true",
                          help="add MACs per ATen operator under the totals (always in --format json)")
     summary.add_argument("--measure", action="store_true",
