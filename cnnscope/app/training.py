@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Literal
 
 import streamlit as st
 
@@ -118,6 +118,68 @@ class TrainingJob:
                 f"loss {event.loss:.4f} · {event.images_per_s:,.0f} images/s")
 
 
+@dataclass(frozen=True)
+class TrainedWeights:
+    """One set of weights a finished run of this session left: its last epoch's ("final") or its
+    best validation epoch's ("best").  ``model()`` gives the module (eval mode, CPU), built once."""
+
+    label: str                           # for a selectbox: "run 2 · best epoch 4 (val acc 96.1 %)"
+    key: tuple                           # hashable and unique: (run id, which)
+    which: Literal["final", "best"]
+    dataset: str                         # "digits", "mnist", ...
+    num_classes: int
+    classes: tuple = ()                  # the data set's class names, in output order
+    epoch: int = 0                       # the epoch whose end state these weights are
+    _load: Callable = field(default=None, repr=False, compare=False)
+
+    def model(self):
+        return self._load()
+
+
+def trained_weights(choice) -> list[TrainedWeights]:
+    """The weights of this session's finished runs of ``choice`` (same model, same input), newest
+    run first; per run its "final" weights, then its "best" epoch's when that is not the last epoch
+    (the same weights would be offered twice otherwise: the final entry then says it is the best)."""
+    found = []
+    for number, run in reversed(list(enumerate(finished_runs(), start=1))):
+        if run.get("choice") != choice or run.get("model") is None or not run["history"].epochs:
+            continue
+        found += _weights_of(run, number)
+    return found
+
+
+def _weights_of(run: dict, number: int) -> list[TrainedWeights]:
+    history = run["history"]
+    last, best = history.last, history.best_epoch
+    config = history.config
+    common = {"dataset": str(config.get("dataset", "")), "num_classes": int(config.get("num_classes") or 0),
+              "classes": tuple(str(c) for c in config.get("classes") or ())}
+    ident = run.get("id", number)
+    best_is_last = best is None or best.epoch == last.epoch or history.best_state is None
+    final = TrainedWeights(f"run {number} · final epoch {last.epoch}{_acc(last)}"
+                           + (" = best" if best_is_last and best is not None else ""),
+                           (ident, "final"), "final", epoch=last.epoch, _load=lambda: run["model"], **common)
+    if best_is_last:
+        return [final]
+    return [final, TrainedWeights(f"run {number} · best epoch {best.epoch}{_acc(best)}", (ident, "best"), "best",
+                                  epoch=best.epoch, _load=lambda: _best_model(run), **common)]
+
+
+def _acc(record) -> str:
+    return f" (val acc {record.val_acc * 100:.1f} %)" if record.val_acc is not None else ""
+
+
+def _best_model(run: dict):
+    """The run's model with its best epoch's weights: a copy, made once and kept with the run."""
+    if run.get("best_model") is None:
+        import copy
+
+        model = copy.deepcopy(run["model"])
+        model.load_state_dict(run["history"].best_state)
+        run["best_model"] = model.cpu().eval()
+    return run["best_model"]
+
+
 def job() -> TrainingJob | None:
     return st.session_state.get(JOB_KEY)
 
@@ -143,7 +205,9 @@ def collect() -> TrainingJob | None:
     current.collected = True
     if current.history is not None and current.history.steps:
         runs = finished_runs()
-        runs.append({"label": current.label, "history": current.history, "choice": current.choice})
+        trained = current.model if current.history.epochs else None
+        runs.append({"label": current.label, "history": current.history, "choice": current.choice,
+                     "model": trained})
         del runs[:-MAX_RUNS]
     if current.model is not None and current.history is not None and current.history.epochs:
         st.session_state.trained_model = (current.choice, current.model)

@@ -72,6 +72,9 @@ class TrainHistory:
     device: str = "cpu"
     status: str = "running"      # running | completed | interrupted | diverged | failed (STATUSES)
     message: str = ""            # why it stopped, when it did not complete
+    # the weights at the end of :attr:`best_epoch` (a CPU state_dict kept by ``quick_train``); never
+    # serialised (``best.pt`` in a run folder holds them), None for a history read back from a file
+    best_state: dict | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
         return {

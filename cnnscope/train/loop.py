@@ -311,6 +311,10 @@ class _Training:
                              val_loss, val_acc, time.perf_counter() - started, self.opt.param_groups[0]["lr"], rate)
         self.history.epochs.append(record)
         self.good = _snapshot(self.model)
+        if self.history.best_epoch is record:
+            # the best validation epoch so far: its weights kept as a CPU copy (memory: one extra
+            # state_dict), for ``best.pt`` and the app's "best epoch" choice
+            self.history.best_state = _snapshot(self.model, "cpu")
         if self.on_epoch is not None:
             self.on_epoch(record, self.history)
 
@@ -363,8 +367,11 @@ def _read(pending: list[tuple[torch.Tensor, int]]) -> list[tuple[float, int]]:
     return [(v, at) for v, (_, at) in zip(values, pending)]
 
 
-def _snapshot(model: nn.Module) -> dict[str, torch.Tensor]:
-    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+def _snapshot(model: nn.Module, device: str | None = None) -> dict[str, torch.Tensor]:
+    """A copy of the weights (on ``device``, or where they are); never a view of the live tensors."""
+    if device is None:
+        return {k: v.detach().clone() for k, v in model.state_dict().items()}
+    return {k: v.detach().to(device, copy=True).contiguous() for k, v in model.state_dict().items()}
 
 
 def step_budget(max_steps: int | None):
