@@ -213,22 +213,27 @@ def to_csv(document: Document) -> str:
 
 _STYLE = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2rem auto; max-width: 1300px;
-       color: #1d2330; padding: 0 1rem; }
+       color: #1d2330; padding: 0 1rem; overflow-wrap: anywhere; }
 h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
 .provenance { color: #5a6478; font-size: .9rem; }
+/* a phone (400 px) sees the page at its own width: a wide table scrolls sideways in its own box, not the page */
+.table-wrap { max-width: 100%; overflow-x: auto; }
 table { border-collapse: collapse; font-size: .9rem; margin: .5rem 0; }
-th, td { padding: .3rem .7rem; border-bottom: 1px solid #dde3ec; text-align: right; }
+th, td { padding: .3rem .7rem; border-bottom: 1px solid #dde3ec; text-align: right; overflow-wrap: normal; }
 th:first-child, td:first-child, th.l, td.l { text-align: left; }
 th { background: #f1f4f9; }
 li { margin: .3rem 0; }
 .notes { color: #3a4456; font-size: .9rem; }
-.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(500px, 1fr)); gap: .5rem; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(500px, 100%), 1fr)); gap: .5rem; }
 .charts > div { min-width: 0; overflow: hidden; }
+img { max-width: 100%; height: auto; }
 .diagrams { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; }
-.diagram { overflow: auto; max-height: 1000px; max-width: 100%; border: 1px solid #dde3ec; padding: .5rem; }
+.diagram { overflow: auto; max-height: 1000px; max-width: 100%; min-width: 0; box-sizing: border-box;
+           border: 1px solid #dde3ec; padding: .5rem; }
 .diagram h3 { font-size: 1rem; margin: 0 0 .4rem; }
 .drawing-note { max-width: 36rem; }  /* the note does not widen its diagram's box */
-pre { background: #f6f8fb; padding: .6rem; font-size: .75rem; max-height: 400px; overflow: auto; }
+pre { background: #f6f8fb; padding: .6rem; font-size: .75rem; max-height: 400px; overflow: auto; max-width: 100%;
+      box-sizing: border-box; }
 """
 
 
@@ -237,6 +242,7 @@ def to_html(document: Document) -> str:
 
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',  # phones: lay out at their width
         f"<title>{html.escape(document.title)}</title>", f"<style>{_STYLE}</style>",
         f"<script>{get_plotlyjs()}</script>" if document.figures else "", "</head><body>",  # 4.6 MB: only for charts
         f"<h1>{html.escape(document.title)}</h1>",
@@ -277,7 +283,8 @@ def _html_table(table: Table) -> str:
     head = "".join(f"<th{left[k]}>{html.escape(c)}</th>" for k, c in enumerate(table.columns))
     body = "".join("<tr>" + "".join(f"<td{left[k]}>{html.escape(str(c))}</td>" for k, c in enumerate(row)) + "</tr>"
                    for row in table.rows)
-    return f"<h2>{html.escape(table.heading)}</h2><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return (f'<h2>{html.escape(table.heading)}</h2><div class="table-wrap"><table><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table></div>")
 
 
 def _html_diagram(diagram: Diagram) -> str:
