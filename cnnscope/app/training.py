@@ -5,23 +5,32 @@ a run inside the script would die with it.  A :class:`TrainingJob` runs ``prepar
 ``quick_train`` in its own thread, which never calls Streamlit: it only fills the job's fields
 (steps, epochs, status), which the page reads on each rerun (and a fragment every second while
 the run goes on).  The job lives in ``st.session_state`` (``JOB_KEY``), so it belongs to that
-visitor's session; the Stop button sets its ``threading.Event``.  Finished runs are kept in
-``st.session_state[RUNS_KEY]`` to be overlaid.
+visitor's session; the Stop button sets its ``threading.Event``.
+
+Finished runs are saved on disk by the job's thread (``app/run_store.py``: one folder per visitor,
+named by the ``?runs=`` token in the URL), so that a reload, a new session, lists them again;
+``st.session_state[RUNS_KEY]`` holds the session's view of them (read from disk once, then the
+runs it finishes).  :func:`trained_weights` offers their final and best-epoch weights to the
+other pages.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Literal
 
 import streamlit as st
 
+from cnnscope.app import run_store
 from cnnscope.app.plain_text import plain
 
-JOB_KEY, RUNS_KEY = "train_job", "train_runs"
-MAX_RUNS = 20  # finished runs kept per session (the oldest are dropped)
+JOB_KEY, RUNS_KEY, TOKEN_KEY = "train_job", "train_runs", "train_runs_token"
+MAX_RUNS = run_store.MAX_RUNS  # finished runs kept per visitor (the oldest are dropped)
 
 
 @dataclass
@@ -45,6 +54,9 @@ class TrainingJob:
     finished: float | None = None
     collected: bool = False
     thread: threading.Thread | None = None
+    number: int = 0                      # the run's number for this visitor (its folder is run-<number>)
+    folder: Path | None = None           # where it is saved; None: kept in this session only
+    save_error: str = ""                 # why it could not be kept on disk
 
     @property
     def done(self) -> bool:
@@ -98,7 +110,27 @@ class TrainingJob:
             self.status, self.message = "failed", (str(known) if known is not None
                                                    else f"internal error: {type(error).__name__}: {error}")
         finally:
+            self._save()
             self.finished = time.monotonic()
+
+    def _save(self) -> None:
+        """The finished run into its folder (before ``finished`` is set: a page that sees the job
+        done finds it on disk); a run that recorded no step leaves no folder."""
+        if self.folder is None:
+            return
+        history = self.history
+        if history is None or not history.steps or self.model is None:
+            run_store.discard(self.folder)
+            self.folder = None
+            return
+        from cnnscope.errors import CnnscopeError
+
+        try:
+            run_store.save(self.folder, self.label, self.choice, self.model, history)
+        except (CnnscopeError, OSError) as error:
+            self.save_error = str(error)
+            run_store.discard(self.folder)
+            self.folder = None
 
     def live_history(self):
         """A :class:`TrainHistory` of what the run recorded so far (the final one once done)."""
@@ -136,42 +168,56 @@ class TrainedWeights:
         return self._load()
 
 
-def trained_weights(choice) -> list[TrainedWeights]:
-    """The weights of this session's finished runs of ``choice`` (same model, same input), newest
-    run first; per run its "final" weights, then its "best" epoch's when that is not the last epoch
-    (the same weights would be offered twice otherwise: the final entry then says it is the best)."""
+def trained_weights(choice, runs: list[dict] | None = None) -> list[TrainedWeights]:
+    """The weights of this visitor's finished runs of ``choice`` (same model, same input), newest
+    run first; per run its "final" weights (the last epoch's), then its "best" epoch's when that is
+    not the last epoch (otherwise the final entry's label says it is also the best).
+    ``runs``: :func:`finished_runs` (the default) or :func:`stored_runs`."""
     found = []
-    for number, run in reversed(list(enumerate(finished_runs(), start=1))):
-        if run.get("choice") != choice or run.get("model") is None or not run["history"].epochs:
-            continue
-        found += _weights_of(run, number)
+    for run in reversed(finished_runs() if runs is None else runs):
+        if run["choice"] == choice and run["history"].epochs and (run.get("model") is not None or run.get("folder")):
+            found += _weights_of(run)
     return found
 
 
-def _weights_of(run: dict, number: int) -> list[TrainedWeights]:
+def _weights_of(run: dict) -> list[TrainedWeights]:
     history = run["history"]
     last, best = history.last, history.best_epoch
     config = history.config
     common = {"dataset": str(config.get("dataset", "")), "num_classes": int(config.get("num_classes") or 0),
               "classes": tuple(str(c) for c in config.get("classes") or ())}
-    ident = run.get("id", number)
-    best_is_last = best is None or best.epoch == last.epoch or history.best_state is None
+    folder = run.get("folder")
+    from cnnscope.train.run_folder import BEST_CHECKPOINT, CHECKPOINT
+
+    has_best = best is not None and best.epoch != last.epoch and (
+        history.best_state is not None or (folder is not None and (Path(folder) / BEST_CHECKPOINT).is_file()))
+    number = run["number"]
     final = TrainedWeights(f"run {number} · final epoch {last.epoch}{_acc(last)}"
-                           + (" = best" if best_is_last and best is not None else ""),
-                           (ident, "final"), "final", epoch=last.epoch, _load=lambda: run["model"], **common)
-    if best_is_last:
+                           + ("" if has_best or best is None or best.val_acc is None else ", also the best"),
+                           (run["id"], "final"), "final", epoch=last.epoch,
+                           _load=functools.partial(_final_model, run, CHECKPOINT), **common)
+    if not has_best:
         return [final]
-    return [final, TrainedWeights(f"run {number} · best epoch {best.epoch}{_acc(best)}", (ident, "best"), "best",
-                                  epoch=best.epoch, _load=lambda: _best_model(run), **common)]
+    return [final, TrainedWeights(f"run {number} · best epoch {best.epoch}{_acc(best)}", (run["id"], "best"), "best",
+                                  epoch=best.epoch, _load=functools.partial(_best_model, run, BEST_CHECKPOINT),
+                                  **common)]
 
 
 def _acc(record) -> str:
     return f" (val acc {record.val_acc * 100:.1f} %)" if record.val_acc is not None else ""
 
 
-def _best_model(run: dict):
-    """The run's model with its best epoch's weights: a copy, made once and kept with the run."""
-    if run.get("best_model") is None:
+def _final_model(run: dict, name: str):
+    """The trained module of this session, or the one rebuilt from the run's ``model.pt``."""
+    if run.get("model") is not None:
+        return run["model"]
+    return _from_disk(run, name)
+
+
+def _best_model(run: dict, name: str):
+    if run.get("folder") is not None and (Path(run["folder"]) / name).is_file():
+        return _from_disk(run, name)
+    if run.get("best_model") is None:  # not on disk (it could not be written): a copy in memory
         import copy
 
         model = copy.deepcopy(run["model"])
@@ -180,13 +226,70 @@ def _best_model(run: dict):
     return run["best_model"]
 
 
+def _from_disk(run: dict, name: str):
+    path = Path(run["folder"]) / name
+    return _rebuilt(str(path), path.stat().st_mtime_ns, run["choice"])
+
+
+@functools.lru_cache(maxsize=8)
+def _rebuilt(path: str, mtime_ns: int, choice):
+    """The model of ``choice`` with a run folder's checkpoint loaded (eval mode, CPU); built once per
+    file (``mtime_ns`` in the key: a rewritten file is read again)."""
+    from cnnscope.train.checkpoint import load_checkpoint
+    from cnnscope.weights import apply_state_dict
+
+    checkpoint = load_checkpoint(path)
+    model = architecture(choice, checkpoint.config)
+    apply_state_dict(model, checkpoint.state_dict, source=f"the trained weights {Path(path).name}")
+    return model.cpu().eval()
+
+
+def architecture(choice, config: dict):
+    """A fresh module of ``choice`` shaped as a run trained it (the head resized to the data's classes)."""
+    from cnnscope.app import real_models
+    from cnnscope.train.adapt import replace_head
+
+    model = real_models.real_model(choice, seed=0).module
+    if config.get("replaced_head"):
+        replace_head(model, int(config["num_classes"]))
+    return model
+
+
 def job() -> TrainingJob | None:
     return st.session_state.get(JOB_KEY)
 
 
+def visitor_token(create: bool = False) -> str | None:
+    """This visitor's run-store token: from the session, else from the URL (``?runs=``, 32 hex
+    digits, anything else ignored), else a new one when ``create``; kept in the URL so that a
+    reload finds the runs again."""
+    token = st.session_state.get(TOKEN_KEY)
+    if token is None:
+        token = run_store.valid_token(st.query_params.get(run_store.TOKEN_PARAM))
+        if token is None and create:
+            token = run_store.new_token()
+        if token is not None:
+            st.session_state[TOKEN_KEY] = token
+    if token is not None and st.query_params.get(run_store.TOKEN_PARAM) != token:
+        st.query_params[run_store.TOKEN_PARAM] = token
+    return token
+
+
 def finished_runs() -> list[dict]:
-    """The session's finished runs, oldest first: ``{"label", "history", "choice"}``."""
-    return st.session_state.setdefault(RUNS_KEY, [])
+    """This visitor's finished runs, oldest first: ``{"id", "number", "label", "history", "choice",
+    "folder", "model"}`` (``folder`` None: not kept on disk; ``model``: the trained module while this
+    session holds it).  Read from disk once per session."""
+    runs = st.session_state.get(RUNS_KEY)
+    if runs is None:
+        token = visitor_token()
+        runs = st.session_state[RUNS_KEY] = stored_runs(token) if token else []
+    return runs
+
+
+def stored_runs(token: str) -> list[dict]:
+    """The runs kept on disk for ``token``, as :func:`finished_runs` lists them."""
+    return [{"id": str(stored.folder), "number": stored.number, "label": stored.label, "history": stored.history,
+             "choice": stored.choice, "folder": stored.folder, "model": None} for stored in run_store.load(token)]
 
 
 def start(job_: TrainingJob) -> TrainingJob:
@@ -195,6 +298,21 @@ def start(job_: TrainingJob) -> TrainingJob:
         raise RuntimeError("a training run is still going on")
     st.session_state[JOB_KEY] = job_.start()
     return job_
+
+
+def new_job(choice, prepare: Callable, options: dict, describe: Callable[[int], str]) -> TrainingJob:
+    """A job with its number and reserved folder (``describe(number)`` is its label); when the disk
+    cannot take it, the run is kept in this session only and ``save_error`` says why."""
+    runs = finished_runs()
+    number, folder, problem = max((run["number"] for run in runs), default=0) + 1, None, ""
+    token = visitor_token(create=True)
+    from cnnscope.errors import CnnscopeError
+
+    try:
+        number, folder = run_store.reserve(token)
+    except (CnnscopeError, OSError) as error:
+        problem = str(error)
+    return TrainingJob(describe(number), choice, prepare, options, number=number, folder=folder, save_error=problem)
 
 
 def collect() -> TrainingJob | None:
@@ -206,8 +324,9 @@ def collect() -> TrainingJob | None:
     if current.history is not None and current.history.steps:
         runs = finished_runs()
         trained = current.model if current.history.epochs else None
-        runs.append({"label": current.label, "history": current.history, "choice": current.choice,
-                     "model": trained})
+        runs.append({"id": str(current.folder) if current.folder else f"session-{uuid.uuid4().hex}",
+                     "number": current.number, "label": current.label, "history": current.history,
+                     "choice": current.choice, "folder": current.folder, "model": trained})
         del runs[:-MAX_RUNS]
     if current.model is not None and current.history is not None and current.history.epochs:
         st.session_state.trained_model = (current.choice, current.model)

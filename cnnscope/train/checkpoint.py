@@ -34,7 +34,12 @@ class Checkpoint:
 
 
 def checkpoint_bytes(model: nn.Module, config: dict, epoch: int) -> bytes:
-    state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    return state_checkpoint_bytes(model.state_dict(), config, epoch)
+
+
+def state_checkpoint_bytes(state_dict: dict, config: dict, epoch: int) -> bytes:
+    """The same layout from a state_dict (``best.pt``: the best epoch's weights, kept by ``quick_train``)."""
+    state = {k: v.detach().to("cpu").contiguous() for k, v in state_dict.items()}
     buffer = io.BytesIO()
     torch.save({"format": FORMAT, "state_dict": state, "config": dict(config), "epoch": int(epoch)}, buffer)
     return buffer.getvalue()

@@ -1,7 +1,9 @@
 """A run folder on disk (``cnnscope train --out DIR``), each file written atomically:
 
 ``history.json``, ``history.csv`` and ``model.pt`` after every epoch (so that Ctrl-C, a crash or
-a divergence leaves the last good state on disk), ``loss.html`` and ``loss.png`` at the end;
+a divergence leaves the last good state on disk), ``best.pt`` (the best validation epoch's
+weights, ``TrainHistory.best_epoch``) after every epoch that improves, ``loss.html`` and
+``loss.png`` at the end;
 ``read_run`` reads a folder back into its :class:`TrainHistory`.
 
 The pictures are drawn by ``vis/training_curves.py``; the front end hands their bytes to
@@ -17,9 +19,9 @@ from torch import nn
 from cnnscope.files import write_bytes_atomic, write_text_atomic
 from cnnscope.train.history import TrainHistory
 
-HISTORY_JSON, HISTORY_CSV, CHECKPOINT, LOSS_HTML, LOSS_PNG = (
-    "history.json", "history.csv", "model.pt", "loss.html", "loss.png")
-RUN_FILES = (HISTORY_JSON, HISTORY_CSV, CHECKPOINT, LOSS_HTML, LOSS_PNG)
+HISTORY_JSON, HISTORY_CSV, CHECKPOINT, BEST_CHECKPOINT, LOSS_HTML, LOSS_PNG = (
+    "history.json", "history.csv", "model.pt", "best.pt", "loss.html", "loss.png")
+RUN_FILES = (HISTORY_JSON, HISTORY_CSV, CHECKPOINT, BEST_CHECKPOINT, LOSS_HTML, LOSS_PNG)
 
 
 def write_history(folder: str | Path, history: TrainHistory) -> list[Path]:
@@ -28,8 +30,28 @@ def write_history(folder: str | Path, history: TrainHistory) -> list[Path]:
             write_text_atomic(folder / HISTORY_CSV, history.to_csv())]
 
 
-def write_checkpoint(folder: str | Path, model: nn.Module, history: TrainHistory) -> Path:
-    return save_checkpoint(Path(folder) / CHECKPOINT, model, history.config, len(history.epochs))
+def write_checkpoint(folder: str | Path, model: nn.Module, history: TrainHistory, *, best: bool = True) -> Path:
+    """``model.pt`` (the model as it is: the last epoch's weights); and, unless ``best=False``,
+    ``best.pt`` when the last epoch is the best so far (called after every epoch, it keeps
+    ``best.pt`` up to date)."""
+    path = save_checkpoint(Path(folder) / CHECKPOINT, model, history.config, len(history.epochs))
+    if best and history.epochs and history.best_epoch is history.last:
+        write_best(folder, history)
+    return path
+
+
+def write_best(folder: str | Path, history: TrainHistory, *, when_final_too: bool = True) -> Path | None:
+    """``best.pt``: the weights of ``history.best_epoch`` (``history.best_state``, kept by ``quick_train``),
+    in ``model.pt``'s layout with ``epoch`` the best epoch's number.  None when the run kept none, or
+    (``when_final_too=False``) when the best epoch is the last one, whose weights ``model.pt`` holds."""
+    from cnnscope.files import write_bytes_atomic
+    from cnnscope.train.checkpoint import state_checkpoint_bytes
+
+    best = history.best_epoch
+    if history.best_state is None or best is None or (not when_final_too and best is history.last):
+        return None
+    return write_bytes_atomic(Path(folder) / BEST_CHECKPOINT,
+                              state_checkpoint_bytes(history.best_state, history.config, best.epoch))
 
 
 def save_checkpoint(path: str | Path, model: nn.Module, config: dict, epoch: int) -> Path:
@@ -46,9 +68,13 @@ def write_plots(folder: str | Path, html: str, png: bytes) -> list[Path]:
 
 
 def write_all(folder: str | Path, model: nn.Module, history: TrainHistory, html: str, png: bytes) -> list[Path]:
-    """Every file of the run folder: the history, the checkpoint and the pictures ``html``/``png``."""
-    return [*write_history(folder, history), write_checkpoint(folder, model, history),
-            *write_plots(folder, html, png)]
+    """Every file of the run folder: the history, the checkpoints and the pictures ``html``/``png``."""
+    paths = [*write_history(folder, history), write_checkpoint(folder, model, history)]
+    if history.best_state is not None and history.best_epoch is not None:
+        # write_checkpoint wrote best.pt when the last epoch is the best; otherwise write it here
+        paths.append(Path(folder) / BEST_CHECKPOINT if history.best_epoch is history.last
+                     else write_best(folder, history))
+    return [*paths, *write_plots(folder, html, png)]
 
 
 def read_run(folder: str | Path) -> TrainHistory:

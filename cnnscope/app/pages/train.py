@@ -1,7 +1,8 @@
 """Train: a quick run on the embedded digits (or local data sets) in a background thread that
 survives page switches (``app/training.py``), with live training and validation curves, a stop
-button, the final accuracy, the session's finished runs overlaid, and the trained model kept for
-the other pages."""
+button, the final accuracy, the visitor's finished runs (kept on disk, ``app/run_store.py``: a
+reload lists them again) overlaid, and the trained weights, final and best epoch's, offered to the
+other pages.  The form's settings outlive a visit to another page (``_kept_settings``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from cnnscope import units
 from cnnscope.app import plain_text, real_models, training, zoo_picker
 
 MAX_EPOCHS = 30
+MAX_BATCH = 512
 REFRESH_S = 1.0
+KEPT_KEY = "train_settings_kept"  # the form's last values: Streamlit drops a widget's state off its page
 
 
 def render(choice) -> None:
@@ -31,27 +34,61 @@ def render(choice) -> None:
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     job = training.collect()
     running = job is not None and not job.done
+    _kept_settings({"train_dataset": "digits", "train_epochs": 5, "train_lr": 1e-3, "train_optimizer": "adam",
+                    "train_batch": 32, "train_device": devices[-1]},
+                   {"train_dataset": datasets, "train_optimizer": OPTIMIZERS, "train_device": devices})
     with st.form("train_settings"):
         columns = st.columns(6)
-        dataset = columns[0].selectbox("Data set", datasets, help="digits: scikit-learn's 1,797 handwritten 8×8 "
-                                       "digits, resized to the model's input")
-        epochs = columns[1].number_input("Epochs", 1, MAX_EPOCHS, 5)
-        lr = columns[2].number_input("Learning rate", 1e-5, 1.0, 1e-3, format="%.5f")
-        optimizer = columns[3].selectbox("Optimizer", ["adam", "adamw", "sgd"])
-        batch_size = columns[4].number_input("Batch size", 1, 512, 32, help="the command line's default too")
-        device = columns[5].selectbox("Device", devices, index=len(devices) - 1)
+        dataset = columns[0].selectbox("Data set", datasets, key="train_dataset",
+                                       help="digits: scikit-learn's 1,797 handwritten 8×8 digits, resized to the "
+                                       "model's input")
+        epochs = columns[1].number_input("Epochs", 1, MAX_EPOCHS, key="train_epochs")
+        lr = columns[2].number_input("Learning rate", 1e-5, 1.0, key="train_lr", format="%.5f")
+        optimizer = columns[3].selectbox("Optimizer", OPTIMIZERS, key="train_optimizer")
+        batch_size = columns[4].number_input("Batch size", 1, MAX_BATCH, key="train_batch",
+                                             help=f"images per step, 1 to {MAX_BATCH} (32: the command line's "
+                                             "default too)")
+        device = columns[5].selectbox("Device", devices, key="train_device")
         start = st.form_submit_button("Train", disabled=running,
                                       help="one run at a time; it goes on when you switch page")
+    _keep_settings()
     if start and not running:
         options = {"epochs": int(epochs), "batch_size": int(batch_size), "lr": float(lr), "optimizer": optimizer,
                    "device": device, "seed": 0}
-        label = f"{len(training.finished_runs()) + 1}. {choice.label} · {optimizer} lr {float(lr):g} · {int(epochs)} ep"
-        job = training.start(training.TrainingJob(label, choice, lambda: _prepare(choice, dataset, root), options))
+        job = training.start(training.new_job(
+            choice, lambda: _prepare(choice, dataset, root), options,
+            lambda number: f"{number}. {choice.label} · {optimizer} lr {float(lr):g} · {int(epochs)} ep"))
     if job is not None and not job.done:
         _live(job)
     elif job is not None:
-        _show_result(job)
-    _overlay()
+        _show_result(job.label, job.history, job.notes, job.message, job.save_error)
+    elif training.finished_runs():  # a new session (a reload): the latest kept run
+        latest = training.finished_runs()[-1]
+        st.subheader(f"Latest run: {plain_text.plain(latest['label'])}")
+        _show_result(latest["label"], latest["history"], [], "", "")
+    _weights_note(choice)
+    _runs()
+
+
+OPTIMIZERS = ["adam", "adamw", "sgd"]
+
+
+def _kept_settings(defaults: dict, options: dict) -> None:
+    """Give each form widget its last value: Streamlit deletes a widget's state while its page is not
+    shown, so the values live on in ``KEPT_KEY`` and are handed back before the widgets are drawn."""
+    kept = st.session_state.setdefault(KEPT_KEY, {})
+    for key, default in defaults.items():
+        if key in st.session_state:
+            continue
+        value = kept.get(key, default)
+        st.session_state[key] = value if key not in options or value in options[key] else default
+
+
+def _keep_settings() -> None:
+    kept = st.session_state.setdefault(KEPT_KEY, {})
+    for key in ("train_dataset", "train_epochs", "train_lr", "train_optimizer", "train_batch", "train_device"):
+        if key in st.session_state:
+            kept[key] = st.session_state[key]
 
 
 def why_not_trainable(choice) -> str | None:
@@ -80,7 +117,8 @@ def _prepare(choice, dataset: str, root: str | None):
         shape = tuple(choice.shape[1:])
         data = prepare_data(load_dataset(dataset, root), shape, seed=0)
         change = fit_classes(model, shape, data.num_classes, source=choice.label)
-    config = {"model": choice.label, "dataset": dataset, "input_shape": list(shape)}
+    config = {"model": choice.label, "dataset": dataset, "input_shape": list(shape),
+              "replaced_head": change.layer if change else None}  # what rebuilds the model from model.pt
     return model, data, config, [change.note] if change else []
 
 
@@ -105,41 +143,74 @@ def _live(job) -> None:
         st.plotly_chart(loss_figure(history), width="stretch", key="train_live_chart")
 
 
-def _show_result(job) -> None:
+def _show_result(label: str, history, notes, message: str, save_error: str) -> None:
     from cnnscope.vis.training_curves import loss_figure
 
-    history = job.history
-    for note in job.notes:
+    for note in notes:
         st.info(note)
     if history is None:
-        st.error(plain_text.plain(f"The run {job.label} failed before training: {job.message}"))
+        st.error(plain_text.plain(f"The run {label} failed before training: {message}"))
         return
     if history.epochs:
         last, best = history.last, history.best_epoch
         columns = st.columns(4)
         if last.val_acc is not None:
-            columns[0].metric("Validation accuracy", units.percent(last.val_acc))
+            columns[0].metric("Validation accuracy", units.percent(last.val_acc),
+                              help="of the last epoch, on the held-out fifth of the data")
             columns[1].metric("Validation loss", f"{last.val_loss:.4f}")
-            columns[3].metric("Best epoch", f"{best.epoch} ({units.percent(best.val_acc)})")
+            columns[3].metric("Best epoch", f"{best.epoch} ({units.percent(best.val_acc)})",
+                              help="the epoch with the highest validation accuracy; its weights are kept too")
         columns[2].metric("Epochs", f"{last.epoch}")
     if history.status != "completed":
         st.warning(plain_text.plain(f"{history.status}: {history.message}"))
+    if save_error:
+        st.warning(plain_text.plain(f"This run is kept in this browser tab only (a reload loses it): {save_error}"))
     if history.steps:
         st.plotly_chart(loss_figure(history), width="stretch", key="train_result_chart")
-    if history.epochs:
-        st.caption("The trained weights are used on the Filters & feature maps page.")
 
 
-def _overlay() -> None:
-    """The session's finished runs over each other (from two on)."""
+def _weights_note(choice) -> None:
+    """Which weights the Filters & feature maps page gets from the runs of this model and input."""
+    weights = training.trained_weights(choice)
+    if not weights:
+        return
+    newest = weights[0]  # trained_weights: newest run first, its final weights first
+    best = next((w for w in weights[1:] if w.key[0] == newest.key[0]), None)
+    others = len({w.key[0] for w in weights}) - 1
+    choices = ([f"this run's best epoch ({best.label.split(' · ', 1)[1]})"] if best is not None else []) + \
+        ([f"the weights of {others} earlier run{'s' if others > 1 else ''} of this model and input"] if others else [])
+    text = f"The Filters & feature maps page uses the weights of {newest.label}"
+    text += f" unless you pick others there: it also offers {' and '.join(choices)}." if choices else "."
+    st.caption(plain_text.plain(text), help="final: the weights after the last epoch; best epoch: the weights "
+               "after the epoch with the highest validation accuracy, kept while the run trains")
+
+
+def _runs() -> None:
+    """The visitor's finished runs, kept on disk: listed, and their curves overlaid (from two on)."""
     runs = training.finished_runs()
+    if not runs:
+        return
+    st.subheader("Runs of this session (kept on this computer)",
+                 help=f"saved on the server's disk under a link only this browser has (?runs=… in the address); "
+                 f"a reload lists them again; the newest {training.MAX_RUNS} are kept")
+    st.dataframe([_row(run) for run in reversed(runs)], hide_index=True, width="stretch")
     if len(runs) < 2:
         return
     from cnnscope.vis.training_curves import runs_figure
 
-    st.subheader("This session's runs")
     labels = [run["label"] for run in runs]
     chosen = st.multiselect("Runs to overlay", labels, default=labels[-4:], key="train_overlay")
     picked = {run["label"]: run["history"] for run in runs if run["label"] in chosen}
     if picked:
         st.plotly_chart(runs_figure(picked), width="stretch", key="train_overlay_chart")
+
+
+def _row(run: dict) -> dict:
+    history = run["history"]
+    last, best = history.last, history.best_epoch
+    return {"Run": run["label"],
+            "Epochs": last.epoch if last else 0,
+            "Val acc": units.percent(last.val_acc) if last and last.val_acc is not None else "–",
+            "Best epoch": f"{best.epoch} ({units.percent(best.val_acc)})" if best and best.val_acc is not None
+            else "–",
+            "Status": history.status}
