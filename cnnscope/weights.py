@@ -10,6 +10,7 @@ through here: ``read_weights_file`` (the one ``torch.load``), ``load_state_dict`
 from __future__ import annotations
 
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -109,14 +110,15 @@ def check_weights(model: nn.Module, path: str | Path) -> None:
     check_state_dict(model, load_state_dict(path), source=str(path))
 
 
-def load_pretrained_weights(model: nn.Module, name: str, download: bool = False) -> str:
+def load_pretrained_weights(model: nn.Module, name: str, download: bool = False, progress=None) -> str:
     """The pretrained weights of zoo model ``name`` into ``model`` (torchvision's DEFAULT, or timm's
-    default tag for ``timm:NAME``), from the local cache unless ``download``; returns where they came from."""
+    default tag for ``timm:NAME``), from the local cache unless ``download`` (``progress(done, total)``
+    follows a torchvision download); returns where they came from."""
     if name.startswith("timm:"):
         state, origin = load_timm_pretrained(model, name, download=download)
         apply_state_dict(model, state, source=f"{name}'s pretrained weights")
         return origin
-    apply_state_dict(model, load_pretrained(name, download=download), source=f"{name}'s pretrained weights")
+    apply_state_dict(model, load_pretrained(name, download=download, progress=progress), source=f"{name}'s pretrained weights")
     return "torchvision pretrained weights (DEFAULT)"
 
 
@@ -183,29 +185,142 @@ def _describe(data, path: Path) -> str:
 
 
 def pretrained_cache_path(name: str) -> Path:
-    """Where torch.hub keeps torchvision's DEFAULT weights for ``name`` (may not exist)."""
-    from torchvision.models import get_model_weights
-
-    weights = get_model_weights(name).DEFAULT
-    return Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
+    """Where torch.hub keeps torchvision's DEFAULT weights for ``name`` (may not exist); ``TORCH_HOME``
+    is read at call time (``torch.hub.get_dir``)."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / Path(_torchvision_weights(name).url).name
 
 
-def load_pretrained(name: str, download: bool = False) -> dict:
-    """torchvision's DEFAULT weights from the local torch hub cache; downloads only if asked."""
-    from torchvision.models import get_model_weights
+@dataclass(frozen=True)
+class PretrainedFile:
+    """torchvision's DEFAULT weights of one model: where they come from and where the cache keeps them."""
 
+    name: str          # the torchvision model name
+    tag: str           # the weights' name, e.g. IMAGENET1K_V1
+    url: str
+    path: Path         # the torch hub cache file (it may not exist)
+    size_mb: float | None  # torchvision's ``_file_size`` (MB), when its metadata has one
+    categories: tuple[str, ...] | None = field(default=None, repr=False)  # the output's class names, when known
+
+    @property
+    def cached(self) -> bool:
+        return self.path.is_file()
+
+    @property
+    def size_text(self) -> str:
+        return f"{self.size_mb:,.1f} MB" if self.size_mb else "size unknown"
+
+
+def pretrained_file(name: str) -> PretrainedFile:
+    """The DEFAULT pretrained weights of torchvision model ``name``; a model without any is a one-line
+    WeightsError (``pretrained_reason`` says why in words)."""
+    weights = _torchvision_weights(name)
+    size = weights.meta.get("_file_size")
+    categories = weights.meta.get("categories")
+    return PretrainedFile(name, weights.name, weights.url,
+                          Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name,
+                          float(size) if size else None, tuple(categories) if categories else None)
+
+
+def pretrained_reason(name: str) -> str | None:
+    """None when ``name`` has torchvision pretrained weights; else why not, in words."""
+    try:
+        _torchvision_weights(name)
+    except WeightsError as error:
+        return str(error)
+    return None
+
+
+def _torchvision_weights(name: str):
+    from torchvision.models import get_model_weights, list_models
+
+    if name not in list_models():
+        raise WeightsError(f"{name} is not a torchvision model, so it has no pretrained weights")
     try:
         weights = get_model_weights(name).DEFAULT
-    except (ValueError, KeyError):
+    except (ValueError, KeyError, AttributeError):
         raise WeightsError(f"{name} has no torchvision pretrained weights") from None
-    path = pretrained_cache_path(name)
-    if path.is_file():
-        return load_state_dict(path)
-    if not download:
-        raise WeightsError(f"torchvision's pretrained weights for {name} are not in the local cache ({path}); "
-                           "pass --download to fetch them (needs internet)")
+    return weights
+
+
+def load_pretrained(name: str, download: bool = False, progress=None) -> dict:
+    """torchvision's DEFAULT weights from the local torch hub cache; downloads only if asked
+    (``download_pretrained``: ``progress(done_bytes, total_bytes)`` follows it)."""
+    info = pretrained_file(name)
+    if not info.cached:
+        if not download:
+            raise WeightsError(f"torchvision's pretrained weights for {name} are not in the local cache "
+                               f"({info.path}); pass --download to fetch them (needs internet)")
+        download_pretrained(info, progress=progress)
+    return _renamed(name, load_state_dict(info.path))
+
+
+def download_pretrained(info: PretrainedFile, progress=None) -> Path:
+    """Fetch ``info``'s file into the torch hub cache, its hash checked as torch.hub's ``check_hash``
+    does; a failure is one WeightsError naming the URL and the cache path to put the file at."""
+    hashed = torch.hub.HASH_REGEX.search(Path(info.url).name)
     try:
-        weights.get_state_dict(progress=True, check_hash=True)
-    except Exception as exc:  # noqa: BLE001 - network failures come in many types
-        raise WeightsError(f"downloading {weights.url} failed: {exc}") from exc
-    return load_state_dict(path)
+        return download_file(info.url, info.path, hash_prefix=hashed.group(1) if hashed else None,
+                             progress=progress)
+    except WeightsError as error:
+        raise WeightsError(f"{error}; download {info.url} by other means and put it at {info.path}") from None
+
+
+def download_file(url: str, path: str | Path, hash_prefix: str | None = None, progress=None,
+                  chunk_bytes: int = 1 << 20) -> Path:
+    """``url`` into ``path``, in chunks, through a temporary file in the same folder renamed into
+    place only when complete and (``hash_prefix``) its SHA-256 starts with that prefix: an
+    interrupted or corrupt download never leaves a file at ``path``.  ``progress(done, total)`` is
+    called after each chunk (``total`` None when the server does not say).  One-line WeightsError."""
+    import hashlib
+    import os
+    import tempfile
+    import urllib.request
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=path.name + ".", suffix=".partial", dir=path.parent)
+    digest = hashlib.sha256()
+    try:
+        with os.fdopen(handle, "wb") as out:
+            try:
+                with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - torchvision's URL
+                    length = response.headers.get("Content-Length")
+                    total = int(length) if length and length.isdigit() else None
+                    done = 0
+                    while True:
+                        block = response.read(chunk_bytes)
+                        if not block:
+                            break
+                        out.write(block)
+                        digest.update(block)
+                        done += len(block)
+                        if progress is not None:
+                            progress(done, total)
+            except (OSError, ValueError) as exc:  # URLError, timeouts, HTTP errors, a bad URL
+                reason = getattr(exc, "reason", None) or exc
+                raise WeightsError(f"downloading {url} failed ({_first_line(reason) if isinstance(reason, BaseException) else reason})") from None
+        if total is not None and done != total:
+            raise WeightsError(f"downloading {url} failed (got {done:,} of {total:,} bytes)")
+        if hash_prefix and not digest.hexdigest().startswith(hash_prefix):
+            raise WeightsError(f"downloading {url} failed: its SHA-256 {digest.hexdigest()[:12]}… does not "
+                               f"start with {hash_prefix}, the prefix in its file name (a damaged download)")
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+    return path
+
+
+def _renamed(name: str, state: dict) -> dict:
+    """torchvision's densenet files predate its module names (``norm.1`` for ``norm1``): renamed as
+    torchvision's own ``densenet._load_state_dict`` does."""
+    if not name.startswith("densenet"):
+        return state
+    import re
+
+    pattern = re.compile(r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$")
+    renamed = {}
+    for key, value in state.items():
+        found = pattern.match(key)
+        renamed[found.group(1) + found.group(2) if found else key] = value
+    return renamed

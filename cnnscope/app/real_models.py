@@ -68,23 +68,44 @@ def weights_key(upload) -> tuple | None:
     return upload.name, len(data), hashlib.sha256(data).hexdigest()
 
 
-def view_model(choice: Choice, upload=None):
+def view_model(choice: Choice, upload=None, pretrained: bool = False):
     """(model, origin, lock): the model with real weights for the views, built once per (model, input,
-    weights source) and kept (st.cache_resource).  ``lock`` serialises forward passes with hooks."""
-    key = weights_key(upload)
-    return _view_model(choice, key, upload.getvalue() if upload is not None else None)
+    weights source) and kept (st.cache_resource).  ``lock`` serialises forward passes with hooks.
+    ``pretrained``: the zoo's pretrained weights from the local cache (``cnnscope.app.pretrained``
+    offers the download first); an ``upload`` wins over it."""
+    if upload is not None:
+        return _view_model(choice, weights_key(upload), upload.getvalue())
+    return _view_model(choice, pretrained_key(choice) if pretrained else None, None)
+
+
+def pretrained_key(choice: Choice) -> tuple:
+    """The cache key of the zoo's pretrained weights: the name and, for torchvision, the cache file's
+    size and time (a file put there by hand later is read afresh)."""
+    if choice.kind != "zoo":
+        raise UsageError(f"{choice.label} is a spec: it has no pretrained weights")
+    from cnnscope.weights import pretrained_reason, pretrained_file
+
+    if choice.value.startswith("timm:") or pretrained_reason(choice.value):
+        return ("pretrained", choice.value)
+    path = pretrained_file(choice.value).path
+    stat = path.stat() if path.is_file() else None
+    return ("pretrained", choice.value, str(path), stat and (stat.st_size, stat.st_mtime_ns))
 
 
 @st.cache_resource(show_spinner="building the model with real weights", max_entries=4)
 def _view_model(choice: Choice, key: tuple | None, _data: bytes | None):
-    """Keyed by the choice (model and input) and the upload's digest (``_data`` is not hashed: ``key``
-    names it); the random weights are always seed 0."""
+    """Keyed by the choice (model and input) and the weights source: None (random, always seed 0),
+    ``pretrained_key`` or ``weights_key`` of an upload (``_data`` is not hashed: its digest is in ``key``)."""
     import threading
 
     BUILDS["count"] += 1
     loaded = real_model(choice)
     model, origin = loaded.module, loaded.origin
-    if key is not None:
+    if key is not None and key[0] == "pretrained":
+        from cnnscope.weights import load_pretrained_weights
+
+        origin = load_pretrained_weights(model, choice.value, download=False)
+    elif key is not None:
         origin = _apply_weights(model, key[0], _data)
     model.eval()
     for parameter in model.parameters():

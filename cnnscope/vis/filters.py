@@ -3,11 +3,14 @@ channel otherwise; normalised per filter (default) or on one shared scale."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from cnnscope.vis.grid import compose, normalise, to_uint8
 
 MAX_FILTERS = 256
+MAX_GREY_FILTERS = 64  # filters of more than one grey input channel: a row each, so fewer
 MAX_INPUT_CHANNELS = 8
 MIN_LINE_TAPS = 8  # 1 × k kernels at least this long are drawn as line plots
 
@@ -65,12 +68,82 @@ def line_tile(values: np.ndarray, width: int = 96, height: int = 40) -> np.ndarr
     return np.asarray(image, dtype=np.uint8)
 
 
-def filter_grid(weight: np.ndarray, title: str, shared_scale: bool = False):
-    tiles, labels, note = filter_tiles(weight, shared_scale)
+MAX_COLUMNS = 6  # filters per row: ~70 px cells stay readable when a phone (400 px) shrinks the picture
+TILE_PX = 64
+
+
+def filter_grid(weight: np.ndarray, title: str, shared_scale: bool = False, max_filters: int | None = None):
+    """The kernels of ``weight`` (out × in × kh × kw) on a grid of at most ``MAX_COLUMNS`` filters a row
+    (grey kernels: one row per filter, a tile per input channel), with a colour bar that says what
+    the shades mean: weight values on one shared scale, or each filter stretched on its own.
+    ``max_filters``: the first that many (default ``MAX_FILTERS``, ``MAX_GREY_FILTERS`` for a row per filter)."""
     in_channels = weight.shape[1]
     one_d = is_line_kernel(weight)
-    shown_channels = 1 if in_channels == 1 else (3 if in_channels == 3 and not one_d else 0)
-    columns = None if shown_channels else min(in_channels, MAX_INPUT_CHANNELS) * 2
+    per_tile = in_channels in (1, 3) and not one_d  # one tile per filter
+    max_filters = max_filters or (MAX_FILTERS if per_tile else MAX_GREY_FILTERS)
+    tiles, labels, note = filter_tiles(weight, shared_scale, max_filters=max_filters)
+    columns = min(MAX_COLUMNS, math.ceil(math.sqrt(len(tiles)))) if per_tile else min(in_channels, MAX_INPUT_CHANNELS)
     scale = "one shared scale" if shared_scale else "each filter normalised on its own"
     footer = f"{scale}" + (f"; {note}" if note else "")
-    return compose(tiles, labels, title, columns=columns, tile_px=48, footer=footer)
+    grid = compose(tiles, labels, title, columns=max(1, columns), tile_px=TILE_PX, footer=footer)
+    if one_d:
+        return grid
+    low, high = (float(weight.min()), float(weight.max())) if shared_scale else (None, None)
+    return with_colour_bar(grid, low, high, rgb=in_channels == 3)
+
+
+def colour_bar_text(low: float | None, high: float | None, rgb: bool) -> tuple[str, str, str]:
+    """(left end, right end, the sentence under the bar) of the filters' colour scale."""
+    what = "in each of R, G, B (the input's colour channels), " if rgb else ""
+    if low is None:
+        return ("the filter's min", "its max", f"{what}dark = the filter's lowest weight, bright = its highest "
+                "(each filter stretched on its own: compare patterns, not strengths)")
+    zero = "; mid-grey is not 0" if not (low < 0 < high) or abs(low + high) > 0.1 * (high - low) else ""
+    return (f"{low:.3g}", f"{high:.3g}", f"{what}weight value, one scale for every filter{zero}")
+
+
+def with_colour_bar(picture, low: float | None, high: float | None, rgb: bool = False):
+    """``picture`` with a black-to-white bar under it, its ends labelled with weight values (``low``,
+    ``high``: one shared scale; None: per filter) and, when 0 lies inside, a tick at 0."""
+    from PIL import Image, ImageDraw
+
+    from cnnscope.vis import fonts
+
+    left_text, right_text, sentence = colour_bar_text(low, high, rgb)
+    gap, bar_h, size, line_h = 8, 12, 11, 14
+    bar_w = max(60, min(240, picture.width - 4 * gap - fonts.width(left_text + right_text, size)))
+    width = max(picture.width, fonts.width(left_text + right_text, size) + bar_w + 4 * gap)
+    lines = wrap(sentence, width - 2 * gap, size)
+    canvas = Image.new("RGB", (width, picture.height + bar_h + 26 + line_h * len(lines)), (255, 255, 255))
+    canvas.paste(picture, (0, 0))
+    pen = ImageDraw.Draw(canvas)
+    top = picture.height + 4
+    left_w = fonts.width(left_text, size)
+    x0 = gap + left_w + 6
+    ramp = np.tile(np.linspace(0, 255, bar_w).astype(np.uint8), (bar_h, 1))
+    canvas.paste(Image.fromarray(ramp, mode="L").convert("RGB"), (x0, top))
+    pen.rectangle([x0 - 1, top - 1, x0 + bar_w, top + bar_h], outline=(120, 120, 120))
+    fonts.text(pen, (gap, top), left_text, (0, 0, 0), size=size)
+    fonts.text(pen, (x0 + bar_w + 6, top), right_text, (0, 0, 0), size=size)
+    if low is not None and low < 0 < high:
+        x = x0 + round((0 - low) / (high - low) * (bar_w - 1))
+        pen.line([(x, top + bar_h), (x, top + bar_h + 4)], fill=(200, 0, 0), width=1)
+        fonts.text(pen, (x - 3, top + bar_h + 4), "0", (200, 0, 0), size=size)
+    for n, line in enumerate(lines):
+        fonts.text(pen, (gap, top + bar_h + 20 + n * line_h), line, (60, 60, 60), size=size)
+    return canvas
+
+
+def wrap(text: str, width_px: int, size: int) -> list[str]:
+    """``text`` broken at spaces into lines no wider than ``width_px`` (a longer word stands alone)."""
+    from cnnscope.vis import fonts
+
+    lines, line = [], ""
+    for word in text.split():
+        candidate = f"{line} {word}".strip()
+        if line and fonts.width(candidate, size) > width_px:
+            lines.append(line)
+            line = word
+        else:
+            line = candidate
+    return lines + ([line] if line else [])
