@@ -44,10 +44,9 @@ def _decode(text: str, suffix: str) -> object:
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise SpecError(f"YAML syntax error{where}: {problem}") from None
+        from cnnscope.spec.yaml_errors import plain_yaml_error
+
+        raise SpecError(plain_yaml_error(exc, text)) from None
 
 
 def _bounded(data, limit: int = MAX_VALUES):

@@ -50,6 +50,19 @@ class ConcatPlan:
 
 
 @dataclass(frozen=True)
+class Row:
+    """One layer as the summary table lists it: ``name`` is its module name in the built network
+    ("6", "3.layers.0": the same nn.Sequential / Residual / Concat nesting), ``kind`` the spec's type."""
+
+    name: str
+    kind: str
+    where: str  # the spec location, "layers[6].conv"
+    input: Shape
+    output: Shape
+    params: int
+
+
+@dataclass(frozen=True)
 class Plan:
     name: str
     input: tuple
@@ -57,6 +70,7 @@ class Plan:
     output: Shape
     params: int
     activation_bytes: int
+    rows: tuple = ()  # every layer, in order (Row)
 
 
 def _fmt(shape: Shape) -> str:
@@ -79,75 +93,165 @@ def _groups(a, channels: int, where: str) -> int:
     return groups
 
 
-def _window_size(out: int, size: int, args: dict, shape: Shape, axis: int, where: str) -> int:
-    """``out``, a conv's or pool's output size along ``axis`` (0: height) for input ``size`` and window ``args``;
-    below 1 it is a SpecError that writes out the arithmetic."""
-    if out < 1:
-        raise SpecError(f"the input is {shape[1]}×{shape[2]} here, too small: output {('height', 'width')[axis]} "
-                        f"= {explain_window(size, **args)} < 1", where)
-    return out
+def _size(shape: Shape) -> str:
+    """``24`` for a square map, ``24×20`` otherwise (the chain of sizes in a message)."""
+    return str(shape[1]) if shape[1] == shape[2] else f"{shape[1]}×{shape[2]}"
+
+
+def _pair_text(pair) -> str:
+    return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}×{pair[1]}"
+
+
+def _step(kind: str, a: dict) -> str:
+    """How a layer is named in the chain of map sizes: ``conv 5``, ``maxpool 2``, ``conv 3 stride 2 padding 1``."""
+    if kind.startswith("adaptive"):
+        return kind
+    text = f"{kind} {_pair_text(a['kernel'])}"
+    stride = a.get("stride") or a["kernel"]
+    if stride != ((1, 1) if kind in ("conv", "convtranspose") else a["kernel"]):
+        text += f" stride {_pair_text(stride)}"
+    padding = a.get("padding", (0, 0))
+    if padding != (0, 0):
+        text += f" padding {padding if isinstance(padding, str) else _pair_text(padding)}"
+    if a.get("dilation", (1, 1)) != (1, 1):
+        text += f" dilation {_pair_text(a['dilation'])}"
+    return text
+
+
+def _too_small(kind: str, a: dict, shape: Shape, padding: tuple, chain: str, where: str) -> SpecError:
+    """A conv's or pool's window larger than the (padded) map: the sizes that led here, the arithmetic
+    that fails, and the two fixes (a smaller kernel, more padding) with their numbers."""
+    kernel, dilation = a["kernel"], a.get("dilation", (1, 1))
+    stride = a.get("stride") or kernel
+    failing = []
+    for axis, size in enumerate(shape[1:]):
+        args = dict(kernel=kernel[axis], stride=stride[axis], padding=padding[axis], dilation=dilation[axis],
+                    ceil_mode=a.get("ceil_mode", False))
+        if window_output_size(size, **args) < 1:
+            failing.append((("height", "width")[axis], f"{explain_window(size, **args)} < 1"))
+    if len(failing) == 2 and failing[0][1] == failing[1][1]:  # a square map and kernel: say it once
+        failing = [("height and width", failing[0][1])]
+    # out >= 1 exactly when dil·(k−1) + 1 <= size + 2·pad (the stride does not matter)
+    kmax = min((shape[1 + ax] + 2 * padding[ax] - 1) // dilation[ax] + 1 for ax in (0, 1))
+    pmin = max(math.ceil((dilation[ax] * (kernel[ax] - 1) + 1 - shape[1 + ax]) / 2) for ax in (0, 1))
+    fixes = [f"use kernel ≤ {kmax}" + (f" with dilation {_pair_text(dilation)}" if dilation != (1, 1) else "")]
+    spans = [dilation[ax] * (kernel[ax] - 1) + 1 for ax in (0, 1)]
+    if kind == "conv" or all(pmin * 2 <= span for span in spans):  # a pool's padding is at most half its window
+        fixes.append(f"padding ≥ {pmin}")
+    window = _pair_text(kernel) if kernel[0] != kernel[1] else f"{kernel[0]}×{kernel[1]}"
+    spread = f" (dilation {_pair_text(dilation)} spreads it over {spans[0]}×{spans[1]})" if dilation != (1, 1) else ""
+    chain = chain if "→" in chain else "the input"
+    error = SpecError(f"the map is {shape[1]}×{shape[2]} here ({chain}), too small for a {window} kernel{spread}: "
+                      f"{'; '.join(f'output {axes} = {sums}' for axes, sums in failing)}; {', or '.join(fixes)}", where)
+    error.fix = ", or ".join(fixes)
+    return error
+
+
+def _shortcut_fix(shape: Shape, out: Shape) -> str:
+    """``: give the block a shortcut: [conv: {out: 64, kernel: 1, stride: 2}]`` where a 1×1 conv makes the
+    input the body's output shape; empty where none does."""
+    if len(shape) != 3 or len(out) != 3 or shape[1] % out[1] or shape[2] % out[2] \
+            or shape[1] // out[1] != shape[2] // out[2]:
+        return ""
+    stride = shape[1] // out[1]
+    settings = f"out: {out[0]}, kernel: 1" + (f", stride: {stride}" if stride != 1 else "")
+    return f"; a 1×1 conv shortcut makes them match: shortcut: [conv: {{{settings}}}]"
 
 
 def make_plan(spec: Spec) -> Plan:
-    state = _State(spec.limits)
-    root, out = state.sequence(spec.layers, tuple(spec.input), "layers")
-    plan = Plan(spec.name, tuple(spec.input), root, out, state.params, state.activations * 4)
+    """The plan of ``spec``; a SpecError raised here carries ``partial`` (the Rows planned before the
+    failing layer), ``layer`` (that layer's name as the summary table names it) and ``kind``."""
+    state = _State(spec.limits, spec.input)
+    try:
+        root, out = state.sequence(spec.layers, tuple(spec.input), "layers")
+    except SpecError as error:
+        error.partial = tuple(state.rows)
+        error.layer, error.kind = state.current
+        raise
+    plan = Plan(spec.name, tuple(spec.input), root, out, state.params, state.activations * 4, tuple(state.rows))
     limits = spec.limits
+    error = None
     if plan.params > limits.max_params:
-        raise SpecError(f"the network has {plan.params:,} parameters, more than the budget of "
-                        f"{limits.max_params:,}")
-    if plan.activation_bytes > limits.max_activation_bytes:
-        raise SpecError(f"one forward pass needs about {plan.activation_bytes / 2**20:,.0f} MB of activations, "
-                        f"more than the budget of {limits.max_activation_bytes / 2**20:,.0f} MB")
+        error = SpecError(f"the network has {plan.params:,} parameters, more than the budget of "
+                          f"{limits.max_params:,}")
+    elif plan.activation_bytes > limits.max_activation_bytes:
+        error = SpecError(f"one forward pass needs about {plan.activation_bytes / 2**20:,.0f} MB of activations, "
+                          f"more than the budget of {limits.max_activation_bytes / 2**20:,.0f} MB")
+    if error is not None:
+        error.partial, error.layer, error.kind = plan.rows, None, None
+        raise error
     return plan
 
 
 class _State:
-    def __init__(self, limits):
+    """Walks the spec once.  Besides the plan it keeps the rows planned so far, the layer being planned
+    (its module name, as the built network names it) and the chain of map sizes along the path that
+    reaches it, so a failure can show the partial table and why the map is that size."""
+
+    def __init__(self, limits, input_shape):
         self.limits = limits
         self.params = 0
         self.activations = 0
+        self.rows: list[Row] = []
+        self.current: tuple = (None, None)  # (name, kind) of the node being planned
+        self.chain = [_size(input_shape)] if len(input_shape) == 3 else [str(input_shape[0])]
 
-    def sequence(self, nodes, shape: Shape, where: str, comment: str = "") -> tuple[Seq, Shape]:
+    def sequence(self, nodes, shape: Shape, where: str, comment: str = "", prefix: str = "",
+                 start: int = 0) -> tuple[Seq, Shape]:
         items = []
-        for node in nodes:
-            item, shape = self.node(node, shape)
-            if isinstance(item, list):
-                items.extend(item)
-            else:
-                items.append(item)
+        for k, node in enumerate(nodes):  # each node is one module of the nn.Sequential: named by its index
+            item, shape = self.node(node, shape, f"{prefix}{start + k}")
+            items.append(item)
         return Seq(tuple(items), where, comment), shape
 
-    def node(self, node, shape: Shape):
+    def node(self, node, shape: Shape, name: str):
+        self.current = (name, getattr(node, "kind", type(node).__name__.lower()))
         if isinstance(node, Layer):
             call = self.layer(node, shape)
             self.params += call.params
             self.activations += math.prod(call.out_shape)
+            self.rows.append(Row(name, node.kind, node.where, shape, call.out_shape, call.params))
+            if len(shape) == 3 and len(call.out_shape) == 3 and call.out_shape[1:] != shape[1:]:
+                self.chain += [_step(node.kind, node.args) if node.kind != "adaptiveavgpool" else node.kind,
+                               _size(call.out_shape)]
             return call, call.out_shape
         if isinstance(node, Repeat):
             items = []
-            for _ in range(node.times):
-                seq, shape = self.sequence(node.body, shape, f"{node.where}.layers")
+            for rep in range(node.times):  # one nn.Sequential: the repetitions' modules are numbered on
+                seq, shape = self.sequence(node.body, shape, f"{node.where}.layers", prefix=f"{name}.",
+                                           start=rep * len(node.body))
                 items.extend(seq.items)
             return Seq(tuple(items), node.where, f"repeat ×{node.times}"), shape
         if isinstance(node, Residual):
-            body, out = self.sequence(node.body, shape, f"{node.where}.layers")
+            before = list(self.chain)
+            body, out = self.sequence(node.body, shape, f"{node.where}.layers", prefix=f"{name}.layers.")
+            after = self.chain
             if node.shortcut is not None:
-                shortcut, short_out = self.sequence(node.shortcut, shape, f"{node.where}.shortcut")
+                self.chain = list(before)  # the shortcut starts from the block's input
+                shortcut, short_out = self.sequence(node.shortcut, shape, f"{node.where}.shortcut",
+                                                    prefix=f"{name}.shortcut.")
             else:
                 shortcut, short_out = None, shape
+            self.chain = after
+            self.current = (name, "residual")
             if out != short_out:
                 which = "shortcut" if node.shortcut is not None else "identity shortcut"
-                raise SpecError(f"residual paths differ: layers give {_fmt(out)}, the {which} gives "
-                                f"{_fmt(short_out)}; they must match to be added", node.where)
+                error = SpecError(f"residual paths differ: layers give {_fmt(out)}, the {which} gives "
+                                  f"{_fmt(short_out)}; they must match to be added{_shortcut_fix(shape, out)}",
+                                  node.where)
+                raise error
             self.activations += math.prod(out)
             return ResidualPlan(body, shortcut, node.where), out
         if isinstance(node, Concat):
-            branches, outs = [], []
+            branches, outs, before, first = [], [], list(self.chain), None
             for k, branch in enumerate(node.branches):
-                seq, out = self.sequence(branch, shape, f"{node.where}.branches[{k}]")
+                self.chain = list(before)  # every branch starts from the block's input
+                seq, out = self.sequence(branch, shape, f"{node.where}.branches[{k}]", prefix=f"{name}.branches.{k}.")
+                first = first or self.chain
                 branches.append(seq)
                 outs.append(out)
+            self.chain = first
+            self.current = (name, "concat")
             if len({len(o) for o in outs}) > 1 or len({o[1:] for o in outs}) > 1:
                 shapes = ", ".join(_fmt(o) for o in outs)
                 raise SpecError(f"concat branches must keep the same spatial size, got {shapes}", node.where)
@@ -203,8 +307,9 @@ class _State:
         for axis, size in enumerate((height, width)):
             args = dict(kernel=a["kernel"][axis], stride=a["stride"][axis], padding=numeric[axis],
                         dilation=a["dilation"][axis])
-            out = size if pad == "same" else window_output_size(size, **args)
-            sizes.append(_window_size(out, size, args, shape, axis, where))
+            sizes.append(size if pad == "same" else window_output_size(size, **args))
+        if min(sizes) < 1:
+            raise _too_small("conv", a, shape, numeric, " → ".join(self.chain), where)
         params = a["out"] * (channels // groups) * a["kernel"][0] * a["kernel"][1] + (a["out"] if a["bias"] else 0)
         kwargs = _kw(kernel_size=_single(a["kernel"]),
                      stride=_single(a["stride"]) if a["stride"] != (1, 1) else None,
@@ -246,7 +351,9 @@ class _State:
                 raise SpecError(f"padding {a['padding'][axis]} is more than half the window ({effective})", where)
             args = dict(kernel=a["kernel"][axis], stride=stride[axis], padding=a["padding"][axis],
                         dilation=dilation[axis], ceil_mode=a["ceil_mode"])
-            sizes.append(_window_size(window_output_size(size, **args), size, args, shape, axis, where))
+            sizes.append(window_output_size(size, **args))
+        if min(sizes) < 1:
+            raise _too_small(kind, a, shape, a["padding"], " → ".join(self.chain), where)
         cls = "MaxPool2d" if kind == "maxpool" else "AvgPool2d"
         kwargs = _kw(stride=_single(stride) if stride != a["kernel"] else None,
                      padding=_single(a["padding"]) if a["padding"] != (0, 0) else None,

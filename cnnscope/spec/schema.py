@@ -7,6 +7,7 @@ Nothing here evaluates text: values are checked literals (ints, floats, bools, a
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -29,15 +30,28 @@ def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _got(value, key: str) -> str:
+    """``got -4``; a number written as text or a missing value in words (``got the text '16': write it
+    without quotes, 16``, ``got nothing: write a number after "kernel:"``)."""
+    if value is None:
+        return f'got nothing: write a number after "{key}:"'
+    if isinstance(value, str):
+        digits = value.strip()
+        if re.fullmatch(r"[+-]?\d+(\.\d*)?", digits):
+            return f"got the text {_brief(value)}: write the number without quotes, {key}: {digits}"
+        return f"got the text {_brief(value)}: write it in digits, e.g. {key}: 3"
+    return f"got {_brief(value)}"
+
+
 def pos_int(value, where, key):
     if not _is_int(value) or value < 1:
-        raise SpecError(f"{key} must be a positive integer, got {_brief(value)}", where)
+        raise SpecError(f"{key} must be a positive integer, {_got(value, key)}", where)
     return value
 
 
 def nonneg_int(value, where, key):
     if not _is_int(value) or value < 0:
-        raise SpecError(f"{key} must be a non-negative integer, got {_brief(value)}", where)
+        raise SpecError(f"{key} must be a non-negative integer, {_got(value, key)}", where)
     return value
 
 
@@ -67,25 +81,25 @@ def padding(value, where, key):
 
 def boolean(value, where, key):
     if not isinstance(value, bool):
-        raise SpecError(f"{key} must be true or false, got {_brief(value)}", where)
+        raise SpecError(f"{key} must be true or false, {_got(value, key) if value is None else 'got ' + _brief(value)}", where)
     return value
 
 
 def probability(value, where, key):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise SpecError(f"{key} must be a number in [0, 1), got {_brief(value)}", where)
+        raise SpecError(f"{key} must be a number in [0, 1), {_got(value, key)}", where)
     return float(value)
 
 
 def pos_float(value, where, key):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or value != value:
-        raise SpecError(f"{key} must be a positive number, got {_brief(value)}", where)
+        raise SpecError(f"{key} must be a positive number, {_got(value, key)}", where)
     return float(value)
 
 
 def real(value, where, key):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        raise SpecError(f"{key} must be a number, got {_brief(value)}", where)
+        raise SpecError(f"{key} must be a number, {_got(value, key)}", where)
     return float(value)
 
 
@@ -168,9 +182,36 @@ class Spec:
     limits: Limits = field(default_factory=Limits)
 
 
+# PyTorch's and other frameworks' names for the spec's layer types, for "did you mean"
+ALIASES = {"conv2d": "conv", "convolution": "conv", "convtranspose2d": "convtranspose", "deconv": "convtranspose",
+           "maxpool2d": "maxpool", "pool": "maxpool", "avgpool2d": "avgpool", "batchnorm2d": "batchnorm",
+           "batchnorm1d": "batchnorm", "bn": "batchnorm", "fc": "linear", "dense": "linear",
+           "adaptiveavgpool2d": "adaptiveavgpool", "gap": "adaptiveavgpool", "globalavgpool": "adaptiveavgpool",
+           "adaptivemaxpool2d": "adaptivemaxpool", "flat": "flatten", "softmax": None, "leaky_relu": "leakyrelu"}
+
+
 def _suggest(word: str, choices) -> str:
-    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    key = re.sub(r"[\s_\-]", "", str(word).lower())
+    if key in ALIASES and ALIASES[key] in choices:
+        return f' (did you mean "{ALIASES[key]}"?)'
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6) \
+        or difflib.get_close_matches(str(word).lower(), list(choices), n=1, cutoff=0.6)
     return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+def _list_shape_hint(items, key: str) -> str:
+    """Why ``items`` is not a list of layers, in words (``layers:`` with nothing under it, a mapping ...)."""
+    if items is None:
+        return (f"nothing is listed under {key}: list the layers below it, one per line starting with '- ', "
+                "e.g. - conv: {out: 16, kernel: 3}")
+    if isinstance(items, dict):
+        return (f"{key} holds 'key: value' lines, not a list: start each layer with '- ' (a dash and a space), "
+                "e.g. - conv: {out: 16, kernel: 3}")
+    return f"{key} must be a list of layers, each on a line starting with '- ', got {_brief(items)}"
+
+
+SETTINGS_EXAMPLES = {"conv": "{out: 16, kernel: 3}", "convtranspose": "{out: 16, kernel: 2, stride: 2}",
+                     "linear": "{out: 10}"}
 
 
 def validate(data: Any, limits: Limits | None = None) -> Spec:
@@ -182,12 +223,15 @@ def validate(data: Any, limits: Limits | None = None) -> Spec:
             raise SpecError(f'unknown key "{key}"{_suggest(key, TOP_KEYS)}; a spec has name, input and layers')
     name = data.get("name", "model")
     if not isinstance(name, str) or not name.strip() or len(name) > 100:
-        raise SpecError(f"name must be a short text, got {_brief(name)}", "name")
+        got = 'got nothing: write a name after "name:", e.g. name: my_net' if name is None else f"got {_brief(name)}"
+        raise SpecError(f"name must be a short text, {got}", "name")
     if "input" not in data:
         raise SpecError("missing input: give the input as [channels, height, width], e.g. input: [3, 32, 32]")
     shape = data["input"]
     if not isinstance(shape, (list, tuple)) or len(shape) != 3:
-        raise SpecError(f"input must be [channels, height, width], got {_brief(shape)}", "input")
+        got = ("got nothing: write it after \"input:\", e.g. input: [1, 28, 28]" if shape is None
+               else f"got {_brief(shape)}")
+        raise SpecError(f"input must be [channels, height, width], {got}", "input")
     shape = tuple(pos_int(v, "input", "input") for v in shape)
     if shape[0] > limits.max_channels or max(shape[1:]) > limits.max_input_size:
         raise SpecError(f"input {list(shape)} is larger than allowed ({limits.max_channels} channels, "
@@ -201,7 +245,7 @@ def validate(data: Any, limits: Limits | None = None) -> Spec:
 
 def _layer_list(items, where: str, depth: int, limits: Limits, counter, times: int = 1) -> tuple:
     if not isinstance(items, list):
-        raise SpecError(f"expected a list of layers, got {type(items).__name__}", where)
+        raise SpecError(_list_shape_hint(items, where.rsplit(".", 1)[-1].split("[")[0]), where)
     if not items:
         raise SpecError("the layer list is empty", where)
     return tuple(_node(item, f"{where}[{k}]", depth, limits, counter, times) for k, item in enumerate(items))
@@ -225,25 +269,36 @@ def _node(item, where: str, depth: int, limits: Limits, counter, times: int) -> 
             raise SpecError(f"blocks are nested more than {limits.max_depth} deep", here)
         return _block(kind, body, here, depth + 1, limits, counter, times)
     if kind not in LAYERS:
+        if " - " in kind or "\n" in kind:  # "- relu" lines not lined up: YAML reads them on as one text
+            raise SpecError(f"{_brief(kind)} reads as one layer: the '- ' lines are not lined up; give each layer "
+                            "its own line starting with '- ', all at the same indentation", where)
         raise SpecError(f'unknown layer type "{kind}"{_suggest(kind, list(LAYERS) + list(BLOCKS))}', where)
     counter[0] += times
     if counter[0] > limits.max_layers:
         raise SpecError(f"the network has more than {limits.max_layers} layers", where)
     if body is None:
         body = {}
+    example = SETTINGS_EXAMPLES.get(kind, "{out: 16}")
     if not isinstance(body, dict):
-        raise SpecError(f"the arguments of {kind} are a mapping such as {{out: 16}}, got {_brief(body)}", here)
+        raise SpecError(f"the settings of {kind} are a mapping such as {example}, got {_brief(body)}", here)
     schema = LAYERS[kind]
     args = {}
     for key, value in body.items():
         if key not in schema:
-            known = ", ".join(schema) or "no arguments"
+            glued = re.fullmatch(r"(\w+)\s*:\s*(\S.*)|(\w+)\s+(\S.*)", str(key)) if value is None else None
+            if glued:  # {out:6} or {out 6}: YAML reads one key "out:6" with no value
+                setting, number = (glued.group(1), glued.group(2)) if glued.group(1) else (glued.group(3), glued.group(4))
+                how = "put a space after the colon" if glued.group(1) else "put a colon between a setting and its value"
+                raise SpecError(f'"{key}" reads as one word: {how}, {setting}: {number}', here)
+            known = ", ".join(schema) or "no settings"
             raise SpecError(f'unknown argument "{key}"{_suggest(key, schema)}; {kind} takes {known}', here)
         args[key] = schema[key][0](value, here, key)
     for key, (_, default) in schema.items():
         if key not in args:
             if default is REQUIRED:
-                raise SpecError(f'{kind} needs "{key}"', here)
+                if not body:
+                    raise SpecError(f"{kind} needs settings such as {example}, found nothing", here)
+                raise SpecError(f'{kind} needs "{key}", e.g. {kind}: {example}', here)
             args[key] = default
     if kind in ("conv", "convtranspose", "linear") and args["out"] > limits.max_channels:
         raise SpecError(f"out = {args['out']} is more than the {limits.max_channels} allowed", here)

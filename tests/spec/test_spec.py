@@ -120,7 +120,8 @@ BAD = [
      "layers[0].residual", "residual paths differ: layers give 4×8×8, the identity shortcut gives 3×8×8"),
     ("input: [3, 8, 8]\nlayers:\n  - repeat: {times: 1000, layers: [relu]}\n", "layers[0].repeat", "times = 1000"),
     ("input: [3, 8, 8]\nlayers:\n  - conv: {out: 4, kernel: 9}\n", "layers[0].conv",
-     "output height = floor((8 + 2·0 − 1·(9−1) − 1) / 1) + 1 = 0 < 1"),
+     "the map is 8×8 here (the input), too small for a 9×9 kernel: output height and width = "
+     "floor((8 + 2·0 − 1·(9−1) − 1) / 1) + 1 = 0 < 1; use kernel ≤ 8, or padding ≥ 1"),
     ("input: [3, 8, 8]\nlayers:\n  - conv: {out: 4}\n  - linear: {out: 2}\n", "layers[1].linear",
      "linear needs a flat input, but receives 4×6×6"),
     ("input: [3, 8, 8]\nlayers:\n  - flatten\n  - linear: {out: 2, in: 100}\n", "layers[1].linear",
