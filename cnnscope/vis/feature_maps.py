@@ -25,10 +25,11 @@ def select_channels(activation: np.ndarray, top: int | None, max_maps: int = MAX
 
 
 def feature_grid(activation: np.ndarray, title: str, top: int | None = None, max_maps: int = MAX_MAPS):
-    """``activation``: C × H × W (one image).  Each map is normalised on its own."""
+    """``activation``: C × H × W (one image).  Each map is normalised on its own.  A 1-D output (a
+    Linear layer's) is a bar chart of its values (``value_bars``), not a row of flat squares."""
     if activation.ndim == 1:
-        activation = activation[:, None, None]
-    elif activation.ndim == 2:
+        return value_bars(activation, title, top=top)
+    if activation.ndim == 2:
         activation = activation[None]
     chosen, note = select_channels(activation, top, max_maps)
     tiles, labels = [], []
@@ -38,3 +39,53 @@ def feature_grid(activation: np.ndarray, title: str, top: int | None = None, max
         labels.append(f"#{c}\n{fmap.min():.2g} / {fmap.max():.2g} / {fmap.mean():.2g}")
     footer = "labels: channel, then min / max / mean" + (f"; {note}" if note else "")
     return compose(tiles, labels, title, tile_px=96, footer=footer)
+
+
+MAX_BARS = 32
+
+
+def value_bars(values: np.ndarray, title: str, names=None, top: int | None = None, max_bars: int = MAX_BARS):
+    """A 1-D output as horizontal bars from a zero line, one per unit, labelled with ``names`` (class
+    names at the output layer) or ``#k``, its value written beside it.  Up to ``max_bars`` units are
+    drawn in their order; more (or ``top`` fewer): the largest values, the largest first."""
+    from PIL import Image, ImageDraw
+
+    from cnnscope.vis import fonts
+
+    values = np.asarray(values, dtype=np.float64).reshape(-1)
+    count = len(values)
+    labels = [str(n) for n in names] if names is not None and len(names) == count else [f"#{k}" for k in range(count)]
+    limit = min(max_bars, top or max_bars)
+    if count <= limit:
+        chosen, note = list(range(count)), ""
+    else:
+        chosen = [int(k) for k in np.argsort(-values, kind="stable")[:limit]]
+        note = f"the {limit} largest of {count} values"
+    size, row_h, gap = 11, 16, 8
+    shown = [labels[k][:28] for k in chosen]
+    label_w = max(fonts.width(t, size) for t in shown) + 6
+    number_w = max(fonts.width(f"{values[k]:.3g}", size) for k in chosen) + 6
+    plot_w = 220
+    low, high = min(0.0, float(values[chosen].min())), max(0.0, float(values[chosen].max()))
+    span = (high - low) or 1.0
+    footer = "bars: the layer's output values" + (f"; {note}" if note else "")
+    width = max(gap + label_w + plot_w + 2 * number_w + gap, fonts.width(title, 14) + 2 * gap,
+                fonts.width(footer, size) + 2 * gap)
+    header = 30
+    canvas = Image.new("RGB", (width, header + row_h * len(chosen) + 26), (255, 255, 255))
+    pen = ImageDraw.Draw(canvas)
+    fonts.text(pen, (gap, 6), title, (0, 0, 0), size=14)
+    x0 = gap + label_w + number_w  # room for a negative value's number left of its bar
+    zero = x0 + round((0 - low) / span * plot_w)
+    for row, (k, label) in enumerate(zip(chosen, shown)):
+        y = header + row * row_h
+        end = x0 + round((values[k] - low) / span * plot_w)
+        fonts.text(pen, (gap, y + 1), label, (40, 40, 40), size=size)
+        pen.rectangle([min(zero, end), y + 3, max(zero, end), y + row_h - 3],
+                      fill=(31, 119, 180) if values[k] >= 0 else (214, 39, 40))
+        text = f"{values[k]:.3g}"
+        at = end + 4 if values[k] >= 0 else end - 4 - fonts.width(text, size)
+        fonts.text(pen, (at, y + 1), text, (60, 60, 60), size=size)
+    pen.line([(zero, header), (zero, header + row_h * len(chosen))], fill=(120, 120, 120))
+    fonts.text(pen, (gap, canvas.height - 20), footer, (120, 60, 0), size=size)
+    return canvas
