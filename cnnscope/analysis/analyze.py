@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any, Sequence
 
 import torch
@@ -21,6 +22,16 @@ from cnnscope.report import TRAIN_BATCH_CODE, Diagnostic, LayerRecord, ModelRepo
 
 _META_FAILURE_HINTS = ("meta", "Meta", "data-dependent", "item()")
 _BATCH_NORM_NEEDS_TWO = "more than 1 value per channel"
+
+
+def plain_meta_reason(message: str) -> str:
+    """Why the meta device failed, in words: torch's "register_meta function for torch.nonzero() raises
+    unimplemented ... set 'torch.fx.experimental._config...' to True" becomes what the op needs."""
+    missing = re.search(r"register_meta function for (torch\.[\w.]+\(\))", message)
+    if missing:
+        return (f"{missing.group(1)} returns a result whose size depends on the tensor's values, which a trace "
+                "of shapes alone cannot know")
+    return message.splitlines()[0] if message else "no reason given"
 
 
 def normalize_input_shapes(input_shape, default: Sequence[int] | None = None) -> list[tuple[int, ...]]:
@@ -298,7 +309,7 @@ def _trace(module, shapes, dtypes, device, diagnostics, source, image_list: bool
         except Exception as exc:  # noqa: BLE001 - decide below whether it is the meta device's fault
             if not any(h in str(exc) for h in _META_FAILURE_HINTS) and not isinstance(exc, NotImplementedError):
                 raise _shape_error(exc, shapes, module) from exc
-            reason = str(exc).splitlines()[0]
+            reason = plain_meta_reason(str(exc))
         diagnostics.append(Diagnostic(
             "info", "traced-on-cpu",
             f"this model cannot run on the meta device ({reason}); it was traced on the CPU with real weights"))

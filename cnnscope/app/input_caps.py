@@ -1,10 +1,15 @@
 """The input box: its text as shapes in the model's input form, within the app's caps.
 
 Sizes are capped so that no visitor can ask the server for a huge allocation (the command line has
-no such cap).
+no such cap).  The analysis traces shapes only (the meta device): a batch of 1,000 costs what a batch
+of 1 does, so the batch cap is high.  What the caps protect against is the few models that must be
+traced with real tensors (a detector's data-dependent steps) and the pages that run the real model:
+the input as a whole stays under MAX_INPUT_VALUES numbers (1 GiB in fp32).
 """
 
 from __future__ import annotations
+
+import math
 
 import streamlit as st
 
@@ -12,8 +17,13 @@ from cnnscope.errors import UsageError
 
 MAX_SIDE = 1024
 MAX_CHANNELS = 64
-MAX_BATCH = 64
+MAX_BATCH = 1024
 MAX_FRAMES = 64  # video clips: T of N,C,T,H,W
+MAX_INPUT_VALUES = 2**28  # numbers in the whole input (N·C·H·W): 1 GiB as fp32
+CAPS_HELP = (f"The app caps the input at batch {MAX_BATCH:,}, {MAX_CHANNELS} channels, {MAX_SIDE} pixels a side and "
+             f"{MAX_INPUT_VALUES:,} numbers in all (N·C·H·W), so that no visitor can make the server allocate "
+             "gigabytes: the analysis itself traces shapes only, so a large batch costs nothing, but a few models "
+             "must run on real tensors.")
 
 # How a model takes its input, as the sidebar asks for it (from the zoo entry's input format):
 #   "image"     one N,C,H,W batch (tutorial, classification, segmentation, timm, specs)
@@ -22,10 +32,12 @@ MAX_FRAMES = 64  # video clips: T of N,C,T,H,W
 #   "flow"      two N,C,H,W batches, the frames of a pair (torchvision optical flow)
 INPUT_LABELS = {"image": "Input N,C,H,W", "detection": "Input 3,H,W (one image)", "video": "Input N,C,T,H,W",
                 "flow": "Input N,C,H,W;N,C,H,W (two frames)"}
-INPUT_HELP = {"image": "three numbers are C,H,W and get a batch of 1",
-              "detection": "a detection model takes a list of images; here one C,H,W image (1,C,H,W reads as one)",
-              "video": f"a batch of clips of T frames (T up to {MAX_FRAMES} here)",
-              "flow": "the two frames of a pair, joined with ';' (three numbers each are C,H,W)"}
+INPUT_HELP = {"image": "N = batch, C = channels, H×W = height×width; three numbers are C,H,W and get a batch of 1. "
+                       + CAPS_HELP,
+              "detection": "a detection model takes a list of images; here one C,H,W image (1,C,H,W reads as one). "
+                           + CAPS_HELP,
+              "video": f"a batch of N clips of C channels and T frames of H×W (T up to {MAX_FRAMES} here). " + CAPS_HELP,
+              "flow": "the two frames of a pair, joined with ';' (three numbers each are C,H,W). " + CAPS_HELP}
 
 
 @st.cache_data(show_spinner=False)
@@ -70,7 +82,7 @@ def parse_inputs(form: str, text: str) -> tuple:
         if n > MAX_BATCH or c > MAX_CHANNELS or t > MAX_FRAMES or max(h, w) > MAX_SIDE:
             raise UsageError(f"video inputs are capped at batch {MAX_BATCH}, {MAX_CHANNELS} channels, {MAX_FRAMES} "
                              f"frames and {MAX_SIDE} pixels a side in the app (the command line has no such cap)")
-        return (shapes[0],)
+        return (_check_values(shapes[0]),)
     if form == "flow":
         if len(shapes) != 2 or any(len(s) != 4 for s in shapes):
             raise UsageError("an optical-flow model takes two frames: N,C,H,W;N,C,H,W (or C,H,W;C,H,W)")
@@ -85,6 +97,17 @@ def check_shape(shape: tuple) -> tuple:
     if n > MAX_BATCH or c > MAX_CHANNELS or max(h, w) > MAX_SIDE:
         raise UsageError(f"inputs are capped at batch {MAX_BATCH}, {MAX_CHANNELS} channels and {MAX_SIDE} pixels "
                          "a side in the app (the command line has no such cap)")
+    return _check_values(shape)
+
+
+def _check_values(shape: tuple) -> tuple:
+    """The whole input within MAX_INPUT_VALUES numbers; the message says the largest batch that fits."""
+    values = math.prod(shape)
+    if values > MAX_INPUT_VALUES:
+        fits = MAX_INPUT_VALUES // math.prod(shape[1:])
+        raise UsageError(f"this input holds {values:,} numbers; the app caps an input at {MAX_INPUT_VALUES:,} "
+                         f"(1 GiB as fp32): use a batch of at most {fits:,} at this size (the command line has no "
+                         "such cap)")
     return shape
 
 

@@ -10,6 +10,21 @@ from cnnscope import units
 from cnnscope.report import LayerRecord, ModelReport
 
 COLUMNS = ("Layer", "Type", "Kernel", "Stride", "Padding", "Dilation", "Size", "Jump", "Start", "Recurrence")
+# What each column counts (the app's column tooltips)
+HELP = {
+    "Layer": "the row's name; a module called twice has a row per call",
+    "Type": "module class or function name",
+    "Kernel": "k: the window's side per axis (convolution and pooling rows)",
+    "Stride": "s: how far the window moves between neighbouring outputs",
+    "Padding": "p: zeros added on each side of the input before the window slides",
+    "Dilation": "d: the gap between kernel taps (1 = neighbouring pixels)",
+    "Size": "r: how many input pixels (per side) one unit of this row's output can see; "
+            "global = the whole input",
+    "Jump": "j: input pixels between the fields of two neighbouring units (the product of the strides so far)",
+    "Start": "where the first unit's field begins, in input pixels (negative: it reaches into the padding)",
+    "Recurrence": "this row's arithmetic: r_out = r_in + (k−1)·d·j_in, j_out = j_in·s, start_out = start_in − p·j_in",
+}
+WINDOW_KINDS = ("conv", "pool", "transposed_conv")
 
 
 def ancestry(report: ModelReport, layer: str) -> list[LayerRecord]:
@@ -33,6 +48,20 @@ def ancestry(report: ModelReport, layer: str) -> list[LayerRecord]:
 def rf_rows(report: ModelReport, layer: str | None = None) -> list[LayerRecord]:
     rows = ancestry(report, layer) if layer else [r for r in report.layers if r.is_leaf]
     return [r for r in rows if r.rf is not None or r.kind == "module"]
+
+
+def focus(rows: list[LayerRecord]) -> tuple[list[LayerRecord], list[LayerRecord], list[LayerRecord]]:
+    """(the rows to show first, the rows before them, the rows after them).
+
+    Before: the rows ahead of the first convolution or pooling (a detector's transform: normalising and
+    resizing the input, where the field is still about a pixel).  After: the rows from the first one whose
+    field is not tracked once no local field follows (a detector's anchors and post-processing).  A model
+    with no window row, or with a tracked field to its end, hides nothing.
+    """
+    first = next((i for i, r in enumerate(rows) if r.op_kind in WINDOW_KINDS), 0)
+    last_local = max((i for i, r in enumerate(rows) if r.rf is not None and not r.rf.is_global), default=len(rows))
+    stop = next((i for i in range(last_local + 1, len(rows)) if rows[i].rf is None), len(rows))
+    return rows[first:stop], rows[:first], rows[stop:]
 
 
 def cells(row: LayerRecord) -> tuple[str, ...]:

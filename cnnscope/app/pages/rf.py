@@ -4,44 +4,77 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnnscope.app import model_choice, plain_text, real_models
+from cnnscope import units
+from cnnscope.app import model_choice, plain_text, real_models, responsive
 from cnnscope.app.pages.images import pick_image
 
 
 def render(choice) -> None:
     from cnnscope.export import rf_table
+    from cnnscope.studies.explain import RF_FORMULA, RF_LEGEND
 
     report = model_choice.report(choice)
     st.header(f"Receptive fields of {plain_text.plain(report.model)}")
-    rows = rf_table.rf_rows(report)
+    responsive.style()
+    every = rf_table.rf_rows(report)
+    shown, before, after = rf_table.focus(every)
+    hidden = len(before) + len(after)
+    rows = every if hidden and st.checkbox(f"Show every row ({hidden} hidden)", key="rf_every",
+                                           help=hidden_text(before, after)) else shown
+    if hidden and rows is shown:
+        st.caption(plain_text.plain(hidden_text(before, after)))
     columns = table_columns(rf_table.COLUMNS)
     cells = [dict(zip(columns, rf_table.cells(r))) for r in rows]
+    help = dict(zip(columns, (rf_table.HELP[c] for c in rf_table.COLUMNS)))
+    wide, narrow = responsive.wide_and_narrow("rf")
     # the recurrence's working is too long for a table cell: the table leaves it out and the block below
     # shows every row's in full, wrapped
-    st.dataframe([{k: v for k, v in row.items() if k != "Recurrence"} for row in cells], hide_index=True,
-                 width="stretch", height=min(38 * (len(rows) + 1), 420))
+    with wide:
+        st.dataframe([{k: v for k, v in row.items() if k != "Recurrence"} for row in cells], hide_index=True,
+                     width="stretch", height=min(38 * (len(rows) + 1), 420),
+                     column_config={c: st.column_config.Column(help=help[c]) for c in columns if c != "Recurrence"})
+    with narrow:
+        keys = table_columns(NARROW_COLUMNS)
+        st.html(responsive.compact_html(cells, keys, help, tuple(keys[1:])))
+        st.caption("A narrow screen shows the key columns; a wider window shows kernel, stride, padding and "
+                   "dilation too.")
     st.caption("Size, jump and start are in input pixels: the field's side, the step between neighbouring units' "
                "fields, and where the first unit's field begins (its top or left edge; negative where it "
                "reaches into the padding).")
     with st.expander("Recurrence, row by row", expanded=len(rows) <= 40):
-        st.code(recurrence_text(cells), language=None, wrap_lines=True)
+        st.caption(plain_text.plain(RF_LEGEND))
+        st.code(RF_FORMULA + "\n\n" + recurrence_text(cells), language=None, wrap_lines=True)
     if not choice.is_image:
         st.info(f"The field on a photo needs an N,C,H,W image model; {choice.takes()}. The table above is its "
-                f"receptive field (cnnscope rf {plain_text.plain(choice.label)} prints it).")
-        return
-    last = report.last_feature_map()
-    if last is None:
-        st.info("No layer of this model has a local receptive field.")
+                "receptive field, row by row.")
         return
     local = list(dict.fromkeys(r.name for r in report.layers if r.name and r.rf and not r.rf.is_global))
+    if not local:
+        st.info("No layer of this model has a local receptive field.")
+        return
     st.subheader("One unit on an image")
+    default = last_convolution(report) or report.last_feature_map().name
+    view = (report.model, units.shape(report.input_shape))
+    if st.session_state.get("rf_layer_view") != view or st.session_state.get("rf_layer") not in local:
+        st.session_state["rf_layer"] = default  # a new model or input opens on its last convolution
+        st.session_state["rf_layer_view"] = view
     left, right = st.columns([1, 2])
     with left:
-        layer = st.selectbox("Layer", local, index=local.index(last.name), key="rf_layer")
+        layer = st.selectbox("Layer", local, key="rf_layer",
+                             help="the row whose unit is traced; it opens on the last convolution")
         row = report.layer(layer)
         grid = row.output_shape[2:] if isinstance(row.output_shape[0], int) else row.output_shape[0][2:]
-        y = st.number_input("Unit row", 0, grid[0] - 1, (grid[0] - 1) // 2, key="rf_y")
-        x = st.number_input("Unit column", 0, grid[-1] - 1, (grid[-1] - 1) // 2, key="rf_x")
+        centre = ((grid[0] - 1) // 2, (grid[-1] - 1) // 2)
+        unit_view = (*view, layer, tuple(grid))
+        if st.session_state.get("rf_unit_view") != unit_view or "rf_y" not in st.session_state \
+                or "rf_x" not in st.session_state:
+            # another layer (or model): the unit starts again at the centre of its map
+            st.session_state["rf_y"], st.session_state["rf_x"] = centre
+            st.session_state["rf_unit_view"] = unit_view
+        y = st.number_input("Unit row", 0, grid[0] - 1, key="rf_y", help=f"0 to {grid[0] - 1}: the map is {grid[0]} rows")
+        x = st.number_input("Unit column", 0, grid[-1] - 1, key="rf_x",
+                            help=f"0 to {grid[-1] - 1}: the map is {grid[-1]} columns")
+        st.caption(plain_text.plain(f"{layer}: map {'×'.join(map(str, grid))}, unit ({int(y)}, {int(x)})"))
         image, label = pick_image("rf")
         note = squash_note(image.size, choice.shape[-2:])
         if note:
@@ -59,6 +92,27 @@ def render(choice) -> None:
 
 
 IN_PIXELS = ("Size", "Jump", "Start")
+NARROW_COLUMNS = ("Layer", "Size", "Jump", "Start")  # a phone's columns, by priority
+
+
+def last_convolution(report) -> str | None:
+    """The name of the last convolution whose field is still local (where a CNN's features are read, before
+    global pooling), or None when the model has none."""
+    rows = [r for r in report.layers if r.name and r.op_kind in ("conv", "transposed_conv")
+            and r.rf is not None and not r.rf.is_global]
+    return rows[-1].name if rows else None
+
+
+def hidden_text(before, after) -> str:
+    """What the focused table leaves out, and why (rf_table.focus)."""
+    parts = []
+    if before:
+        parts.append(f"{len(before)} row{'s' * (len(before) > 1)} before the first convolution or pooling (the "
+                     f"input's preparation: {before[0].name or before[0].type} … {before[-1].name or before[-1].type})")
+    if after:
+        parts.append(f"{len(after)} row{'s' * (len(after) > 1)} from {after[0].name or after[0].type} on, where the "
+                     "receptive field is no longer tracked (the Summary page's Diagnostics tab says why)")
+    return ("Hidden: " + "; ".join(parts) + ". Tick Show every row to list them.") if parts else ""
 
 
 def table_columns(columns) -> list[str]:

@@ -4,30 +4,76 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnnscope.app import model_choice, plain_text
 from cnnscope import units
+from cnnscope.analysis.memory import PRECISIONS, adam_parts
+from cnnscope.app import model_choice, plain_text, responsive
 from cnnscope.export.summary_rows import COLUMNS, DEFAULT_COLUMNS, headers, row_cells
+from cnnscope.studies import explain
+
+
+PRIORITY = ("name", "output", "params", "macs")  # the compact table's columns on a phone, in this order
+PRECISION_HELP = (
+    "What the training estimate stores in which precision. fp32: parameters, gradients, both Adam moments and "
+    "activations at 4 bytes a value. fp16/bf16 mixed (torch.autocast): the parameters stay fp32 (the master "
+    "weights), so gradients and Adam's moments are fp32 too; conv, linear and matmul outputs are half (2 bytes), "
+    "and autocast keeps a half copy of each weight during the forward pass. Every activation is counted at "
+    "2 bytes, a slight underestimate: softmax, norm statistics and losses stay fp32. bf16 (whole model): the "
+    "model is cast to bfloat16, so parameters, gradients, Adam's moments and activations are all 2 bytes. "
+    "Not included: the CUDA context, cuDNN workspaces, the allocator's cache and backward's temporaries.")
 
 
 def render(choice) -> None:
     report = model_choice.report(choice)
     t = report.totals
     st.header(f"{plain_text.plain(report.model)} — input {units.shape(report.input_shape)}")
-    columns = st.columns([1.5, 1, 1, 1, 1.3])
-    columns[0].metric("Parameters", units.count(t.params), help=f"trainable {t.trainable_params:,}, frozen {t.frozen_params:,}")
-    columns[1].metric("MACs", units.si(t.macs), help=f"{t.macs:,} multiply-accumulates (conv, linear, matmul; bias excluded)")
-    columns[2].metric("FLOPs", units.si(t.flops), help="2 × MACs")
-    columns[3].metric("Activations", units.megabytes(t.activation_bytes))
-    columns[4].metric("Training (Adam, est.)", units.megabytes(t.training_bytes_adam))
+    responsive.style()
+    columns = st.columns([1.4, 1, 1, 1, 1.2])
+    with columns[4]:
+        slot = st.empty()  # the metric above the box that sets it
+        precision = st.selectbox("Training precision", list(PRECISIONS), format_func=PRECISIONS.get,
+                                 key="summary_precision", help=PRECISION_HELP)
+    parts = adam_parts(t, precision, _value_bytes(report.dtype))
+    training = sum(parts.values())
+    columns[0].metric("Parameters", units.count(t.params),
+                      help=f"learned numbers (weights and biases): trainable {t.trainable_params:,}, "
+                           f"frozen {t.frozen_params:,}")
+    columns[1].metric("MACs", units.si(t.macs),
+                      help=f"{t.macs:,} multiply-accumulates in one forward pass of the whole batch (conv, linear, "
+                           "matmul; bias adds not counted)")
+    columns[2].metric("FLOPs", units.si(t.flops),
+                      help=f"{t.flops:,} floating-point operations: 2 × MACs (a multiply and an add each)")
+    columns[3].metric("Activations", short_bytes(t.activation_bytes),
+                      help=f"{units.megabytes(t.activation_bytes)} ({t.activation_bytes:,} bytes): every tensor the "
+                           "forward pass creates, what training keeps for the backward pass (approximately); "
+                           "MB = 2^20 bytes")
+    slot.metric("Training (Adam, est.)", short_bytes(training),
+                help=f"{units.megabytes(training)} ({training:,} bytes), estimated for training with Adam in "
+                     f"{PRECISIONS[precision]}: " + " + ".join(f"{k} {units.megabytes(v)}" for k, v in parts.items())
+                     + ". The Memory tab draws the parts; the Training precision box below sets what is stored in "
+                       "which precision.")
 
     max_depth = max(r.depth for r in report.layers)
-    depth = st.slider("Table depth", 1, max_depth, min(3, max_depth), key="summary_depth") if max_depth > 1 else 1
+    depth = st.slider("Table depth", 1, max_depth, min(3, max_depth), key="summary_depth",
+                      help="how deep into the model's blocks the table goes (1: the top-level blocks)") \
+        if max_depth > 1 else 1
     rows = [r for r in report.layers if 1 <= r.depth <= depth] or report.layers
     picked = st.multiselect("Columns", list(COLUMNS), default=list(DEFAULT_COLUMNS), key="summary_columns",
                             format_func=lambda key: f"{key} ({COLUMNS[key].header})",
-                            help="the same names as `cnnscope summary --columns`") or list(DEFAULT_COLUMNS)
-    st.dataframe(_table(rows, report, picked), width="stretch", hide_index=True,
-                 height=min(38 * (len(rows) + 1), 520))
+                            help="the table's columns; hover a column's header for what it counts") or list(DEFAULT_COLUMNS)
+    wide, narrow = responsive.wide_and_narrow("summary")
+    with wide:
+        st.dataframe(_table(rows, report, picked), width="stretch", hide_index=True,
+                     height=min(38 * (len(rows) + 1), 520), column_config=column_help(picked))
+    with narrow:
+        keys = compact_columns(picked)
+        st.html(responsive.compact_html(_table(rows, report, keys, indent=False), headers(keys),
+                                        {COLUMNS[k].header: COLUMNS[k].help for k in keys},
+                                        tuple(COLUMNS[k].header for k in keys if COLUMNS[k].numeric),
+                                        [max(r.depth - 1, 0) for r in rows]))
+        st.caption("A narrow screen shows the key columns; a wider window shows every chosen column.")
+    if any(r.call for r in rows):
+        st.caption("(call 2): a module used twice in one forward pass (ResNet's relu) has a row per call; "
+                   "(call 2) is its second use.")
 
     tabs = st.tabs(["MACs per layer", "Parameters per layer", "Memory", "Shape arithmetic", "Diagnostics", "Diagram"])
     leaves = [r for r in report.leaves()]
@@ -36,16 +82,19 @@ def render(choice) -> None:
     with tabs[1]:
         st.plotly_chart(_bars([r for r in leaves if r.params], "params", "parameters"), width="stretch")
     with tabs[2]:
-        st.plotly_chart(_memory(t), width="stretch")
+        st.plotly_chart(_memory(parts, PRECISIONS[precision]), width="stretch")
     with tabs[3]:
         names = [r.name for r in leaves if r.name]
-        pick = st.selectbox("Layer", names, key="arith_layer")
+        pick = st.selectbox("Layer", names, key="arith_layer",
+                            help="a row of the table: how its output shape, parameters and MACs come about")
         if pick:
-            from cnnscope.studies.explain import shape_arithmetic
-
             row = report.layer(pick)
             st.code("\n".join([f"{row.name} ({row.type}): {units.shape(row.input_shapes)} → "
-                               f"{units.shape(row.output_shape)}", *shape_arithmetic(row)]), language=None)
+                               f"{units.shape(row.output_shape)}", *explain.shape_arithmetic(row), "",
+                               *explain.count_arithmetic(row)]), language=None, wrap_lines=True)
+            legend = explain.shape_legend(row)
+            if legend:
+                st.caption("  \n".join(plain_text.plain(line) for line in legend))
     with tabs[4]:
         if report.diagnostics:
             for d in report.diagnostics:
@@ -60,10 +109,37 @@ def render(choice) -> None:
         st.graphviz_chart(to_dot(report, expand=expand), width="content")
 
 
-def _table(rows, report, columns) -> list[dict]:
+def _table(rows, report, columns, indent: bool = True) -> list[dict]:
     """The layer table with the chosen columns: the cells of ``summary --columns`` (export/summary_rows.py)."""
     names = headers(columns)
-    return [dict(zip(names, row_cells(r, report, columns))) for r in rows]
+    return [dict(zip(names, row_cells(r, report, columns, indent=indent))) for r in rows]
+
+
+def column_help(columns) -> dict:
+    """A tooltip on every column's header: what it counts."""
+    return {COLUMNS[key].header: st.column_config.Column(help=COLUMNS[key].help) for key in columns}
+
+
+def compact_columns(picked) -> list[str]:
+    """The phone's columns: layer, output shape and parameters always, then the first other chosen column
+    in PRIORITY order (MACs by default), else the first other chosen one."""
+    keys = list(PRIORITY[:3])
+    rest = [k for k in PRIORITY[3:] if k in picked] + [k for k in picked if k not in PRIORITY]
+    return keys + rest[:1]
+
+
+def short_bytes(n: int) -> str:
+    """A metric's value that fits its column, three significant figures: '163 MB', '1.21 GB', '57.0 kB'
+    (kB, MB, GB = 2^10, 2^20, 2^30 bytes)."""
+    for unit, size in (("GB", 2**30), ("MB", 2**20), ("kB", 2**10)):
+        if n >= 0.9995 * size or unit == "kB":
+            value = n / size
+            return f"{value:.{0 if value >= 99.95 else 1 if value >= 9.995 else 2}f} {unit}"
+    return ""
+
+
+def _value_bytes(dtype: str) -> int:
+    return {"float64": 8, "float16": 2, "bfloat16": 2}.get(dtype, 4)
 
 
 def _bars(rows, key: str, label: str):
@@ -80,15 +156,14 @@ def _bars(rows, key: str, label: str):
     return figure
 
 
-def _memory(t):
+def _memory(parts: dict, precision: str):
     import plotly.graph_objects as go
 
-    gradients = t.param_bytes * t.trainable_params // max(t.params, 1)
-    parts = {"parameters": t.param_bytes, "buffers": t.buffer_bytes, "gradients": gradients,
-             "Adam moments": 2 * gradients, "activations": t.activation_bytes, "input": t.input_bytes}
     figure = go.Figure(go.Bar(x=list(parts), y=[v / 2**20 for v in parts.values()], marker_color="#c0504d",
-                              text=[units.megabytes(v) for v in parts.values()], textposition="outside"))
-    figure.update_layout(height=340, yaxis_title="MB (2^20 bytes; training with Adam, estimated)",
+                              text=[short_bytes(v) for v in parts.values()], textposition="outside",
+                              customdata=[units.megabytes(v) for v in parts.values()],
+                              hovertemplate="%{x}: %{customdata}<extra></extra>"))
+    figure.update_layout(height=340, yaxis_title=f"MB (2^20 bytes); Adam, {precision}, estimated",
                          margin=dict(t=20, l=60))
     figure.update_xaxes(type="category")
     return figure
