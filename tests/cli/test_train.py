@@ -12,7 +12,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 TINY = "in1x8x8,c3-8,relu,flat,fc10"  # digits at their own size: a run takes a fraction of a second
-FILES = {"history.json", "history.csv", "model.pt", "loss.html", "loss.png"}
+FILES = {"history.json", "history.csv", "model.pt", "best.pt", "loss.html", "loss.png"}
 
 
 @pytest.fixture

@@ -48,8 +48,14 @@ def test_a_run_folder_written_and_read_back_is_the_same_run(tmp_path):
 
     history = hand_built()
     model = nn.Sequential(nn.Flatten(), nn.Linear(4, 2))
+    torch.manual_seed(0)
+    best = nn.Sequential(nn.Flatten(), nn.Linear(4, 2))
+    history.best_state = best.state_dict()  # what quick_train keeps: the best epoch's (2's) weights
     written = write_all(tmp_path, model, history, "<html>curves</html>", b"\x89PNG fake")
     assert sorted(p.name for p in written) == sorted(RUN_FILES) == sorted(p.name for p in tmp_path.iterdir())
+    kept = load_checkpoint(tmp_path / "best.pt")
+    assert kept.epoch == history.best_epoch.epoch == 2
+    assert all(torch.equal(kept.state_dict[k], v) for k, v in best.state_dict().items())
     back = read_run(tmp_path)
     assert back == history                            # every epoch, step, the config, device and status
     assert (back.best_val_acc, back.final_val_acc, back.seconds) == (0.85, 0.80, 10.0)

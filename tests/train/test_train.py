@@ -296,3 +296,47 @@ def test_bf16_autocast_runs_and_learns():
     x, y = blobs(128)
     history = quick_train(tiny_net(), (x, y), epochs=2, batch_size=16, lr=0.05, optimizer="sgd", amp="bf16")
     assert history.config["amp"] == "bf16" and history.epochs[-1].train_loss < history.steps[0].loss
+
+
+def test_the_best_validation_epochs_weights_are_kept_as_a_cpu_copy():
+    """Validation labels flipped: the better the net fits, the worse it validates, so an early epoch is
+    the best; ``best_state`` must equal the weights recorded at that epoch's end, not the final ones."""
+    x, y = blobs(192)
+    model = tiny_net()
+    at_epoch_end = {}
+
+    def on_epoch(record, history):
+        at_epoch_end[record.epoch] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    history = quick_train(model, (x[:128], y[:128], x[128:], 1 - y[128:]), epochs=3, batch_size=16, lr=0.05,
+                          optimizer="sgd", seed=0, on_epoch=on_epoch)
+    best = history.best_epoch
+    assert best.epoch < 3, [(e.val_acc, e.val_loss) for e in history.epochs]
+    assert max(e.val_acc for e in history.epochs) == best.val_acc
+    final = model.state_dict()
+    assert any(not torch.equal(at_epoch_end[best.epoch][k], final[k]) for k in final)
+    for name, value in history.best_state.items():
+        assert value.device.type == "cpu" and torch.equal(value, at_epoch_end[best.epoch][name]), name
+        assert value.data_ptr() != final[name].data_ptr()  # a copy, not the live tensor
+    assert "best_state" not in history.to_dict() and "best_state" not in repr(history)
+
+
+def test_the_run_folder_keeps_the_best_epochs_weights_in_best_pt(tmp_path):
+    from cnnscope.train.run_folder import BEST_CHECKPOINT, CHECKPOINT, write_all, write_checkpoint
+
+    last, best = tiny_net(), nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(64, 2))
+    epochs = [EpochRecord(n, 1.0, 0.5, 1.0 - a, a, 0.1, 1e-3) for n, a in enumerate((0.5, 0.9, 0.7), start=1)]
+    history = TrainHistory(epochs[:2], [StepRecord(1, 1, 1.0)], {"model": "tiny"}, "cpu", "running",
+                           best_state=best.state_dict())
+    write_checkpoint(tmp_path, best, history)  # after epoch 2, the best so far: best.pt written
+    assert load_checkpoint(tmp_path / BEST_CHECKPOINT).epoch == 2
+    written = (tmp_path / BEST_CHECKPOINT).stat().st_ino  # a rewrite is a new file (atomic rename)
+    history.epochs.append(epochs[2])
+    write_checkpoint(tmp_path, last, history)  # epoch 3 is worse: model.pt only
+    assert (tmp_path / BEST_CHECKPOINT).stat().st_ino == written
+    paths = write_all(tmp_path, last, history, "<html></html>", b"png")
+    assert tmp_path / BEST_CHECKPOINT in paths
+    kept, final = load_checkpoint(tmp_path / BEST_CHECKPOINT), load_checkpoint(tmp_path / CHECKPOINT)
+    assert (kept.epoch, final.epoch) == (2, 3)
+    assert all(torch.equal(kept.state_dict[k], v) for k, v in best.state_dict().items())
+    assert all(torch.equal(final.state_dict[k], v) for k, v in last.state_dict().items())
