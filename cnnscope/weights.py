@@ -249,7 +249,7 @@ def load_pretrained(name: str, download: bool = False, progress=None) -> dict:
     if not info.cached:
         if not download:
             raise WeightsError(f"torchvision's pretrained weights for {name} are not in the local cache "
-                               f"({info.path}); pass --download to fetch them (needs internet)")
+                               f"({info.path}); pass --download to fetch them ({info.size_text}, needs internet)")
         download_pretrained(info, progress=progress)
     return _renamed(name, load_state_dict(info.path))
 
@@ -262,7 +262,8 @@ def download_pretrained(info: PretrainedFile, progress=None) -> Path:
         return download_file(info.url, info.path, hash_prefix=hashed.group(1) if hashed else None,
                              progress=progress)
     except WeightsError as error:
-        raise WeightsError(f"{error}; download {info.url} by other means and put it at {info.path}") from None
+        raise WeightsError(f"{error}; without internet here, fetch that URL elsewhere and put the file at "
+                           f"{info.path}") from None
 
 
 def download_file(url: str, path: str | Path, hash_prefix: str | None = None, progress=None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from cnnscope.cli.common import (WEIGHTS_HELP, add_input, add_layer, add_model, add_output, add_seed, input_shapes,
@@ -46,8 +47,9 @@ def _weights_options(parser) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--weights", metavar="FILE", help=WEIGHTS_HELP)
     group.add_argument("--pretrained", action="store_true", help="torchvision's pretrained weights, if they are "
-                       "already in the local torch hub cache")
-    parser.add_argument("--download", action="store_true", help="with --pretrained: download them if absent")
+                       "already in the local torch hub cache ($TORCH_HOME/hub/checkpoints)")
+    parser.add_argument("--download", action="store_true", help="with --pretrained: download them if absent, "
+                        "with a progress bar (the error without it says the size)")
     add_seed(parser, "seed of the random initialisation (default 0)")
 
 
@@ -60,10 +62,38 @@ def _model(args):
     """(LoadedModel in eval mode on the CPU, where its weights came from)."""
     from cnnscope.cli.common import real_model
 
+    if args.pretrained and args.download:
+        fetch_pretrained(args.model)
     loaded, origin = real_model(args.model, args.seed, weights=args.weights, pretrained=args.pretrained,
                                 download=args.download)
     loaded.module.eval()
     return loaded, origin
+
+
+def fetch_pretrained(name: str) -> None:
+    """torchvision's pretrained weights of ``name`` into the torch hub cache when absent, with a
+    progress bar on stderr (a rich bar on a terminal, a line before and after otherwise).  Other
+    sources (timm:NAME, models without weights) are left to the loader, which says what it can."""
+    from cnnscope.weights import download_pretrained, pretrained_file, pretrained_reason
+
+    if name.startswith("timm:") or pretrained_reason(name) is not None:
+        return
+    info = pretrained_file(name)
+    if info.cached:
+        return
+    if not sys.stderr.isatty():
+        note(f"downloading {info.url} ({info.size_text}) to {info.path}")
+        download_pretrained(info)
+        note(f"downloaded {info.path}")
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+
+    with Progress(TextColumn(f"{Path(info.url).name} ({info.size_text})"), BarColumn(), DownloadColumn(),
+                  TransferSpeedColumn(), TimeRemainingColumn(), console=Console(stderr=True)) as bar:
+        task = bar.add_task("download", total=info.size_mb * 1e6 if info.size_mb else None)
+        download_pretrained(info, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    note(f"downloaded {info.path}")
 
 
 def _filters(args) -> int:

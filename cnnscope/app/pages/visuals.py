@@ -1,11 +1,17 @@
-"""Filters and feature maps of the chosen model, on random or uploaded weights."""
+"""Filters and feature maps of the chosen model, on random, pretrained, uploaded or trained weights, with
+the input image and the model's top-5 prediction beside the maps."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from cnnscope.app import model_choice, plain_text, real_models
+from cnnscope.app import model_choice, plain_text, pretrained, real_models
 from cnnscope.app.pages.images import pick_image
+from cnnscope.probes.prediction import class_names
+
+
+APP_FILTERS, APP_GREY_FILTERS = 64, 16  # how many filters the page draws: a phone scrolls, not forever
+TOP_CLASSES = 5
 
 
 def render(choice) -> None:
@@ -13,11 +19,11 @@ def render(choice) -> None:
 
     report = model_choice.report(choice)
     st.header(f"Filters and feature maps of {plain_text.plain(report.model)}")
-    upload = st.file_uploader("Weights (.pt state_dict or cnnscope checkpoint; loaded with weights_only=True)",
-                              type=["pt", "pth"], key="vis_weights")
     # built once per (model, input, weights source) and kept: a click on this page builds nothing
-    model, origin, lock = real_models.view_model(choice, upload)
-    weights = real_models.weights_key(upload) or "random"
+    weights = pretrained.pick_weights(choice, "vis")
+    if weights is None:  # pretrained weights chosen but not downloaded (yet)
+        return
+    model, origin, lock = weights.model, weights.origin, weights.lock
     convs = drawable_convs(model)
     maps_reason = _why_no_maps(choice)
     if maps_reason and not convs:  # nothing to draw on this page (video: 3-D kernels, one N,C,T,H,W input)
@@ -25,19 +31,6 @@ def render(choice) -> None:
         st.info(f"Filters and feature maps need an N,C,H,W image model with 1-D or 2-D convolutions; "
                 f"{choice.takes()}{kernels}. The Summary page lists every layer's output shape.")
         return
-    trained = st.session_state.get("trained_model")
-    if trained is not None and trained[0] == choice and st.checkbox("Use the model trained on the Train page",
-                                                                       value=True, key="vis_trained"):
-        import threading
-        import uuid
-
-        model, origin = trained[1], "trained on the Train page"
-        if not hasattr(model, "_cnnscope_view_token"):  # this run's model, not one that reused its id()
-            model._cnnscope_view_token = uuid.uuid4().hex
-        weights = ("trained", model._cnnscope_view_token)
-        lock = st.session_state.setdefault("vis_trained_lock", threading.Lock())
-        model.eval()
-        convs = drawable_convs(model)
     filters_tab, maps_tab = st.tabs(["Filters", "Feature maps"])
     with filters_tab:
         if not convs:
@@ -48,10 +41,14 @@ def render(choice) -> None:
             from cnnscope.vis.filters import filter_grid
 
             layer = st.selectbox("Conv layer", convs, key="filters_layer")
-            shared = st.checkbox("One shared scale", key="filters_shared")
+            shared = st.checkbox("One shared scale", key="filters_shared",
+                                 help="on: one colour scale for every filter, so strong and weak filters can be "
+                                      "compared; off: each filter stretched from its own lowest to highest weight")
             name, weight = conv_weight(model, layer)
             out, inp, kh, kw = weight.shape
-            st.image(filter_grid(weight, f"{name} · {out} filters {kh}×{kw}×{inp} · weights: {origin}", shared))
+            cap = APP_FILTERS if inp in (1, 3) else APP_GREY_FILTERS
+            st.image(filter_grid(weight, f"{name} · {out} filters {kh}×{kw}×{inp} · weights: {origin}", shared,
+                                 max_filters=cap))
     with maps_tab:
         if maps_reason:
             st.info(maps_reason)
@@ -61,32 +58,88 @@ def render(choice) -> None:
         layer = st.selectbox("Layer (any row, functional ones included)", names, index=default, key="maps_layer")
         top = st.slider("Most active channels", 1, 64, 16, key="maps_top")
         image, label = pick_image("maps")
-        picture = _feature_picture(choice, weights, layer, real_models.image_key(image), label, top, origin,
-                                   _model=model, _image=image, _lock=lock)
-        st.image(picture)
+        key = real_models.image_key(image)
+        seen, logits = _prediction(choice, weights.key, key, _model=model, _image=image, _lock=lock)
+        classes = tuple(class_names(len(logits), weights.classes, weights.dataset)) if logits is not None else None
+        left, right = st.columns([1, 2])
+        with left:
+            channels, height, width = choice.shape[-3:]
+            st.image(seen, caption=f"the input as the model sees it: {width}×{height}"
+                                   + (", grey" if channels == 1 else ""), width=min(224, max(112, width)))
+            show_prediction(logits, classes, weights.key)
+        with right:
+            picture = _feature_picture(choice, weights.key, layer, key, label, top, origin, output_names=classes,
+                                       _model=model, _image=image, _lock=lock, _logits=logits)
+            st.image(picture)
 
 
-@st.cache_resource(show_spinner="computing the feature maps", max_entries=64)
-def _feature_picture(choice, weights, layer: str, image_key: str, label: str, top: int, origin: str, *,
-                     _model, _image, _lock):
-    """The feature-map grid of one (model, weights, layer, image, top): computed once, then shown again."""
-    import torch
+def show_prediction(logits, classes, weights_key) -> None:
+    """The top-5 classes with their softmax probabilities, or why there are none."""
+    if logits is None:
+        st.caption("No class prediction: this model's output is not one score per class.")
+        return
+    from cnnscope.probes.prediction import top_k
 
-    from cnnscope.probes.activations import capture
-    from cnnscope.vis.feature_maps import feature_grid
+    guesses = top_k(logits, TOP_CLASSES, classes)
+    lines = [f"{n}. **{plain_text.plain(g.name)}** — {g.probability * 100:.1f} %" for n, g in enumerate(guesses, 1)]
+    st.markdown("**Prediction** (top 5)\n\n" + "\n".join(lines),
+                help="softmax of the model's output for this image: exp(z_k) / Σ exp(z_j) over all "
+                     f"{len(logits)} classes; the percentages of every class add up to 100")
+    if weights_key == "random":
+        st.caption("Random weights: these probabilities are noise, not knowledge.")
+
+
+def _inputs(choice, image):
+    """(the model's input tensor for ``image``, the resized picture it was made from)."""
     from cnnscope.vis.images import to_input
 
     channels, height, width = choice.shape[-3:]  # detection: one C,H,W image, fed as a batch of 1
     mean, std = model_choice.normalization(choice)
     if choice.form == "detection":
         mean, std = None, None  # the model's own transform normalises (and resizes) the image
-    inputs, _ = to_input(_image, channels, (height, width), mean, std)
+    return to_input(image, channels, (height, width), mean, std)
+
+
+@st.cache_resource(show_spinner="running the model on the image", max_entries=64)
+def _prediction(choice, weights, image_key: str, *, _model, _image, _lock):
+    """(the picture as the model sees it, the first image's logits or None): one full forward pass per
+    (model, weights, image)."""
+    import torch
+
+    from cnnscope.probes.prediction import class_logits
+
+    inputs, resized = _inputs(choice, _image)
+    seen = resized.convert("L") if choice.shape[-3] == 1 else resized
+    if not choice.is_image:
+        return seen, None
+    with _lock, torch.no_grad():
+        output = _model(inputs)
+    return seen, class_logits(output)
+
+
+@st.cache_resource(show_spinner="computing the feature maps", max_entries=64)
+def _feature_picture(choice, weights, layer: str, image_key: str, label: str, top: int, origin: str,
+                     output_names: tuple | None = None, *, _model, _image, _lock, _logits=None):
+    """The feature-map grid of one (model, weights, layer, image, top): computed once, then shown again.
+    A 1-D output is a bar chart, labelled with ``output_names`` when it is the model's output itself."""
+    import numpy as np
+    import torch
+
+    from cnnscope.probes.activations import capture
+    from cnnscope.vis import feature_maps
+
+    inputs, _ = _inputs(choice, _image)
     with _lock, torch.no_grad():
         activation = first_output(_model, inputs, layer) if choice.is_image else None
         if activation is None:  # a functional row, a detection model ...: the traced pass
             activation = capture(_model, inputs, layer)[0]
     shape = "×".join(map(str, activation.shape))
-    return feature_grid(activation, f"{layer} · {shape} · {label} · weights: {origin}", top=top)
+    title = f"{layer} · {shape} · {label} · weights: {origin}"
+    if activation.ndim == 1:
+        is_output = _logits is not None and activation.shape == _logits.shape and np.allclose(activation, _logits,
+                                                                                                atol=1e-5)
+        return feature_maps.value_bars(activation, title, names=output_names if is_output else None, top=top)
+    return feature_maps.feature_grid(activation, title, top=top)
 
 
 class _Stop(Exception):

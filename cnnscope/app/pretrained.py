@@ -1,0 +1,236 @@
+"""Which weights a view shows: random (seed 0), the zoo's pretrained ones, an uploaded file, or a
+Train page run's final or best epoch.  ``pick_weights`` draws the controls and returns the model;
+``pretrained_panel`` is the pretrained part alone: the local torch cache when the file is there,
+else its size and a Download button, and only after the click a download with a progress bar."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from cnnscope.app import real_models
+from cnnscope.app.plain_text import plain
+from cnnscope.errors import CnnscopeError
+
+RANDOM, PRETRAINED, UPLOAD = "Random (seed 0)", "Pretrained", "Uploaded file"
+
+
+@dataclass(frozen=True)
+class Offer:
+    """Whether the zoo's pretrained weights are offered for a model, and why not when they are not."""
+
+    offered: bool
+    reason: str = ""        # why not, in words (offered: empty)
+    info: object = None     # weights.PretrainedFile (torchvision)
+    hub_id: str = ""        # timm:NAME: its Hugging Face repository
+
+    @property
+    def cached(self) -> bool:
+        if self.info is not None:
+            return self.info.cached
+        from cnnscope.weights import timm_cache_file
+
+        return bool(self.hub_id) and timm_cache_file(self.hub_id) is not None
+
+
+def offer(kind: str, name: str) -> Offer:
+    """The pretrained offer for a Choice's ``kind`` and ``value``; the cache path is worked out on each
+    call (``TORCH_HOME`` may change), the rest is cheap."""
+    if kind != "zoo":
+        return Offer(False, "a model from the Spec box has only the weights it is given: random ones, an "
+                            "uploaded file, or those of a run on the Train page")
+    if name.startswith("timm:"):
+        hub_id = _timm_hub_id(name)
+        return Offer(True, hub_id=hub_id) if hub_id else Offer(False, f"timm publishes no weights for {name}")
+    from cnnscope.weights import pretrained_file, pretrained_reason
+
+    reason = pretrained_reason(name)
+    if reason is None:
+        return Offer(True, info=pretrained_file(name))
+    from torchvision.models import list_models
+
+    if name in list_models():
+        return Offer(False, f"torchvision publishes no pretrained weights for {name}")
+    return Offer(False, f"{name} is one of cnnscope's own teaching models, and nobody publishes weights for it; "
+                        "train it on the Train page or upload a .pt")
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _timm_hub_id(name: str) -> str | None:
+    from cnnscope.sources import load_model
+
+    return (getattr(load_model(name, "meta").module, "pretrained_cfg", None) or {}).get("hf_hub_id")
+
+
+def pretrained_panel(choice, key: str) -> bool:
+    """The pretrained weights' status for ``choice``; True when they are in the local cache (now, or
+    after the visitor clicked Download and it worked).  Nothing is downloaded without that click."""
+    found = offer(choice.kind, choice.value)
+    if not found.offered:
+        st.info(f"No pretrained weights: {found.reason}.")
+        return False
+    if found.cached:
+        where = found.info.path if found.info is not None else f"the Hugging Face cache ({found.hub_id})"
+        st.caption(f"Pretrained weights from the local cache: {where}")
+        return True
+    if found.info is not None:
+        info = found.info
+        st.caption(f"torchvision's {info.tag} weights for {plain(choice.value)} are not in the local cache "
+                   f"({info.path}). Download {info.size_text} from {info.url}?")
+        if not st.button(f"Download ({info.size_text})", key=f"{key}_download"):
+            return False
+        return _download(info)
+    st.caption(f"timm's weights for {plain(choice.value)} ({found.hub_id}) are not in the local Hugging Face "
+               "cache. Download them (size unknown)?")
+    if not st.button("Download (size unknown)", key=f"{key}_download"):
+        return False
+    try:
+        with st.spinner(f"downloading {found.hub_id}"):
+            _download_timm(found.hub_id)
+    except Exception as exc:  # noqa: BLE001 - offline, or the hub refuses: one line either way
+        st.error(f"Could not download {found.hub_id} ({str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}); "
+                 "put its model.safetensors in the Hugging Face cache (HF_HUB_CACHE) and reload.")
+        return False
+    return True
+
+
+def _download(info) -> bool:
+    from cnnscope.weights import download_pretrained
+
+    bar = st.progress(0.0, text=f"downloading {info.url}")
+    shown = {"at": -1}
+
+    def progress(done: int, total: int | None) -> None:
+        total = total or (info.size_mb or 0) * 1e6
+        fraction = min(done / total, 1.0) if total else 0.0
+        if int(fraction * 100) != shown["at"]:  # redraw once per percent, not per chunk
+            shown["at"] = int(fraction * 100)
+            bar.progress(fraction, text=f"downloading {info.url}: {done / 1e6:,.1f} of "
+                                        f"{(total / 1e6) if total else 0:,.1f} MB")
+
+    try:
+        download_pretrained(info, progress=progress)
+    except CnnscopeError as error:
+        bar.empty()
+        st.error(str(error))
+        return False
+    bar.progress(1.0, text=f"downloaded to {info.path}")
+    return True
+
+
+def _download_timm(hub_id: str) -> None:
+    from huggingface_hub import hf_hub_download
+
+    try:
+        hf_hub_download(hub_id, "model.safetensors")
+    except Exception:  # noqa: BLE001 - older timm weights exist only as pytorch_model.bin
+        hf_hub_download(hub_id, "pytorch_model.bin")
+
+
+def categories(choice) -> tuple | None:
+    """The class names of the zoo model's pretrained output (torchvision's metadata, timm's ImageNet
+    labels), or None."""
+    found = offer(choice.kind, choice.value)
+    if not found.offered:
+        return None
+    if found.info is not None:
+        return found.info.categories
+    try:
+        import timm.data
+
+        from cnnscope.sources import load_model
+
+        subset = timm.data.infer_imagenet_subset(load_model(choice.value, "meta").module)
+        if not subset:
+            return None
+        described = timm.data.ImageNetInfo(subset).label_descriptions()
+        return tuple(text.split(",")[0] for text in described)
+    except Exception:  # noqa: BLE001 - no labels to be had: the classes are numbered instead
+        return None
+
+
+@dataclass
+class Weights:
+    """The model a view shows and what the page says about its weights."""
+
+    model: object
+    origin: str          # for picture titles: "random initialisation (seed 0)", "uploaded my.pt", ...
+    lock: object         # serialises forward passes with hooks on a shared model
+    key: object          # hashable: names these weights in picture caches
+    classes: tuple | None = None   # the output's class names when known
+    dataset: str = ""              # a Train page run's data set ("digits", ...)
+
+
+def pick_weights(choice, key: str, trained: bool = True, upload: bool = True) -> Weights | None:
+    """The weights controls of a page (widget keys start with ``key``) and the model with those weights;
+    None while the chosen weights are not there yet (pretrained, not downloaded)."""
+    if trained:
+        picked = _trained(choice, key)
+        if picked is not None:
+            return picked
+    found = offer(choice.kind, choice.value)
+    options = [RANDOM] + ([PRETRAINED] if found.offered else []) + ([UPLOAD] if upload else [])
+    source = st.radio("Weights", options, horizontal=True, key=f"{key}_source",
+                      help="what the filters and maps are computed with: random numbers (seed 0, what an "
+                           "untrained network starts from), the published pretrained weights, or a .pt file")
+    if not found.offered:
+        st.caption(f"No pretrained choice: {found.reason}.")
+    if source == PRETRAINED:
+        if not pretrained_panel(choice, key):
+            return None
+        model, origin, lock = real_models.view_model(choice, pretrained=True)
+        return Weights(model, origin, lock, real_models.pretrained_key(choice), categories(choice))
+    if source == UPLOAD:
+        file = st.file_uploader("Weights (.pt state_dict or cnnscope checkpoint; loaded with weights_only=True)",
+                                type=["pt", "pth"], key=f"{key}_weights")
+        if file is not None:
+            model, origin, lock = real_models.view_model(choice, file)
+            return Weights(model, origin, lock, real_models.weights_key(file))
+        st.caption("No file yet: random weights (seed 0) until one is uploaded.")
+    model, origin, lock = real_models.view_model(choice)
+    return Weights(model, origin, lock, "random")
+
+
+def _trained(choice, key: str) -> Weights | None:
+    """A run of the Train page for this model, when there is one and the visitor keeps the box ticked:
+    its final or best epoch's weights (the page says which)."""
+    import threading
+
+    from cnnscope.app import training
+
+    offered = getattr(training, "trained_weights", None)
+    items = offered(choice) if offered is not None else []
+    legacy = st.session_state.get("trained_model")
+    if not items and (legacy is None or legacy[0] != choice):
+        return None
+    if not st.checkbox("Use the model trained on the Train page", value=True, key=f"{key}_trained"):
+        return None
+    if items:
+        labels = [item.label for item in items]
+        label = st.selectbox("Trained weights", labels, key=f"{key}_trained_which",
+                             help="final: the weights after the last epoch; best: those of the epoch with the "
+                                  "best validation accuracy (kept by the run)")
+        item = items[labels.index(label)]
+        model = item.model()
+        what = "its last epoch" if item.which == "final" else "its best validation epoch"
+        st.caption(f"Showing {item.label.split(' · ')[0]}'s {item.which} weights ({what}, epoch {item.epoch}).")
+        origin = f"trained on the Train page, {item.label}"
+        names, dataset = tuple(getattr(item, "classes", ()) or ()) or None, item.dataset
+        ident = item.key
+    else:  # the Train page's single last model
+        model, origin, names, dataset, ident = legacy[1], "trained on the Train page", None, "", "last"
+    token = _token(model)
+    locks = st.session_state.setdefault(f"{key}_trained_locks", {})
+    model.eval()
+    return Weights(model, origin, locks.setdefault(token, threading.Lock()), ("trained", ident, token), names, dataset)
+
+
+def _token(model) -> str:
+    """A mark of this module object (not its id(), which a later model may reuse): picture caches keyed
+    on it never show another run's pictures."""
+    import uuid
+
+    if not hasattr(model, "_cnnscope_view_token"):
+        model._cnnscope_view_token = uuid.uuid4().hex
+    return model._cnnscope_view_token
