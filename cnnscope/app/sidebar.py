@@ -1,19 +1,16 @@
-"""The sidebar: pick a zoo model or write a spec (editor or form builder), set the input, pick a page."""
+"""The sidebar: pick a zoo model or a spec (the spec builder itself is in the main page), set the input, pick a page."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from cnnscope.app import input_caps, model_choice, plain_text, spec_text, zoo_picker
+from cnnscope.app import builder, input_caps, model_choice, plain_text, spec_text, zoo_picker
 from cnnscope.app.pages import TITLES
-from cnnscope.errors import CnnscopeError, close_names
+from cnnscope.errors import CnnscopeError, SpecError, close_names
 
 # A spec longer than this stays out of the link: browsers, proxies and servers cap URLs (some near
 # 2,000 characters, most at 8 KB), and percent-encoding makes YAML's spaces and newlines three times longer.
 MAX_LINK_SPEC = 2000
-
-FORM_TYPES = ["conv", "maxpool", "avgpool", "batchnorm", "relu", "dropout", "flatten", "adaptiveavgpool", "linear"]
-
 
 def render():
     st.sidebar.title("cnnscope")
@@ -83,41 +80,17 @@ def _error(error) -> None:
 
 
 def _spec_source():
+    """The spec builder in the main page (``builder``); here, the input box and a one-line caption."""
     if "spec_text" not in st.session_state:
         st.session_state.spec_text = spec_text.DEFAULT_SPEC
-    with st.sidebar.expander("Add a layer", expanded=False):
-        kind = st.selectbox("Layer", FORM_TYPES, key="form_kind")
-        args = {}
-        if kind in ("conv", "linear"):
-            args["out"] = st.number_input("out", 1, 4096, 16, key="form_out")
-        if kind in ("conv", "maxpool", "avgpool"):
-            args["kernel"] = st.number_input("kernel", 1, 15, 3 if kind == "conv" else 2, key="form_kernel")
-        if kind == "conv":
-            args["stride"] = st.number_input("stride", 1, 8, 1, key="form_stride")
-            args["padding"] = st.number_input("padding", 0, 8, 1, key="form_padding")
-        if kind == "adaptiveavgpool":
-            args["size"] = st.number_input("size", 1, 64, 1, key="form_size")
-        if kind == "dropout":
-            args["p"] = st.slider("p", 0.0, 0.9, 0.5, key="form_p")
-        places = insert_places(st.session_state.spec_text)
-        default = default_place(places, kind)
-        where = st.selectbox("Insert", range(len(places)), index=default, key=f"form_where_{kind}_{len(places)}",
-                             format_func=lambda k: places[k][0],
-                             help="where the layer goes among the spec's top-level layers; feature layers "
-                                  "default to before the classifier head (flatten, pooling to 1, linear)")
-        editable = bool(_layer_items(st.session_state.spec_text)[1])
-        if not editable:
-            st.caption("The form edits a YAML spec with a `layers:` list.")
-        st.button("Add to the spec", key="form_add", disabled=not editable, on_click=_add_layer,
-                  args=(kind, args, places[where][1]))  # before the rerun: the Insert list shows the new spec
-    text = st.sidebar.text_area("Spec (YAML, JSON or one line)", key="spec_text", height=320,
-                                help="see docs/spec.md; YAML, JSON or the one-line form "
-                                     "(in1x28x28,c5-6p2,tanh,ap2,flat,fc10); typed text is parsed as a spec, "
-                                     "never run as code")
+    text = st.session_state.spec_text
     try:
-        plan = spec_text.spec_plan(text)
-    except CnnscopeError as error:
-        _error(error)
+        plan, error = spec_text.spec_plan(text), None
+    except CnnscopeError as caught:
+        plan, error = None, caught
+    slot = builder.render(valid=plan is not None)
+    if plan is None:
+        _spec_error(slot, text, error)
         return None
     natural = (1, *plan.input)
     linked = st.query_params.get("input") if st.query_params.get("spec") == text else None
@@ -125,8 +98,13 @@ def _spec_source():
                                        key=f"spec_shape_{plan.input}")
     try:
         shape = input_caps.parse_shape(shape_text)
-    except CnnscopeError as error:
-        _error(error)
+        if tuple(shape[1:]) != plan.input:  # another input: the spec must fit it too, with the same diagnosis
+            plan = spec_text.spec_plan(text, tuple(shape))
+    except SpecError as caught:
+        _spec_error(slot, text, caught, tuple(shape))
+        return None
+    except CnnscopeError as caught:
+        _error(caught)
         return None
     st.sidebar.caption(f"{plain_text.plain(plan.name)}: {plan.params:,} parameters, output {'×'.join(map(str, plan.output))}")
     # the default spec too: a link without ?spec= opens the zoo, not the spec the sender saw
@@ -138,64 +116,8 @@ def _spec_source():
     return model_choice.Choice("spec", text, shape)
 
 
-def _add_layer(kind: str, args: dict, before: int | None) -> None:
-    st.session_state.spec_text = append_layer(st.session_state.spec_text, kind, args, before)
-
-
-HEAD_KINDS = ("flatten", "adaptiveavgpool", "linear")  # the classifier head: feature layers go before it
-
-
-def _layer_items(text: str) -> tuple[str, list[tuple[int, str]]]:
-    """(indent, [(line number, first word)]) of the top-level items of the YAML spec's ``layers:`` list."""
-    import re
-
-    lines = text.split("\n")
-    start = next((k for k, line in enumerate(lines) if re.match(r"^layers:\s*$", line)), None)
-    if start is None:
-        return "  ", []
-    items, indent = [], None
-    for k in range(start + 1, len(lines)):
-        line = lines[k]
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        if not line.startswith((" ", "-")):
-            break  # the next top-level key
-        match = re.match(r"^(\s*)- *([A-Za-z_]\w*)?", line)
-        if match and (indent is None or match.group(1) == indent):
-            indent = match.group(1)
-            items.append((k, match.group(2) or "?"))
-    return indent if indent is not None else "  ", items
-
-
-def insert_places(text: str) -> list[tuple[str, int | None]]:
-    """The places the form can put a layer: (label, line number to insert before; None: at the end)."""
-    _, items = _layer_items(text)
-    return [*((f"before layer {n}: {kind}", line) for n, (line, kind) in enumerate(items)), ("at the end", None)]
-
-
-def default_place(places, kind: str) -> int:
-    """Feature layers before the first head layer (flatten, adaptive pooling, linear); a linear layer at the end."""
-    if kind in ("linear", "flatten"):
-        return len(places) - 1
-    for k, (label, _) in enumerate(places):
-        if label.rsplit(": ", 1)[-1] in HEAD_KINDS:
-            return k
-    return len(places) - 1
-
-
-def append_layer(text: str, kind: str, args: dict, before: int | None = None) -> str:
-    """Add one layer line to the spec's layer list (a YAML flow mapping of literals), at the end or
-    before the line ``before`` (a top-level item of ``layers:``, from ``insert_places``)."""
-    import yaml
-
-    indent, _ = _layer_items(text)
-    if args:
-        body = ", ".join(f"{k}: {yaml.safe_dump(v, default_flow_style=True).strip().removesuffix('...').strip()}"
-                         for k, v in args.items())
-        line = f"{indent}- {kind}: {{{body}}}"
-    else:
-        line = f"{indent}- {kind}"
-    if before is None:
-        return text.rstrip("\n") + "\n" + line + "\n"
-    lines = text.split("\n")
-    return "\n".join([*lines[:before], line, *lines[before:]])
+def _spec_error(slot, text: str, error, shape=None) -> None:
+    """Below the builder in the main page (the partial table and the line), and the line in the sidebar."""
+    line = builder.show_problem(slot, text, error, shape)
+    if line is not None:
+        st.sidebar.error(plain_text.plain(line))

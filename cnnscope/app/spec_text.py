@@ -41,6 +41,18 @@ def spec_plan(text: str, shape: tuple | None = None):
     return make_plan(read_spec(text, _chw(shape), kind=TEXT, limits=APP_LIMITS))
 
 
+def plan_data(data: dict, shape: tuple | None = None):
+    """The plan of spec data (from ``spec_edit.spec_data``), within the app's limits: the builder plans
+    the layers before a failing one this way."""
+    from dataclasses import replace
+
+    from cnnscope.spec.plan import make_plan
+    from cnnscope.spec.schema import validate
+
+    spec = validate(data, APP_LIMITS)
+    return make_plan(spec if shape is None else replace(spec, input=_chw(shape)))
+
+
 def spec_model(text: str, shape: tuple, device: str = "meta", seed: int | None = 0):
     """The ``LoadedModel`` of the spec box's text at input ``shape`` (N,C,H,W, capped here)."""
     from cnnscope.sources import TEXT, load_model

@@ -71,14 +71,16 @@ def test_picking_a_model_and_changing_the_input(app):
 def test_a_broken_spec_shows_its_error_with_the_location(app):
     app.sidebar.radio(key="source").set_value("Spec").run()
     assert {m.label: m.value for m in app.metric}["Parameters"] == "57,226"  # examples/tiny_vgg.yaml, by hand in test_spec
-    app.sidebar.text_area(key="spec_text").set_value("input: [3, 8, 8]\nlayers:\n  - conv: {out: 4, kernal: 3}\n").run()
+    app.text_area(key="spec_text").set_value("input: [3, 8, 8]\nlayers:\n  - conv: {out: 4, kernal: 3}\n").run()
     assert not app.exception
-    assert any('layers[0].conv: unknown argument "kernal" (did you mean "kernel"?)' in e for e in _errors(app))
+    # named as the summary table names the layer, with its place in the list and its line in the text
+    assert any('Layer 0 (conv, the 1st layer in the list, line 3): unknown argument "kernal" (did you mean "kernel"?)'
+               in e for e in _main_errors(app)), _errors(app)
 
 
 def test_python_text_is_never_run(app):
     app.sidebar.radio(key="source").set_value("Spec").run()
-    app.sidebar.text_area(key="spec_text").set_value("!!python/object/apply:os.system ['touch /tmp/pwned']").run()
+    app.text_area(key="spec_text").set_value("!!python/object/apply:os.system ['touch /tmp/pwned']").run()
     assert any("YAML syntax error" in e for e in _errors(app))
     import os
 
@@ -87,9 +89,9 @@ def test_python_text_is_never_run(app):
 
 def test_form_builder_appends_layers(app):
     app.sidebar.radio(key="source").set_value("Spec").run()
-    app.sidebar.selectbox(key="form_kind").set_value("linear").run()
-    app.sidebar.number_input(key="form_out").set_value(5).run()
-    app.sidebar.button(key="form_add").click().run()
+    app.selectbox(key="form_kind").set_value("linear").run()
+    app.number_input(key="form_linear_out").set_value(5).run()
+    app.button(key="form_add").click().run()
     assert app.session_state.spec_text.rstrip().endswith("- linear: {out: 5}")
     assert "output 5" in " ".join(shown(c.value) for c in app.sidebar.caption)
 
@@ -206,7 +208,7 @@ def test_per_layer_charts_keep_numeric_looking_layer_names_as_categories_with_si
     assert figures[0]["data"][0]["x"][0] == "0" and figures[0]["layout"]["yaxis"]["exponentformat"] == "SI"
     assert "MB" in figures[2]["layout"]["yaxis"]["title"]["text"]
     app.sidebar.radio(key="source").set_value("Spec").run()
-    app.sidebar.text_area(key="spec_text").set_value(
+    app.text_area(key="spec_text").set_value(
         "input: [3, 8, 8]\nlayers:\n  - repeat: {times: 1, layers: [conv: {out: 4, kernel: 3}, relu, "
         "conv: {out: 4, kernel: 3}, relu]}\n  - flatten\n  - linear: {out: 2}\n").run()
     figure = _figures(app)[0]
@@ -291,27 +293,23 @@ def test_the_overlay_title_grows_with_a_large_input():
 
 
 def test_the_form_builder_inserts_where_the_user_chooses(app):
-    from cnnscope.app import sidebar
-
     app.sidebar.radio(key="source").set_value("Spec").run()
-    app.sidebar.selectbox(key="form_kind").set_value("conv").run()
-    places = sidebar.insert_places(app.session_state.spec_text)
-    box = app.sidebar.selectbox(key=f"form_where_conv_{len(places)}")
-    assert places[box.value][0] == "before layer 5: adaptiveavgpool"  # feature layers go before the head
-    app.sidebar.button(key="form_add").click().run()
+    app.selectbox(key="form_kind").set_value("conv").run()
+    box = app.selectbox(key="form_where")
+    assert box.format_func(box.value) == "before 5 · adaptiveavgpool {size: 1}"  # a conv needs a map: before the head
+    app.button(key="form_add").click().run()
     assert not app.exception and not _errors(app), _errors(app)
     lines = app.session_state.spec_text.splitlines()
-    assert lines[lines.index("  - adaptiveavgpool: {size: 1}") - 1] == "  - conv: {out: 16, kernel: 3, stride: 1, padding: 1}"
+    assert lines[lines.index("  - adaptiveavgpool: {size: 1}") - 1] == "  - conv: {out: 16, kernel: 3, stride: 1, padding: 0}"
     assert "output 10" in " ".join(shown(c.value) for c in app.sidebar.caption)  # still a valid spec
-    places = sidebar.insert_places(app.session_state.spec_text)
-    app.sidebar.selectbox(key=f"form_where_conv_{len(places)}").set_value(0).run()
-    app.sidebar.button(key="form_add").click().run()
-    assert app.session_state.spec_text.splitlines()[3] == "  - conv: {out: 16, kernel: 3, stride: 1, padding: 1}"
+    app.selectbox(key="form_where").set_value(0).run()
+    app.button(key="form_add").click().run()
+    assert app.session_state.spec_text.splitlines()[3] == "  - conv: {out: 16, kernel: 3, stride: 1, padding: 0}"
 
 
 def test_the_one_line_spec_of_the_readme_is_accepted(app):
     app.sidebar.radio(key="source").set_value("Spec").run()
-    app.sidebar.text_area(key="spec_text").set_value("in1x28x28,c5-6p2,tanh,ap2,flat,fc10").run()
+    app.text_area(key="spec_text").set_value("in1x28x28,c5-6p2,tanh,ap2,flat,fc10").run()
     assert not app.exception and not _errors(app), _errors(app)
     assert {m.label: m.value for m in app.metric}["Parameters"] == "11,926"
 
@@ -475,7 +473,7 @@ def test_the_url_follows_a_typed_spec_and_its_link_opens_the_same():
     lenet5 = _metrics(at)
     at.sidebar.radio(key="source").set_value("Spec").run()
     assert _param(at, "spec") == spec_text.DEFAULT_SPEC and "model" not in at.query_params
-    at.sidebar.text_area(key="spec_text").set_value(ONE_LINE).run()
+    at.text_area(key="spec_text").set_value(ONE_LINE).run()
     assert _param(at, "spec") == ONE_LINE and "input" not in at.query_params  # the spec's own input
     natural = _metrics(at)
     _spec_input(at).set_value("1,1,32,32").run()
@@ -484,7 +482,7 @@ def test_the_url_follows_a_typed_spec_and_its_link_opens_the_same():
     assert not _errors(shared), _errors(shared)
     assert shared.sidebar.radio(key="source").value == "Spec" and shared.session_state.spec_text == ONE_LINE
     assert _metrics(shared) == _metrics(at) != lenet5
-    shared.sidebar.text_area(key="spec_text").set_value("in1x28x28,nope").run()  # typed later: not overwritten
+    shared.text_area(key="spec_text").set_value("in1x28x28,nope").run()  # typed later: not overwritten
     assert shared.session_state.spec_text == "in1x28x28,nope" and _param(shared, "spec") == ONE_LINE
     shared.sidebar.radio(key="source").set_value("Zoo").run()
     assert "spec" not in shared.query_params and _param(shared, "model") == "lenet5"
@@ -496,7 +494,7 @@ def test_a_bad_spec_in_the_link_is_one_line_in_the_main_page_and_the_app_goes_on
     errors = _main_errors(at)
     assert len(errors) == 1 and "bogus7" in errors[0], errors
     assert at.sidebar.radio(key="source").value == "Spec"
-    at.sidebar.text_area(key="spec_text").set_value(ONE_LINE).run()
+    at.text_area(key="spec_text").set_value(ONE_LINE).run()
     assert not _main_errors(at) and _param(at, "spec") == ONE_LINE
 
 
@@ -506,11 +504,11 @@ def test_an_over_long_spec_stays_out_of_the_link_and_the_sidebar_says_so():
     at = _fresh()
     at.sidebar.radio(key="source").set_value("Spec").run()
     long = spec_text.DEFAULT_SPEC + "# " + "x" * sidebar.MAX_LINK_SPEC + "\n"  # a valid spec: the rest is a comment
-    at.sidebar.text_area(key="spec_text").set_value(long).run()
+    at.text_area(key="spec_text").set_value(long).run()
     assert not _errors(at), _errors(at)
     assert "spec" not in at.query_params
     assert any("does not carry this spec" in c.value for c in at.sidebar.caption)
-    at.sidebar.text_area(key="spec_text").set_value(spec_text.DEFAULT_SPEC).run()
+    at.text_area(key="spec_text").set_value(spec_text.DEFAULT_SPEC).run()
     assert _param(at, "spec") == spec_text.DEFAULT_SPEC
     assert not any("does not carry" in c.value for c in at.sidebar.caption)
 
