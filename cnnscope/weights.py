@@ -273,6 +273,7 @@ def download_file(url: str, path: str | Path, hash_prefix: str | None = None, pr
     interrupted or corrupt download never leaves a file at ``path``.  ``progress(done, total)`` is
     called after each chunk (``total`` None when the server does not say).  One-line WeightsError."""
     import hashlib
+    import http.client
     import os
     import tempfile
     import urllib.request
@@ -297,9 +298,11 @@ def download_file(url: str, path: str | Path, hash_prefix: str | None = None, pr
                         done += len(block)
                         if progress is not None:
                             progress(done, total)
-            except (OSError, ValueError) as exc:  # URLError, timeouts, HTTP errors, a bad URL
-                reason = getattr(exc, "reason", None) or exc
-                raise WeightsError(f"downloading {url} failed ({_first_line(reason) if isinstance(reason, BaseException) else reason})") from None
+            except (OSError, ValueError, http.client.HTTPException) as exc:  # no network, timeouts, HTTP
+                # errors, a bad URL, a connection cut short (IncompleteRead)
+                reason = getattr(exc, "reason", None) or exc  # URLError wraps the socket's error
+                text = _first_line(reason) if isinstance(reason, BaseException) else str(reason)
+                raise WeightsError(f"downloading {url} failed ({text})") from None
         if total is not None and done != total:
             raise WeightsError(f"downloading {url} failed (got {done:,} of {total:,} bytes)")
         if hash_prefix and not digest.hexdigest().startswith(hash_prefix):

@@ -44,6 +44,16 @@ def feature_grid(activation: np.ndarray, title: str, top: int | None = None, max
 MAX_BARS = 32
 
 
+def bar_units(values: np.ndarray, top: int | None = None, max_bars: int = MAX_BARS) -> tuple[list[int], str]:
+    """The units ``value_bars`` draws: all, in order, when they fit (``top`` and ``max_bars``); else the
+    largest values, largest first (for an output layer: the classes the model favours)."""
+    count = len(values)
+    limit = min(max_bars, top or max_bars)
+    if count <= limit:
+        return list(range(count)), ""
+    return [int(k) for k in np.argsort(-np.asarray(values), kind="stable")[:limit]], f"the {limit} largest of {count} values"
+
+
 def value_bars(values: np.ndarray, title: str, names=None, top: int | None = None, max_bars: int = MAX_BARS):
     """A 1-D output as horizontal bars from a zero line, one per unit, labelled with ``names`` (class
     names at the output layer) or ``#k``, its value written beside it.  Up to ``max_bars`` units are
@@ -55,12 +65,7 @@ def value_bars(values: np.ndarray, title: str, names=None, top: int | None = Non
     values = np.asarray(values, dtype=np.float64).reshape(-1)
     count = len(values)
     labels = [str(n) for n in names] if names is not None and len(names) == count else [f"#{k}" for k in range(count)]
-    limit = min(max_bars, top or max_bars)
-    if count <= limit:
-        chosen, note = list(range(count)), ""
-    else:
-        chosen = [int(k) for k in np.argsort(-values, kind="stable")[:limit]]
-        note = f"the {limit} largest of {count} values"
+    chosen, note = bar_units(values, top, max_bars)
     size, row_h, gap = 11, 16, 8
     shown = [labels[k][:28] for k in chosen]
     label_w = max(fonts.width(t, size) for t in shown) + 6
