@@ -120,12 +120,22 @@ def load(token: str) -> list[StoredRun]:
     base = root() / token if valid_token(token) else None
     if base is None or not base.is_dir():
         return []
+    try:
+        os.utime(base)  # seen now: not an old visitor's folder
+    except OSError:
+        pass
     runs = []
     for number in sorted(_numbers(base)):
         run = read(base / f"run-{number:03d}", number)
         if run is not None:
             runs.append(run)
     return runs
+
+
+def finished_numbers(token: str) -> set[int]:
+    """The numbers of the visitor's finished runs (a cheap look: no file is read)."""
+    base = root() / token
+    return {n for n in _numbers(base) if (base / f"run-{n:03d}" / APP_JSON).is_file()}
 
 
 def read(folder: Path, number: int) -> StoredRun | None:

@@ -286,6 +286,23 @@ def finished_runs() -> list[dict]:
     return runs
 
 
+def refresh_runs() -> list[dict]:
+    """:func:`finished_runs` plus the runs saved since it was read: a run that finished after a
+    reload (its thread belonged to the page before the reload), or one from another tab."""
+    runs = finished_runs()
+    token = visitor_token()
+    if token is None:
+        return runs
+    known = {run["number"] for run in runs if run.get("folder") is not None}
+    if run_store.finished_numbers(token) - known:
+        kept_here = [run for run in runs if run.get("folder") is None]  # could not be saved: this tab only
+        live = {run["id"]: run for run in runs}
+        runs[:] = sorted([live.get(run["id"], run) for run in stored_runs(token)] + kept_here,
+                         key=lambda run: run["number"])
+        del runs[:-MAX_RUNS]
+    return runs
+
+
 def stored_runs(token: str) -> list[dict]:
     """The runs kept on disk for ``token``, as :func:`finished_runs` lists them."""
     return [{"id": str(stored.folder), "number": stored.number, "label": stored.label, "history": stored.history,

@@ -52,7 +52,7 @@ def _train(at, **settings):
         widget = at.selectbox(key=key) if key in ("train_optimizer", "train_dataset", "train_device") \
             else at.number_input(key=key)
         widget.set_value(value)
-    at.button[0].click().run()  # the form's Train button
+    at.button(key="train_start").click().run()  # the form's Train button
     assert not at.exception and not _errors(at), _errors(at)
     return at.session_state[training.JOB_KEY]
 
@@ -203,3 +203,37 @@ def test_a_link_with_a_bad_token_is_ignored():
 def test_a_choice_survives_its_round_trip_through_app_json():
     choice = Choice("spec", "input: [1, 28, 28]\nlayers:\n  - conv: {out: 4, kernel: 3}\n", (1, 1, 28, 28))
     assert run_store.choice_from_dict(json.loads(json.dumps(run_store.choice_to_dict(choice)))) == choice
+
+
+def test_a_run_that_ends_after_the_reload_is_listed_once_it_is_saved():
+    """The visitor reloads while the run goes on: its thread (of the old session) saves it at the end,
+    and the new session's Train page lists it then."""
+    first = _app()
+    job = _train(first, train_epochs=1)
+    token = first.session_state[training.TOKEN_KEY]
+    reloaded = _app(token)
+    reloaded.sidebar.radio(key="page").set_value("Train").run()
+    _wait(job)
+    reloaded.run()
+    assert not reloaded.exception and not _errors(reloaded), _errors(reloaded)
+    assert list(reloaded.dataframe[0].value["Run"]) == [job.label]
+    assert [run["number"] for run in reloaded.session_state[training.RUNS_KEY]] == [1]
+
+
+def test_a_spec_models_run_is_rebuilt_from_disk_with_its_trained_weights():
+    """A model typed in the sidebar (examples/tiny_vgg.yaml, 3×32×32) trained on the digits."""
+    at = _app()
+    at.sidebar.radio(key="source").set_value("Spec").run()
+    job = _train(at, train_epochs=1)
+    _wait(job)
+    at.run()
+    assert not at.exception and not _errors(at), _errors(at)
+    assert job.status == "completed"
+    reloaded = _app(at.session_state[training.TOKEN_KEY])
+    reloaded.sidebar.radio(key="source").set_value("Spec").run()
+    reloaded.sidebar.radio(key="page").set_value("Train").run()
+    runs = reloaded.session_state[training.RUNS_KEY]
+    (final, *_) = training.trained_weights(job.choice, runs)
+    assert final.num_classes == 10 and runs[0]["choice"] == job.choice
+    trained = job.model.state_dict()
+    assert all(torch.equal(v, trained[k]) for k, v in final.model().state_dict().items())

@@ -34,6 +34,8 @@ def render(choice) -> None:
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     job = training.collect()
     running = job is not None and not job.done
+    if not running:
+        training.refresh_runs()
     _kept_settings({"train_dataset": "digits", "train_epochs": 5, "train_lr": 1e-3, "train_optimizer": "adam",
                     "train_batch": 32, "train_device": devices[-1]},
                    {"train_dataset": datasets, "train_optimizer": OPTIMIZERS, "train_device": devices})
@@ -49,7 +51,7 @@ def render(choice) -> None:
                                              help=f"images per step, 1 to {MAX_BATCH} (32: the command line's "
                                              "default too)")
         device = columns[5].selectbox("Device", devices, key="train_device")
-        start = st.form_submit_button("Train", disabled=running,
+        start = st.form_submit_button("Train", key="train_start", disabled=running,
                                       help="one run at a time; it goes on when you switch page")
     _keep_settings()
     if start and not running:
