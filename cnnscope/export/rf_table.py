@@ -18,9 +18,9 @@ HELP = {
     "Stride": "s: how far the window moves between neighbouring outputs",
     "Padding": "p: zeros added on each side of the input before the window slides",
     "Dilation": "d: the gap between kernel taps (1 = neighbouring pixels)",
-    "Size": "r: how many input pixels (per side) one unit of this row's output can see; "
+    "Size": "r (field size): how many input pixels (per side) one unit of this row's output can see; "
             "global = the whole input",
-    "Jump": "j: input pixels between the fields of two neighbouring units (the product of the strides so far)",
+    "Jump": "j (jump): input pixels between the fields of two neighbouring units (the product of the strides so far)",
     "Start": "where the first unit's field begins, in input pixels (negative: it reaches into the padding)",
     "Recurrence": "this row's arithmetic: r_out = r_in + (k−1)·d·j_in, j_out = j_in·s, start_out = start_in − p·j_in",
 }
