@@ -81,12 +81,17 @@ def _add_form(text: str, names: list[str], reason: str | None) -> None:
     kind = st.selectbox("Layer type", list(spec_edit.FIELDS), key="form_kind",
                         help="each type has its own fields and defaults")
     settings = {}
+    kept = st.session_state.setdefault("form_kept", {})
     for field, label, low, high, default in spec_edit.FIELDS[kind]:
         key = f"form_{kind}_{field}"  # one key per type: a pool never inherits a conv's kernel
+        if key not in st.session_state and key in kept:
+            st.session_state[key] = kept[key]  # Streamlit forgets a hidden widget: bring back what was typed
         if isinstance(default, float):
-            settings[field] = st.slider(label, low, high, default, step=0.05, key=key)
+            value = st.slider(label, low, high, None if key in st.session_state else default, step=0.05, key=key)
         else:
-            settings[field] = int(st.number_input(label, low, high, default, step=1, key=key))
+            value = int(st.number_input(label, low, high, None if key in st.session_state else default, step=1,
+                                        key=key))
+        settings[field] = kept[key] = value
     places = [AT_THE_END, *range(len(names))]
     marker = (kind, len(names))
     if st.session_state.get("form_where_for") != marker or st.session_state.get("form_where") not in places:
