@@ -183,7 +183,7 @@ def test_every_metric_has_help_and_the_precision_box_changes_the_training_estima
 def test_short_metric_values_by_hand():
     from cnnscope.app.pages.summary import short_bytes
 
-    assert short_bytes(170_645_258) == "163 MB"  # r3d_18's activations: 162.74 MB, cut off before
+    assert short_bytes(170_640_448) == "163 MB"  # r3d_18's activations: 162.74 MB, cut off before
     assert short_bytes(58_408) == "57.0 kB" and short_bytes(1_048_840) == "1.00 MB"
     assert short_bytes(int(5.5 * 2**30)) == "5.50 GB"
 
@@ -214,3 +214,24 @@ def test_call_2_rows_are_explained():
     at.run()
     assert "layer1.0.relu (call 2)" in " ".join(at.dataframe[0].value["Layer"])
     assert any("row per call" in shown(c.value) for c in at.caption)
+
+
+def test_r3d_18_activations_fit_their_column_with_the_exact_figure_in_the_help():
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=180)
+    at.query_params["model"] = "r3d_18"
+    at.run()
+    metric = next(m for m in at.metric if m.label == "Activations")
+    activations = cnnscope.analyze("r3d_18").totals.activation_bytes  # 170,640,448 bytes = 162.74 MB
+    assert metric.value == "163 MB" and f"162.74 MB ({activations:,} bytes)" in metric.help
+
+
+def test_the_batch_cap_is_high_and_the_whole_input_is_bounded():
+    from cnnscope.app import input_caps
+
+    assert input_caps.parse_inputs("image", "1000,3,224,224") == ((1000, 3, 224, 224),)  # was capped at 64
+    with pytest.raises(UsageError, match="capped at batch 1024"):
+        input_caps.parse_inputs("image", "2000,3,32,32")
+    # 1024·3·512·512 = 805,306,368 numbers > 2^28; 2^28 // (3·512·512) = 341
+    with pytest.raises(UsageError, match="holds 805,306,368 numbers.*a batch of at most 341 at this size"):
+        input_caps.parse_inputs("image", "1024,3,512,512")
+    assert "batch 1,024" in input_caps.INPUT_HELP["image"] and "traces shapes only" in input_caps.INPUT_HELP["image"]
