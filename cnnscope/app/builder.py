@@ -21,7 +21,7 @@ MAX_UNDO = 20
 
 def render(valid: bool):
     """Draw the section (open when the spec is not ``valid`` or the visitor has worked on it); returns the
-    container below it where ``show_problem`` writes."""
+    container under the text box where ``show_problem`` writes."""
     text = st.session_state.spec_text
     with st.expander("Spec: build or edit the network", expanded=not valid or st.session_state.get("spec_touched", False)):
         starts = st.container(horizontal=True)
@@ -32,11 +32,12 @@ def render(valid: bool):
         history = st.session_state.get("spec_history", [])
         starts.button("Undo", key="spec_undo", disabled=not history, on_click=_undo,
                       help="bring back the text before the last button")
-        st.text_area(TEXT_LABEL, key="spec_text", height=360, on_change=_touched,
+        st.text_area(TEXT_LABEL, key="spec_text", height=320, on_change=_touched,
                      help="The Reference tab below lists every layer type and its settings.  One layer a line, "
                           "starting with '- '; settings in braces: - conv: {out: 16, kernel: 3}.  JSON and the "
                           "one-line form (in1x28x28,c5-6p2,tanh,ap2,flat,fc10) work too.  Typed text is parsed "
                           "as a spec, never run as code.")
+        slot = st.container()  # beside the editor: the partial table and the line (the section is open then)
         add, edit, reference = st.tabs(["Add a layer", "Move or delete", "Reference"])
         try:
             names, reason = spec_edit.labels(text), None
@@ -48,7 +49,7 @@ def render(valid: bool):
             _edit_form(names, reason)
         with reference:
             st.markdown(REFERENCE)
-    return st.container()
+    return slot
 
 
 def show_problem(slot, text: str, error, shape=None) -> str | None:
@@ -78,19 +79,21 @@ AT_THE_END = -1
 
 
 def _add_form(text: str, names: list[str], reason: str | None) -> None:
-    kind = st.selectbox("Layer type", list(spec_edit.FIELDS), key="form_kind",
-                        help="each type has its own fields and defaults")
+    top = st.columns(2)
+    kind = top[0].selectbox("Layer type", list(spec_edit.FIELDS), key="form_kind",
+                            help="each type has its own fields and defaults")
     settings = {}
     kept = st.session_state.setdefault("form_kept", {})
-    for field, label, low, high, default in spec_edit.FIELDS[kind]:
+    fields = spec_edit.FIELDS[kind]
+    for column, (field, label, low, high, default) in zip(st.columns(max(len(fields), 1)), fields):
         key = f"form_{kind}_{field}"  # one key per type: a pool never inherits a conv's kernel
         if key not in st.session_state and key in kept:
             st.session_state[key] = kept[key]  # Streamlit forgets a hidden widget: bring back what was typed
         if isinstance(default, float):
-            value = st.slider(label, low, high, None if key in st.session_state else default, step=0.05, key=key)
+            value = column.slider(label, low, high, None if key in st.session_state else default, step=0.05, key=key)
         else:
-            value = int(st.number_input(label, low, high, None if key in st.session_state else default, step=1,
-                                        key=key))
+            value = int(column.number_input(label, low, high, None if key in st.session_state else default, step=1,
+                                            key=key))
         settings[field] = kept[key] = value
     places = [AT_THE_END, *range(len(names))]
     marker = (kind, len(names))
@@ -99,7 +102,7 @@ def _add_form(text: str, names: list[str], reason: str | None) -> None:
         default = spec_edit.default_place(text, kind) if reason is None else None
         st.session_state.form_where = AT_THE_END if default is None else default
         st.session_state.form_where_for = marker
-    where = st.selectbox("Where", places, key="form_where",
+    where = top[1].selectbox("Where", places, key="form_where",
                          format_func=lambda k: "at the end" if k == AT_THE_END else f"before {names[k]}",
                          help="layers that need a map (conv, pools) go before flatten unless you choose")
     st.button("Add", key="form_add", type="primary", disabled=reason is not None, on_click=_edit,

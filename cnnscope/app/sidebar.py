@@ -117,7 +117,9 @@ def _spec_source():
 
 
 def _spec_error(slot, text: str, error, shape=None) -> None:
-    """Below the builder in the main page (the partial table and the line), and the line in the sidebar."""
+    """Under the text box in the main page (the partial table and the line, what a phone shows), and where
+    it is in the sidebar."""
     line = builder.show_problem(slot, text, error, shape)
     if line is not None:
-        st.sidebar.error(plain_text.plain(line))
+        st.sidebar.error(plain_text.plain(f"{line.split(': ', 1)[0]}: the spec has a mistake; the Spec section of "
+                                          "the page says what and how to fix it"))

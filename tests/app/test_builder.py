@@ -109,7 +109,9 @@ def test_the_kernel_mistake_keeps_the_partial_table_and_says_the_fix(spec_app):
     assert _table(at) == [["input", "", "1×28×28", ""], ["0", "conv", "6×24×24", "156"],
                           ["1", "maxpool", "6×12×12", "0"], ["2", "conv", "16×8×8", "2,416"],
                           ["3", "maxpool", "16×4×4", "0"], ["4", "conv", "✗ fails: see below", ""]]
-    assert errors[0] in [shown(e.value) for e in at.sidebar.error]  # and in the sidebar
+    assert [shown(e.value) for e in at.sidebar.error] == [  # and where, in the sidebar
+        "Layer 4 (conv, the 5th layer in the list, line 8): the spec has a mistake; the Spec section of the page "
+        "says what and how to fix it"]
     assert not at.metric  # no analysis of a network that cannot be built
     at.number_input(key="form_conv_kernel").set_value(4)  # the fix it names works
     at.button(key="spec_undo").click().run()
