@@ -194,7 +194,8 @@ def _reference() -> str:
         "",
         "Settings go in braces after the type and a colon; a type alone takes its defaults.  `in_channels` and "
         "`in_features` are inferred.  `kernel`, `stride`, `padding` take a number or `[h, w]`; a pool's stride "
-        "defaults to its kernel.  Output side = floor((n + 2·padding − dilation·(kernel−1) − 1) / stride) + 1.",
+        "defaults to its kernel.  A conv's or pool's output side is floor((n + 2·padding − dilation·(kernel−1) − 1) "
+        "/ stride) + 1, n being the side of the map it gets (the Summary page's Shape arithmetic tab shows each).",
         "",
         "| type | settings (default) |",
         "|---|---|",

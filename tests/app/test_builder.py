@@ -231,3 +231,20 @@ def test_edits_round_trip_and_keep_blocks():
     assert spec_edit.delete(spec_edit.insert(spec_edit.NEW_SPEC, "relu"), 0) == spec_edit.NEW_SPEC
     with pytest.raises(spec_edit.NotEditable):
         spec_edit.spec_data("name: a\nlayers: relu\n")
+
+
+def test_a_mistake_inside_a_block_is_named_as_the_table_names_it_with_the_layers_before_the_block():
+    from cnnscope.app import spec_errors, spec_text
+    from cnnscope.errors import SpecError
+
+    text = spec_edit.TINY_RESNET.replace("        - relu\n        - conv: {out: 16,", "        - relu\n        - conv: {out: 16, kernal: 3,")
+    with pytest.raises(SpecError) as info:
+        spec_text.spec_plan(text)
+    problem = spec_errors.problem(text, info.value)
+    assert "kernal" in text.splitlines()[14 - 1]  # two comment lines, name, input, layers, 3 layers, residual ...
+    assert problem.line.startswith("layer 3.layers.3 (conv, the 4th layer of the residual block's layers, line 14): "
+                                   'unknown argument "kernal"'), problem.line
+    # the three layers before the block, planned: conv 16·3·9 = 432 (no bias), batch norm 2·16
+    assert problem.rows == (("input", "", "3×32×32", ""), ("0", "conv", "16×32×32", "432"),
+                            ("1", "batchnorm", "16×32×32", "32"), ("2", "relu", "16×32×32", "0"),
+                            ("3.layers.3", "conv", "✗ fails: see below", ""))
