@@ -237,3 +237,17 @@ def test_a_spec_models_run_is_rebuilt_from_disk_with_its_trained_weights():
     assert final.num_classes == 10 and runs[0]["choice"] == job.choice
     trained = job.model.state_dict()
     assert all(torch.equal(v, trained[k]) for k, v in final.model().state_dict().items())
+
+
+def test_after_a_reload_the_form_starts_from_the_latest_runs_settings():
+    at = _app()
+    job = _train(at, train_epochs=2, train_lr=0.002, train_optimizer="adamw", train_batch=64)
+    _wait(job)
+    at.run()
+    reloaded = _app(at.session_state[training.TOKEN_KEY])
+    reloaded.sidebar.radio(key="page").set_value("Train").run()
+    assert not reloaded.exception and not _errors(reloaded), _errors(reloaded)
+    assert reloaded.number_input(key="train_epochs").value == 2
+    assert reloaded.number_input(key="train_lr").value == pytest.approx(0.002)
+    assert reloaded.selectbox(key="train_optimizer").value == "adamw"
+    assert reloaded.number_input(key="train_batch").value == 64

@@ -15,6 +15,7 @@ from cnnscope.app import plain_text, real_models, training, zoo_picker
 
 MAX_EPOCHS = 30
 MAX_BATCH = 512
+OPTIMIZERS = ["adam", "adamw", "sgd"]
 REFRESH_S = 1.0
 KEPT_KEY = "train_settings_kept"  # the form's last values: Streamlit drops a widget's state off its page
 
@@ -36,9 +37,9 @@ def render(choice) -> None:
     running = job is not None and not job.done
     if not running:
         training.refresh_runs()
-    _kept_settings({"train_dataset": "digits", "train_epochs": 5, "train_lr": 1e-3, "train_optimizer": "adam",
-                    "train_batch": 32, "train_device": devices[-1]},
-                   {"train_dataset": datasets, "train_optimizer": OPTIMIZERS, "train_device": devices})
+    defaults = {"train_dataset": "digits", "train_epochs": 5, "train_lr": 1e-3, "train_optimizer": "adam",
+                "train_batch": 32, "train_device": devices[-1], **_latest_settings()}
+    _kept_settings(defaults, {"train_dataset": datasets, "train_optimizer": OPTIMIZERS, "train_device": devices})
     with st.form("train_settings"):
         columns = st.columns(6)
         dataset = columns[0].selectbox("Data set", datasets, key="train_dataset",
@@ -72,9 +73,6 @@ def render(choice) -> None:
     _runs()
 
 
-OPTIMIZERS = ["adam", "adamw", "sgd"]
-
-
 def _kept_settings(defaults: dict, options: dict) -> None:
     """Give each form widget its last value: Streamlit deletes a widget's state while its page is not
     shown, so the values live on in ``KEPT_KEY`` and are handed back before the widgets are drawn."""
@@ -84,6 +82,25 @@ def _kept_settings(defaults: dict, options: dict) -> None:
             continue
         value = kept.get(key, default)
         st.session_state[key] = value if key not in options or value in options[key] else default
+
+
+def _latest_settings() -> dict:
+    """After a reload (a new session: the form's values are gone), the settings of the latest kept run."""
+    runs = training.finished_runs()
+    if KEPT_KEY in st.session_state or not runs:
+        return {}
+    config = runs[-1]["history"].config
+    found = {"train_dataset": config.get("dataset"), "train_epochs": config.get("epochs"),
+             "train_lr": config.get("lr"), "train_optimizer": config.get("optimizer"),
+             "train_batch": config.get("batch_size")}
+    ranges = {"train_epochs": (1, MAX_EPOCHS), "train_lr": (1e-5, 1.0), "train_batch": (1, MAX_BATCH)}
+    kinds = {"train_dataset": str, "train_optimizer": str, "train_epochs": int, "train_batch": int, "train_lr": float}
+    kept = {}
+    for key, value in found.items():
+        if type(value) is not kinds[key] or (key in ranges and not ranges[key][0] <= value <= ranges[key][1]):
+            continue  # a setting the form cannot show as it is (or missing): the default stays
+        kept[key] = value
+    return kept
 
 
 def _keep_settings() -> None:
