@@ -39,7 +39,7 @@ def _got(value, key: str) -> str:
         digits = value.strip()
         if re.fullmatch(r"[+-]?\d+(\.\d*)?", digits):
             return f"got the text {_brief(value)}: write the number without quotes, {key}: {digits}"
-        return f"got the text {_brief(value)}: write it in digits, e.g. {key}: 3"
+        return f"got the text {_brief(value)}: write it in digits, e.g. {key}: {'[1, 28, 28]' if key == 'input' else 3}"
     return f"got {_brief(value)}"
 
 
@@ -259,6 +259,9 @@ def _node(item, where: str, depth: int, limits: Limits, counter, times: int) -> 
             keys = ", ".join(map(str, item)) or "nothing"
             raise SpecError(f"a layer is one key naming its type, got {keys}", where)
         kind, body = next(iter(item.items()))
+    elif item is None:  # "- " with nothing after it
+        raise SpecError("a list item with nothing after its '- ': write a layer type (e.g. - relu) or delete the line",
+                        where)
     else:
         raise SpecError(f"a layer is a type name or {{type: {{arguments}}}}, got {_brief(item)}", where)
     if not isinstance(kind, str):

@@ -168,6 +168,9 @@ SCHEMA_MISTAKES = [
     ("glued colon", H + "  - conv: {out:6}\n", '"out:6" reads as one word: put a space after the colon, out: 6'),
     ("no colon in braces", H + "  - conv: {out 6}\n", '"out 6" reads as one word: put a colon between'),
     ("items not lined up", H + "- relu\n  - relu\n", "reads as one layer: the '- ' lines are not lined up"),
+    ("an empty item", H + "  - relu\n  -\n", "a list item with nothing after its '- ': write a layer type"),
+    ("input as text", "name: a\ninput: [1, x, 28]\nlayers: [relu]\n",
+     "input must be a positive integer, got the text 'x': write it in digits, e.g. input: [1, 28, 28]"),
 ]
 
 
@@ -176,3 +179,28 @@ def test_spec_mistakes_say_what_to_write(text, words):
     with pytest.raises(SpecError) as info:
         make_plan(spec_text_to_spec(text))
     assert words in str(info.value) and "NoneType" not in str(info.value), str(info.value)
+
+
+# -- any edit of a real spec: a spec or one SpecError line, never another exception ----------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_EDITS = st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 3),
+                            st.sampled_from(["\t", " ", "  ", "-", ":", "{", "}", "[", "]", ",", "'", '"', "\n", "#",
+                                             "- ", "!!", "@", "&a", "*a", "?", "|", ">", "5", "conv", ""])),
+                  min_size=1, max_size=4)
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_EDITS)
+def test_mangled_specs_are_a_spec_or_one_line(edits):
+    text = STUDENT
+    for position, cut, insert in edits:
+        k = position % (len(text) + 1)
+        text = text[:k] + insert + text[k + cut:]
+    try:
+        make_plan(spec_text_to_spec(text))
+    except SpecError as error:
+        message = str(error)
+        assert message and "\n" not in message and "<block" not in message and "NoneType" not in message, message
