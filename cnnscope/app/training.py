@@ -340,6 +340,11 @@ def collect() -> TrainingJob | None:
     current.collected = True
     if current.history is not None and current.history.steps:
         runs = finished_runs()
+        for run in runs:  # memory: earlier runs on disk are read back when asked (_rebuilt keeps a few)
+            if run.get("folder") is not None:
+                run["model"] = None
+        if current.folder is not None:
+            current.history.best_state = None  # in best.pt (or the same as the final weights)
         trained = current.model if current.history.epochs else None
         runs.append({"id": str(current.folder) if current.folder else f"session-{uuid.uuid4().hex}",
                      "number": current.number, "label": current.label, "history": current.history,
