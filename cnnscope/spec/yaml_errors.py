@@ -116,6 +116,17 @@ def _explain(lines, problem: str, context: str, at: int, context_line: int | Non
                 return at, (f"{lines[at].strip()!r} is not a list item like the line above it: start it with '- ' "
                             "(a dash and a space)")
         return at, _indentation(lines, at)
+    if "block scalar" in context:  # '|' or '>' before a value starts a block of text in YAML
+        k = context_line if context_line is not None else at
+        char = "|" if "|" in lines[k] else ">"
+        return k, f"'{char}' before a value starts a block of text in YAML: remove the '{char}' (or quote the value)"
+    if "sequence entries are not allowed" in problem:
+        return at, "a '- ' in the middle of a line: put each layer on its own line, starting with '- '"
+    if "mapping keys are not allowed" in problem:
+        return at, "a '?' in the middle of a line: remove it (or quote the value that holds it)"
+    found = re.search(r"expected the node content, but found '(.+?)'", problem)
+    if found:
+        return at, f"a '{found.group(1)}' where a value should be: remove it, or write the value (a layer type, a number)"
     if "cannot start any token" in problem:
         char = re.search(r"character '(.*?)'", problem)
         shown = char.group(1) if char else "this character"

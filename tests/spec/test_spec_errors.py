@@ -138,6 +138,11 @@ YAML_MISTAKES = [
     ("a missing comma", H + "  - conv: {out: 6 kernel: 5}\n", 4, "separate the entries with commas"),
     ("two pairs on a line", H + "  - conv: out: 6\n", 4, "write a layer's settings in braces"),
     ("an unclosed quote", "name: 'a\ninput: [1, 28, 28]\nlayers:\n  - relu\n", 1, "a quote (' or \") is opened here"),
+    ("a block scalar", "name: a\ninput: >[1, 28, 28]\nlayers:\n  - relu\n", 2,
+     "'>' before a value starts a block of text in YAML: remove the '>'"),
+    ("two items on a line", H + "  - relu\n  - maxpool: {kernel: 2}    - conv: {out: 16}\n", 5,
+     "a '- ' in the middle of a line: put each layer on its own line"),
+    ("a stray comma", H + "  - ,onv: {out: 6}\n", 4, "a ',' where a value should be: remove it"),
     ("a python tag", "!!python/object/apply:os.system ['echo pwned']\n", 1,
      "'!!python/object/apply:os.system' is a YAML tag, which a spec does not accept"),
 ]
