@@ -112,7 +112,7 @@ def _filters(args) -> int:
 def _features(args) -> int:
     from cnnscope.errors import UsageError
     from cnnscope.probes.activations import capture, first_conv_name
-    from cnnscope.vis.feature_maps import MAX_MAPS, feature_grid
+    from cnnscope.vis.feature_maps import MAX_BARS, MAX_MAPS, feature_grid
     from cnnscope.vis.images import open_image, to_input
 
     if args.top is not None and args.top < 1:
@@ -131,11 +131,37 @@ def _features(args) -> int:
     activation = capture(loaded.module, inputs, layer)[0]
     shape = "×".join(map(str, activation.shape))
     title = f"{loaded.name} · {layer} · {shape} · {Path(args.image).name} · weights: {origin}"
-    write_picture(feature_grid(activation, title, top=args.top), args.output)
+    if activation.ndim == 1:  # a Linear output: bars, named by class when it is the model's output
+        from cnnscope.vis.feature_maps import value_bars
+
+        picture = value_bars(activation, title, names=_output_names(args, loaded, inputs, activation), top=args.top)
+    else:
+        picture = feature_grid(activation, title, top=args.top)
+    write_picture(picture, args.output)
     say(f"wrote {args.output}: {title}")
-    if activation.ndim >= 1 and activation.shape[0] > MAX_MAPS and args.top is None:
+    if activation.ndim == 1 and activation.shape[0] > MAX_BARS and args.top is None:
+        note(f"note: {activation.shape[0]} values; drew the {MAX_BARS} largest as bars (use --top K for fewer)")
+    elif activation.ndim > 1 and activation.shape[0] > MAX_MAPS and args.top is None:
         note(f"note: {activation.shape[0]} channels; drew the first {MAX_MAPS} (use --top K)")
     return 0
+
+
+def _output_names(args, loaded, inputs, activation):
+    """The class names of torchvision's pretrained weights when ``activation`` is the model's output
+    itself (the same numbers as a full forward pass); else None (the bars say #k)."""
+    import numpy as np
+    import torch
+
+    from cnnscope.probes.prediction import class_logits, class_names
+    from cnnscope.weights import pretrained_file, pretrained_reason
+
+    if not args.pretrained or pretrained_reason(args.model) is not None:
+        return None
+    with torch.no_grad():
+        logits = class_logits(loaded.module(inputs))
+    if logits is None or logits.shape != activation.shape or not np.allclose(logits, activation, atol=1e-5):
+        return None
+    return class_names(len(logits), pretrained_file(args.model).categories)
 
 
 def _graph(args) -> int:

@@ -326,3 +326,19 @@ def test_a_trained_run_shows_which_weights_and_names_the_digits(page):
         probabilities = torch.softmax(model(inputs)[0].double(), 0)
     best = int(probabilities.argmax())
     assert _prediction(at)[0] == f"{best} — {float(probabilities[best]) * 100:.1f} %"  # named by digit
+
+
+def test_the_cli_names_the_output_bars_by_class_with_pretrained_weights(run_cli, cached, tmp_path, monkeypatch):
+    from cnnscope.vis import feature_maps
+
+    calls = []
+    original = feature_maps.value_bars
+    monkeypatch.setattr(feature_maps, "value_bars", lambda values, title, names=None, top=None: calls.append(
+        names) or original(values, title, names=names, top=top))
+    for layer in ("flatten", "classifier.3"):  # the output itself; a 1000×1×1 map: a grid, no bars
+        code, _, err = run_cli("features", NAME, "--pretrained", "--image", "digits:3", "--layer", layer,
+                               "-o", str(tmp_path / "f.png"))
+        assert code == 0, err
+    assert calls == [pretrained_file(NAME).categories and list(pretrained_file(NAME).categories)]
+    code, _, err = run_cli("features", NAME, "--image", "digits:3", "--layer", "flatten", "-o", str(tmp_path / "f.png"))
+    assert code == 0 and calls[1] is None and "note: 1000 values; drew the 32 largest as bars" in err
