@@ -85,16 +85,17 @@ def _add_form(text: str, names: list[str], reason: str | None) -> None:
     settings = {}
     kept = st.session_state.setdefault("form_kept", {})
     fields = spec_edit.FIELDS[kind]
-    for column, (field, label, low, high, default) in zip(st.columns(max(len(fields), 1)), fields):
+    for column, (field, label, low, high, default) in zip(st.columns(len(fields)) if fields else [], fields):
         key = f"form_{kind}_{field}"  # one key per type: a pool never inherits a conv's kernel
         if key not in st.session_state and key in kept:
             st.session_state[key] = kept[key]  # Streamlit forgets a hidden widget: bring back what was typed
         if isinstance(default, float):
             value = column.slider(label, low, high, None if key in st.session_state else default, step=0.05, key=key)
         else:
-            value = int(column.number_input(label, low, high, None if key in st.session_state else default, step=1,
-                                            key=key))
-        settings[field] = kept[key] = value
+            value = column.number_input(label, low, high, None if key in st.session_state else default, step=1,
+                                        key=key)
+            value = None if value is None else int(value)
+        settings[field] = kept[key] = default if value is None else value  # a cleared box: the default
     places = [AT_THE_END, *range(len(names))]
     marker = (kind, len(names))
     if st.session_state.get("form_where_for") != marker or st.session_state.get("form_where") not in places:
