@@ -54,4 +54,9 @@ def run_summary(history, seconds: float, folder) -> str:
                  f"(best {percent(history.best_val_acc)})")
     if history.status != "completed" and history.message:
         line += f" [{history.status}: {history.message}]"
-    return line + f"\nwrote {folder}/: history.json, history.csv, model.pt, loss.html, loss.png\n"
+    from pathlib import Path
+
+    from cnnscope.train.run_folder import RUN_FILES
+
+    written = [name for name in RUN_FILES if (Path(folder) / name).is_file()]  # best.pt only when kept
+    return line + f"\nwrote {folder}/: {', '.join(written)}\n"

@@ -100,8 +100,8 @@ def _start_training(app, epochs: int = 1):
     app.sidebar.radio(key="page").set_value("Train").run()
     assert not _errors(app)
     assert app.get("form"), "the settings form"
-    app.number_input[0].set_value(epochs)  # epochs of lenet5 on digits
-    app.button[0].click().run()  # the form's Train button
+    app.number_input(key="train_epochs").set_value(epochs)  # epochs of lenet5 on digits
+    app.button(key="train_start").click().run()  # the form's Train button
     assert not app.exception and not _errors(app), _errors(app)
     return app.session_state["train_job"]
 

@@ -120,7 +120,8 @@ def test_inputs_in_each_form(form, text, shapes):
     ("detection", "3,2000,320", "1024 pixels a side"),
     ("video", "1,3,112,112", "N,C,T,H,W"),
     ("video", "1,3,65,112,112", "64 frames"),
-    ("video", "65,3,16,112,112", "batch 64"),
+    ("video", "1025,3,16,112,112", "batch 1024"),
+    ("image", "1000,3,1000,1000", "batch of at most 89 at this size"),
     ("video", "1,3,16,112,2000", "1024 pixels a side"),
     ("flow", "1,3,368,768", "two frames"),
     ("flow", "1,3,368,768;1,3,368,5000", "1024 pixels a side"),
@@ -136,7 +137,7 @@ def test_a_bad_video_input_is_one_line_in_the_sidebar():
     at.sidebar.text_input(key="shape_r3d_18").set_value("1,3,100,112,112").run()
     assert not at.exception
     assert [shown(e.value) for e in at.sidebar.error] == [
-        "video inputs are capped at batch 64, 64 channels, 64 frames and 1024 pixels a side in the app "
+        "video inputs are capped at batch 1024, 64 channels, 64 frames and 1024 pixels a side in the app "
         "(the command line has no such cap)"]
     at.sidebar.text_input(key="shape_r3d_18").set_value("1,3,8,64,64").run()
     assert not at.exception and not _problems(at)
