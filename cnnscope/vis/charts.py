@@ -36,15 +36,43 @@ def metric_bars(rows: list[dict], key: str, title: str, unit: str = ""):
 
 
 def macs_vs_params(rows: list[dict]):
+    """One marker per model on log axes whose ranges are padded so that every marker and its name lie inside
+    the grid (plotly's own range ends at the extreme markers' centres and leaves the top name above it)."""
     go = _go()
+    xs, ys = [r["params"] for r in rows], [r["macs"] for r in rows]
     figure = go.Figure(go.Scatter(
-        x=[r["params"] for r in rows], y=[r["macs"] for r in rows], mode="markers+text",
-        text=[r["model"] for r in rows], textposition="top center", marker=dict(size=12, color="#c0504d")))
-    figure.update_layout(title="MACs against parameters", xaxis_title="parameters", yaxis_title="MACs",
-                         xaxis_type="log", yaxis_type="log", height=400, margin=dict(t=50, b=50, l=60, r=20))
-    figure.update_xaxes(exponentformat="SI")
-    figure.update_yaxes(exponentformat="SI")
+        x=xs, y=ys, mode="markers+text", text=[r["model"] for r in rows], textposition="top center",
+        marker=dict(size=12, color="#c0504d"), cliponaxis=False,
+        hovertemplate="%{text}: %{x:,} parameters, %{y:,} MACs<extra></extra>"))
+    figure.update_layout(title="MACs against parameters (log scales)", xaxis_title="parameters",
+                         yaxis_title="MACs per forward pass", height=400, margin=dict(t=50, b=50, l=60, r=20))
+    figure.update_xaxes(type="log", **log_axis(xs, below=0.12, above=0.12))
+    figure.update_yaxes(type="log", **log_axis(ys, below=0.12, above=0.3))  # room for the name over the top marker
     return figure
+
+
+def log_axis(values, below: float, above: float) -> dict:
+    """A log axis's ``range`` (in decades, padded by ``below``/``above`` of the span, at least 0.15 decade) and its
+    ticks at 1-2-5 steps (every decade on wide spans), each labelled with an SI suffix (20M, 1G): no bare minor
+    digits."""
+    logs = [math.log10(v) for v in values if v is not None and v > 0]
+    if not logs:
+        return {}
+    low, high = min(logs), max(logs)
+    span = high - low
+    low, high = low - max(below * span, 0.15), high + max(above * span, 0.15)
+    steps = (1,) if high - low > 4 else (1, 2, 5) if high - low > 0.8 else (1, 2, 3, 4, 5, 6, 7, 8, 9)
+    ticks = [m * 10.0 ** e for e in range(math.floor(low), math.ceil(high) + 1) for m in steps]
+    ticks = [t for t in ticks if low <= math.log10(t) <= high]
+    return {"range": [low, high], "tickvals": ticks, "ticktext": [si_label(t) for t in ticks]}
+
+
+def si_label(value: float) -> str:
+    """``20M``, ``1.5G``, ``500k``, ``50``: a count with its SI suffix."""
+    for factor, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= factor:
+            return f"{value / factor:g}{suffix}"
+    return f"{value:g}"
 
 
 def mac_profile(reports) -> object:

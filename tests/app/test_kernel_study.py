@@ -1,27 +1,59 @@
-"""The Kernel study tab runs the experiment headless (streamlit.testing) and shows its numbers and verdict."""
+"""The Kernel study tab: one set of field / channels / input-size controls for the table and the experiment,
+a time estimate before the run, then the experiment run headless (streamlit.testing) with its numbers and
+verdict."""
 
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
 
-def test_the_kernel_study_tab_trains_every_variant_and_shows_a_verdict(one_thread):
+def _compare_page():
     at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=180)
     at.run()
     at.sidebar.radio(key="page").set_value("Compare").run()
     assert not at.exception
-    for key, value in (("kx_epochs", 2), ("kx_seeds", 2), ("kx_channels", 4)):
+    return at
+
+
+def test_the_kernel_study_tab_trains_every_variant_and_shows_a_verdict(one_thread):
+    at = _compare_page()
+    # one Channels and one Input size on the tab: the experiment has none of its own
+    labels = [w.label for w in at.number_input]
+    assert labels.count("Channels (C)") == 1 and labels.count("Input size (pixels)") == 1
+    assert not [w for w in at.slider if w.label in ("Channels", "Input size")]
+    at.number_input(key="k_channels").set_value(4)
+    for key, value in (("kx_epochs", 2), ("kx_seeds", 2)):
         at.number_input(key=key).set_value(value)
+    at.run()
+    # the estimate before the button: 4 variants × 2 seeds × 2 epochs of the loop's steps per epoch
+    estimate = next(m.value for m in at.info if m.value.startswith("Estimated time: about"))
+    steps = int(re.search(r"for ([\d,]+) training steps", estimate).group(1).replace(",", ""))
+    assert steps % (4 * 2 * 2) == 0 and "an estimate" in estimate
     at.button(key="kx_run").click().run()
     assert not at.exception and not [e.value for e in at.error]
     verdicts = [m.value for m in [*at.success, *at.warning] if m.value.startswith("At a 7×7 field")]
     assert len(verdicts) == 1 and "2 seeds" in verdicts[0]
     result = at.session_state["kx_result"]
+    assert result.settings.channels == 4 and result.settings.input_size == 8  # the shared controls' values
     assert [v.kind for v in result.variants] == ["single", "stack3x3", "factorized", "dilated"]
     assert all(len(r.runs) == 2 and len(r.runs[0].val_acc) == 2 for r in result.results.values())
+    # the estimate counted the steps the runs took
+    assert steps == sum(len(run.history.steps) for r in result.results.values() for run in r.runs)
     table = at.dataframe[-2].value if len(at.dataframe) > 1 else at.dataframe[0].value
     assert "final val acc" in list(table.columns)
-    # a bad setting is one error line on the page, not an exception
-    at.number_input(key="kx_size").set_value(5).run()
-    at.button(key="kx_run").click().run()
-    assert not at.exception and any("smaller than the 7×7 field" in e.value for e in at.error)
+
+
+def test_a_larger_field_raises_the_input_size_to_hold_it_and_the_table_follows(one_thread):
+    at = _compare_page()
+    at.select_slider(key="k_rf").set_value(11).run()
+    assert not at.exception and not at.error
+    assert at.number_input(key="k_size").value == 11  # 8 cannot hold an 11×11 field
+    assert at.session_state["k_size"] == 11
+
+
+def test_the_duration_words():
+    from cnnscope.app.pages.compare import duration
+
+    assert [duration(s) for s in (0.2, 40, 76, 119, 600, 754)] == ["1 s", "40 s", "1 min 20 s", "2 min", "10 min",
+                                                                  "13 min"]

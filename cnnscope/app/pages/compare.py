@@ -13,9 +13,13 @@ def render(choice) -> None:
     models_tab, kernels_tab = st.tabs(["Architectures", "Kernel study"])
     with models_tab:
         names = zoo_picker.picker_names()
+        # select_all=False: since Streamlit 1.63 the dropdown's first row is "Select N matches" and Enter picks
+        # that row, adding every match; without it Enter adds the highlighted (first) match only
         picked = st.multiselect("Models (each at its natural input)", names, default=["resnet18", "vgg16"],
                                 key="compare_models", max_selections=8, format_func=zoo_picker.picker_label,
-                                help="every zoo model; detection models trace on the CPU (seconds each)")
+                                select_all=False, filter_mode="contains",
+                                help="every zoo model; type part of a name and press Enter to add the highlighted "
+                                     "one; detection models trace on the CPU (seconds each)")
         if len(picked) >= 2:
             comparison = _comparison(tuple(picked))
             from cnnscope.export.comparison_document import comparison_table
@@ -32,9 +36,7 @@ def render(choice) -> None:
         from cnnscope.studies.kernels.variants import study
         from cnnscope.vis.kernel_charts import kernel_figures
 
-        rf = st.select_slider("Target receptive field", options=[3, 5, 7, 9, 11, 13, 15], value=7, key="k_rf")
-        channels = st.slider("Channels", 1, 256, 64, key="k_channels")
-        size = st.slider("Input size", max(rf, 8), 224, 56, key="k_size")
+        rf, channels, size = _study_settings()
         variants = study(rf, channels, size)
         columns, rows = kernel_table(variants)
         st.dataframe([dict(zip(columns, map(thousands, row))) for row in rows], hide_index=True, width="stretch")
@@ -42,7 +44,25 @@ def render(choice) -> None:
             st.markdown(f"- {line}")
         for figure in kernel_figures(variants):
             st.plotly_chart(figure, width="stretch")
-        _experiment(rf)
+        _experiment(rf, channels, size)
+
+
+def _study_settings() -> tuple[int, int, int]:
+    """One set of controls for the variants' table and the experiment: the target field, the channels C and the
+    input size (at least the field: a smaller input cannot hold it)."""
+    from cnnscope.studies.kernels import experiment as ke
+
+    rf = st.select_slider("Target receptive field", options=[3, 5, 7, 9, 11, 13, 15], value=7, key="k_rf")
+    if st.session_state.get("k_size", rf) < rf:
+        st.session_state["k_size"] = rf  # the field grew past the input: the smallest input that holds it
+    left, right = st.columns(2)
+    channels = left.number_input("Channels (C)", 1, 256, ke.DEFAULT_CHANNELS, key="k_channels",
+                                 help="every variant maps C channels to C; the experiment trains at this C too")
+    size = right.number_input("Input size (pixels)", rf, 224, max(ke.DEFAULT_INPUT_SIZE, rf), key="k_size",
+                              help="the table's memory and latency are at this size; the experiment resizes the "
+                                   "8×8 digits to it (larger is slower: see the estimate before you start)")
+    st.caption("These three settings are used by the table below and by the experiment further down.")
+    return int(rf), int(channels), int(size)
 
 
 def thousands(value):
@@ -54,34 +74,67 @@ def thousands(value):
     return value
 
 
-def _experiment(rf: int) -> None:
-    """Train every variant over several seeds (``studies.kernels.experiment``), with live progress."""
+def _experiment(rf: int, channels: int, size: int) -> None:
+    """Train every variant over several seeds (``studies.kernels.experiment``), with a time estimate first and
+    live progress."""
     from cnnscope.errors import CnnscopeError
     from cnnscope.studies.kernels import experiment as ke
     from cnnscope.studies.kernels.variants import kinds
 
     st.subheader("The experiment: train every variant")
-    st.caption("The same classifier around each variant (1×1 stem, the variant, global pooling, a linear head), "
-               "the same budget for each, on the embedded digits; each seed sets the initialisation, the split "
-               "and the shuffle.  The verdict is computed from the numbers.")
-    columns = st.columns(5)
+    st.caption(f"The same classifier around each variant (1×1 stem, the variant, global pooling, a linear head), "
+               f"at the field, C and input size set above ({rf}×{rf}, C={channels}, {size}×{size}), the same "
+               "budget for each, on the embedded digits; each seed sets the initialisation, the split and the "
+               "shuffle.  The verdict is computed from the numbers.")
+    columns = st.columns(3)
     epochs = columns[0].number_input("Epochs", 1, 500, ke.DEFAULT_EPOCHS, key="kx_epochs")
     seeds = columns[1].number_input("Seeds", 1, 20, ke.DEFAULT_SEEDS, key="kx_seeds")
-    channels = columns[2].number_input("Channels", 1, 256, ke.DEFAULT_CHANNELS, key="kx_channels")
-    size = columns[3].number_input("Input size", 3, 64, max(ke.DEFAULT_INPUT_SIZE, rf), key="kx_size")
-    lr = columns[4].number_input("Learning rate", 1e-5, 1.0, ke.DEFAULT_LR, format="%.4f", key="kx_lr")
-    settings = ke.Settings(rf=rf, channels=int(channels), input_size=int(size), epochs=int(epochs), lr=float(lr),
+    lr = columns[2].number_input("Learning rate", 1e-5, 1.0, ke.DEFAULT_LR, format="%.4f", key="kx_lr")
+    settings = ke.Settings(rf=rf, channels=channels, input_size=size, epochs=int(epochs), lr=float(lr),
                            seeds=tuple(range(int(seeds))))
-    if st.button(f"Train {len(kinds(rf))} variants × {int(seeds)} seeds",
-                 key="kx_run", type="primary"):
+    try:
+        settings.check()
+        _estimate_line(settings)
+    except CnnscopeError as error:
+        st.error(plain_text.plain(error))
+        settings = None
+    if st.button(f"Train {len(kinds(rf))} variants × {int(seeds)} seeds", key="kx_run", type="primary",
+                 disabled=settings is None):
         try:
-            settings.check()
             st.session_state["kx_result"] = _run_live(settings)
         except CnnscopeError as error:
             st.error(plain_text.plain(error))
     experiment = st.session_state.get("kx_result")
     if experiment is not None:
         _show_experiment(experiment)
+
+
+def _estimate_line(settings) -> None:
+    """"About 1 min 20 s" before the button: a few measured steps of each variant × the runs' step budget
+    (measured once per setting, at this machine's current load)."""
+    estimate = _estimate(settings)
+    st.info(f"Estimated time: about {duration(estimate.seconds)} for {estimate.steps:,} training steps "
+            f"({len(estimate.step_seconds)} variants × {len(settings.seeds)} seeds × {settings.epochs} epochs), "
+            "timed from a few steps of each variant on this machine: an estimate, its load changes it.", icon="⏱")
+
+
+@st.cache_data(show_spinner="timing a few training steps of each variant", max_entries=32)
+def _estimate(settings):
+    from cnnscope.studies.kernels.experiment import estimate
+
+    return estimate(settings)
+
+
+def duration(seconds: float) -> str:
+    """``40 s``, ``1 min 20 s``, ``12 min`` (rounded to what a person plans with)."""
+    seconds = max(1, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, rest = divmod(seconds, 60)
+    if minutes >= 10:
+        return f"{round(seconds / 60)} min"
+    rest = 10 * round(rest / 10)
+    return f"{minutes} min" if rest == 0 else f"{minutes} min {rest} s" if rest < 60 else f"{minutes + 1} min"
 
 
 def _run_live(settings):

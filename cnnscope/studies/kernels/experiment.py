@@ -301,6 +301,66 @@ def _run(settings: Settings, user_variants, on_progress, on_run, erf) -> Experim
     return Experiment(settings, variants, results, judged, time.perf_counter() - started, device_text)
 
 
+@dataclass(frozen=True)
+class Estimate:
+    """How long ``run_experiment(settings)`` should take, from a short measured run of each variant."""
+
+    seconds: float                   # the whole experiment at the measured pace
+    steps: int                       # optimiser steps of the whole experiment
+    step_seconds: dict[str, float]   # measured seconds per training step, per variant
+    probe_seconds: float             # what measuring took
+
+
+def estimate(settings: Settings, user_variants: dict[str, str] | None = None, probe_steps: int = 6) -> Estimate:
+    """Train each variant for ``probe_steps`` steps (the first seed, the experiment's threads) and time its parts:
+    the median time between steps after the first, the start (model, first step), the validation pass after the
+    last step, and the effective field; then add them up for every (variant, seed) run of ``settings``.
+    Measured with the machine's current load, so an estimate."""
+    import torch
+
+    from cnnscope.studies.kernels.variants import kernel_classifier, study
+    from cnnscope.train import quick_train
+
+    settings.check()
+    started = time.perf_counter()
+    threads = torch.get_num_threads()
+    if settings.threads is not None:
+        torch.set_num_threads(settings.threads)
+    seed, cache, step_seconds, steps, seconds = settings.seeds[0], {}, {}, 0, 0.0
+    try:
+        for v in study(settings.rf, settings.channels, settings.input_size, extra=user_variants):
+            images, data = _data(seed, settings, cache)
+            begin = time.perf_counter()
+            model = kernel_classifier(v.kind, settings.rf, settings.channels, settings.dataset, settings.data_root,
+                                      seed=seed, size=settings.input_size, spec=(user_variants or {}).get(v.kind),
+                                      images=images)
+            times, per_epoch = [], []
+
+            def on_step(event, times=times, per_epoch=per_epoch) -> None:
+                times.append(time.perf_counter())
+                per_epoch.append(event.steps_per_epoch)
+
+            quick_train(model, data, epochs=1, batch_size=settings.batch_size, lr=settings.lr, optimizer="adam",
+                        device=settings.device, seed=seed, on_step=on_step, stop=lambda: len(times) >= probe_steps)
+            validated = time.perf_counter()
+            effective_field(model, data, settings)
+            erf = time.perf_counter() - validated
+            if not times:  # no step ran (an empty split): count the whole probe as one step
+                times, per_epoch = [validated], [1]
+            step = statistics.median([b - a for a, b in zip(times, times[1:])] or [times[0] - begin])
+            run_steps = settings.epochs * per_epoch[0]
+            if settings.max_steps:
+                run_steps = min(run_steps, settings.max_steps)
+            epochs_run = math.ceil(run_steps / per_epoch[0])
+            run = (times[0] - begin) + step * (run_steps - 1) + (validated - times[-1]) * epochs_run + erf
+            step_seconds[v.kind] = step
+            steps += run_steps * len(settings.seeds)
+            seconds += run * len(settings.seeds)
+    finally:
+        torch.set_num_threads(threads)
+    return Estimate(seconds, steps, step_seconds, time.perf_counter() - started)
+
+
 def _data(seed: int, settings: Settings, cache: dict):
     from cnnscope.train.adapt import prepare_data
     from cnnscope.train.datasets import load_dataset
