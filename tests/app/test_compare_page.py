@@ -1,0 +1,49 @@
+"""The Compare page: the model picker adds one model per Enter, and the MACs-against-parameters scatter keeps
+every marker (and its name) inside the grid with SI-labelled ticks."""
+
+import math
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+
+def test_the_picker_has_no_select_all_row_so_enter_adds_the_highlighted_match_only():
+    """Streamlit ≥ 1.63 puts "Select N matches" first in the dropdown and Enter commits the first row: every
+    match was added.  With select_all=False the first row is the first match."""
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=120)
+    at.run()
+    at.sidebar.radio(key="page").set_value("Compare").run()
+    assert not at.exception
+    picker = at.multiselect(key="compare_models")
+    assert picker.proto.select_all == 0  # 0: never shown (the default, 1000, shows it up to 1000 options)
+    assert picker.value == ["resnet18", "vgg16"]
+    picker.set_value(["resnet18", "vgg16", "lenet5"]).run()
+    assert not at.exception and at.multiselect(key="compare_models").value == ["resnet18", "vgg16", "lenet5"]
+
+
+def test_the_scatter_has_every_marker_inside_the_padded_log_ranges(analyze):
+    from cnnscope.studies.compare import compare_reports
+    from cnnscope.vis.charts import macs_vs_params
+
+    rows = [r.to_dict() for r in compare_reports([analyze("resnet18"), analyze("vgg16")]).rows]
+    assert [(r["params"], r["macs"]) for r in rows] == [(11_689_512, 1_814_073_344), (138_357_544, 15_470_264_320)]
+    figure = macs_vs_params(rows)
+    x_low, x_high = figure.layout.xaxis.range
+    y_low, y_high = figure.layout.yaxis.range
+    for r in rows:
+        assert x_low < math.log10(r["params"]) < x_high
+        assert y_low < math.log10(r["macs"]) < y_high
+    # the top marker (vgg16, 1.545e10 MACs) has room above it for its name: 0.3 of the 0.93-decade span
+    y_span = math.log10(15_470_264_320) - math.log10(1_814_073_344)
+    assert y_high - math.log10(15_470_264_320) == pytest.approx(max(0.3 * y_span, 0.15))
+    # every tick has its SI suffix, none is a bare digit
+    assert list(figure.layout.xaxis.ticktext) == ["10M", "20M", "50M", "100M"]
+    assert list(figure.layout.yaxis.ticktext) == ["2G", "5G", "10G", "20G"]
+    assert list(figure.layout.xaxis.tickvals) == [1e7, 2e7, 5e7, 1e8]
+
+
+def test_si_labels():
+    from cnnscope.vis.charts import si_label
+
+    assert [si_label(v) for v in (50, 500e3, 2e7, 1.5e9, 3e12)] == ["50", "500k", "20M", "1.5G", "3T"]
