@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnscope.vis.captions import with_title
 from cnnscope.vis.grid import compose, normalise, to_uint8
 
 MAX_MAPS = 64
@@ -38,7 +39,8 @@ def feature_grid(activation: np.ndarray, title: str, top: int | None = None, max
         tiles.append(to_uint8(normalise(fmap)))
         labels.append(f"#{c}\n{fmap.min():.2g} / {fmap.max():.2g} / {fmap.mean():.2g}")
     footer = "labels: channel, then min / max / mean" + (f"; {note}" if note else "")
-    return compose(tiles, labels, title, tile_px=96, footer=footer)
+    # the title wrapped to the grid's width (with_title), so that a long one does not shrink the tiles
+    return with_title(compose(tiles, labels, "", tile_px=96, footer=footer), title, skip_top=24)
 
 
 MAX_BARS = 32
@@ -74,12 +76,10 @@ def value_bars(values: np.ndarray, title: str, names=None, top: int | None = Non
     low, high = min(0.0, float(values[chosen].min())), max(0.0, float(values[chosen].max()))
     span = (high - low) or 1.0
     footer = "bars: the layer's output values" + (f"; {note}" if note else "")
-    width = max(gap + label_w + plot_w + 2 * number_w + gap, fonts.width(title, 14) + 2 * gap,
-                fonts.width(footer, size) + 2 * gap)
-    header = 30
+    width = max(gap + label_w + plot_w + 2 * number_w + gap, fonts.width(footer, size) + 2 * gap)
+    header = 6
     canvas = Image.new("RGB", (width, header + row_h * len(chosen) + 26), (255, 255, 255))
     pen = ImageDraw.Draw(canvas)
-    fonts.text(pen, (gap, 6), title, (0, 0, 0), size=14)
     x0 = gap + label_w + number_w  # room for a negative value's number left of its bar
     zero = x0 + round((0 - low) / span * plot_w)
     for row, (k, label) in enumerate(zip(chosen, shown)):
@@ -93,4 +93,4 @@ def value_bars(values: np.ndarray, title: str, names=None, top: int | None = Non
         fonts.text(pen, (at, y + 1), text, (60, 60, 60), size=size)
     pen.line([(zero, header), (zero, header + row_h * len(chosen))], fill=(120, 120, 120))
     fonts.text(pen, (gap, canvas.height - 20), footer, (120, 60, 0), size=size)
-    return canvas
+    return with_title(canvas, title)

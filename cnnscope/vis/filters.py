@@ -7,7 +7,10 @@ import math
 
 import numpy as np
 
+from cnnscope.vis.captions import with_title, wrap
 from cnnscope.vis.grid import compose, normalise, to_uint8
+
+GRID_HEADER = 24  # compose's title band (30 px) less the gap its tiles keep above them
 
 MAX_FILTERS = 256
 MAX_GREY_FILTERS = 64  # filters of more than one grey input channel: a row each, so fewer
@@ -85,7 +88,9 @@ def filter_grid(weight: np.ndarray, title: str, shared_scale: bool = False, max_
     columns = min(MAX_COLUMNS, math.ceil(math.sqrt(len(tiles)))) if per_tile else min(in_channels, MAX_INPUT_CHANNELS)
     scale = "one shared scale" if shared_scale else "each filter normalised on its own"
     footer = f"{scale}" + (f"; {note}" if note else "")
-    grid = compose(tiles, labels, title, columns=max(1, columns), tile_px=TILE_PX, footer=footer)
+    # the title is drawn here, wrapped to the grid's width, so that it does not widen the picture
+    grid = with_title(compose(tiles, labels, "", columns=max(1, columns), tile_px=TILE_PX, footer=footer), title,
+                      skip_top=GRID_HEADER)
     if one_d:
         return grid
     low, high = (float(weight.min()), float(weight.max())) if shared_scale else (None, None)
@@ -133,17 +138,3 @@ def with_colour_bar(picture, low: float | None, high: float | None, rgb: bool = 
         fonts.text(pen, (gap, top + bar_h + 20 + n * line_h), line, (60, 60, 60), size=size)
     return canvas
 
-
-def wrap(text: str, width_px: int, size: int) -> list[str]:
-    """``text`` broken at spaces into lines no wider than ``width_px`` (a longer word stands alone)."""
-    from cnnscope.vis import fonts
-
-    lines, line = [], ""
-    for word in text.split():
-        candidate = f"{line} {word}".strip()
-        if line and fonts.width(candidate, size) > width_px:
-            lines.append(line)
-            line = word
-        else:
-            line = candidate
-    return lines + ([line] if line else [])
