@@ -108,7 +108,8 @@ def _signed(value: float) -> str:
 
 def verdict_text(verdict) -> str:
     """The verdict's prose, from a ``studies.kernels.verdict.Verdict``: the winner and its margin, its
-    price, the 3×3 stack's answer, the others, fitting against generalising, what did not converge;
+    cost or saving, the 3×3 stack's answer, the others, training loss against validation accuracy (underfitting
+    told apart from a generalisation gap), what did not converge;
     or, when a variant did not learn, who did not and that no winner is called."""
     rf = verdict.rf
 
@@ -155,7 +156,7 @@ def _names(kinds) -> str:
 
 def _judged(head: str, verdict, label) -> list[str]:
     """The prose when every scored variant learned, in the order that matters: the lead (who is best, by
-    how much), its price, the 3×3 stack's answer, the others, then fitting against generalising."""
+    how much), its cost or saving, the 3×3 stack's answer, the others, then training loss against validation accuracy."""
     main = verdict.comparison(verdict.headline)
     question = verdict.question
     if question is main or verdict.baseline != verdict.preferred_baseline:
@@ -183,18 +184,23 @@ def _lead(head: str, verdict, main, label) -> str:
     numbers = (f"{units.percent(w.val_acc_mean)} ± {_points(w.val_acc_sd)} of validation accuracy against "
                f"{units.percent(b.val_acc_mean)} ± {_points(b.val_acc_sd)} for the {label(base)}")
     if main.resolved:
-        return (f"{head}, {best} generalises better than the {label(base)}: {numbers}, +{_points(main.difference)}, "
-                f"more than the seed spread of {_points(main.spread)}.")
+        return (f"{head}, {best} is more accurate on the validation images than the {label(base)}: {numbers}, "
+                f"+{_points(main.difference)}, more than the seed spread of {_points(main.spread)}.")
     why = "only one seed, so no spread to compare against" if min(w.seeds, b.seeds) < 2 \
         else f"+{_points(main.difference)} is within the seed spread of {_points(main.spread)}"
     return f"{head}: not resolved at this budget. {best} has the best mean, {numbers}, but {why}."
 
 
 def _price(main, label) -> list[str]:
+    """What the lead variant costs next to the baseline: fewer weights is a saving, not a price."""
     if main is None or main.params_ratio is None:
         return []
-    return [f"Price: {main.variant} has {main.params_ratio:.2f}× the weights and {main.macs_ratio:.2f}× the MACs "
-            f"of the {label(main.against)}."]
+    ratio = main.params_ratio
+    change = ("the same number of weights" if round(ratio, 2) == 1 else
+              f"{ratio:.2f}× the weights ({(1 - ratio) * 100:.0f}% fewer)" if ratio < 1 else
+              f"{ratio:.2f}× the weights ({(ratio - 1) * 100:.0f}% more)")
+    word = "Cost" if ratio > 1 or (main.macs_ratio or 0) > 1 else "Saving"
+    return [f"{word}: {main.variant} has {change} and {main.macs_ratio:.2f}× the MACs of the {label(main.against)}."]
 
 
 def _question(question, rf: int | None) -> list[str]:
@@ -228,18 +234,19 @@ def _fitting(verdict, label) -> list[str]:
         gap = b.train_loss_mean - a.train_loss_mean
         loss_text = f"final training loss {a.train_loss_mean:.3f} against {b.train_loss_mean:.3f}"
         if gap > a.train_loss_sd + b.train_loss_sd:
-            sentences.append(f"Fitting against generalising: {best} also fits the training data better "
+            sentences.append(f"Training loss against validation accuracy: {best} also fits the training data better "
                              f"({loss_text} for the {label(base)}), so the {label(base)}'s lower accuracy goes with "
                              "underfitting at this budget, not with a generalisation gap.")
         else:
-            sentences.append(f"Fitting against generalising: {best} does not fit the training data better by more "
-                             f"than the seed spread ({loss_text} for the {label(base)}), but it generalises better.")
+            sentences.append(f"Training loss against validation accuracy: {best} does not fit the training data "
+                             f"better by more than the seed spread ({loss_text} for the {label(base)}), but it is "
+                             "more accurate on the validation images: a smaller generalisation gap.")
     if fits_best is not None and fits_best != best:
         a, b = verdict.stats(fits_best), verdict.stats(best)
         if b.train_loss_mean - a.train_loss_mean > a.train_loss_sd + b.train_loss_sd:
             sentences.append(f"{fits_best} fits the training data best (final training loss "
-                             f"{a.train_loss_mean:.3f} against {b.train_loss_mean:.3f}), but {best} generalises "
-                             "best.")
+                             f"{a.train_loss_mean:.3f} against {b.train_loss_mean:.3f}), but {best} is the most "
+                             "accurate on the validation images.")
     return sentences
 
 

@@ -12,7 +12,7 @@ def render(choice) -> None:
     st.header(f"Export {plain_text.plain(report.model)}")
     st.caption("The model report (the same one `cnnscope summary MODEL -o report.html` writes): totals, the "
                "depth charts, the diagram and every row. The Markdown comes as a .zip with its charts beside it.")
-    html, markdown_zip, as_json, as_csv = _files(choice)
+    html, markdown_zip, as_json, as_csv = _files(choice, progress=True)
     columns = st.columns(4)
     columns[0].download_button("HTML report", html, f"{report.model}.html", "text/html")
     columns[1].download_button("Markdown (.zip)", markdown_zip, f"{report.model}.zip", "application/zip")
@@ -30,11 +30,37 @@ def render(choice) -> None:
         st.caption("Generated PyTorch code is available for models written as specs (sidebar → Spec).")
 
 
-@st.cache_data(show_spinner="writing the report", max_entries=8)
-def _files(choice) -> tuple:
-    """The four downloads, made once per model and input (the diagram and charts take a second or two)."""
-    from cnnscope.export import model_document
+# What each download holds, for the progress line while it is written (the HTML's diagram and charts and the
+# zip's chart pictures take the time: seconds on a model of hundreds of layers).
+STEPS = {"html": "the HTML report (its charts and diagram)", "zip": "the Markdown and its chart pictures",
+         "json": "the JSON", "csv": "the CSV"}
+
+
+def _files(choice, progress: bool = False) -> tuple:
+    """The four downloads, made once per model and input.  ``progress``: a bar names each one while it is
+    written, with the layer count and the seconds so far, and goes away when they are ready (at once when they
+    were made before)."""
+    import time
+
     from cnnscope.export.formats import DOWNLOADS
 
-    report = model_choice.report(choice)
-    return tuple(model_document.render(report, fmt) for fmt in DOWNLOADS)
+    bar = st.empty() if progress else None
+    layers = len(model_choice.report(choice).leaves())
+    started, files = time.perf_counter(), []
+    for k, fmt in enumerate(DOWNLOADS):
+        if bar is not None:
+            bar.progress(k / len(DOWNLOADS), text=f"Writing {STEPS.get(fmt, fmt)} for {layers:,} layers "
+                                                  f"({k + 1} of {len(DOWNLOADS)}, {time.perf_counter() - started:.0f} s "
+                                                  "so far; a large model takes a few seconds)")
+        files.append(_file(choice, fmt))
+    if bar is not None:
+        bar.empty()
+    return tuple(files)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _file(choice, fmt: str):
+    """One download, made once per model, input and format."""
+    from cnnscope.export import model_document
+
+    return model_document.render(model_choice.report(choice), fmt)

@@ -114,7 +114,8 @@ class Verdict:
         """JSON-safe; the keys of ``training.verdict`` (``export.kernels`` adds ``text``)."""
         question = self.question
         return {"resolved": self.resolved, "best": self.best, "baseline": self.baseline,
-                "fits_best": self.fits_best, "generalises_best": self.best,
+                "fits_best": self.fits_best,
+                "generalises_best": self.best,  # kept for JSON readers: the best validation accuracy, = best
                 "comparisons": [asdict(c) for c in self.comparisons], "not_converged": list(self.not_converged),
                 "question": None if question is None else asdict(question), "rule": RULE,
                 "headline": self.headline, "not_learned": list(self.not_learned), "chance_rule": CHANCE_RULE,
@@ -126,8 +127,10 @@ def judge(stats: dict[str, dict], baseline: str = "single", rf: int | None = Non
 
     ``stats``: kind -> {"val_acc": [per seed], "train_loss": [per seed], "converged": [per seed],
     "params": int, "macs": int, "majority_rate": float or None, "n_val": int}.  Every variant reaches
-    the same field, so every one is compared with ``baseline`` (the single k×k).  "Generalises
-    better" is validation accuracy; "fits the training data better" is the final training loss.
+    the same field, so every one is compared with ``baseline`` (the single k×k).  "More accurate
+    on the validation images" is validation accuracy; "fits the training data better" is the final training
+    loss.  A higher validation accuracy that goes with a lower training loss is better fitting (the other
+    underfits), not better generalisation; the prose in ``export/kernels.py`` says which.
     """
     variants = tuple(_variant_stats(kind, s) for kind, s in stats.items())
     by_kind = {v.kind: v for v in variants}
