@@ -342,3 +342,17 @@ def test_the_cli_names_the_output_bars_by_class_with_pretrained_weights(run_cli,
     assert calls == [pretrained_file(NAME).categories and list(pretrained_file(NAME).categories)]
     code, _, err = run_cli("features", NAME, "--image", "digits:3", "--layer", "flatten", "-o", str(tmp_path / "f.png"))
     assert code == 0 and calls[1] is None and "note: 1000 values; drew the 32 largest as bars" in err
+
+
+def test_densenet_files_keys_are_renamed_as_torchvision_does():
+    import torchvision
+
+    model = torchvision.models.densenet121()
+    keys = [k for k in model.state_dict() if "denselayer" in k and "num_batches" not in k][:6]  # (the old files
+    # predate num_batches_tracked)  # features.denseblock1.denselayer1.norm1.weight ...
+    old = {k.replace(".norm1.", ".norm.1.").replace(".conv1.", ".conv.1.").replace(".norm2.", ".norm.2.")
+           .replace(".conv2.", ".conv.2."): k for k in keys}  # the names of the published files
+    assert any(".norm.1." in k for k in old) and all(k != v for k, v in old.items())
+    renamed = weights_module._renamed("densenet121", {k: torch.zeros(1) for k in old})
+    assert sorted(renamed) == sorted(keys)
+    assert weights_module._renamed("resnet18", {"layer.norm.1.weight": 0}) == {"layer.norm.1.weight": 0}
