@@ -2,6 +2,7 @@
 every marker (and its name) inside the grid with SI-labelled ticks."""
 
 import math
+import time
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,38 @@ def test_si_labels():
     from cnnscope.vis.charts import si_label
 
     assert [si_label(v) for v in (50, 500e3, 2e7, 1.5e9, 3e12)] == ["50", "500k", "20M", "1.5G", "3T"]
+
+
+@pytest.mark.slow
+def test_enter_in_the_picker_adds_one_model_in_a_real_browser(browser):
+    """Typed "resnet" (resnet18 is already picked; resnet34, 50, 101, 152 … match): Enter adds one model."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.app.test_browser import STREAMLIT_RUN, _idle, _pick_page, _start, _stop, _wait_for_text
+
+    process, url, _ = _start(STREAMLIT_RUN)
+    try:
+        browser.set_window_size(1400, 1000)
+        browser.get(url)
+        _wait_for_text(browser, "61,706")
+        _pick_page(browser, "Compare")
+        picker = '[data-testid="stMain"] [data-testid="stMultiSelect"]'
+
+        def picked(driver):
+            return [t.get_attribute("aria-label") for t in driver.find_elements(By.CSS_SELECTOR, f"{picker} [data-tag]")]
+
+        assert picked(browser) == ["resnet18", "vgg16"]
+        box = browser.find_element(By.CSS_SELECTOR, f"{picker} input")
+        box.click()
+        box.send_keys("resnet")
+        time.sleep(0.5)
+        options = [o.text for o in browser.find_elements(By.CSS_SELECTOR, '[role="option"]')]
+        assert len(options) >= 4 and not any("Select" in o for o in options), options
+        box.send_keys(Keys.ENTER)
+        WebDriverWait(browser, 30).until(lambda d: len(picked(d)) > 2)
+        _idle(browser)
+        assert picked(browser) == ["resnet18", "vgg16", options[0]]
+    finally:
+        _stop(process)
