@@ -156,7 +156,8 @@ def _names(kinds) -> str:
 
 def _judged(head: str, verdict, label) -> list[str]:
     """The prose when every scored variant learned, in the order that matters: the lead (who is best, by
-    how much), its cost or saving, the 3×3 stack's answer, the others, then training loss against validation accuracy."""
+    how much), its cost or saving, the 3×3 stack's answer, the others, then training loss against validation
+    accuracy."""
     main = verdict.comparison(verdict.headline)
     question = verdict.question
     if question is main or verdict.baseline != verdict.preferred_baseline:

@@ -68,7 +68,8 @@ def test_enter_in_the_picker_adds_one_model_in_a_real_browser(browser):
         picker = '[data-testid="stMain"] [data-testid="stMultiSelect"]'
 
         def picked(driver):
-            return [t.get_attribute("aria-label") for t in driver.find_elements(By.CSS_SELECTOR, f"{picker} [data-tag]")]
+            tags = driver.find_elements(By.CSS_SELECTOR, f"{picker} [data-tag]")
+            return [t.get_attribute("aria-label") for t in tags]
 
         assert picked(browser) == ["resnet18", "vgg16"]
         box = browser.find_element(By.CSS_SELECTOR, f"{picker} input")

@@ -62,7 +62,8 @@ def test_a_long_unbroken_word_and_a_wide_picture_do_not_widen_the_page(browser, 
     buffer = io.BytesIO()
     Image.new("RGB", (1200, 300), "white").save(buffer, format="PNG")
     long_name = "layer_" * 40
-    laid_out = Document(title=long_name, provenance=provenance("cpu", "1×8×8"), tables=[Table("Rows", ["name", "a"], [[long_name, "1"]])],
+    laid_out = Document(title=long_name, provenance=provenance("cpu", "1×8×8"),
+                        tables=[Table("Rows", ["name", "a"], [[long_name, "1"]])],
                         findings=[f"{long_name} is long"], images=[("a wide picture", buffer.getvalue())])
     path = _write(tmp_path, "long.html", to_html(laid_out))
     page, _ = _page_width(browser, path, PHONE)

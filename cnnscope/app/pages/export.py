@@ -49,9 +49,10 @@ def _files(choice, progress: bool = False) -> tuple:
     started, files = time.perf_counter(), []
     for k, fmt in enumerate(DOWNLOADS):
         if bar is not None:
+            so_far = time.perf_counter() - started
             bar.progress(k / len(DOWNLOADS), text=f"Writing {STEPS.get(fmt, fmt)} for {layers:,} layers "
-                                                  f"({k + 1} of {len(DOWNLOADS)}, {time.perf_counter() - started:.0f} s "
-                                                  "so far; a large model takes a few seconds)")
+                                                  f"({k + 1} of {len(DOWNLOADS)}, {so_far:.0f} s so far; a large "
+                                                  "model takes a few seconds)")
         files.append(_file(choice, fmt))
     if bar is not None:
         bar.empty()
