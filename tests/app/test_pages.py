@@ -127,6 +127,25 @@ def test_training_a_tiny_config_for_a_few_steps(app):
     assert len(app.get("plotly_chart")) == 1  # one chart of the run, not the same one twice
 
 
+def test_the_receptive_field_page_traces_through_the_trained_weights_on_a_digit(app):
+    """The effective field is a gradient through the weights: a Train run's weights are offered there too,
+    and weights trained on the digits open on a handwritten digit, not the photo."""
+    job = _start_training(app)
+    _wait(job)
+    app.run()
+    app.sidebar.radio(key="page").set_value("Receptive field").run()
+    assert not app.exception and not _errors(app), _errors(app)
+    assert app.checkbox(key="rf_trained").value is True
+    assert app.radio(key="rf_src").value == "Handwritten digit"
+    captions = " ".join(shown(c.value) for c in app.caption)
+    assert "Showing run 1's final weights" in captions
+    picture = " ".join(" ".join(i.captions) for i in app.image)
+    assert "digits:17" in picture and "weights: trained on the Train page, run 1" in picture, picture
+    app.checkbox(key="rf_trained").uncheck().run()
+    picture = " ".join(" ".join(i.captions) for i in app.image)
+    assert "weights: random initialisation (seed 0)" in picture, picture
+
+
 def test_a_training_run_survives_a_page_switch_and_runs_are_kept_for_the_overlay(app):
     job = _start_training(app, epochs=2)
     assert job.thread.is_alive()                                   # it runs outside the script rerun

@@ -84,7 +84,7 @@ def test_detection_feature_maps_are_drawn_for_one_image():
     at = _open("ssdlite320_mobilenet_v3_large")
     at.sidebar.radio(key="page").set_value("Filters & feature maps").run()
     assert not at.exception and not _problems(at) and not at.info, _problems(at)
-    assert len(at.get("image")) == 2  # the filters and the feature maps
+    assert len(at.get("image")) == 3  # the filters, the input image beside the maps, and the feature maps
 
 
 def test_picker_lists_every_zoo_name_in_group_order():

@@ -9,9 +9,14 @@ from cnnscope.errors import UsageError
 MAX_IMAGE_MB = 20
 
 
-def pick_image(key: str):
-    """(PIL RGB image, label) from the visitor's choice."""
-    source = st.radio("Image", ("Sample photo", "Handwritten digit", "Upload"), horizontal=True, key=f"{key}_src")
+DIGIT_DATASETS = ("digits", "mnist")  # weights trained on these read handwritten digits: show one first
+
+
+def pick_image(key: str, digit_first: bool = False):
+    """(PIL RGB image, label) from the visitor's choice; ``digit_first``: a handwritten digit until the
+    visitor picks another source (for weights trained on digits, a photo means nothing)."""
+    sources = ("Sample photo", "Handwritten digit", "Upload")
+    source = st.radio("Image", sources, index=1 if digit_first else 0, horizontal=True, key=f"{key}_src")
     if source == "Sample photo":
         return sample_photo(), "china.jpg (scikit-learn sample)"
     if source == "Handwritten digit":

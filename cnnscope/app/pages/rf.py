@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnscope import units
-from cnnscope.app import model_choice, plain_text, real_models, responsive
-from cnnscope.app.pages.images import pick_image
+from cnnscope.app import model_choice, plain_text, pretrained, real_models, responsive
+from cnnscope.app.pages.images import DIGIT_DATASETS, pick_image
 
 
 def render(choice) -> None:
@@ -53,6 +53,11 @@ def render(choice) -> None:
         st.info("No layer of this model has a local receptive field.")
         return
     st.subheader("One unit on an image")
+    # the Filters page's weights choice (random seed 0, pretrained, a file, a Train run): the effective field
+    # is a gradient through these weights; each model is built once and shared (read-only, eval mode)
+    weights = pretrained.pick_weights(choice, "rf")
+    if weights is None:  # pretrained weights chosen but not downloaded (yet)
+        return
     default = last_convolution(report) or report.last_feature_map().name
     view = (report.model, units.shape(report.input_shape))
     if st.session_state.get("rf_layer_view") != view or st.session_state.get("rf_layer") not in local:
@@ -75,19 +80,17 @@ def render(choice) -> None:
         x = st.number_input("Unit column", 0, grid[-1] - 1, key="rf_x",
                             help=f"0 to {grid[-1] - 1}: the map is {grid[-1]} columns")
         st.caption(plain_text.plain(f"{layer}: map {'×'.join(map(str, grid))}, unit ({int(y)}, {int(x)})"))
-        image, label = pick_image("rf")
+        image, label = pick_image("rf", digit_first=weights.dataset in DIGIT_DATASETS)
         note = squash_note(image.size, choice.shape[-2:])
         if note:
             st.caption(note)
         effective = st.checkbox("Effective field", value=True, key="rf_erf",
-                                help="the gradient of the unit with respect to the input, on the model's real "
-                                     "(randomly initialised) weights, and the squares that hold 50/90/99 % of it")
+                                help="the gradient of the unit with respect to the input, through the weights "
+                                     "chosen above, and the squares that hold 50/90/99 % of it")
     with right:
-        # the Filters page's model with its random weights (seed 0), built once and shared (read-only,
-        # eval mode): no rebuild per click
-        model, origin, lock = real_models.view_model(choice)
+        model, origin, lock = weights.model, weights.origin, weights.lock
         picture, line = _unit_picture(choice, layer, (int(y), int(x)), real_models.image_key(image), effective, origin,
-                                      _report=report, _model=model, _image=image, _lock=lock)
+                                      weights.key, _report=report, _model=model, _image=image, _lock=lock)
         st.image(picture, caption=f"{label} — {line} · weights: {origin}")
 
 
@@ -138,7 +141,7 @@ def squash_note(image_size, input_size) -> str | None:
 
 
 @st.cache_resource(show_spinner="tracing the unit's field", max_entries=64)
-def _unit_picture(choice, layer: str, unit: tuple, image_key: str, effective: bool, origin: str, *,
+def _unit_picture(choice, layer: str, unit: tuple, image_key: str, effective: bool, origin: str, weights_key, *,
                   _report, _model, _image, _lock):
     """The overlay of one (model, weights, layer, unit, image, effective) view: traced once, then shown
     again (a rerun with the same view, e.g. opening the recurrence block, costs nothing)."""

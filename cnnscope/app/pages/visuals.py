@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnscope.app import model_choice, plain_text, pretrained, real_models
-from cnnscope.app.pages.images import pick_image
+from cnnscope.app.pages.images import DIGIT_DATASETS, pick_image
 from cnnscope.probes.prediction import class_names
 
 
@@ -57,7 +57,7 @@ def render(choice) -> None:
         default = names.index(convs[0]) if convs and convs[0] in names else 0
         layer = st.selectbox("Layer (any row, functional ones included)", names, index=default, key="maps_layer")
         top = st.slider("Most active channels", 1, 64, 16, key="maps_top")
-        image, label = pick_image("maps")
+        image, label = pick_image("maps", digit_first=weights.dataset in DIGIT_DATASETS)
         key = real_models.image_key(image)
         seen, logits = _prediction(choice, weights.key, key, _model=model, _image=image, _lock=lock)
         classes = tuple(class_names(len(logits), weights.classes, weights.dataset)) if logits is not None else None
