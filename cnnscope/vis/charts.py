@@ -24,15 +24,22 @@ def metric_bars(rows: list[dict], key: str, title: str, unit: str = ""):
     go = _go()
     names = [r["model"] for r in rows]
     values = [r.get(key) for r in rows]
-    # bytes are drawn in MB (2**20 bytes, as the bar labels and units.megabytes); counts with SI ticks (G, M, k)
-    heights = [None if v is None else v / 2**20 for v in values] if unit == "bytes" else values
-    figure = go.Figure(go.Bar(x=names, y=heights, text=[_short(v, unit) for v in values], textposition="outside",
-                              marker_color="#5b7bb0"))
-    figure.update_layout(title=title, yaxis_title={"bytes": "MB"}.get(unit, unit) or None, height=340,
-                         margin=dict(t=50, b=40, l=60, r=20))
+    # bytes are drawn in MB (2**20 bytes, as units.megabytes), or in kB when every bar is under 1 MB (the kernel
+    # study's 8×8 maps: "0.0 MB" said nothing); counts with SI ticks (G, M, k)
+    scale, axis = _byte_scale(values) if unit == "bytes" else (1, unit)
+    heights = [None if v is None else v / scale for v in values]
+    figure = go.Figure(go.Bar(x=names, y=heights, text=[_short(v, unit, scale, axis) for v in values],
+                              textposition="outside", marker_color="#5b7bb0", cliponaxis=False))
+    top = max((h for h in heights if h is not None), default=0)
+    figure.update_layout(title=title, yaxis_title=axis or None, height=340, margin=dict(t=50, b=40, l=60, r=20))
     figure.update_xaxes(type="category")  # names that look like numbers stay names
-    figure.update_yaxes(exponentformat="SI")
+    figure.update_yaxes(exponentformat="SI", range=[0, top * 1.15] if top > 0 else None)  # room for the labels
     return figure
+
+
+def _byte_scale(values) -> tuple[int, str]:
+    top = max((v for v in values if v is not None), default=0)
+    return (2**20, "MB") if top >= 2**20 else (2**10, "kB") if top >= 2**10 else (1, "bytes")
 
 
 def macs_vs_params(rows: list[dict]):
@@ -104,11 +111,11 @@ def loss_curves(histories: dict, title: str = "Training loss"):
     return figure
 
 
-def _short(value, unit: str) -> str:
+def _short(value, unit: str, scale: float = 2**20, axis: str = "MB") -> str:
     if value is None:
         return "—"
     if unit == "bytes":
-        return f"{value / 2**20:.1f} MB"
+        return f"{value / scale:.1f} {axis}" if scale > 1 else f"{value} bytes"
     if unit == "ms":
         return f"{value:.2f} ms"
     for factor, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):

@@ -84,3 +84,17 @@ def test_enter_in_the_picker_adds_one_model_in_a_real_browser(browser):
         assert picked(browser) == ["resnet18", "vgg16", options[0]]
     finally:
         _stop(process)
+
+
+def test_byte_bars_under_a_megabyte_are_drawn_in_kilobytes_with_room_for_their_labels():
+    """The kernel study's 8×8 maps are kilobytes: "0.0 MB" on every bar said nothing."""
+    from cnnscope.vis.charts import metric_bars
+
+    small = metric_bars([{"model": "a", "activation_bytes": 16 * 1024}, {"model": "b", "activation_bytes": 48 * 1024}],
+                        "activation_bytes", "Activation memory", "bytes")
+    assert list(small.data[0].y) == [16, 48] and list(small.data[0].text) == ["16.0 kB", "48.0 kB"]
+    assert small.layout.yaxis.title.text == "kB" and list(small.layout.yaxis.range) == pytest.approx([0, 48 * 1.15])
+    big = metric_bars([{"model": "a", "activation_bytes": 3 * 2**20}, {"model": "b", "activation_bytes": 2**19}],
+                      "activation_bytes", "Activation memory", "bytes")
+    assert list(big.data[0].y) == [3, 0.5] and list(big.data[0].text) == ["3.0 MB", "0.5 MB"]
+    assert big.layout.yaxis.title.text == "MB"

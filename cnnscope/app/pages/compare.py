@@ -115,7 +115,7 @@ def _estimate_line(settings) -> None:
     estimate = _estimate(settings)
     st.info(f"Estimated time: about {duration(estimate.seconds)} for {estimate.steps:,} training steps "
             f"({len(estimate.step_seconds)} variants × {len(settings.seeds)} seeds × {settings.epochs} epochs), "
-            "timed from a few steps of each variant on this machine: an estimate, its load changes it.", icon="⏱")
+            "timed from a few steps of each variant on this machine: an estimate, its load changes it.")
 
 
 @st.cache_data(show_spinner="timing a few training steps of each variant", max_entries=32)
