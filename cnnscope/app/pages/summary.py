@@ -58,6 +58,7 @@ def render(choice) -> None:
         if max_depth > 1 else 1
     rows = [r for r in report.layers if 1 <= r.depth <= depth] or report.layers
     picked = st.multiselect("Columns", list(COLUMNS), default=list(DEFAULT_COLUMNS), key="summary_columns",
+                            select_all=False,  # Enter adds the highlighted column, not every match
                             format_func=lambda key: f"{key} ({COLUMNS[key].header})",
                             help="the table's columns; hover a column's header for what it counts") or list(DEFAULT_COLUMNS)
     wide, narrow = responsive.wide_and_narrow("summary")

@@ -218,7 +218,8 @@ def _runs() -> None:
     from cnnscope.vis.training_curves import runs_figure
 
     labels = [run["label"] for run in runs]
-    chosen = st.multiselect("Runs to overlay", labels, default=labels[-4:], key="train_overlay")
+    chosen = st.multiselect("Runs to overlay", labels, default=labels[-4:], key="train_overlay",
+                            select_all=False)  # Enter adds the highlighted run, not every match
     picked = {run["label"]: run["history"] for run in runs if run["label"] in chosen}
     if picked:
         st.plotly_chart(runs_figure(picked), width="stretch", key="train_overlay_chart")
