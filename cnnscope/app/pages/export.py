@@ -10,8 +10,8 @@ from cnnscope.app import model_choice, plain_text, spec_text
 def render(choice) -> None:
     report = model_choice.report(choice)
     st.header(f"Export {plain_text.plain(report.model)}")
-    st.caption("The model report (the same one `cnnscope summary MODEL -o report.html` writes): totals, the "
-               "depth charts, the diagram and every row. The Markdown comes as a .zip with its charts beside it.")
+    st.caption("The model report: totals, the depth charts, the diagram and every row, in one file that opens "
+               "offline. The Markdown comes as a .zip with its charts beside it.")
     html, markdown_zip, as_json, as_csv = _files(choice, progress=True)
     columns = st.columns(4)
     columns[0].download_button("HTML report", html, f"{report.model}.html", "text/html")
