@@ -26,12 +26,12 @@ def render(valid: bool):
     with st.expander("Spec: build or edit the network", expanded=not valid or st.session_state.get("spec_touched", False)):
         starts = st.container(horizontal=True)
         for label, (key, start) in spec_edit.STARTS.items():
-            starts.button(label, key=key, on_click=_replace, args=(start,),
-                          help="an empty spec (name, input, no layers) to build with Add a layer" if label == "New"
-                          else f"replace the text with the {label} template")
+            starts.button(label, key=key, on_click=_replace, args=(start,))
         history = st.session_state.get("spec_history", [])
-        starts.button("Undo", key="spec_undo", disabled=not history, on_click=_undo,
-                      help="bring back the text before the last button")
+        starts.button("Undo", key="spec_undo", disabled=not history, on_click=_undo)
+        # a caption, not tooltips: a tooltip on these top buttons covered the section's header
+        st.caption("New: an empty spec (name, input, no layers) to build with Add a layer; a template replaces "
+                   "the text; Undo brings back the text before the last button.")
         st.text_area(TEXT_LABEL, key="spec_text", height=320, on_change=_touched,
                      help="The Reference tab below lists every layer type and its settings.  One layer a line, "
                           "starting with '- '; settings in braces: - conv: {out: 16, kernel: 3}.  JSON and the "
@@ -121,14 +121,22 @@ def _edit_form(names: list[str], reason: str | None) -> None:
     if not names:
         st.caption("No layers yet: add the first one in the Add a layer tab.")
         return
-    if st.session_state.get("edit_layer") not in range(len(names)):
-        st.session_state.edit_layer = 0
-    index = st.selectbox("Layer", range(len(names)), key="edit_layer", format_func=lambda k: names[k],
-                         help="the number is the layer's name in the summary table")
+    # The options are the labels themselves, so the box can never show one layer's label while holding
+    # another's index; after a text change it keeps the position (the callbacks choose after Move/Delete).
+    if st.session_state.get("edit_layer") not in names:
+        st.session_state.edit_layer = names[min(_position(st.session_state.get("edit_layer")), len(names) - 1)]
+    index = names.index(st.selectbox("Layer", names, key="edit_layer",
+                                     help="the number is the layer's name in the summary table"))
     buttons = st.container(horizontal=True)
     buttons.button("Move up", key="edit_up", disabled=index == 0, on_click=_move, args=(index, -1))
     buttons.button("Move down", key="edit_down", disabled=index == len(names) - 1, on_click=_move, args=(index, 1))
-    buttons.button("Delete", key="edit_delete", on_click=_edit, args=(spec_edit.delete, index))
+    buttons.button("Delete", key="edit_delete", on_click=_delete, args=(index,))
+
+
+def _position(label) -> int:
+    """The index at the front of a Layer box label (``2 · avgpool ...``); 0 for none."""
+    head = str(label).split(" · ", 1)[0] if label is not None else ""
+    return int(head) if head.isdigit() else 0
 
 
 # -- callbacks (they run before the rerun, so the text box shows the new text) ---------------------
@@ -158,7 +166,22 @@ def _edit(operation, *args) -> None:
 
 def _move(index: int, step: int) -> None:
     _edit(spec_edit.move, index, step)
-    st.session_state.edit_layer = index + step  # the moved layer stays selected
+    _select(index + step)  # the moved layer stays selected, under its new number
+
+
+def _delete(index: int) -> None:
+    _edit(spec_edit.delete, index)
+    _select(index)  # the layer now at that place (or the last)
+
+
+def _select(index: int) -> None:
+    """Point the Layer box at position ``index`` of the new text, with that layer's current label."""
+    try:
+        names = spec_edit.labels(st.session_state.spec_text)
+    except spec_edit.NotEditable:
+        return
+    if names:
+        st.session_state.edit_layer = names[max(0, min(index, len(names) - 1))]
 
 
 def _undo() -> None:

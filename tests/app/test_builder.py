@@ -168,10 +168,10 @@ def test_move_delete_and_undo(spec_app):
     layers = lambda: spec_edit.spec_data(at.session_state.spec_text)["layers"]  # noqa: E731
     assert layers()[:3] == [{"conv": {"out": 6, "kernel": 5, "padding": 2}}, "tanh", {"avgpool": {"kernel": 2, "stride": 2}}]
     assert at.button(key="edit_up").disabled  # layer 0 selected: nothing above it
-    at.selectbox(key="edit_layer").set_value(1).run()
+    at.selectbox(key="edit_layer").set_value("1 · tanh").run()
     at.button(key="edit_down").click().run()
     assert layers()[1:3] == [{"avgpool": {"kernel": 2, "stride": 2}}, "tanh"]
-    assert at.selectbox(key="edit_layer").value == 2  # the moved layer stays selected
+    assert at.selectbox(key="edit_layer").value == "2 · tanh"  # the moved layer stays selected
     at.button(key="edit_up").click().run()
     assert layers()[1:3] == ["tanh", {"avgpool": {"kernel": 2, "stride": 2}}]
     at.button(key="edit_delete").click().run()  # layer 1 (tanh)
@@ -179,6 +179,34 @@ def test_move_delete_and_undo(spec_app):
     assert _metrics(at)["Parameters"] == "61,706"  # an activation has no parameters
     at.button(key="spec_undo").click().run()
     assert len(layers()) == 12 and layers()[1] == "tanh"
+
+
+def test_delete_removes_the_layer_shown_and_the_box_then_shows_the_layer_now_there(spec_app):
+    at = spec_app
+    at.button(key="spec_template_lenet5").click().run()
+    kinds = lambda: [next(iter(i)) if isinstance(i, dict) else i  # noqa: E731
+                     for i in spec_edit.spec_data(at.session_state.spec_text)["layers"]]
+    lenet = ["conv", "tanh", "avgpool", "conv", "tanh", "avgpool", "flatten", "linear", "tanh", "linear", "tanh",
+             "linear"]
+    assert kinds() == lenet
+    box = lambda: at.selectbox(key="edit_layer")  # noqa: E731
+    box().set_value("2 · avgpool {kernel: 2, stride: 2}").run()
+    at.button(key="edit_delete").click().run()
+    assert kinds() == lenet[:2] + lenet[3:]  # the avgpool went
+    assert box().value == "2 · conv {out: 16, kernel: 5}" and box().options[2] == box().value
+    at.button(key="edit_delete").click().run()  # the box reads conv: the conv goes, nothing else
+    assert kinds() == lenet[:2] + lenet[4:]
+    assert box().value == "2 · tanh"
+    # Move down then Delete: the moved layer is the one shown, and the one deleted
+    at.button(key="edit_down").click().run()
+    assert kinds()[2:4] == ["avgpool", "tanh"] and box().value == "3 · tanh"
+    at.button(key="edit_delete").click().run()
+    assert kinds() == ["conv", "tanh", "avgpool", "flatten", "linear", "tanh", "linear", "tanh", "linear"]
+    assert box().value == "3 · flatten"
+    at.selectbox(key="edit_layer").set_value("8 · linear {out: 10}").run()
+    at.button(key="edit_delete").click().run()  # the last layer: the box moves to the new last one
+    assert kinds()[-1] == "tanh" and box().value == "7 · tanh"
+    assert not at.exception
 
 
 @pytest.mark.parametrize("text,line", [
