@@ -106,11 +106,15 @@ def _signed(value: float) -> str:
     return f"{'+' if value >= 0 else '−'}{_points(abs(value))}"
 
 
-def verdict_text(verdict) -> str:
+CLI_LONGER = "train longer (--epochs)"
+
+
+def verdict_text(verdict, longer: str = CLI_LONGER) -> str:
     """The verdict's prose, from a ``studies.kernels.verdict.Verdict``: the winner and its margin, its
     cost or saving, the 3×3 stack's answer, the others, training loss against validation accuracy (underfitting
     told apart from a generalisation gap), what did not converge;
-    or, when a variant did not learn, who did not and that no winner is called."""
+    or, when a variant did not learn, who did not and that no winner is called.  ``longer``: how to train
+    longer, in the words of the caller's own controls (the CLI's option, the app's Epochs box)."""
     rf = verdict.rf
 
     def label(kind: str) -> str:
@@ -122,16 +126,16 @@ def verdict_text(verdict) -> str:
         return "No variant has a validation accuracy; nothing to judge."
     field_text = f"At a {rf}×{rf} field" if rf else "At the same field"
     head = f"{field_text}{f' ({verdict.budget})' if verdict.budget else ''}"
-    sentences = [_not_learned(head, verdict)] if verdict.not_learned else _judged(head, verdict, label)
+    sentences = [_not_learned(head, verdict, longer)] if verdict.not_learned else _judged(head, verdict, label)
     if verdict.not_converged:
         sentences.append("Not converged (training loss still falling at the end) in "
-                         + ", ".join(f"{n} ({verdict.stats(n).not_converged} of {verdict.stats(n).seeds} seeds)"
+                         + ", ".join(f"{n} ({verdict.stats(n).not_converged} of {plural(verdict.stats(n).seeds, 'seed')})"
                                      for n in verdict.not_converged)
                          + ": more epochs may change these numbers.")
     return " ".join(sentences)
 
 
-def _not_learned(head: str, verdict) -> str:
+def _not_learned(head: str, verdict, longer: str) -> str:
     """Who did not learn, against which chance level; no winner."""
     missed = verdict.not_learned
     first = verdict.stats(missed[0])  # every variant sees the same seeds, hence the same splits and rate
@@ -144,9 +148,14 @@ def _not_learned(head: str, verdict) -> str:
             f"majority class; a variant has learned when its mean beats that{margin}.")
     learned = [kind for kind in verdict.scored if kind not in missed]
     if learned:
-        text += (f" Learned: {', '.join(learned)}; variants are compared only when both learned, so train longer "
-                 "(--epochs) to compare them.")
+        text += (f" Learned: {', '.join(learned)}; variants are compared only when both learned, so {longer} to "
+                 "compare them.")
     return text
+
+
+def plural(n: int, noun: str) -> str:
+    """``1 seed``, ``3 seeds``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _names(kinds) -> str:
@@ -306,7 +315,10 @@ def seed_table(experiment) -> tuple[list[str], list[list[str]]]:
 
 def settings_line(experiment) -> str:
     s = experiment.settings
-    return (f"{len(experiment.variants)} variants × {len(s.seeds)} seeds ({', '.join(map(str, s.seeds))}) on "
+    # the count, then which seeds: "1 seed (seed 0)", "3 seeds (seeds 0, 1, 2)"
+    which = f"{'seed' if len(s.seeds) == 1 else 'seeds'} {', '.join(map(str, s.seeds))}"
+    seeds = f"{plural(len(s.seeds), 'seed')} ({which})"
+    return (f"{plural(len(experiment.variants), 'variant')} × {seeds} on "
             f"{s.dataset} at {s.input_size}×{s.input_size}, C={s.channels}, {s.length}, batch {s.batch_size}, "
             f"Adam lr {s.lr:g}, device {experiment.device}; {experiment.seconds:.0f} s in all")
 

@@ -44,8 +44,9 @@ def curves_with_band(curves_by_variant: dict[str, list[list]], title: str, axis:
             figure.add_trace(go.Scatter(x=epochs + epochs[::-1], y=[scale * v for v in high + low[::-1]],
                                         fill="toself", fillcolor=_rgba(colour, 0.18), line=dict(width=0),
                                         hoverinfo="skip", showlegend=False, name=f"{kind} ± sd"))
-        figure.add_trace(go.Scatter(x=epochs, y=[scale * v for v in mean], mode="lines", name=kind,
-                                    line=dict(color=colour, width=2)))
+        # markers too: after one epoch a line has a single point, which a line alone does not draw
+        figure.add_trace(go.Scatter(x=epochs, y=[scale * v for v in mean], mode="lines+markers", name=kind,
+                                    line=dict(color=colour, width=2), marker=dict(color=colour, size=6)))
     figure.update_layout(title=title, xaxis_title="epoch", yaxis_title=axis, height=380,
                          margin=dict(t=50, b=50, l=60, r=20))
     return figure

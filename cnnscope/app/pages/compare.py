@@ -5,7 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnscope import units
-from cnnscope.app import model_choice, plain_text, zoo_picker
+from cnnscope.app import model_choice, plain_text, responsive, zoo_picker
+
+# On a phone (400 px) the kernel study's tables show these columns only, in this order: the rest push the
+# key ones (the weights, the final validation accuracy) off the screen
+VARIANT_PRIORITY = ("variant", "layers", "weights", "MACs", "RF")
+RESULT_PRIORITY = ("variant", "final val acc", "weights", "converged")
+# the verdict's hint when a variant did not learn, in the words of this page's controls
+APP_LONGER = "train longer (raise the Epochs box of the experiment above)"
 
 
 def render(choice) -> None:
@@ -39,12 +46,28 @@ def render(choice) -> None:
         rf, channels, size = _study_settings()
         variants = study(rf, channels, size)
         columns, rows = kernel_table(variants)
-        st.dataframe([dict(zip(columns, map(thousands, row))) for row in rows], hide_index=True, width="stretch")
+        responsive.style()
+        _table("kernel-variants", columns, [list(map(thousands, row)) for row in rows], VARIANT_PRIORITY)
         for line in findings(variants, rf, channels):
             st.markdown(f"- {line}")
         for figure in kernel_figures(variants):
             st.plotly_chart(figure, width="stretch")
         _experiment(rf, channels, size)
+
+
+def _table(name: str, columns: list[str], rows: list[list], priority: tuple[str, ...]) -> None:
+    """The full interactive table on a wide screen; on a phone, its ``priority`` columns as a compact table
+    whose cells wrap (``responsive``), so the key numbers stay on the screen."""
+    wide, narrow = responsive.wide_and_narrow(name)
+    records = [dict(zip(columns, row)) for row in rows]
+    with wide:
+        st.dataframe(records, hide_index=True, width="stretch")
+    with narrow:
+        keys = [c for c in priority if c in columns]
+        st.html(responsive.compact_html(records, keys, numeric=tuple(k for k in keys if k in _NUMERIC)))
+
+
+_NUMERIC = ("weights", "MACs", "RF", "final val acc")
 
 
 def _study_settings() -> tuple[int, int, int]:
@@ -78,6 +101,7 @@ def _experiment(rf: int, channels: int, size: int) -> None:
     """Train every variant over several seeds (``studies.kernels.experiment``), with a time estimate first and
     live progress."""
     from cnnscope.errors import CnnscopeError
+    from cnnscope.export.kernels import plural
     from cnnscope.studies.kernels import experiment as ke
     from cnnscope.studies.kernels.variants import kinds
 
@@ -98,8 +122,8 @@ def _experiment(rf: int, channels: int, size: int) -> None:
     except CnnscopeError as error:
         st.error(plain_text.plain(error))
         settings = None
-    if st.button(f"Train {len(kinds(rf))} variants × {int(seeds)} seeds", key="kx_run", type="primary",
-                 disabled=settings is None):
+    if st.button(f"Train {plural(len(kinds(rf)), 'variant')} × {plural(int(seeds), 'seed')}", key="kx_run",
+                 type="primary", disabled=settings is None):
         try:
             st.session_state["kx_result"] = _run_live(settings)
         except CnnscopeError as error:
@@ -112,9 +136,12 @@ def _experiment(rf: int, channels: int, size: int) -> None:
 def _estimate_line(settings) -> None:
     """"About 1 min 20 s" before the button: a few measured steps of each variant × the runs' step budget
     (measured once per setting, at this machine's current load)."""
+    from cnnscope.export.kernels import plural
+
     estimate = _estimate(settings)
     st.info(f"Estimated time: about {duration(estimate.seconds)} for {estimate.steps:,} training steps "
-            f"({len(estimate.step_seconds)} variants × {len(settings.seeds)} seeds × {settings.epochs} epochs), "
+            f"({plural(len(estimate.step_seconds), 'variant')} × {plural(len(settings.seeds), 'seed')} × "
+            f"{plural(settings.epochs, 'epoch')}), "
             "timed from a few steps of each variant on this machine: an estimate, its load changes it.")
 
 
@@ -167,8 +194,8 @@ def _show_experiment(experiment) -> None:
 
     st.markdown(f"**{settings_line(experiment)}**")
     columns, rows = training_table(experiment)
-    st.dataframe([dict(zip(columns, row)) for row in rows], hide_index=True, width="stretch")
-    (st.success if experiment.verdict.resolved else st.warning)(verdict_text(experiment.verdict))
+    _table("kernel-results", columns, rows, RESULT_PRIORITY)
+    (st.success if experiment.verdict.resolved else st.warning)(verdict_text(experiment.verdict, APP_LONGER))
     with st.expander("Per seed"):
         columns, rows = seed_table(experiment)
         st.dataframe([dict(zip(columns, row)) for row in rows], hide_index=True, width="stretch")

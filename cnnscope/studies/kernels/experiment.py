@@ -66,7 +66,7 @@ class Settings:
     def length(self) -> str:
         """How long each run trains: ``30 epochs``, or ``30 epochs, at most 5 steps`` under a cap."""
         steps = f", at most {self.max_steps} step{'s' * (self.max_steps > 1)}" if self.max_steps else ""
-        return f"{self.epochs} epochs{steps}"
+        return f"{self.epochs} epoch{'s' * (self.epochs != 1)}{steps}"
 
     def check(self) -> None:
         """Bad input is one line (``UsageError``)."""
