@@ -30,6 +30,9 @@ def problem(text: str, error: SpecError, shape=None) -> Problem:
     if location == "layers" and reason == NO_LAYERS:
         return Problem("no layers yet: add the first one with the Add a layer tab below", _rows((), shape, text), True)
     name = getattr(error, "layer", None) or table_name(location)
+    if location == "layers" and reason.startswith("nothing is listed"):
+        # in the page the Tab key leaves the text box, so 'layers:' then Tab arrives with nothing under it
+        reason += "; indent with spaces (the Tab key moves to the next control on this page)"
     if name is None:  # the input, the name, the whole text: no layer to point at
         line = line_of(text, location) if location else None
         where = f"{location} (line {line})" if line else location

@@ -43,7 +43,7 @@ def parse(text: str, name: str = "model") -> dict:
     """One-line spec -> the dict a YAML spec would hold (``input`` may be absent)."""
     if len(text) > MAX_LENGTH:
         raise SpecError(f"the one-line spec is longer than {MAX_LENGTH} characters")
-    parser = _Parser(text.replace(" ", ""))
+    parser = _Parser(text)
     data: dict = {"name": name}
     first = parser.peek_token()
     match = _INPUT.match(first or "")
@@ -55,12 +55,30 @@ def parse(text: str, name: str = "model") -> dict:
     return data
 
 
-class _Parser:
-    def __init__(self, text: str):
-        self.text, self.pos = text, 0
+EXAMPLE = "in1x28x28,c5-6p2,tanh,ap2,flat,fc10"
+SEPARATORS = f"layers are separated by commas, e.g. {EXAMPLE}"
 
-    def error(self, message: str) -> SpecError:
-        return SpecError(f"{message} at character {self.pos + 1} of {self.text!r}")
+
+class _Parser:
+    """Parses the text with its spaces removed; messages quote the text and its tokens as typed."""
+
+    def __init__(self, text: str):
+        self.typed = text
+        self.where = [k for k, char in enumerate(text) if char != " "]  # position without spaces -> as typed
+        self.text, self.pos = text.replace(" ", ""), 0
+
+    def typed_at(self, pos: int) -> int:
+        return self.where[pos] if pos < len(self.where) else len(self.typed)
+
+    def typed_token(self, token: str) -> str:
+        """``token`` (which ends at ``self.pos``) as it was typed, spaces included: 'conv 6 5', not 'conv65'."""
+        if not token:
+            return token
+        return self.typed[self.typed_at(self.pos - len(token)):self.typed_at(self.pos - 1) + 1]
+
+    def error(self, message: str, fix: str = "") -> SpecError:
+        return SpecError(f"{message} at character {self.typed_at(self.pos) + 1} of {self.typed!r}"
+                         + (f": {fix}" if fix else ""))
 
     def peek_token(self) -> str:
         match = re.match(r"[A-Za-z0-9.\-]+", self.text[self.pos:])
@@ -83,6 +101,9 @@ class _Parser:
             self.pos += 1
             result.append(self.item())
         if end == "" and self.pos != len(self.text):
+            if self.text[self.pos] == "|":
+                raise self.error("unexpected '|'", f"'|' is not a separator (it splits the branches of cat(...)); "
+                                                   f"{SEPARATORS}")
             raise self.error(f"unexpected {self.text[self.pos]!r}")
         return result
 
@@ -159,7 +180,26 @@ def _layer(token: str, parser: _Parser):
         return {"maxpool" if kind == "mp" else "avgpool": args}
     import difflib
 
+    typed = parser.typed_token(token)
+    parser.pos -= len(token)  # point at the token's start, as typed
+    fix = _FULL_WORDS.get(re.match(r"[a-z]*", token.lower()).group(0), "")
+    if fix:  # a layer written as the YAML names it ('conv 6 5', 'maxpool2'): the token syntax and an example
+        rest = parser.text[parser.pos + len(token):]
+        stray_bar = rest.startswith("|") and "cat(" not in parser.text
+        raise parser.error(f"unknown layer token {typed!r}", fix + "; " + (
+            f"'|' is not a separator (it splits the branches of cat(...)); {SEPARATORS}" if stray_bar else SEPARATORS))
     known = ["c3-64", "ct2-32", "mp2", "ap2", "gap", "aap7", "fc10", "do0.5", *_SIMPLE]
     close = difflib.get_close_matches(token, known, n=1)
     hint = f' (did you mean "{close[0]}"?)' if close else ""
-    raise parser.error(f"unknown layer token {token!r}{hint}")
+    raise parser.error(f"unknown layer token {typed!r}{hint}", "" if close else
+                       f"write a conv as c<kernel>-<out> (c5-6), a pool as mp2 or ap2, a linear layer as fc10; {SEPARATORS}")
+
+
+_CONV_FIX = "write a conv as c<kernel>-<out>, e.g. c5-6p2 (kernel 5, 6 channels, padding 2)"
+_FULL_WORDS = {"conv": _CONV_FIX, "convolution": _CONV_FIX,
+               "maxpool": "write a max-pool as mp<kernel>, e.g. mp2", "max": "write a max-pool as mp<kernel>, e.g. mp2",
+               "avgpool": "write an average pool as ap<kernel>, e.g. ap2",
+               "avg": "write an average pool as ap<kernel>, e.g. ap2",
+               "linear": "write a linear layer as fc<out>, e.g. fc10", "dense": "write a linear layer as fc<out>, e.g. fc10",
+               "fc": "write a linear layer as fc<out>, e.g. fc10",
+               "dropout": "write a dropout as do<p>, e.g. do0.5", "batchnorm": "write a batch norm as bn"}

@@ -67,9 +67,10 @@ def _explain(lines, problem: str, context: str, at: int, context_line: int | Non
     # 1. tabs: YAML indents with spaces only
     for k in [*near, *range(0, min(at + 1, len(lines)))]:
         if "\t" in lines[k][:_indent(lines[k]) + 1]:
-            return k, "a tab character in the indentation; YAML indents with spaces only: replace the tab with spaces"
+            return k, "a tab character indents this line; YAML indents with spaces only: replace the tab with two spaces"
     if "'\\t'" in problem:
-        return at, "a tab character here; YAML indents with spaces only: replace the tab with spaces"
+        return at, ("a tab character here; YAML indents and separates with spaces only: replace the tab with "
+                    "spaces")
     # 2. tags (!!python/...): a spec is plain data
     if "constructor" in problem or "tag" in problem:
         found = _TAG.search(lines[at]) if at < len(lines) else None

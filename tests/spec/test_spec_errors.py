@@ -123,7 +123,8 @@ YAML_MISTAKES = [
     ("missing colon after a type", H + "  - conv {out: 6, kernel: 5}\n", 4, "put a colon after the layer type: conv:"),
     ("no space after a colon", "name: a\ninput:[1, 28, 28]\nlayers:\n  - relu\n", 2,
      "put a space after the colon: input: [1, 28, 28]"),
-    ("a tab", H + "\t- relu\n", 4, "a tab character in the indentation; YAML indents with spaces only"),
+    ("a tab", H + "\t- relu\n", 4, "a tab character indents this line; YAML indents with spaces only: replace the tab with two spaces"),
+    ("a tab under layers, line 3", "name: a\nlayers:\n\t- relu\n", 3, "a tab character indents this line; YAML indents with spaces only: replace the tab with two spaces"),
     ("an item without a dash", H + "  - conv: {out: 6}\n  relu\n", 5,
      "'relu' is not a list item like the line above it: start it with '- '"),
     ("a layer without a dash", H + "  conv: {out: 6}\n  relu\n", 5,
@@ -209,3 +210,50 @@ def test_mangled_specs_are_a_spec_or_one_line(edits):
     except SpecError as error:
         message = str(error)
         assert message and "\n" not in message and "<block" not in message and "NoneType" not in message, message
+
+
+def test_layers_with_nothing_under_them_in_the_app_say_indent_with_spaces_not_tab():
+    from cnnscope.app import spec_errors, spec_text
+
+    text = "name: a\ninput: [1, 28, 28]\nlayers:"  # what arrives when Tab leaves the text box after 'layers:'
+    with pytest.raises(SpecError) as info:
+        spec_text.spec_plan(text)
+    line = spec_errors.problem(text, info.value).line
+    assert line.startswith("layers (line 3): nothing is listed under layers"), line
+    assert line.endswith("; indent with spaces (the Tab key moves to the next control on this page)"), line
+
+
+# One-line specs: the token as typed (spaces kept), where it starts, the token syntax and the separators.
+ONE_LINE_MISTAKES = [
+    ("conv 6 5 | relu | maxpool 2 | linear 10",
+     "unknown layer token 'conv 6 5' at character 1 of 'conv 6 5 | relu | maxpool 2 | linear 10': write a conv as "
+     "c<kernel>-<out>, e.g. c5-6p2 (kernel 5, 6 channels, padding 2); '|' is not a separator (it splits the "
+     "branches of cat(...)); layers are separated by commas, e.g. in1x28x28,c5-6p2,tanh,ap2,flat,fc10"),
+    ("in1x28x28, c5-6 | relu",  # 'in1x28x28, c5-6 ' is 16 characters: the '|' is the 17th
+     "unexpected '|' at character 17 of 'in1x28x28, c5-6 | relu': '|' is not a separator"),
+    ("in1x28x28, maxpool 2", "unknown layer token 'maxpool 2' at character 12 of 'in1x28x28, maxpool 2': write a "
+                             "max-pool as mp<kernel>, e.g. mp2; layers are separated by commas"),
+    ("in1x28x28,linear10", "unknown layer token 'linear10' at character 11 of 'in1x28x28,linear10': write a linear "
+                           "layer as fc<out>, e.g. fc10"),
+    ("in1x28x28,c5-6p2,tahn",  # a near miss keeps its suggestion, at the token's first character
+     "unknown layer token 'tahn' (did you mean \"tanh\"?) at character 18 of 'in1x28x28,c5-6p2,tahn'"),
+    ("in1x28x28,xyzzy", "unknown layer token 'xyzzy' at character 11 of 'in1x28x28,xyzzy': write a conv as "
+                        "c<kernel>-<out> (c5-6), a pool as mp2 or ap2, a linear layer as fc10"),
+]
+
+
+@pytest.mark.parametrize("text,words", ONE_LINE_MISTAKES, ids=[m[0] for m in ONE_LINE_MISTAKES])
+def test_one_line_mistakes_quote_the_text_as_typed_and_give_the_syntax(text, words):
+    from cnnscope.spec.compact import parse
+
+    with pytest.raises(SpecError) as info:
+        parse(text)
+    assert str(info.value).startswith(words), str(info.value)
+
+
+def test_a_bar_inside_cat_still_separates_branches():
+    from cnnscope.spec.compact import parse
+
+    data = parse("in1x28x28, cat(c1-4 | c3-4p1), relu")
+    assert data["layers"][0] == {"concat": {"branches": [[{"conv": {"out": 4, "kernel": [1, 1]}}],
+                                                         [{"conv": {"out": 4, "kernel": [3, 3], "padding": 1}}]]}}
