@@ -36,7 +36,10 @@ def read_weights_file(path: str | Path, what: str = "weights file"):
             return torch.load(path, map_location="cpu", weights_only=True, mmap=_is_zip(path))
     except pickle.UnpicklingError as exc:
         if "Weights only load failed" not in str(exc) or "GLOBAL" not in str(exc):
-            raise WeightsError(f"{path}: not a readable PyTorch {what} ({_first_line(exc)})") from exc
+            # torch's own text goes on to suggest weights_only=False: advice to run the file's code, never ours
+            raise WeightsError(f"{path}: not a readable PyTorch {what}: torch.save writes a zip of tensors "
+                               f"and this file is not one that loads safely ({_unpickler_reason(exc)}); save "
+                               "model.state_dict() with torch.save") from None
         found = re.search(r"GLOBAL (\S+)", str(exc))
         detail = f" ({found.group(1)})" if found else ""
         raise WeightsError(f"{path}: holds Python objects{detail}, not only tensors; it is refused for safety "
@@ -45,6 +48,14 @@ def read_weights_file(path: str | Path, what: str = "weights file"):
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         reason = first if len(first) > 12 else f"{type(exc).__name__}{': ' + first if first else ''}"
         raise WeightsError(f"{path}: not a readable PyTorch {what} ({reason})") from exc
+
+
+def _unpickler_reason(exc) -> str:
+    """What torch's safe unpickler stopped at (``Unsupported operand 146``), without torch's advice around it."""
+    import re
+
+    found = re.search(r"WeightsUnpickler error:\s*(.+)", str(exc))
+    return found.group(1).strip()[:200] if found else "not a pickle of tensors"
 
 
 def _first_line(exc) -> str:

@@ -70,3 +70,15 @@ def test_missing_and_unreadable_files_are_named_as_what_they_were_meant_to_be(tm
     junk.write_bytes(b"not a pickle at all")
     with pytest.raises(WeightsError, match="junk.pt: not a readable PyTorch weights file"):
         read_weights_file(junk)
+
+
+@pytest.mark.parametrize("content", [bytes(range(256)) * 20, __import__("pickle").dumps({"a": 1}, protocol=4)])
+def test_an_unreadable_file_is_one_plain_line_without_torchs_advice_to_load_it_unsafely(tmp_path, content):
+    path = tmp_path / "upload.pt"
+    path.write_bytes(content)
+    with pytest.raises(WeightsError) as caught:
+        read_weights_file(path)
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(f"{path}: not a readable PyTorch weights file: ")
+    assert "weights_only" not in message and "False" not in message, message  # never "retry unsafely"
+    assert message.endswith("save model.state_dict() with torch.save")
