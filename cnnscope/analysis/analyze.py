@@ -297,6 +297,19 @@ def _model_device(module: nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
+def _post_processing_note(module) -> str:
+    """What a detection model's count depends on: two-stage models (R-CNN: proposals, then per-proposal heads)
+    and one-stage ones (SSD, RetinaNet, FCOS: heads over the maps, then box decoding and NMS) differ."""
+    if getattr(module, "roi_heads", None) is not None:
+        return ("how many proposals and detections survive (score threshold, NMS) depends on the weights and "
+                "the image: backbone, FPN and RPN/heads over the feature maps are exact; the per-proposal box, "
+                "mask and keypoint heads are counted for the proposals this trace kept (a zoo model: random "
+                "weights, seed 0, a zero image)")
+    return ("how many detections survive (score threshold, NMS) depends on the weights and the image: the "
+            "backbone and the heads over the feature maps are exact; decoding the boxes and NMS afterwards are "
+            "not multiply-accumulates and are left out (a zoo model: random weights, seed 0, a zero image)")
+
+
 def _trace(module, shapes, dtypes, device, diagnostics, source, image_list: bool = False, training: bool = False,
            keywords=None):
     """Trace on ``device`` (meta by default); fall back to real tensors where meta cannot run."""
@@ -321,12 +334,7 @@ def _trace(module, shapes, dtypes, device, diagnostics, source, image_list: bool
 
             module = load_model(source, device="cpu", seed=0).module  # seeded: data-dependent counts are repeatable
         if image_list:
-            diagnostics.append(Diagnostic(
-                "info", "detection-post-processing",
-                "how many proposals and detections survive (score threshold, NMS) depends on the weights and "
-                "the image: backbone, FPN and RPN/heads over the feature maps are exact; the per-proposal box, "
-                "mask and keypoint heads are counted for the proposals this trace kept (a zoo model: random weights, "
-                "seed 0, a zero image)"))
+            diagnostics.append(Diagnostic("info", "detection-post-processing", _post_processing_note(module)))
     real_device = torch.device(device)
     inputs = [torch.zeros(shape, dtype=dt, device=real_device) for shape, dt in zip(shapes, dtypes)]
     args, kwargs = (keywords or _Keywords()).split(inputs)

@@ -141,4 +141,24 @@ def _dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
         if key not in seen:
             seen.add(key)
             result.append(d)
-    return result
+    return _one_tokens_line(result)
+
+
+SHOWN_ROWS = 3  # rows a merged diagnostic names before "and N more"
+
+
+def _one_tokens_line(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Every row that folds the spatial axes into one (a detection model's heads have ten) in one line, at
+    the place of the first: the same sentence ten times reads as ten problems."""
+    folds = [d for d in diagnostics if d.code == "rf-tokens"]
+    if len(folds) < 2:
+        return diagnostics
+    names = [d.layer for d in folds]
+    listed = ", ".join(names[:SHOWN_ROWS]) + (f" and {len(names) - SHOWN_ROWS} more" if len(names) > SHOWN_ROWS else "")
+    merged = Diagnostic("info", "rf-tokens",
+                        f"receptive field: {len(names)} rows fold the spatial axes into one ({listed}); rows "
+                        "after them show no field until attention or pooling over that axis makes it global",
+                        layer=names[0])
+    first = diagnostics.index(folds[0])
+    rest = [d for d in diagnostics if d.code != "rf-tokens"]
+    return [*rest[:first], merged, *rest[first:]]

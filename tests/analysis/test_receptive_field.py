@@ -348,6 +348,27 @@ def test_fields_stop_where_tokens_begin_and_attention_makes_them_global():
     assert any(d.code == "rf-tokens" for d in report.diagnostics)
 
 
+class FourHeads(nn.Module):
+    """Four per-position heads, each folding H and W into one axis (as SSD's box heads do)."""
+
+    def __init__(self):
+        super().__init__()
+        self.heads = nn.ModuleList(nn.Conv2d(3, 4, 3, padding=1) for _ in range(4))
+
+    def forward(self, x):
+        return torch.cat([head(x).permute(0, 2, 3, 1).reshape(1, -1, 4) for head in self.heads], dim=1)
+
+
+def test_rows_folding_the_spatial_axes_are_one_diagnostic_naming_them():
+    report = cnnscope.analyze(FourHeads(), [(1, 3, 8, 8)])
+    folds = [d for d in report.diagnostics if d.code == "rf-tokens"]
+    assert len(folds) == 1, [d.message for d in folds]
+    reshapes = [r.name for r in report.layers if r.type == "reshape"]
+    assert len(reshapes) == 4
+    assert folds[0].message.startswith(f"receptive field: 4 rows fold the spatial axes into one ({reshapes[0]}, ")
+    assert "and 1 more" in folds[0].message and folds[0].layer == reshapes[0]
+
+
 def test_convnext_channels_last_linear_keeps_the_field():
     report = cnnscope.analyze("convnext_tiny")
     first, later = rf(report, "features.1.0.block.3"), rf(report, "features.1.0.block.0")
