@@ -211,7 +211,7 @@ def test_delete_removes_the_layer_shown_and_the_box_then_shows_the_layer_now_the
 
 @pytest.mark.parametrize("text,line", [
     ("name: a\ninput: [1, 28, 28]\nlayers:\n\t- relu\n",
-     "YAML syntax error at line 4: a tab character in the indentation; YAML indents with spaces only"),
+     "YAML syntax error at line 4: a tab character indents this line; YAML indents with spaces only: replace the tab with two spaces"),
     ("name: a\ninput: [1, 28, 28]\nlayers:\n  - conv: {out: 6}\n    - relu\n",
      "YAML syntax error at line 5: this line is indented differently from the lines above it"),
     ("name: a\ninput [1, 28, 28]\nlayers:\n  - relu\n", "YAML syntax error at line 2: a colon is missing after 'input'"),
