@@ -8,6 +8,7 @@ directly.  Comments do not survive an edit (the builder says so).
 
 from __future__ import annotations
 
+from cnnscope.app.spec_text import DEFAULT_SPEC
 from cnnscope.errors import CnnscopeError
 
 NEW_SPEC = """name: my_net
@@ -33,24 +34,8 @@ layers:
   - linear: {out: 10}
 """
 
-TINY_VGG = """# A tiny VGG: 3×3 convolutions in blocks, each block ending in a 2×2 max-pool.
-name: tiny_vgg
-input: [3, 32, 32]
-layers:
-  - conv: {out: 32, kernel: 3, padding: 1}
-  - relu
-  - maxpool: {kernel: 2}
-  - repeat:
-      times: 2
-      layers:
-        - conv: {out: 64, kernel: 3, padding: 1}
-        - batchnorm
-        - relu
-  - maxpool: {kernel: 2}
-  - adaptiveavgpool: {size: 1}
-  - flatten
-  - linear: {out: 10}
-"""
+# the app's starting spec, with a line saying what it is
+TINY_VGG = "# A tiny VGG: 3×3 convolutions in blocks, each block ending in a 2×2 max-pool.\n" + DEFAULT_SPEC
 
 TINY_RESNET = """# A tiny ResNet: output = layers(x) + shortcut(x).  The second block halves the map and doubles the
 # channels, so its shortcut is a 1×1 conv with stride 2 (the first block's shortcut is the identity).
