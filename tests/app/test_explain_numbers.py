@@ -154,14 +154,6 @@ def test_ssdlite_diagnostics_name_no_torch_setting():
 
 # -- the Summary page -------------------------------------------------------------------------------------
 
-@pytest.fixture
-def app():
-    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=180)
-    at.run()
-    assert not at.exception
-    return at
-
-
 def test_every_metric_has_help_and_the_precision_box_changes_the_training_estimate(app):
     from cnnscope.app.pages.summary import short_bytes
 

@@ -11,14 +11,6 @@ from cnnscope.app.pages import PAGES, TITLES
 from .shown import rendered, shown
 
 
-@pytest.fixture
-def app():
-    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=180)
-    at.run()
-    assert not at.exception
-    return at
-
-
 def _errors(at):
     return [shown(e.value) for e in at.error]
 
