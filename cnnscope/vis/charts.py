@@ -196,7 +196,7 @@ def depth_figures(reports) -> list:
         figure.update_layout(title=title, xaxis_title=DEPTH_AXIS, yaxis_title=y_title, height=340,
                              showlegend=len(reports) > 1 or len(keys) > 1, legend=dict(font=dict(size=10)),
                              margin=dict(t=50, b=50, l=60, r=20))
-        if log:  # powers of two: 1, 2, 4, ... 256
-            figure.update_yaxes(type="log", dtick=math.log10(2))
+        if log:  # powers of two: 1, 2, 4, ... 256, written whole (32,768 features, not "32.768k")
+            figure.update_yaxes(type="log", dtick=math.log10(2), tickformat=",d")
         figures.append(figure)
     return figures

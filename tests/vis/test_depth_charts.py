@@ -33,3 +33,10 @@ def test_overlaid_figures_have_one_line_per_model(lenet):
                                                   "resnet_mini params"]
     assert figures[3].data[1].line.dash == "dot" and figures[3].data[0].line.color == figures[3].data[1].line.color
     assert list(figures[2].data[1].y) == [p[1] for p in depth_series(mini)["rf"]]
+
+
+def test_log_axes_write_whole_numbers_not_si_decimals(lenet):
+    """vgg16's 25,088 features after flatten read "16,384" and "32,768" on the axis, not "16.384k"."""
+    for figure, (_, title, _, log) in zip(depth_figures([lenet]), DEPTH_CHARTS):
+        assert (figure.layout.yaxis.tickformat == ",d") == log, title
+        assert (figure.layout.yaxis.type == "log") == log, title
