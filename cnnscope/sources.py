@@ -173,13 +173,42 @@ def _from_zoo(source: str, device: str, input_shape, limits) -> LoadedModel:
 
 def _from_spec(kind: str):
     def load(source: str, device: str, input_shape, limits) -> LoadedModel:
+        from cnnscope.errors import SpecError
         from cnnscope.spec.build import build
         from cnnscope.spec.plan import make_plan
 
-        plan = make_plan(read_spec(source, input_shape, kind=kind, limits=limits))
+        try:
+            plan = make_plan(read_spec(source, input_shape, kind=kind, limits=limits))
+        except SpecError as error:
+            raise (_located(error, source) if kind == SPEC else error).with_traceback(None) from None
         return LoadedModel(build(plan, device=device), plan.name, plan.input, None)
 
     return load
+
+
+def _located(error, source: str):
+    """A spec file's mistake named as the summary table names the layer, with its entry and line
+    (``examples/broken.yaml: layer 0 (conv, the 1st layer in the list, line 4): ...``), not ``layers[0].conv``;
+    the app's builder words it the same (``spec.locate.heading``)."""
+    from pathlib import Path
+
+    from cnnscope.errors import reworded
+    from cnnscope.spec.load import is_spec_file
+    from cnnscope.spec.locate import heading
+
+    location = getattr(error, "location", "")
+    if not location:
+        return error
+    text = None
+    if is_spec_file(source):
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = None
+    where = heading(location, text, getattr(error, "layer", None), getattr(error, "kind", None))
+    if where is None:
+        return error
+    return reworded(error, f"{source}: {where}: {error.reason}" if text is not None else f"{where}: {error.reason}")
 
 
 def _from_file(source: str, device: str, input_shape, limits) -> LoadedModel:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from cnnscope.errors import SpecError
 from cnnscope.spec.load import EMPTY
-from cnnscope.spec.locate import entry_words, line_of, steps, table_name
+from cnnscope.spec.locate import heading, line_of, steps, table_name
 
 EMPTY_IN_APP = "the spec is empty: press New or pick a template above, or write name, input and layers"
 NO_LAYERS = "the layer list is empty"
@@ -38,17 +38,10 @@ def problem(text: str, error: SpecError, shape=None) -> Problem:
         where = f"{location} (line {line})" if line else location
         return Problem(f"{where}: {reason}" if where else reason, ())
     kind = getattr(error, "kind", None) or _kind(location)
-    words = [kind] if kind else []
-    entry = entry_words(location)
-    if entry:
-        words.append(entry)
-    line = line_of(text, location)
-    if line:
-        words.append(f"line {line}")
-    heading = f"layer {name}" + (f" ({', '.join(words)})" if words else "")
+    where = heading(location, text, name, kind)
     partial = getattr(error, "partial", None)
     rows = partial if partial is not None else _rows_before(text, location, shape)
-    return Problem(f"{heading}: {reason}", _rows(rows, shape, text, failing=(name, kind)) if rows is not None else ())
+    return Problem(f"{where}: {reason}", _rows(rows, shape, text, failing=(name, kind)) if rows is not None else ())
 
 
 def _kind(location: str) -> str | None:

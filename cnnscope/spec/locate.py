@@ -90,3 +90,19 @@ def line_of(text: str, location: str) -> int | None:
             break
         found = node
     return None if found is None else found.start_mark.line + 1
+
+
+def heading(location: str, text: str | None = None, layer: str | None = None, kind: str | None = None) -> str | None:
+    """``layer 4 (conv, the 5th layer in the list, line 8)``: the layer at ``location`` named as the
+    summary table names it (``layer`` when the planner knew it), its kind, which entry it is and, with the
+    spec's ``text``, its line; None for a location outside the layer list (the input, the name)."""
+    name = layer or table_name(location)
+    if name is None:
+        return None
+    last = steps(location)[-1:] or [None]
+    kind = kind or (last[0] if isinstance(last[0], str) and last[0] != "layers" else None)
+    words = [w for w in (kind, entry_words(location)) if w]
+    line = line_of(text, location) if text else None
+    if line:
+        words.append(f"line {line}")
+    return f"layer {name}" + (f" ({', '.join(words)})" if words else "")

@@ -11,8 +11,8 @@ def test_cli_spec_errors_are_one_line(run_cli, tmp_path):
     path.write_text("input: [3, 8, 8]\nlayers:\n  - conv: {out: 4, kernal: 3}\n")
     code, _, err = run_cli("summary", path)
     assert code == 1
-    assert err == 'cnnscope: error: layers[0].conv: unknown argument "kernal" (did you mean "kernel"?); conv takes ' \
-                  "out, kernel, stride, padding, dilation, groups, bias\n"
+    assert err == f'cnnscope: error: {path}: layer 0 (conv, the 1st layer in the list, line 3): unknown argument ' \
+                  '"kernal" (did you mean "kernel"?); conv takes out, kernel, stride, padding, dilation, groups, bias\n'
 
 
 def test_cli_code_writes_a_file(run_cli, tmp_path):

@@ -187,3 +187,30 @@ def test_train_mode_at_the_natural_batch_of_one_traces_at_batch_two(run_cli):
 def test_an_explicit_batch_of_one_in_train_mode_is_still_refused(run_cli):
     code, _, err = run_cli("summary", _BN_ON_ONE_PIXEL, "--mode", "train", "--input", "1,3,8,8", "--format", "json")
     run_cli.assert_one_line_error(code, err, "batch of 2 or more", "2,3,8,8")
+
+
+STUDENT_MISTAKE = """name: net
+input: [1, 28, 28]
+layers:
+  - conv: {out: 6, kernel: 5}
+  - relu
+  - maxpool: {kernel: 2}
+  - conv: {out: 16, kernel: 5}
+  - maxpool: {kernel: 2}
+  - conv: {out: 16, kernel: 5}
+"""
+
+
+def test_a_spec_files_mistake_names_the_layer_as_the_table_does_with_its_entry_and_line(run_cli, tmp_path):
+    """Not ``layers[5].conv`` (0-based, counting the ReLU): the name of the summary's row, the entry in
+    words, and the line of the file; the fix with its numbers."""
+    import cnnscope
+
+    spec = tmp_path / "net.yaml"
+    spec.write_text(STUDENT_MISTAKE)
+    code, _, err = run_cli("summary", spec)
+    run_cli.assert_one_line_error(code, err, f"{spec}: layer 5 (conv, the 6th layer in the list, line 9): "
+                                             "the map is 4×4 here", "use kernel ≤ 4, or padding ≥ 1")
+    spec.write_text(STUDENT_MISTAKE.rsplit("  - conv", 1)[0])  # the layers before the mistake
+    names = [r.name for r in cnnscope.analyze(str(spec)).layers if r.name]
+    assert names == ["0", "1", "2", "3", "4"]  # the next row would be "5", as the message says
