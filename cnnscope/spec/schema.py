@@ -190,6 +190,11 @@ ALIASES = {"conv2d": "conv", "convolution": "conv", "convtranspose2d": "convtran
            "adaptivemaxpool2d": "adaptivemaxpool", "flat": "flatten", "softmax": None, "leaky_relu": "leakyrelu"}
 
 
+def _one_line(text) -> str:
+    """A key as the message shows it: a key YAML read across a line break ("ker\\n2") on one line."""
+    return " ".join(str(text).split())
+
+
 def _suggest(word: str, choices) -> str:
     key = re.sub(r"[\s_\-]", "", str(word).lower())
     if key in ALIASES and ALIASES[key] in choices:
@@ -292,9 +297,9 @@ def _node(item, where: str, depth: int, limits: Limits, counter, times: int) -> 
             if glued:  # {out:6} or {out 6}: YAML reads one key "out:6" with no value
                 setting, number = (glued.group(1), glued.group(2)) if glued.group(1) else (glued.group(3), glued.group(4))
                 how = "put a space after the colon" if glued.group(1) else "put a colon between a setting and its value"
-                raise SpecError(f'"{key}" reads as one word: {how}, {setting}: {number}', here)
+                raise SpecError(f'"{_one_line(key)}" reads as one word: {how}, {setting}: {_one_line(number)}', here)
             known = ", ".join(schema) or "no settings"
-            raise SpecError(f'unknown argument "{key}"{_suggest(key, schema)}; {kind} takes {known}', here)
+            raise SpecError(f'unknown argument "{_one_line(key)}"{_suggest(key, schema)}; {kind} takes {known}', here)
         args[key] = schema[key][0](value, here, key)
     for key, (_, default) in schema.items():
         if key not in args:

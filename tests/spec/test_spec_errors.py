@@ -189,7 +189,7 @@ def test_spec_mistakes_say_what_to_write(text, words):
 
 # -- any edit of a real spec: a spec or one SpecError line, never another exception ----------------
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 _EDITS = st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 3),
@@ -200,6 +200,7 @@ _EDITS = st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 3),
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_EDITS)
+@example([(333, 2, "\n"), (333, 2, "\n")])  # found by CI: a key YAML read across a line break ("ker\n2")
 def test_mangled_specs_are_a_spec_or_one_line(edits):
     text = STUDENT
     for position, cut, insert in edits:
