@@ -43,6 +43,15 @@ def student_server(tmp_path_factory):
     _stop(process)
 
 
+def _new_visitor(driver, url: str) -> None:
+    """Open ``url`` as a new Streamlit session: the browser forgets the tab's session (a reload may join the
+    old one again), so only what the URL carries is known."""
+    driver.get(url)
+    driver.delete_all_cookies()
+    driver.execute_script("window.sessionStorage.clear(); window.localStorage.clear();")
+    driver.get(url)
+
+
 def _viewport(driver, width: int) -> None:
     """An exact viewport (a headless Chromium window does not go below 500 px; the DevTools protocol does)."""
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
@@ -76,10 +85,11 @@ def _spec(driver) -> str:
     return _keyed(driver, "spec_text", "textarea").get_attribute("value")
 
 
-def _number(driver, key: str, value: int) -> None:
+def _number(driver, key: str, value: int, then=Keys.ENTER) -> None:
+    """Type ``value`` into a number box; Enter commits it (in a form Enter submits the form: leave with Tab)."""
     box = _keyed(driver, key, "input")
     box.send_keys(Keys.CONTROL, "a")
-    box.send_keys(str(value), Keys.ENTER)
+    box.send_keys(str(value), then)
     _idle(driver)
     assert _keyed(driver, key, "input").get_attribute("value") == str(value), key
 
@@ -147,7 +157,7 @@ def test_the_student_path(student_server, browser, width):
     else:
         browser.set_window_size(width, 1000)
     try:
-        browser.get(url)
+        _new_visitor(browser, url)
         _wait_for_text(browser, "61,706")
         _idle(browser)
 
@@ -188,7 +198,7 @@ def test_the_student_path(student_server, browser, width):
         _sidebar_choice(browser, "Zoo", narrow)
         _wait_for_text(browser, "61,706")
         _sidebar_choice(browser, "Train", narrow)
-        _number(browser, "train_epochs", 2)
+        _number(browser, "train_epochs", 2, then=Keys.TAB)
         _press(browser, "train_start")
         _wait_for_text(browser, "Validation accuracy", timeout=300)
         _idle(browser)
@@ -197,13 +207,15 @@ def test_the_student_path(student_server, browser, width):
         assert accuracy > 50, accuracy  # two epochs of LeNet-5 on the digits learn (chance: 10 %)
         _fits(browser, width)
 
-        # 4. a reload keeps the run
-        browser.refresh()
-        _wait_for_text(browser, "61,706")
-        _idle(browser)
-        _sidebar_choice(browser, "Train", narrow)
-        _wait_for_text(browser, "Runs of this session (kept on this computer)")
-        assert "lenet5" in _body(browser) and f"{accuracy:.1f}" in _body(browser)
+        # 4. a reload keeps the run; so does the link in a new session (only its ?runs= token finds the run)
+        link = browser.current_url
+        for reopen in (browser.refresh, lambda: _new_visitor(browser, link)):
+            reopen()
+            _wait_for_text(browser, "61,706")
+            _idle(browser)
+            _sidebar_choice(browser, "Train", narrow)
+            _wait_for_text(browser, "Runs of this session (kept on this computer)")
+            assert "lenet5" in _body(browser) and f"{accuracy:.1f}" in _body(browser)
         _shot(browser, width, "train-runs", docs=True)
 
         # 5. its filters and feature maps, with the prediction's top 5
