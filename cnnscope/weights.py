@@ -30,6 +30,8 @@ def read_weights_file(path: str | Path, what: str = "weights file"):
 
     path = Path(path)
     require_file(path, WeightsError, f"a {what}", what)
+    if path.stat().st_size == 0:  # an empty upload or a save cut short: say so, not torch's EOFError
+        raise WeightsError(f"{path}: the file is empty (0 bytes), not a PyTorch {what}")
     try:
         with warnings.catch_warnings():  # torch's advice to pass weights_only=False is not for us to give
             warnings.simplefilter("ignore")

@@ -82,3 +82,10 @@ def test_an_unreadable_file_is_one_plain_line_without_torchs_advice_to_load_it_u
     assert "\n" not in message and message.startswith(f"{path}: not a readable PyTorch weights file: ")
     assert "weights_only" not in message and "False" not in message, message  # never "retry unsafely"
     assert message.endswith("save model.state_dict() with torch.save")
+
+
+def test_an_empty_file_says_it_is_empty(tmp_path):
+    path = tmp_path / "upload.pt"
+    path.write_bytes(b"")
+    with pytest.raises(WeightsError, match=r"upload.pt: the file is empty \(0 bytes\), not a PyTorch weights file$"):
+        read_weights_file(path)
