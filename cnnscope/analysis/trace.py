@@ -23,7 +23,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils._pytree import tree_flatten
+from torch.utils._pytree import tree_flatten, tree_map
 
 from cnnscope.analysis import costs
 from cnnscope.analysis.calls import sanitize
@@ -74,6 +74,15 @@ def shape_of(output) -> Any:
     if len(tensors) == 1:
         return list(tensors[0].shape)
     return [list(t.shape) for t in tensors] or None
+
+
+@dataclass
+class Call:
+    """A torch-level call as it was made: ``name`` as ``op_name`` gives it, the real arguments."""
+
+    name: str
+    args: tuple
+    kwargs: dict
 
 
 @dataclass
@@ -132,6 +141,10 @@ class Tracer:
         self.model = model
         self.capture = capture  # row names whose first output is copied as it is produced
         self.captured: dict[str, torch.Tensor] = {}
+        # For the same rows, the torch-level calls that computed them, with their real arguments
+        # (``probes.unit`` re-does one output unit's arithmetic from them): a function row's own
+        # call, or the calls an atomic module's forward made (``F.pad`` then ``F.conv2d``).
+        self.calls: dict[str, list[Call]] = {}
         self.names = {m: n for n, m in model.named_modules()}
         self.rows: list[Row] = []
         self.stack: list[Row | _Frame] = []
@@ -157,6 +170,17 @@ class Tracer:
         name = self.rows[index].name if 0 <= index < len(self.rows) else None
         if name in self.capture and tensors:
             self.captured[name] = tensors[0].clone()
+
+    def _record_call(self, name: str, func, args, kwargs) -> None:
+        # Activations are copied (a later in-place op would change them); weights and buffers only
+        # detached: they do not change during a forward pass, and copying VGG's 400 MB fc6 would hurt.
+        def keep(value):
+            if not isinstance(value, torch.Tensor):
+                return value
+            return value.detach().clone() if id(value) in self.producer else value.detach()
+
+        self.calls.setdefault(name, []).append(
+            Call(op_name(func), tree_map(keep, args), tree_map(keep, kwargs or {})))
 
     def sources(self, tensors) -> list[int]:
         return [self.producer[id(t)] for t in tensors if id(t) in self.producer]
@@ -191,6 +215,8 @@ class Tracer:
             inputs=self.sources(tensors), attrs=geometry(module) if geometry else {}, op_kind=kind,
         )
         row.formula = costs.module_formula(module)
+        if self.capture and (name in self.capture or parent is not None and parent.name in self.capture):
+            self.calls[name] = []  # a module called again: its last call is the one kept
         if parent is not None:
             parent.children.append(row.index)
         self.rows.append(row)
@@ -220,6 +246,9 @@ class Tracer:
     # -- functional rows -------------------------------------------------------------------
     def call_function(self, func, args, kwargs):
         parent = self.innermost_row()
+        if (parent is not None and parent.atomic and parent.name in self.calls and self.stack
+                and self.stack[-1] is parent):
+            self._record_call(parent.name, func, args, kwargs)
         if parent is None or parent.atomic or not isinstance(self.stack[-1], Row):
             return func(*args, **kwargs)
         name = op_name(func)
@@ -240,6 +269,14 @@ class Tracer:
         check = ops.get_rule("check_function", kind)
         if check is not None and tensors:
             check(f"{parent.name}.{name}" if parent.name else name, name, attrs, (args, kwargs), tensors)
+        if self.capture:  # the row's name, known before the call (the count is committed after it)
+            key = (parent.index if parent.module is None else id(parent.module), parent.call, name)
+            count = self._fn_counts.get(key, 0)
+            label = name if count == 0 else f"{name}_{count}"
+            row_name = f"{parent.name}.{label}" if parent.name else label
+            if row_name in self.capture or parent.name in self.capture:
+                self.calls[row_name] = []
+                self._record_call(row_name, func, args, kwargs)
         self.stack.append(frame)
         pending = (name, tensors, sources)
         self.pending = pending
