@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "filters": "visual",
     "features": "visual",
     "graph": "visual",
+    "explain": "explain",
     "compare": "compare",
     "kernels": "kernels",
     "train": "train",

@@ -1,0 +1,208 @@
+"""``cnnscope explain``: how one number of a model is computed, from the real input and weights
+(cnnscope.probes.unit), as text, JSON, an HTML page or a picture; with ``--arithmetic``, convolution
+arithmetic animated (cnnscope.cli.arithmetic)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cnnscope.cli import arithmetic
+from cnnscope.cli.common import WEIGHTS_HELP, add_layer, add_output, add_seed
+from cnnscope.cli.output import emit, note, say
+
+SUFFIXES = {".json": "json", ".txt": "text", ".html": "html", ".png": "png", ".jpg": "png", ".jpeg": "png"}
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "explain", help="how one output unit of a layer is computed, with the real numbers",
+        description="Work out one unit of a layer from the real input and weights: the receptive field, the "
+                    "kernel, every product (or the largest), the bias and the sum, checked in float64 against "
+                    "the model's own value; pools, batch norm, activations, linear rows and softmax too.")
+    parser.add_argument("model", nargs="?", help="a model name, timm:NAME, file.py:Name or a spec file "
+                        "(with --run: taken from the run)")
+    add_layer(parser, "any row of the summary (default: the first convolution)")
+    parser.add_argument("--unit", metavar="C,Y,X", help="channel, row and column of the output map counted from "
+                        "0 (one number for a linear row; default: the centre of channel 0)")
+    parser.add_argument("--image", metavar="IMG", default="digits:0",
+                        help="a PNG/JPEG (resized and normalised as the model expects), digits:N (sample N of the "
+                             "embedded handwritten digits; default digits:0), or x.pt / x.npy: a C×H×W or "
+                             "1×C×H×W tensor used exactly as it is")
+    weights = parser.add_mutually_exclusive_group()
+    weights.add_argument("--weights", metavar="FILE", help=WEIGHTS_HELP)
+    weights.add_argument("--run", metavar="DIR", help="a training run folder (cnnscope train -o DIR): its best "
+                         "epoch's weights (best.pt, else model.pt)")
+    weights.add_argument("--pretrained", action="store_true", help="torchvision's pretrained weights, if they are "
+                         "in the local torch hub cache")
+    add_seed(parser, "seed of the random initialisation when no weights are given (default 0)")
+    parser.add_argument("--top", type=int, default=10, metavar="K",
+                        help="how many of the largest products to list (default 10; the rest are summed)")
+    parser.add_argument("--follow", type=int, default=0, metavar="N",
+                        help="also explain the next N rows the value goes on to (the same position through "
+                             "activations, the pool window that holds it, the most active unit of a conv or "
+                             "linear row)")
+    parser.add_argument("--format", choices=("text", "json"), default=None, help="default: text, or what -o names")
+    add_output(parser, "unit.json, unit.txt, unit.html (a page with the picture) or unit.png (a picture)")
+    arithmetic.add_arguments(parser)
+
+
+def run(args) -> int:
+    from cnnscope.errors import UsageError
+
+    if args.arithmetic:
+        return arithmetic.run(args)
+    if args.model is None and args.run is None:
+        raise UsageError("explain needs a MODEL (or --run DIR), or --arithmetic")
+    if args.top < 1:
+        raise UsageError(f"--top {args.top}: must be at least 1")
+    if args.follow < 0:
+        raise UsageError(f"--follow {args.follow}: must be 0 or more")
+    form = _format(args)
+    model, inputs, picture, origin, names, label = _prepare(args)
+    explanations = _explain_chain(model, inputs, args, names)
+    head = f"{label} · input {args.image} · weights: {origin}"
+    if form == "json":
+        from cnnscope.export.unit import unit_dict
+
+        import json
+
+        documents = [unit_dict(e, model=label, weights=origin, source=args.image) for e in explanations]
+        emit(json.dumps(documents[0] if len(documents) == 1 else documents, indent=2) + "\n", args.output)
+    elif form == "text":
+        from cnnscope.export.unit import unit_text
+
+        text = "\n".join(unit_text(e, heading=head if k == 0 else "") for k, e in enumerate(explanations))
+        emit(text, args.output)
+    else:
+        from cnnscope.export.unit import unit_html
+        from cnnscope.vis.unit_figure import unit_picture
+
+        first = explanations[0]
+        image = unit_picture(first, picture, f"{label} · {first.layer} · unit {','.join(map(str, first.unit))} = "
+                             f"{first.value:.4g}")
+        if form == "png":
+            from cnnscope.cli.output import write_picture
+
+            write_picture(image, args.output)
+        else:
+            import io
+
+            from cnnscope.files import write_text_atomic
+
+            buffer = io.BytesIO()
+            image.save(buffer, format="PNG")
+            write_text_atomic(args.output, unit_html(explanations, title=head, picture_png=buffer.getvalue()))
+    if args.output and args.output != "-":
+        say(f"wrote {args.output}: {explanations[0].layer} unit {','.join(map(str, explanations[0].unit))}"
+            + (f" and {len(explanations) - 1} row{'s' if len(explanations) > 2 else ''} after it"
+               if len(explanations) > 1 else ""))
+    return 0
+
+
+run.keeps_stdout = False
+
+
+def _format(args) -> str:
+    from pathlib import PurePath
+
+    from cnnscope.errors import UsageError
+
+    output = args.output
+    suffix = PurePath(output).suffix.lower() if output and output != "-" else ""
+    if output and output != "-" and suffix not in SUFFIXES:
+        raise UsageError(f"-o {output}: unknown suffix {suffix or '(none)'}; choose .json, .txt, .html or .png")
+    named = SUFFIXES.get(suffix)
+    if args.format and named and named in ("json", "text") and args.format != named:
+        raise UsageError(f"--format {args.format} contradicts -o {output}; leave out --format or change the suffix")
+    return named or args.format or "text"
+
+
+def _prepare(args):
+    """(model in eval mode, input batch, picture to draw on, weights origin, class names, model label)."""
+    import torch
+
+    from cnnscope.probes.inputs import drawable, is_tensor_file, one_input, picture_input, tensor_input
+    from cnnscope.probes.prediction import DATASET_CLASSES
+
+    names, dataset = None, None
+    if args.run:
+        loaded, origin, dataset = _from_run(args)
+    else:
+        from cnnscope.cli.common import real_model
+
+        loaded, origin = real_model(args.model, args.seed, weights=args.weights, pretrained=args.pretrained)
+    one_input(loaded)
+    model = loaded.module.eval()
+    if args.pretrained:
+        from cnnscope.weights import pretrained_file, pretrained_reason
+
+        if pretrained_reason(args.model) is None:
+            names = pretrained_file(args.model).categories
+    if names is None and dataset:
+        names = DATASET_CLASSES.get(dataset)
+    dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
+    if is_tensor_file(args.image):
+        inputs = tensor_input(args.image, loaded.input_shape, dtype)
+        picture = drawable(inputs)
+    else:
+        from cnnscope.errors import UsageError
+
+        if not loaded.input_shape or len(loaded.input_shape) != 3:
+            raise UsageError(f"{loaded.name} has no image input shape to resize the picture to; "
+                             "give the input as a tensor file (--image x.pt or x.npy)")
+        channels, height, width = loaded.input_shape
+        mean, std = loaded.normalization or (None, None)
+        inputs, picture = picture_input(args.image, channels, (height, width), mean, std)
+        inputs = inputs.to(dtype)
+    return model, inputs, picture, origin, names, loaded.name
+
+
+def _from_run(args):
+    """(LoadedModel rebuilt from a run folder's best weights, where they came from, its data set)."""
+    from cnnscope.errors import InputError, UsageError
+    from cnnscope.sources import LoadedModel, load_model
+    from cnnscope.train.checkpoint import load_checkpoint, rebuild_model
+
+    folder = Path(args.run)
+    if not folder.is_dir():
+        raise InputError(f"--run {folder}: no such run folder")
+    file = next((folder / name for name in ("best.pt", "model.pt") if (folder / name).is_file()), None)
+    if file is None:
+        raise InputError(f"--run {folder}: no best.pt or model.pt in it (is it a `cnnscope train -o` folder?)")
+    checkpoint = load_checkpoint(file)
+    config = checkpoint.config
+    if args.model and args.model != config.get("model"):
+        raise UsageError(f"--run {folder} trained {config.get('model')}, not {args.model}; leave out MODEL")
+    module = rebuild_model(checkpoint)
+    shape = config.get("model_input_shape")
+    meta = load_model(str(config["model"]), input_shape=tuple(shape) if shape else None)
+    loaded = LoadedModel(module, meta.name, tuple(shape) if shape else meta.input_shape, meta.normalization,
+                         meta.input_format)
+    return loaded, f"{file} (epoch {checkpoint.epoch})", config.get("dataset")
+
+
+def _explain_chain(model, inputs, args, names) -> list:
+    from cnnscope.probes import unit as units
+    from cnnscope.probes.activations import first_conv_name
+
+    layer = args.layer or first_conv_name(model)
+    captured = units.capture(model, inputs, layer)
+    unit = units.parse_unit(args.unit) if args.unit else _default_unit(captured)
+    if not args.unit:
+        note(f"unit {','.join(map(str, unit))} (the default: the centre of channel 0; choose one with --unit C,Y,X)")
+    chain = [units.explain_captured(captured, unit, top=args.top, names=names)]
+    for _ in range(args.follow):
+        step = units.follow(model, inputs, captured, unit)
+        if step is None:
+            break
+        layer, unit = step
+        captured = units.capture(model, inputs, layer)
+        chain.append(units.explain_captured(captured, unit, top=args.top, names=names))
+    return chain
+
+
+def _default_unit(captured) -> tuple[int, ...]:
+    shape = tuple(captured.output.shape[1:])
+    if len(shape) == 1:
+        return (0,)
+    return (0, *(n // 2 for n in shape[1:]))

@@ -1,0 +1,82 @@
+"""A model input from what a user hands in: a picture (PNG/JPEG, ``digits:N``), resized and
+normalised as the model expects, or a tensor file (``x.pt``, ``x.npy``) used exactly as it is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from cnnscope.errors import InputError, UsageError
+
+TENSOR_SUFFIXES = (".pt", ".pth", ".npy")
+
+
+def is_tensor_file(source: str) -> bool:
+    return Path(str(source)).suffix.lower() in TENSOR_SUFFIXES
+
+
+def tensor_input(path: str, expected: tuple[int, ...] | None, dtype: torch.dtype) -> torch.Tensor:
+    """The tensor in ``path`` as a batch of one, unchanged but for the model's float type: C×H×W or
+    1×C×H×W (``expected``: the model's C×H×W, whose channels must match).  ``.pt`` files are read
+    with ``weights_only=True``; ``.npy`` files without pickles."""
+    from cnnscope.errors import require_file
+
+    source = Path(path)
+    require_file(source, InputError, "a tensor file", "tensor file")
+    if source.suffix.lower() == ".npy":
+        try:
+            array = np.load(source, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as error:
+            raise InputError(f"{source}: not a readable .npy array ({str(error).splitlines()[0] or 'empty'})") from None
+        if not np.issubdtype(array.dtype, np.number):
+            raise InputError(f"{source}: holds {array.dtype} values, not numbers")
+        tensor = torch.from_numpy(np.ascontiguousarray(array))
+    else:
+        from cnnscope.weights import read_weights_file
+
+        tensor = read_weights_file(source, what="tensor file")
+        if not isinstance(tensor, torch.Tensor):
+            raise InputError(f"{source}: holds a {type(tensor).__name__}, not a tensor (save one with torch.save(x, path))")
+    want = "×".join(map(str, expected)) if expected else "C×H×W"
+    shape = "×".join(map(str, tensor.shape)) or "a scalar"
+    rank = len(expected) if expected else tensor.dim() - (tensor.dim() > 3)
+    if tensor.dim() == rank:
+        tensor = tensor.unsqueeze(0)
+    if tensor.dim() != rank + 1 or tensor.shape[0] != 1 or (expected and tensor.shape[1] != expected[0]):
+        raise InputError(f"{source}: a tensor of shape {shape}; the model takes {want} (or 1×{want})")
+    if not tensor.is_floating_point() or tensor.dtype != dtype:
+        tensor = tensor.to(dtype)
+    return tensor
+
+
+def picture_input(source: str, channels: int, size: tuple[int, int], mean=None, std=None):
+    """(1×C×H×W tensor, the resized picture as H×W×3 floats in 0..1 for drawing)."""
+    from cnnscope.vis.images import open_image, to_input
+
+    picture = open_image(source)
+    tensor, resized = to_input(picture, channels, size, mean, std)
+    return tensor, np.asarray(resized, dtype=np.float32) / 255.0
+
+
+def drawable(tensor: torch.Tensor) -> np.ndarray | None:
+    """A tensor input as a picture to draw on: H×W×3 in 0..1 (each channel stretched to its range)."""
+    if tensor.dim() != 4 or tensor.shape[1] not in (1, 3):
+        return None
+    array = tensor[0].detach().double().cpu().numpy()
+    low, high = array.min(), array.max()
+    array = (array - low) / (high - low) if high > low else np.zeros_like(array)
+    return np.repeat(array, 3, axis=0).transpose(1, 2, 0) if array.shape[0] == 1 else array.transpose(1, 2, 0)
+
+
+def one_input(loaded) -> None:
+    """UsageError unless the model takes one image tensor (explain follows one input)."""
+    if loaded.input_format == "image_pair":
+        raise UsageError(f"{loaded.name} takes two inputs (a pair of frames); explain takes a model with one input")
+    shapes = loaded.natural_inputs()
+    if shapes is not None and len(shapes) > 1:
+        raise UsageError(f"{loaded.name} takes {len(shapes)} inputs; explain takes a model with one input")
+    if loaded.input_format == "image_list":
+        raise UsageError(f"{loaded.name} is a detection model that takes a list of images; explain takes a model "
+                         "with one tensor input")
