@@ -47,7 +47,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from cnnscope.errors import UsageError
+    from cnnscope.errors import ShapeError, UsageError
 
     if args.arithmetic:
         return arithmetic.run(args)
@@ -58,8 +58,19 @@ def run(args) -> int:
     if args.follow < 0:
         raise UsageError(f"--follow {args.follow}: must be 0 or more")
     form = _format(args)
-    model, inputs, picture, origin, names, label = _prepare(args)
-    explanations = _explain_chain(model, inputs, args, names)
+    model, inputs, picture, origin, names, label, expected = _prepare(args)
+    try:
+        explanations = _explain_chain(model, inputs, args, names)
+    except ShapeError as error:
+        from cnnscope.probes.inputs import is_tensor_file
+
+        if not is_tensor_file(args.image) or expected is None or tuple(inputs.shape[1:]) == tuple(expected):
+            raise
+        from cnnscope.errors import InputError
+
+        shape = "×".join(map(str, inputs.shape[1:]))
+        raise InputError(f"{args.image}: a {shape} input does not fit {label}, which takes "
+                         f"{'×'.join(map(str, expected))} ({error})") from None
     head = f"{label} · input {args.image} · weights: {origin}"
     if form == "json":
         from cnnscope.export.unit import unit_dict
@@ -118,15 +129,18 @@ def _format(args) -> str:
 
 
 def _prepare(args):
-    """(model in eval mode, input batch, picture to draw on, weights origin, class names, model label)."""
+    """(model in eval mode, input batch, picture to draw on, weights origin, class names, model label,
+    the model's natural C×H×W input)."""
     import torch
 
     from cnnscope.probes.inputs import drawable, is_tensor_file, one_input, picture_input, tensor_input
     from cnnscope.probes.prediction import DATASET_CLASSES
 
-    names, dataset = None, None
+    names, dataset, config = None, None, None
     if args.run:
-        loaded, origin, dataset = _from_run(args)
+        loaded, origin, config = _from_run(args)
+        dataset = config.get("dataset")
+        names = config.get("classes")
     else:
         from cnnscope.cli.common import real_model
 
@@ -144,6 +158,11 @@ def _prepare(args):
     if is_tensor_file(args.image):
         inputs = tensor_input(args.image, loaded.input_shape, dtype)
         picture = drawable(inputs)
+    elif config is not None:
+        from cnnscope.probes.inputs import run_input
+
+        inputs, picture = run_input(args.image, config)
+        inputs = inputs.to(dtype)
     else:
         from cnnscope.errors import UsageError
 
@@ -154,11 +173,11 @@ def _prepare(args):
         mean, std = loaded.normalization or (None, None)
         inputs, picture = picture_input(args.image, channels, (height, width), mean, std)
         inputs = inputs.to(dtype)
-    return model, inputs, picture, origin, names, loaded.name
+    return model, inputs, picture, origin, names, loaded.name, loaded.input_shape
 
 
 def _from_run(args):
-    """(LoadedModel rebuilt from a run folder's best weights, where they came from, its data set)."""
+    """(LoadedModel rebuilt from a run folder's best weights, where they came from, the run's config)."""
     from cnnscope.errors import InputError, UsageError
     from cnnscope.sources import LoadedModel, load_model
     from cnnscope.train.checkpoint import load_checkpoint, rebuild_model
@@ -178,7 +197,7 @@ def _from_run(args):
     meta = load_model(str(config["model"]), input_shape=tuple(shape) if shape else None)
     loaded = LoadedModel(module, meta.name, tuple(shape) if shape else meta.input_shape, meta.normalization,
                          meta.input_format)
-    return loaded, f"{file} (epoch {checkpoint.epoch})", config.get("dataset")
+    return loaded, f"{file} (epoch {checkpoint.epoch})", config
 
 
 def _explain_chain(model, inputs, args, names) -> list:

@@ -140,9 +140,10 @@ def _contributions(e) -> list[str]:
              f"the {len(e.top)} largest contributions of {e.terms:,} (|product|):")
     lines = [title]
     n = len(e.top[0].tap)
-    head = ["channel" if n else "feature", *_taps(n), "at", "input", "weight", "product"]
-    rows = [[str(t.channel), *map(str, t.tap), ",".join(map(str, t.at)), _g(t.input), _g(t.weight), _g(t.product)]
-            for t in e.top]
+    where = ["at"] if n else []  # a linear row's feature number is its position already
+    head = ["channel" if n else "feature", *_taps(n), *where, "input", "weight", "product"]
+    rows = [[str(t.channel), *map(str, t.tap), *([",".join(map(str, t.at))] if n else []), _g(t.input),
+             _g(t.weight), _g(t.product)] for t in e.top]
     widths = [max(len(head[k]), *(len(r[k]) for r in rows)) for k in range(len(head))]
     lines.append("  " + "  ".join(h.rjust(w) for h, w in zip(head, widths)))
     lines += ["  " + "  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]

@@ -80,3 +80,28 @@ def one_input(loaded) -> None:
     if loaded.input_format == "image_list":
         raise UsageError(f"{loaded.name} is a detection model that takes a list of images; explain takes a model "
                          "with one tensor input")
+
+
+def run_input(source: str, config: dict):
+    """The input a training run's model was fed, for picture ``source``: ``digits:N`` of a run trained
+    on digits goes through the training pipeline itself (8×8 values 0..16, resized bilinearly, the
+    run's normalisation); any other picture is resized and normalised with the run's statistics.
+    (1×C×H×W tensor, H×W×3 picture in 0..1 for drawing)."""
+    from cnnscope.train.adapt import InputAdapter
+
+    shape = tuple(config.get("input_shape") or ())
+    norm = config.get("normalization") or {}
+    mean, std = norm.get("mean"), norm.get("std")
+    if len(shape) != 3:
+        raise UsageError("the run does not record the input shape its model was trained on")
+    if str(source).startswith("digits:") and config.get("dataset") == "digits":
+        from cnnscope.train.datasets import load_digits
+        from cnnscope.vis.images import digits_image
+
+        digits_image(str(source)[len("digits:"):])  # the same checks of N as everywhere
+        raw = load_digits().images[int(str(source)[len("digits:"):])][None]  # the training data itself
+        adapter = InputAdapter(1, shape, scale=16.0, mean=tuple(mean) if mean else None,
+                               std=tuple(std) if std else None)
+        tensor = adapter(raw)
+        return tensor, drawable(tensor)
+    return picture_input(source, shape[0], shape[1:], mean, std)

@@ -51,10 +51,10 @@ def check_unit(unit: tuple[int, ...], shape: tuple[int, ...], layer: str) -> Non
     size = "×".join(map(str, shape))
     ranges = ", ".join(f"{name} 0..{n - 1}" for name, n in zip(letters, shape))
     if len(unit) != len(shape):
-        raise UsageError(f"--unit {','.join(map(str, unit))}: {layer}'s output is {size}, so a unit is "
+        raise UsageError(f"--unit {','.join(map(str, unit))}: layer {layer}'s output is {size}, so a unit is "
                          f"{','.join(letters)} ({ranges})")
     if any(u >= n for u, n in zip(unit, shape)):
-        raise UsageError(f"--unit {','.join(map(str, unit))} is outside {layer}'s output map {size} ({ranges})")
+        raise UsageError(f"--unit {','.join(map(str, unit))} is outside layer {layer}'s output map {size} ({ranges})")
 
 
 def capture(model, inputs: torch.Tensor, layer: str) -> Captured:
