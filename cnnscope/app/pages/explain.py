@@ -1,0 +1,270 @@
+"""Explain a unit: pick a row and a channel, click a cell of its feature map, and see how that one number
+was computed from the real inputs and weights (``cnnscope.probes.unit``), then follow it forward.
+
+The model, weights and image are chosen as on the Filters & feature maps page (the same helpers).  Each
+(model, weights, image, row) is run once and kept (``capture``); a click only redoes the unit's arithmetic
+(``explain_captured``) and draws.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cnnscope.app import explain_figures as figures
+from cnnscope.app import explain_panel as panel
+from cnnscope.app import model_choice, pretrained, real_models
+from cnnscope.app.pages.images import DIGIT_DATASETS, pick_image
+from cnnscope.app.plain_text import plain
+from cnnscope.errors import CnnscopeError
+
+KEY = "explain"
+AXES = {1: ("c",), 2: ("c", "x"), 3: ("c", "y", "x")}  # the unit's number boxes per output rank
+LABELS = {"c": "C (channel)", "y": "Y (row)", "x": "X (column)"}
+FOLLOWED_ROWS = 3  # how many rows "what the next rows make of it" explains before a weighted row
+
+
+def render(choice) -> None:
+    report = model_choice.report(choice)
+    st.header(f"Explain a unit of {plain(report.model)}")
+    if not choice.is_image:
+        st.info(f"Explaining a unit needs one N,C,H,W image; {choice.takes()}. "
+                "`cnnscope explain` takes such a model's own input tensor.")
+        return
+    weights = pretrained.pick_weights(choice, KEY)
+    if weights is None:  # pretrained weights chosen but not downloaded (yet)
+        return
+    st.caption(weights_sentence(weights))
+    image, label = pick_image(KEY, digit_first=weights.dataset in DIGIT_DATASETS)
+    rows = explained_rows(report)
+    if not rows:
+        st.info("This model has no row with a tensor output to explain.")
+        return
+    layer = _pick_layer(rows)
+    from cnnscope.app.pages.visuals import _inputs  # the model's input exactly as the feature maps page makes it
+
+    inputs, resized = _inputs(choice, image)
+    context = {"choice": choice, "weights": weights, "image_key": real_models.image_key(image), "inputs": inputs}
+    try:
+        captured = captured_row(context, layer)
+    except CnnscopeError as error:
+        st.error(plain(error))
+        return
+    output = captured.output.detach()[0].double().cpu().numpy()
+    names = _class_names(output, weights)
+    unit = _pick_unit(output.shape, layer, names)
+    if unit is None:
+        return
+    from cnnscope.probes.unit import explain_captured
+
+    try:
+        e = explain_captured(captured, unit, top=panel.ALL_NUMBERS, names=names)
+    except CnnscopeError as error:  # a unit outside the map, typed into the number boxes: the map, and why
+        _draw_map(output, None, layer, label, weights.origin, names)
+        st.error(plain(str(error).replace("--unit ", "unit ")))
+        return
+    left, right = st.columns(2)  # stacked on a phone
+    with left:
+        _draw_map(output, unit, layer, label, weights.origin, names)
+    with right:
+        panel.show_numbers(e)
+        panel.show_formula(e)
+    panel.show_arithmetic(e, resized, KEY)
+    _next_rows(context, captured, e, names)
+
+
+def weights_sentence(weights) -> str:
+    if weights.key == "random":
+        return (f"weights: {weights.origin}: the numbers are real arithmetic on untrained weights "
+                "(train the model on the Train page, or upload weights, to explain what it learned)")
+    return f"weights: {plain(weights.origin)}"
+
+
+def explained_rows(report) -> list[tuple[str, tuple, str, str]]:
+    """(name, output shape without the batch axis, type, op kind) of every row with one tensor output:
+    spatial rows (C×H×W) first in model order, then the others (C×L, then vectors)."""
+    found = []
+    for row in report.layers:
+        shape = row.output_shape
+        if not row.name or not shape or not all(isinstance(n, int) for n in shape) or len(shape) not in (2, 3, 4):
+            continue
+        found.append((row.name, tuple(shape[1:]), row.type, row.op_kind))
+    return sorted(found, key=lambda r: -len(r[1]))  # stable: model order within each rank
+
+
+def _pick_layer(rows) -> str:
+    names = [name for name, *_ in rows]
+    shapes = {name: shape for name, shape, *_ in rows}
+    types = {name: kind for name, _, kind, _ in rows}
+    st.session_state[f"{KEY}_shapes"] = shapes
+    if st.session_state.get(f"{KEY}_layer") not in names:  # a new model: its first convolution
+        st.session_state[f"{KEY}_layer"] = next((name for name, *_, op in rows if op == "conv"), names[0])
+        st.session_state[f"{KEY}_history"] = []
+        _fit_unit()
+    return st.selectbox("Layer (rows with a spatial output first)", names, key=f"{KEY}_layer", on_change=_fit_unit,
+                        format_func=lambda n: f"{n} · {types[n]} · {'×'.join(map(str, shapes[n]))}")
+
+
+def _fit_unit() -> None:
+    """After a change of row: keep the unit's numbers inside the new row's output."""
+    shape = st.session_state.get(f"{KEY}_shapes", {}).get(st.session_state.get(f"{KEY}_layer"))
+    if shape is None:
+        return
+    for axis, size in zip(AXES[len(shape)], shape):
+        st.session_state[f"{KEY}_{axis}"] = min(int(st.session_state.get(f"{KEY}_{axis}", size // 2)), size - 1)
+
+
+def _pick_unit(shape: tuple, layer: str, names) -> tuple[int, ...] | None:
+    """The unit's number boxes (C, Y, X; C, X; or one output), kept in step with clicks on the map."""
+    axes = AXES.get(len(shape))
+    if axes is None:
+        st.info(f"{layer}'s output is {'×'.join(map(str, shape))}: the page draws 1-D and 2-D maps; "
+                "`cnnscope explain` takes any unit.")
+        return None
+    for axis in axes:
+        st.session_state.setdefault(f"{KEY}_{axis}", 0)
+    boxes = st.columns(len(axes))
+    unit = []
+    for box, axis, size in zip(boxes, axes, shape):
+        label = LABELS[axis] if len(shape) > 1 else ("output (class)" if names else "output")
+        with box:
+            unit.append(int(st.number_input(f"{label}, 0..{size - 1}", min_value=0, step=1, key=f"{KEY}_{axis}")))
+    return tuple(unit)
+
+
+def _clicked_cell() -> None:
+    """A click on the feature map: the clicked cell's row and column become the unit's Y and X."""
+    points = _points(f"{KEY}_map")
+    if points:
+        st.session_state[f"{KEY}_y"] = int(round(points[0]["y"]))
+        st.session_state[f"{KEY}_x"] = int(round(points[0]["x"]))
+
+
+def _clicked_bar() -> None:
+    points = _points(f"{KEY}_bars")
+    if points:
+        st.session_state[f"{KEY}_c"] = int(round(points[0]["x"]))
+
+
+def _clicked_row() -> None:
+    """A click on a C×L map (channels down, positions across)."""
+    points = _points(f"{KEY}_map")
+    if points:
+        st.session_state[f"{KEY}_c"] = int(round(points[0]["y"]))
+        st.session_state[f"{KEY}_x"] = int(round(points[0]["x"]))
+
+
+def _points(key: str) -> list:
+    event = st.session_state.get(key)
+    try:
+        return list(event["selection"]["points"]) if event else []
+    except (KeyError, TypeError):
+        return []
+
+
+def _draw_map(output, unit, layer: str, label: str, origin: str, names) -> None:
+    title = f"{layer}"
+    if output.ndim == 3:
+        channel = min(unit[0], output.shape[0] - 1) if unit else int(st.session_state.get(f"{KEY}_c", 0))
+        channel = min(channel, output.shape[0] - 1)
+        figure = figures.feature_map(output[channel], f"{title}, channel {channel}: click a cell",
+                                     unit[1:] if unit else None)
+        st.plotly_chart(figure, key=f"{KEY}_map", on_select=_clicked_cell, selection_mode=("points",), width="stretch",
+                        config=figures.CONFIG)
+    elif output.ndim == 2:
+        figure = figures.feature_map(output, f"{title}: click a cell", unit, "X (position)", "C (channel)")
+        st.plotly_chart(figure, key=f"{KEY}_map", on_select=_clicked_row, selection_mode=("points",), width="stretch",
+                        config=figures.CONFIG)
+    else:
+        figure = figures.value_bars(output, f"{title}: click a bar", unit[0] if unit else None, names)
+        st.plotly_chart(figure, key=f"{KEY}_bars", on_select=_clicked_bar, selection_mode=("points",), width="stretch",
+                        config=figures.CONFIG)
+    st.caption(f"{plain(layer)}'s output {'×'.join(map(str, output.shape))} for {plain(label)}; weights: "
+               f"{plain(origin)}. Click a cell (or type its numbers above) to explain that unit.")
+
+
+def _class_names(output, weights):
+    """Class names for a vector that may be the logits (the weights' categories or the training data set)."""
+    if output.ndim != 1:
+        return None
+    from cnnscope.probes.prediction import class_names
+
+    names = class_names(len(output), weights.classes, weights.dataset)
+    return None if names[0] == "class 0" else names
+
+
+@st.cache_resource(show_spinner="running the model once for this row", max_entries=24)
+def _captured(choice, weights_key, image_key: str, layer: str, *, _model, _inputs, _lock):
+    """One traced forward pass per (model, weights, image, row), kept: clicks reuse it."""
+    from cnnscope.probes.unit import capture
+
+    with _lock:
+        return capture(_model, _inputs, layer)
+
+
+def captured_row(context: dict, layer: str):
+    weights = context["weights"]
+    return _captured(context["choice"], weights.key, context["image_key"], layer, _model=weights.model,
+                     _inputs=context["inputs"], _lock=weights.lock)
+
+
+def _next_rows(context: dict, captured, e, names) -> None:
+    """What the next rows make of this value (element-wise rows and pools, explained in turn), and the
+    steps forward and back."""
+    from cnnscope.probes.unit import explain_captured, follow
+    from cnnscope.probes.unit.forward import consumer
+
+    st.subheader("What the next rows make of it")
+    weights = context["weights"]
+    at, unit, steps = captured, e.unit, 0
+    while steps < FOLLOWED_ROWS:
+        after = consumer(at)
+        if after is None:
+            st.caption("This is the model's last row: its value is the model's output."
+                       if steps == 0 else "…and that is the model's output.")
+            break
+        if after.op_kind in ("conv", "transposed_conv", "linear"):
+            st.caption(f"Then {after.name} ({after.type}) mixes it with the other channels: "
+                       "“Follow forward” picks the unit of it where this position is strongest.")
+            break
+        with weights.lock:
+            target = follow(weights.model, context["inputs"], at, unit)
+        if target is None:
+            break
+        at = captured_row(context, target[0])
+        nxt = explain_captured(at, target[1], names=names)
+        st.markdown(f"**{plain(nxt.layer)}** ({nxt.kind.replace('_', ' ')}, {nxt.op}): unit {panel.unit_text(nxt.unit)}"
+                    f" = {panel.number(nxt.value)}")
+        st.code("\n".join(nxt.formula), language=None, wrap_lines=True)
+        st.caption(panel.legend(nxt))
+        unit, steps = nxt.unit, steps + 1
+    history = st.session_state.setdefault(f"{KEY}_history", [])
+    back, forward = st.columns(2)
+    back.button("← Back", key=f"{KEY}_back", disabled=not history, on_click=_back,
+                help="to the unit you followed forward from")
+    forward.button("Follow forward →", key=f"{KEY}_follow", disabled=consumer(captured) is None, on_click=_follow,
+                   args=(weights.model, context["inputs"], captured, e.unit, weights.lock),
+                   help="explain the unit of the next row that this value goes on to")
+
+
+def _go(layer: str, unit) -> None:
+    st.session_state[f"{KEY}_layer"] = layer
+    shape = st.session_state.get(f"{KEY}_shapes", {}).get(layer, ())
+    for axis, value in zip(AXES.get(len(shape), ()), unit):
+        st.session_state[f"{KEY}_{axis}"] = int(value)
+
+
+def _follow(model, inputs, captured, unit, lock) -> None:
+    from cnnscope.probes.unit import follow
+
+    with lock:
+        target = follow(model, inputs, captured, unit)
+    if target is None or target[0] not in st.session_state.get(f"{KEY}_shapes", {}):
+        return
+    st.session_state.setdefault(f"{KEY}_history", []).append((captured.layer, tuple(unit)))
+    _go(*target)
+
+
+def _back() -> None:
+    history = st.session_state.get(f"{KEY}_history")
+    if history:
+        _go(*history.pop())
