@@ -20,6 +20,7 @@ PAGES: tuple[Page, ...] = (
     Page("Summary", "cnnscope.app.pages.summary"),
     Page("Receptive field", "cnnscope.app.pages.rf"),
     Page("Filters & feature maps", "cnnscope.app.pages.visuals"),
+    Page("Explain a unit", "cnnscope.app.pages.explain"),
     Page("Conv arithmetic", "cnnscope.app.pages.arithmetic"),
     Page("Compare", "cnnscope.app.pages.compare"),
     Page("Train", "cnnscope.app.pages.train"),
