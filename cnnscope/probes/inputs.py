@@ -77,6 +77,10 @@ def one_input(loaded) -> None:
     shapes = loaded.natural_inputs()
     if shapes is not None and len(shapes) > 1:
         raise UsageError(f"{loaded.name} takes {len(shapes)} inputs; explain takes a model with one input")
+    required = _required_inputs(loaded.module)
+    if len(required) > 1:
+        raise UsageError(f"{loaded.name} takes {len(required)} inputs ({', '.join(required)}); explain takes a "
+                         "model with one input")
     if loaded.input_format == "image_list":
         raise UsageError(f"{loaded.name} is a detection model that takes a list of images; explain takes a model "
                          "with one tensor input")
@@ -105,3 +109,15 @@ def run_input(source: str, config: dict):
         tensor = adapter(raw)
         return tensor, drawable(tensor)
     return picture_input(source, shape[0], shape[1:], mean, std)
+
+
+def _required_inputs(module) -> list[str]:
+    """The names of ``forward``'s positional parameters without a default (what a call must pass)."""
+    import inspect
+
+    try:
+        parameters = inspect.signature(module.forward).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in parameters if p.default is inspect.Parameter.empty
+            and p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]

@@ -92,6 +92,20 @@ def _torch_save(make):
     return write
 
 
+def _zeros(*shape):
+    import torch
+
+    return torch.zeros(*shape)
+
+
+def _npy(make):
+    def write(path: Path):
+        import numpy
+
+        numpy.save(path, make(numpy), allow_pickle=True)
+    return write
+
+
 def _evil():
     import argparse
 
@@ -131,6 +145,9 @@ FILES = {
     "adir.html": _folder, "adir.py": _folder,
     "evil_raw.pt": _torch_save(_evil), "garbage.pt": "not a checkpoint", "other.pt": _torch_save(_other_weights),
     "list.pt": _torch_save(lambda: [1, 2, 3]),
+    "x3.pt": _torch_save(lambda: _zeros(3, 32, 32)),
+    "x40.npy": _npy(lambda np: np.zeros((1, 1, 40, 40), "float32")),
+    "objects.npy": _npy(lambda np: np.array([{}], dtype=object)),
     "fake.png": "not an image", "huge.png": _png((20000, 20000)), "tiny.png": _png((1, 1)),
     "small.png": _png((16, 16)), "a_file.txt": "I am a file", "fakebin": _fake_dot,
     "deep.yaml": "input: " + "[" * 3000 + "1, 8, 8" + "]" * 3000 + "\nlayers: [relu]\n",
@@ -370,6 +387,25 @@ BAD = [
     B("summary-o-dash-and-weights-missing", ["summary", "lenet5", "--weights", "nothere.pt", "-o", "-"], 1,
       "no such weights file"),
     B("app-port-too-large", ["app", "--port", "70000"], 2, "--port"),
+    # -- explain ----------------------------------------------------------------------------------------
+    B("explain-unit-outside", ["explain", "lenet5", "--unit", "9,1,1"], 2, "outside layer 0's output map 6×28×28"),
+    B("explain-unit-rank", ["explain", "lenet5", "--unit", "0,1"], 2, "so a unit is C,Y,X (C 0..5, Y 0..27, X 0..27)"),
+    B("explain-unit-text", ["explain", "lenet5", "--unit", "a,b"], 2, "expected whole numbers C,Y,X"),
+    B("explain-layer-missing", ["explain", "resnet18", "--layer", "layer1.0.conv9"], 2, "did you mean"),
+    B("explain-tensor-shape", ["explain", "lenet5", "--image", "x3.pt"], 1, "shape 3×32×32; the model takes 1×28×28",
+      ("x3.pt",)),
+    B("explain-tensor-does-not-fit", ["explain", "lenet5", "--image", "x40.npy"], 1, "which takes 1×28×28",
+      ("x40.npy",)),
+    B("explain-tensor-list", ["explain", "lenet5", "--image", "list.pt"], 1, "not a tensor", ("list.pt",)),
+    B("explain-npy-pickle", ["explain", "lenet5", "--image", "objects.npy"], 1, "allow_pickle=False",
+      ("objects.npy",)),
+    B("explain-two-inputs", ["explain", "two_inputs.py:M"], 2, "takes 2 inputs (a, b); explain takes a model with one",
+      ("two_inputs.py",)),
+    B("explain-arithmetic-kernel", ["explain", "--arithmetic", "--size", "4", "--kernel", "7"], 2,
+      "larger than the padded input 4 + 2·0 = 4"),
+    B("explain-no-model", ["explain"], 2, "explain needs a MODEL"),
+    B("explain-o-suffix", ["explain", "lenet5", "-o", "u.svg"], 2, "choose .json, .txt, .html or .png"),
+    B("explain-run-missing", ["explain", "--run", "norun"], 1, "no such run folder"),
     # -- app (no server is started) ----------------------------------------------------------------
     B("app-port-zero", ["app", "--port", "0"], 2, "--port"),
     B("app-port-text", ["app", "--port", "x"], 2, "invalid int"),
