@@ -53,9 +53,11 @@ def batch_norm(layer, unit, call, value) -> UnitExplanation:
     formula = ["y = (x − μ) / √(σ² + ε) · γ + β   (μ, σ²: the " + source + " mean and variance of channel "
                f"{c}; γ, β: its learned scale and shift)",
                f"y = ({xin:.6g} − {mu:.6g}) / √({sigma2:.6g} + {eps:g}) · {gamma:.6g} + {beta:.6g} = {total:.6g}"]
+    # torch computes x·scale + (β − μ·scale): its rounding is relative to |x·scale| and |μ·scale|, which
+    # can dwarf the result when x and μ are large and close (a float32 input of 300 against μ = 300)
+    scale = (abs(xin) + abs(mu)) * abs(gamma) / np.sqrt(sigma2 + eps) + abs(beta) + abs(total) + 1e-12
     return UnitExplanation(layer, tuple(unit), "batch_norm", call.name, value, tuple(x.shape[1:]), (), formula,
-                           sum=float(total), check=make_check(float(total), value, redone, x.dtype,
-                                                              abs(total) + abs(beta) + 1e-12),
+                           sum=float(total), check=make_check(float(total), value, redone, x.dtype, scale),
                            details={"input": xin, "mean": mu, "var": sigma2, "eps": eps, "weight": gamma,
                                     "bias": beta, "statistics": source})
 

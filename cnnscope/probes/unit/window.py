@@ -97,9 +97,10 @@ def conv(layer, unit, call, calls, index, value, top: int) -> tuple[UnitExplanat
              for ci in range(per_group_in) for tap in itertools.product(*(range(k) for k in kernel))]
     total = float(np.sum(products, dtype=np.float64)) + b64
     # torch's own conv in float64 on the window alone: an independent route to the same number
-    crop = F.pad(torch.from_numpy(x64)[None], [q for p in reversed(padding) for q in (p, p)])
     starts = [o * s for o, s in zip(out, stride)]
     spans = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+    # zeros after as well as before: padding='same' with an even span pads one more after than before
+    crop = F.pad(torch.from_numpy(x64)[None], [q for p, b in zip(reversed(padding), reversed(spans)) for q in (p, p + b)])
     crop = crop[(slice(None), slice(None), *(slice(a, a + b) for a, b in zip(starts, spans)))]
     conv_nd = getattr(F, call.name)
     redone = float(conv_nd(crop, torch.from_numpy(w64)[None], torch.tensor([b64], dtype=torch.float64),
@@ -144,11 +145,12 @@ def transposed(layer, unit, call, calls, index, value, top: int):
     b64 = float(bias[c]) if bias is not None else 0.0
     # output o = i·s − p + k·d: tap k reads input i = (o + p − k·d) / s when that is a whole number
     sources, reads = [], []
-    for o, s, p, k, d in zip(out, stride, padding, kernel, dilation):
+    for o, s, p, k, d, m in zip(out, stride, padding, kernel, dilation, x.shape[2:]):
         numer = o + p - np.arange(k) * d
         whole = numer % s == 0
         sources.append(np.where(whole, numer // s, -10**9))
         hits = (numer // s)[whole]
+        hits = hits[(hits >= 0) & (hits < m)]  # a tap that lands outside the input reads nothing
         reads.append((int(hits.min()), int(hits.max())) if hits.size else None)
     patch = _take(x64, sources, np.nan)
     products = np.nan_to_num(patch * w64, nan=0.0)
