@@ -72,7 +72,7 @@ def check_words(e) -> str:
 
 def show_numbers(e) -> None:
     """The unit, its value, the explained sum, the bias and the count of terms, and the check."""
-    st.subheader(f"Unit {unit_text(e.unit)} of {plain(e.layer)}")
+    st.subheader(f"Unit {unit_text(e.unit)} of layer {plain(e.layer)}")
     out = "×".join(map(str, e.output_shape))
     inp = "×".join(map(str, e.input_shape))
     st.caption(f"{e.kind.replace('_', ' ')} row ({e.op}): input {inp} → output {out}")

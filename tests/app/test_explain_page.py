@@ -52,7 +52,7 @@ def _close(shown_text: str, expected: float) -> bool:
 
 def _assert_panel(at, layer, unit, reference):
     assert at.selectbox(key="explain_layer").value == layer
-    assert f"Unit ({', '.join(map(str, unit))}) of {layer}" in [s.value for s in at.subheader]
+    assert f"Unit ({', '.join(map(str, unit))}) of layer {layer}" in [s.value for s in at.subheader]
     metrics = _metrics(at)
     assert _close(metrics["Value (the model)"], reference.value), (metrics, reference.value)
     assert _close(metrics["Sum (explained)"], reference.sum), (metrics, reference.sum)

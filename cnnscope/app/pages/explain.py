@@ -162,7 +162,7 @@ def _points(key: str) -> list:
 
 
 def _draw_map(output, unit, layer: str, label: str, origin: str, names) -> None:
-    title = f"{layer}"
+    title = f"layer {layer}"
     if output.ndim == 3:
         channel = min(unit[0], output.shape[0] - 1) if unit else int(st.session_state.get(f"{KEY}_c", 0))
         channel = min(channel, output.shape[0] - 1)
@@ -178,7 +178,7 @@ def _draw_map(output, unit, layer: str, label: str, origin: str, names) -> None:
         figure = figures.value_bars(output, f"{title}: click a bar", unit[0] if unit else None, names)
         st.plotly_chart(figure, key=f"{KEY}_bars", on_select=_clicked_bar, selection_mode=("points",), width="stretch",
                         config=figures.CONFIG)
-    st.caption(f"{plain(layer)}'s output {'×'.join(map(str, output.shape))} for {plain(label)}; weights: "
+    st.caption(f"Layer {plain(layer)}'s output {'×'.join(map(str, output.shape))} for {plain(label)}; weights: "
                f"{plain(origin)}. Click a cell (or type its numbers above) to explain that unit.")
 
 
@@ -210,33 +210,24 @@ def captured_row(context: dict, layer: str):
 def _next_rows(context: dict, captured, e, names) -> None:
     """What the next rows make of this value (element-wise rows and pools, explained in turn), and the
     steps forward and back."""
-    from cnnscope.probes.unit import explain_captured, follow
+    from cnnscope.app.explain_chain import next_rows
     from cnnscope.probes.unit.forward import consumer
 
     st.subheader("What the next rows make of it")
     weights = context["weights"]
-    at, unit, steps = captured, e.unit, 0
-    while steps < FOLLOWED_ROWS:
-        after = consumer(at)
-        if after is None:
-            st.caption("This is the model's last row: its value is the model's output."
-                       if steps == 0 else "…and that is the model's output.")
-            break
-        if after.op_kind in ("conv", "transposed_conv", "linear"):
-            st.caption(f"Then {after.name} ({after.type}) mixes it with the other channels: "
-                       "“Follow forward” picks the unit of it where this position is strongest.")
-            break
-        with weights.lock:
-            target = follow(weights.model, context["inputs"], at, unit)
-        if target is None:
-            break
-        at = captured_row(context, target[0])
-        nxt = explain_captured(at, target[1], names=names)
-        st.markdown(f"**{plain(nxt.layer)}** ({nxt.kind.replace('_', ' ')}, {nxt.op}): unit {panel.unit_text(nxt.unit)}"
-                    f" = {panel.number(nxt.value)}")
-        st.code("\n".join(nxt.formula), language=None, wrap_lines=True)
-        st.caption(panel.legend(nxt))
-        unit, steps = nxt.unit, steps + 1
+    chain = next_rows(weights.model, context["inputs"], captured, e.unit, lambda name: captured_row(context, name),
+                      names, FOLLOWED_ROWS, weights.lock)
+    for step in chain.steps:
+        st.markdown(f"**{plain(step.layer)}** ({step.kind.replace('_', ' ')}, {step.op}): unit "
+                    f"{panel.unit_text(step.unit)} = {panel.number(step.value)}")
+        st.code("\n".join(step.formula), language=None, wrap_lines=True)
+        st.caption(panel.legend(step))
+    if chain.stop is not None:
+        st.caption(f"Then {plain(chain.stop.name)} ({chain.stop.type}) mixes it with other units: "
+                   "“Follow forward” goes to its most active unit that reads this position.")
+    elif chain.end:
+        st.caption("…and that is the model's output." if chain.steps else
+                   "This is the model's last row: its value is the model's output.")
     history = st.session_state.setdefault(f"{KEY}_history", [])
     back, forward = st.columns(2)
     back.button("← Back", key=f"{KEY}_back", disabled=not history, on_click=_back,
