@@ -89,7 +89,7 @@ def run(args) -> int:
         from cnnscope.vis.unit_figure import unit_picture
 
         first = explanations[0]
-        image = unit_picture(first, picture, f"{label} · {first.layer} · unit {','.join(map(str, first.unit))} = "
+        image = unit_picture(first, picture, f"{label} · layer {first.layer} · unit {','.join(map(str, first.unit))} = "
                              f"{first.value:.4g}")
         if form == "png":
             from cnnscope.cli.output import write_picture
@@ -104,9 +104,11 @@ def run(args) -> int:
             image.save(buffer, format="PNG")
             write_text_atomic(args.output, unit_html(explanations, title=head, picture_png=buffer.getvalue()))
     if args.output and args.output != "-":
-        say(f"wrote {args.output}: {explanations[0].layer} unit {','.join(map(str, explanations[0].unit))}"
-            + (f" and {len(explanations) - 1} row{'s' if len(explanations) > 2 else ''} after it"
-               if len(explanations) > 1 else ""))
+        first = explanations[0]
+        after = (f" and {len(explanations) - 1} row{'s' if len(explanations) > 2 else ''} after it"
+                 if len(explanations) > 1 else "")
+        say(f"wrote {args.output}: {label} · layer {first.layer} · unit {','.join(map(str, first.unit))} = "
+            f"{first.value:.6g}{after} · {args.image} · weights: {origin}")
     return 0
 
 

@@ -149,8 +149,9 @@ def _contributions(e) -> list[str]:
     lines += ["  " + "  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]
     if e.rest[0]:
         lines.append(f"  the other {e.rest[0]:,} terms sum to {_g(e.rest[1])}")
-    if e.bias is not None:
-        lines.append(f"  bias {_g(e.bias)}; total {_g(e.sum)}")
+    if e.sum is not None:
+        lines.append(f"  bias {_g(e.bias)}; total {_g(e.sum)}" if e.bias is not None else
+                     f"  no bias (this layer has none); total {_g(e.sum)}")
     if len(e.channels) > 1:
         ranked = sorted(e.channels, key=lambda item: -abs(item[1]))[:8]
         more = f" (the {len(ranked)} largest of {len(e.channels)})" if len(e.channels) > len(ranked) else ""
@@ -176,10 +177,11 @@ def _softmax(e) -> list[str]:
         return []
     ranked = sorted(rows, key=lambda r: -r["probability"])
     shown = ranked if len(rows) <= CLASSES_SHOWN else ranked[:10]
+    named = any(r["name"] != str(r["class"]) for r in rows)  # digits are named by their number already
     width = max(len(r["name"]) for r in shown)
     lines = ["class probabilities (softmax of the logits), most probable first:"]
-    lines += [f"  {r['class']:>4}  {r['name'].ljust(width)}  logit {_g(r['logit']):>10}  p = {r['probability']:.4f}"
-              f"  {'█' * round(30 * r['probability'])}" for r in shown]
+    lines += [f"  {r['class']:>4}  {r['name'].ljust(width) + '  ' if named else ''}logit {_g(r['logit']):>10}  "
+              f"p = {r['probability']:.4f}  {'█' * round(30 * r['probability'])}".rstrip() for r in shown]
     if len(shown) < len(rows):
         rest = sum(r["probability"] for r in ranked[len(shown):])
         lines.append(f"  the other {len(rows) - len(shown):,} classes: p = {rest:.4f} together (all in --format json)")

@@ -9,6 +9,15 @@ cnnscope rf resnet18 --layer layer3 --image "$photo" -o $out/rf-resnet18-layer3.
 cnnscope rf vgg16 --layer features.16 --image "$photo" -o $out/rf-vgg16-pool3.png
 cnnscope features resnet18 --image "$photo" --layer layer1.0.add --top 16 -o $out/features-resnet18-layer1.png
 cnnscope features lenet5 --image digits:17 -o $out/features-lenet5-digit.png
+# one unit of LeNet-5 trained on the digits: the first conv, the pool after it, the class probabilities
+runs=$(mktemp -d)
+cnnscope train lenet5 --out "$runs/lenet5" >/dev/null 2>&1
+cnnscope explain --run "$runs/lenet5" --image digits:17 --unit 2,12,12 -o $out/explain-lenet5-conv.png
+cnnscope explain --run "$runs/lenet5" --image digits:17 --layer 2 --unit 2,6,6 -o $out/explain-lenet5-pool.png
+cnnscope explain --run "$runs/lenet5" --image digits:17 --layer 11 --unit 7 -o $out/explain-lenet5-softmax.png
+rm -rf "$runs"
+cnnscope explain --arithmetic --size 5 --kernel 3 --padding 1 -o $out/arithmetic-half-padding.gif
+cnnscope explain --arithmetic --size 3 --kernel 3 --stride 2 --padding 1 --transposed -o $out/arithmetic-transposed-stride2.gif
 cnnscope filters alexnet -o $out/filters-alexnet-random.png
 cnnscope graph resnet50 -o $out/graph-resnet50.svg
 cnnscope graph resnet50 -o $out/graph-resnet50.png

@@ -78,7 +78,7 @@ def test_pictures_and_pages(run_cli, tmp_path):
     for name in ("unit.png", "unit.html", "unit.json", "unit.txt"):
         code, out, err = run_cli("explain", "lenet5", "--unit", "1,3,3", "-o", tmp_path / name)
         assert code == 0, err
-        assert out.startswith(f"wrote {tmp_path / name}: 0 unit 1,3,3")
+        assert out.startswith(f"wrote {tmp_path / name}: lenet5 · layer 0 · unit 1,3,3 = ")
     assert Image.open(tmp_path / "unit.png").size[0] > 600
     page = (tmp_path / "unit.html").read_text()
     assert "data:image/png;base64," in page and "<script" not in page

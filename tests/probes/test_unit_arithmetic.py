@@ -112,7 +112,7 @@ def test_conv_sum_is_the_modules_output_and_every_product_is_input_times_weight(
     per_group_in = config["cin"] // config["groups"]
     assert e.terms == per_group_in * math.prod(config["kernel"])
     bias = float(conv.bias[unit[0]]) if config["bias"] else 0.0
-    assert e.bias == bias
+    assert e.bias == (bias if config["bias"] else None)  # None: the layer has no bias (not a bias of 0)
     assert_split_is_exact(e, bias)
     # with top ≥ terms the listed products are exactly all the (channel, tap) pairs, each input · weight
     assert e.rest == (0, 0.0) and len(e.top) == e.terms
@@ -138,7 +138,7 @@ def test_conv3d_sum_and_terms(config):
     assert e.sum == pytest.approx(float(y[(0, *unit)]), rel=1e-6, abs=1e-9)
     assert e.check.ok
     assert e.terms == config["cin"] // config["groups"] * math.prod(config["kernel"])
-    assert_split_is_exact(e, e.bias)
+    assert_split_is_exact(e, e.bias or 0.0)
     assert len(e.top) == min(5, e.terms)
 
 
@@ -214,5 +214,5 @@ def test_a_wide_conv_lists_the_largest_products_and_sums_the_others_exactly():
     assert e.rest[1] == pytest.approx(float(products.sum()) - sum(t.product for t in e.top), rel=1e-9, abs=1e-12)
     assert e.sum == pytest.approx(float(conv(x)[0, 2, 3, 4]), rel=1e-12)
     # the per-channel sums add up to the total without the bias
-    assert sum(s for _, s in e.channels) + e.bias == pytest.approx(e.sum, rel=1e-12)
+    assert sum(s for _, s in e.channels) + (e.bias or 0.0) == pytest.approx(e.sum, rel=1e-12)
     assert [c for c, _ in e.channels] == list(range(64))

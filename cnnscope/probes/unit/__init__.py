@@ -159,7 +159,7 @@ def _add_softmax(result: UnitExplanation, captured: Captured, names) -> None:
     mine = captured.output.detach().double()[0].cpu().numpy()
     if logits is None or logits.shape != mine.shape or not np.allclose(logits, mine, rtol=1e-6, atol=1e-6):
         return
-    rows = _linear.probabilities(logits, names)
+    rows = _linear.probabilities(mine, names)  # float64: the model's own logits, matched above
     result.details["softmax"] = rows
     result.formula += ["", "these are the model's logits z; softmax turns them into probabilities:",
                        *_linear.softmax_lines(rows, result.unit[-1])]

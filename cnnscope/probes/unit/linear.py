@@ -29,7 +29,7 @@ def linear(layer, unit, call, value, top: int) -> UnitExplanation:
     formula = [f"y_{j} = b_{j} + Σ_i x_i·W[{j}, i] over the {len(terms):,} input features",
                f"y_{j} = {b64:.6g} + ({_sum_text(kept, rest)}) = {total:.6g}"]
     return UnitExplanation(layer, tuple(unit), "linear", call.name, value, tuple(x.shape[1:]), (), formula,
-                           sum=total, bias=b64, terms=len(terms), top=kept, rest=rest,
+                           sum=total, bias=b64 if bias is not None else None, terms=len(terms), top=kept, rest=rest,
                            check=make_check(total, value, redone, x.dtype, float(np.abs(products).sum()) + abs(b64)))
 
 

@@ -109,13 +109,15 @@ def conv(layer, unit, call, calls, index, value, top: int) -> tuple[UnitExplanat
     scale = float(np.abs(products).sum()) + abs(b64)
     reads = [(int(p[0]) - off, int(p[-1]) - off) for p, off in zip(positions, offset)]
     names = tap_names(n)
-    formula = [f"y = b + Σ over {per_group_in} input channel{'s' if per_group_in != 1 else ''} and the "
+    plus = "b + " if bias is not None else ""  # a conv without bias (before a batch norm) adds none
+    formula = [f"y = {plus}Σ over {per_group_in} input channel{'s' if per_group_in != 1 else ''} and the "
                f"{'×'.join(map(str, kernel))} kernel of x·w  ({len(terms):,} products)",
                f"tap {'·'.join(names)} reads input position out·s − p + k·d"
                f" (s = {_axes(stride)}, p = {_axes(padding)}, d = {_axes(dilation)})",
-               f"y = {b64:.6g} + ({_sum_text(kept, rest)}) = {total:.6g}"]
+               f"y = {f'{b64:.6g} + ' if plus else ''}({_sum_text(kept, rest)}) = {total:.6g}"]
     explanation = UnitExplanation(
-        layer, tuple(unit), "conv", call.name, value, tuple(x.shape[1:]), (), formula, sum=total, bias=b64,
+        layer, tuple(unit), "conv", call.name, value, tuple(x.shape[1:]), (), formula, sum=total,
+        bias=b64 if bias is not None else None,
         terms=len(terms), top=kept, rest=rest,
         channels=[(int(channels[ci]), float(products[ci].sum())) for ci in range(per_group_in)],
         kernel=w64, patch=patch,
@@ -166,13 +168,14 @@ def transposed(layer, unit, call, calls, index, value, top: int):
                           output_padding=output_padding, dilation=dilation)[(0, 0, *out)])
     kept, rest = split_top(terms, top)
     scale = float(sum(abs(t.product) for t in terms)) + abs(b64)
-    formula = [f"y = b + Σ x[i]·w[k] over the taps with i·s − p + k·d = out "
+    plus = "b + " if bias is not None else ""
+    formula = [f"y = {plus}Σ x[i]·w[k] over the taps with i·s − p + k·d = out "
                f"(s = {_axes(stride)}, p = {_axes(padding)}, d = {_axes(dilation)}): {len(terms):,} products",
-               f"y = {b64:.6g} + ({_sum_text(kept, rest)}) = {total:.6g}" if terms else
+               f"y = {f'{b64:.6g} + ' if plus else ''}({_sum_text(kept, rest)}) = {total:.6g}" if terms else
                f"y = b = {b64:.6g}: no input position lands on this output unit"]
     explanation = UnitExplanation(
         layer, tuple(unit), "transposed_conv", call.name, value, tuple(x.shape[1:]), (), formula, sum=total,
-        bias=b64, terms=len(terms), top=kept, rest=rest,
+        bias=b64 if bias is not None else None, terms=len(terms), top=kept, rest=rest,
         channels=[(int(channels[ci]), float(products[ci].sum())) for ci in range(per_group_in)],
         kernel=w64, patch=patch, check=make_check(total, value, redone, x.dtype, scale),
         details={"stride": stride, "padding": padding, "dilation": dilation, "groups": groups,
@@ -290,4 +293,4 @@ def _sum_text(kept: list[Term], rest: tuple[int, float], shown: int = 4) -> str:
 
 def _number(value: float) -> str:
     """4 significant digits, negative numbers in brackets so that ``a·(−b)`` reads as a product."""
-    return f"({value:.4g})".replace("-", "−") if value < 0 else f"{value:.4g}"
+    return f"({value:.4g})" if value < 0 else f"{value:.4g}"
