@@ -78,13 +78,13 @@ def small_heat(values: np.ndarray, title: str, x_title: str = "kx", y_title: str
     text = values.size <= ANNOTATE_CELLS
     figure = go.Figure(go.Heatmap(z=_rounded(values), colorscale=COLOURS, zmid=0, showscale=not text,
                                   texttemplate=("%{z:.3g}" if width <= 5 else "%{z:.2g}") if text else None,
-                                  textfont={"size": 10},
+                                  textfont={"size": 11},
                                   hovertemplate=f"{y_title} %{{y}}, {x_title} %{{x}}: %{{z:.6g}}<extra></extra>",
                                   colorbar={"thickness": 10}))
     if marked is not None:
         y, x = marked
         figure.add_shape(type="rect", x0=x - 0.5, x1=x + 0.5, y0=y - 0.5, y1=y + 0.5, line={"color": MARK, "width": 3})
-    side = 260 if max(height, width) <= 7 else 300
+    side = 300
     figure.update_layout(title={"text": title, "font": {"size": 12}}, height=side,
                          margin={"l": 30, "r": 10, "t": 36, "b": 30}, dragmode=False)
     figure.update_xaxes(title=x_title, range=[-0.5, width - 0.5], dtick=1 if width <= 11 else None, constrain="domain",

@@ -138,7 +138,7 @@ def show_arithmetic(e, picture, key: str) -> None:
     if e.kind in ("conv", "transposed_conv"):
         planes = figures.kernel_planes(e, shown_channel(e, f"{key}_in_channel"))
     window = figures.window_grid(e)
-    left, middle, right, last = st.columns(4)  # stacked on a phone
+    left, middle, right = st.columns(3)  # stacked on a phone
     with left:
         drawn = field_picture(e, picture)
         if drawn is not None:
@@ -147,28 +147,38 @@ def show_arithmetic(e, picture, key: str) -> None:
     if planes is not None:
         for column, name, title, caption in (
                 (middle, "patch", "input patch x", "the inputs under the kernel (0 in zero padding)"),
-                (right, "kernel", "kernel w", "this output channel's weights for the input channel"),
-                (last, "products", "products x·w", "input times weight, cell by cell")):
+                (right, "kernel", "kernel w", "this output channel's weights for that input channel")):
             with column:
                 st.plotly_chart(figures.small_heat(planes[name], title), key=f"{key}_{name}", config=figures.CONFIG)
                 st.caption(caption)
-    elif window is not None:
-        grid, marked, (y0, x0) = window
-        with middle:
-            st.plotly_chart(figures.small_heat(grid, f"window (from input {y0}, {x0})", "x", "y", marked),
-                            key=f"{key}_window", config=figures.CONFIG)
-        with right:
-            if e.kind == "max_pool" and "winner" in e.details:
-                winner = e.details["winner"]
-                st.markdown(f"**Winner**: {number(winner['input'])} at input {unit_text(winner['at'])} "
-                            "(framed in green)")
-            elif "divisor" in e.details:
-                cells = [c["input"] for c in e.details["window"]]
-                st.markdown(f"**Mean**: {number(float(np.sum(cells)))} / {e.details['divisor']} = {number(e.sum)}")
-            else:
-                st.markdown(f"**{'Max' if 'max' in e.op else 'Mean'}** of {e.terms} cells = {number(e.sum)}")
-    show_terms(e)
+        products, table = st.columns([1, 2])
+        with products:
+            st.plotly_chart(figures.small_heat(planes["products"], "products x·w"), key=f"{key}_products",
+                            config=figures.CONFIG)
+            st.caption("input times weight, cell by cell")
+        with table:
+            show_terms(e)
+    else:
+        if window is not None:
+            grid, marked, (y0, x0) = window
+            with middle:
+                st.plotly_chart(figures.small_heat(grid, f"window (from input {y0}, {x0})", "x", "y", marked),
+                                key=f"{key}_window", config=figures.CONFIG)
+            with right:
+                _window_words(e)
+        show_terms(e)
     show_details(e)
+
+
+def _window_words(e) -> None:
+    if e.kind == "max_pool" and "winner" in e.details:
+        winner = e.details["winner"]
+        st.markdown(f"**Winner**: {number(winner['input'])} at input {unit_text(winner['at'])} (framed in green)")
+    elif "divisor" in e.details:
+        cells = [c["input"] for c in e.details["window"]]
+        st.markdown(f"**Mean**: {number(float(np.sum(cells)))} / {e.details['divisor']} = {number(e.sum)}")
+    else:
+        st.markdown(f"**{'Max' if 'max' in e.op else 'Mean'}** of {e.terms} cells = {number(e.sum)}")
 
 
 def show_terms(e) -> None:
