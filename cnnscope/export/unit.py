@@ -96,12 +96,12 @@ def unit_text(e, *, heading: str = "") -> str:
     lines += _window(e)
     lines += _softmax(e)
     if e.check is not None:
-        verdict = "equal" if e.check.ok else "NOT equal"
+        verdict = "equals" if e.check.ok else "does NOT equal"
         redone = (f"; torch's own {e.op} redone in float64 gives {_g(e.check.recomputed)}"
                   if e.kind in RECOMPUTED else "")
-        lines.append(f"check (float64): the worked total {_g(e.sum)} and the model's value {_g(e.value)} are {verdict} "
-                     f"within its rounding (difference {e.check.difference:.2e}, tolerance {e.check.tolerance:.2e})"
-                     + redone)
+        lines.append(f"check (float64): the worked total {_g(e.sum)} {verdict} the model's value {_g(e.value)} "
+                     "within its rounding")
+        lines.append(f"  (difference {e.check.difference:.2e}, tolerance {e.check.tolerance:.2e}{redone})")
     lines += [f"note: {n}" for n in e.notes]
     return "\n".join(lines) + "\n"
 

@@ -60,7 +60,7 @@ def test_text_shows_every_product_of_a_small_kernel_and_the_check(run_cli):
     assert "layer 0 (conv2d, output 6×28×28) · unit 2,12,12 =" in out
     assert "input channel 0: input × weight = product" in out
     assert "receptive field: y 10..14, x 10..14 (input pixels)" in out
-    assert "are equal within its rounding" in out and "the other 15 terms sum to" in out
+    assert "equals the model's value" in out and "within its rounding" in out and "the other 15 terms sum to" in out
 
 
 def test_follow_goes_from_the_first_conv_to_the_class_probabilities(run_cli):

@@ -50,7 +50,7 @@ def softmax_lines(rows: list[dict], unit: int | None = None) -> list[str]:
     total = float(np.exp(z - m).sum())
     return ["p_c = e^(z_c) / Σ_k e^(z_k)  (computed as e^(z_c − max z) / Σ_k e^(z_k − max z): the same number, no overflow)",
             f"p_{pick} = e^({z[pick]:.6g} − {m:.6g}) / {total:.6g} = {float(np.exp(z[pick] - m) / total):.6g}"
-            f"  ({rows[pick]['name']})"]
+            + (f"  ({rows[pick]['name']})" if rows[pick]["name"] != str(pick) else "")]
 
 
 def softmax(layer, unit, call, value, names) -> UnitExplanation:
