@@ -15,10 +15,14 @@ Method
 * **click, whole page**: the page script rerun headless (``streamlit.testing.AppTest``) after the unit's
   number boxes change: everything above plus the sidebar, the widgets and Streamlit's own work, without
   the browser's drawing.  Median and max over distinct units.
+* **click, browser** (``--browser``): `cnnscope app` on a loopback port and Debian's headless Chromium; a
+  real mouse click on a cell of the map, timed until the panel names the clicked unit and the script
+  has finished (the tests' ``_idle``: no running indicator for 0.4 s, not counted).  This adds the
+  network, Plotly drawing the map (50,176 cells at features.0) and Streamlit's redraw.
 
 Usage::
 
-    python benchmarks/explain_click.py [--clicks 7] [--no-page]
+    python benchmarks/explain_click.py [--clicks 7] [--no-page] [--browser]
 """
 
 from __future__ import annotations
@@ -147,10 +151,62 @@ def page(clicks: int) -> None:
               f"{statistics.median(costs):.3f} s, max {max(costs):.3f} s over {clicks} units")
 
 
+def browser(clicks: int) -> None:
+    """Real clicks in headless Chromium on the map of each row (see the module's docstring)."""
+    from selenium import webdriver
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.app.test_browser import CNNSCOPE_APP, _idle, _open_sidebar, _page_label, _start, _stop, _wait_for_text
+    from tests.app.test_explain_browser import _click_cell
+    from tests.conftest import CHROMEDRIVER, CHROMIUM
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=CHROMEDRIVER), options=options)
+    process, url, _ = _start(CNNSCOPE_APP)
+    try:
+        driver.get(f"{url}/?model=vgg16")
+        _wait_for_text(driver, "138,357,544", timeout=300)
+        _idle(driver)
+        _open_sidebar(driver)
+        _page_label(driver, "Explain a unit").click()
+        _wait_for_text(driver, "What the next rows make of it", timeout=300)
+        _idle(driver)
+        for layer in LAYERS:
+            if layer != "features.0":
+                box = driver.find_element(By.CSS_SELECTOR, ".st-key-explain_layer input")
+                box.click()
+                box.send_keys(layer + " ")
+                box.send_keys("\ue007")  # Enter
+                _wait_for_text(driver, f"of layer {layer}", timeout=300)
+                _idle(driver)
+            size = {"features.0": 224, "features.28": 14}[layer]
+            costs = []
+            for _, y, x in _units((1, size, size), clicks, seed=2):
+                start = time.perf_counter()
+                _click_cell(driver, y, x)
+                clicked = time.perf_counter() - start  # scrolling the map into view and the pointer's pause
+                WebDriverWait(driver, 60, poll_frequency=0.02).until(lambda d: d.execute_script(
+                    "return [...document.querySelectorAll('h3')].some(h => h.textContent.includes(arguments[0]))",
+                    f", {y}, {x}) of layer {layer}"))
+                shown = time.perf_counter() - start - clicked
+                _idle(driver)
+                costs.append(shown)
+            print(f"{layer}: one click in Chromium, from the mouse button to the panel naming the unit: median "
+                  f"{statistics.median(costs):.2f} s, max {max(costs):.2f} s over {clicks} units")
+    finally:
+        _stop(process)
+        driver.quit()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clicks", type=int, default=7, help="distinct units per layer (≥ 5)")
     parser.add_argument("--no-page", action="store_true", help="skip the headless page reruns")
+    parser.add_argument("--browser", action="store_true", help="also time real clicks in headless Chromium")
     args = parser.parse_args()
     import torch
 
@@ -159,6 +215,8 @@ def main() -> None:
     library(max(args.clicks, 5))
     if not args.no_page:
         page(max(args.clicks, 5))
+    if args.browser:
+        browser(max(args.clicks, 5))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ ANNOTATE_CELLS = 49  # heat maps up to 7×7 carry their numbers in the cells
 MAP_HEIGHT = 420
 COLOURS = "RdBu_r"  # diverging: negative blue, zero white, positive red (feature maps and weights are signed)
 MARK = "#10b010"
+SVG_POINTS = 64 * 64
 CONFIG = {"displayModeBar": False}  # no toolbar over the title; a click selects, it does not zoom
 
 
@@ -37,7 +38,9 @@ def feature_map(values: np.ndarray, title: str, selected: tuple[int, int] | None
     figure = go.Figure([
         go.Heatmap(z=z, colorscale=COLOURS, zmid=0, hoverinfo="skip", colorbar={"thickness": 12}),
         # one invisible point per cell: what a click selects (hover shows the cell's value)
-        go.Scattergl(x=columns, y=rows, mode="markers", customdata=z.reshape(-1),
+        # SVG points up to 64×64 (no WebGL context to start on each redraw); WebGL for big maps
+        (go.Scatter if height * width <= SVG_POINTS else go.Scattergl)(
+            x=columns, y=rows, mode="markers", customdata=z.reshape(-1),
                      marker={"size": max(4, min(24, 360 // max(height, width))), "opacity": 0},
                      selected={"marker": {"opacity": 0}}, unselected={"marker": {"opacity": 0}},
                      hovertemplate=f"{y_title.split()[0]} %{{y}}, {x_title.split()[0]} %{{x}}: "
