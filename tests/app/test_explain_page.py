@@ -124,3 +124,34 @@ def test_a_unit_outside_the_map_is_one_line(page):
     errors = [shown(e.value) for e in page.error]
     assert len(errors) == 1 and errors[0].startswith("unit 9,40,3 is outside") and "C 0..5" in errors[0], errors
     assert page.get("plotly_chart")  # the map is still drawn above the line
+
+
+def test_the_weights_trained_a_minute_earlier_on_the_train_page(app, lenet5_and_digit):
+    """A run of the Train page in the same session: the page says so, opens on a digit (the run's data
+    set) and explains with the trained weights; at the logits the classes are named 0..9."""
+    import time
+
+    from cnnscope.app import training
+    from cnnscope.probes.unit import explain
+
+    _, inputs = lenet5_and_digit
+    app.sidebar.radio(key="page").set_value("Train").run()
+    app.number_input(key="train_epochs").set_value(1)
+    app.button(key="train_start").click().run()
+    job = app.session_state[training.JOB_KEY]
+    deadline = time.monotonic() + 120
+    while not job.done and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert job.done and job.status == "completed", (job.status, job.message)
+    app.sidebar.radio(key="page").set_value(PAGE).run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    captions = " ".join(shown(c.value) for c in app.caption)
+    assert "weights: trained on the Train page, run 1" in captions, captions
+    assert app.radio(key="explain_src").value == "Handwritten digit"  # the run learned digits
+    _unit(app, 5, 20, 8)
+    trained = job.model.eval()
+    _assert_panel(app, "0", (5, 20, 8), explain(trained, inputs, "0", (5, 20, 8)))
+    random_weights = explain(lenet5_and_digit[0], inputs, "0", (5, 20, 8))
+    assert not _close(_metrics(app)["Sum (explained)"], random_weights.sum)  # not the seed-0 weights
+    app.selectbox(key="explain_layer").set_value("11").run()
+    assert list(app.dataframe[-1].value["name"]) == [str(d) for d in range(10)]
