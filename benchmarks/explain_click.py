@@ -61,8 +61,6 @@ def _as_streamlit_sends(figure) -> int:
 
 
 def library(clicks: int) -> None:
-    import torch
-
     from cnnscope.app import explain_figures as figures
     from cnnscope.app import explain_panel as panel
     from cnnscope.app.explain_chain import next_rows
@@ -113,9 +111,9 @@ def library(clicks: int) -> None:
             terms = e.terms
             assert e.check.ok and len(chain.steps) >= 1
         print(f"{layer}: {terms:,} products; capture {statistics.median(times):.2f} s (median of 3), first visit "
-              f"with the next rows' captures {first:.2f} s; one click (library) median {statistics.median(costs):.3f} s, "
+              f"with the next rows' captures {first:.2f} s; one click (library) median "
+              f"{statistics.median(costs):.3f} s, "
               f"max {max(costs):.3f} s over {clicks} units; figures {statistics.median(sizes) / 1e6:.2f} MB of JSON")
-    del torch
 
 
 def page(clicks: int) -> None:

@@ -127,7 +127,7 @@ def shown_channel(e, key: str) -> int:
         st.session_state[f"{key}_for"] = mark
         st.session_state[key] = strongest
     picked = st.selectbox(f"Input channel drawn (of {len(channels)})", channels, key=key,
-                          format_func=lambda c: f"{c}: sum {sums[c]:.4g}" + (" (largest |sum|)" if c == strongest else ""),
+                          format_func=lambda c: f"{c}: sum {sums[c]:.4g}" + (" (largest |sum|)" * (c == strongest)),
                           help="a kernel has one slice per input channel; the products of every channel add up")
     return channels.index(picked)
 
@@ -210,7 +210,8 @@ def show_terms(e) -> None:
 def show_details(e) -> None:
     if e.kind == "batch_norm":
         d = e.details
-        st.markdown(f"x = {number(d['input'])} · μ = {number(d['mean'])} · σ² = {number(d['var'])} · ε = {d['eps']:g} · "
+        st.markdown(f"x = {number(d['input'])} · μ = {number(d['mean'])} · σ² = {number(d['var'])} · "
+                    f"ε = {d['eps']:g} · "
                     f"γ = {number(d['weight'])} · β = {number(d['bias'])} ({d['statistics']} statistics)")
     probabilities = e.details.get("softmax")
     if probabilities:

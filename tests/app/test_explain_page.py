@@ -119,7 +119,8 @@ def test_a_unit_outside_the_map_is_one_line(page):
     assert not page.exception
     errors = [shown(e.value) for e in page.error]
     assert len(errors) == 1 and "\n" not in errors[0], errors
-    assert errors[0].startswith("unit 1,40,3 is outside") and "6×28×28" in errors[0] and "Y 0..27" in errors[0], errors
+    assert errors[0].startswith("unit 1,40,3 is outside"), errors
+    assert "6×28×28" in errors[0] and "Y 0..27" in errors[0], errors
     page.number_input(key="explain_c").set_value(9).run()  # a channel that does not exist
     errors = [shown(e.value) for e in page.error]
     assert len(errors) == 1 and errors[0].startswith("unit 9,40,3 is outside") and "C 0..5" in errors[0], errors
