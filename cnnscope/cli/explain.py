@@ -62,7 +62,7 @@ def run(args) -> int:
     try:
         explanations = _explain_chain(model, inputs, args, names)
     except ShapeError as error:
-        from cnnscope.probes.inputs import is_tensor_file
+        from cnnscope.vis.model_inputs import is_tensor_file
 
         if not is_tensor_file(args.image) or expected is None or tuple(inputs.shape[1:]) == tuple(expected):
             raise
@@ -135,7 +135,7 @@ def _prepare(args):
     the model's natural C×H×W input)."""
     import torch
 
-    from cnnscope.probes.inputs import drawable, is_tensor_file, one_input, picture_input, tensor_input
+    from cnnscope.vis.model_inputs import drawable, is_tensor_file, one_input, picture_input, tensor_input
     from cnnscope.probes.prediction import DATASET_CLASSES
 
     names, dataset, config = None, None, None
@@ -161,7 +161,7 @@ def _prepare(args):
         inputs = tensor_input(args.image, loaded.input_shape, dtype)
         picture = drawable(inputs)
     elif config is not None:
-        from cnnscope.probes.inputs import run_input
+        from cnnscope.vis.model_inputs import run_input
 
         inputs, picture = run_input(args.image, config)
         inputs = inputs.to(dtype)

@@ -1,4 +1,4 @@
-"""A model input from what a user hands in: a picture (PNG/JPEG, ``digits:N``), resized and
+"""A model input from what a user hands in (a front-end concern: pictures are decoded here, with vis.images): a picture (PNG/JPEG, ``digits:N``), resized and
 normalised as the model expects, or a tensor file (``x.pt``, ``x.npy``) used exactly as it is."""
 
 from __future__ import annotations
