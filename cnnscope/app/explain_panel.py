@@ -80,7 +80,9 @@ def show_numbers(e) -> None:
     bias, terms = st.columns(2)
     value.metric("Value (the model)", number(e.value), help="the row's output at this unit, as the model computed it")
     total.metric("Sum (explained)", number(e.sum), help="worked out in float64 from the row's own inputs and weights")
-    bias.metric("Bias", number(e.bias), help="added once, after the products")
+    weighted = e.kind in ("conv", "transposed_conv", "linear")
+    bias.metric("Bias", "none" if e.bias is None and weighted else number(e.bias),
+                help="added once, after the products" if weighted else "this kind of row has no bias")
     terms.metric("Terms", "—" if e.terms is None else f"{e.terms:,}", help="how many products (or window cells)")
     (st.success if e.check is None or e.check.ok else st.warning)(check_words(e))
 
@@ -199,7 +201,8 @@ def show_terms(e) -> None:
     line = f"Σ of these {len(listed):,} products = {number(shown_sum)}"
     if others[0]:
         line += f"; the other {others[0]:,} terms sum to {number(others[1])}"
-    line += f"; + bias {number(e.bias or 0.0)} = **{number(e.sum)}**"
+    line += f"; + bias {number(e.bias)} = **{number(e.sum)}**" if e.bias is not None else \
+        f"; no bias (the row has none) = **{number(e.sum)}**"
     st.markdown(line)
     if conv and len(e.channels) > 1:
         strongest = sorted(e.channels, key=lambda item: -abs(item[1]))[:TOP_SHOWN]

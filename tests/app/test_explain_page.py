@@ -3,6 +3,7 @@ sample 17; the numbers the panel shows are checked against ``probes.unit.explain
 built afresh, and against torch's own modules."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -57,7 +58,7 @@ def _assert_panel(at, layer, unit, reference):
     assert _close(metrics["Value (the model)"], reference.value), (metrics, reference.value)
     assert _close(metrics["Sum (explained)"], reference.sum), (metrics, reference.sum)
     if reference.bias is None:
-        assert metrics["Bias"] == "—"
+        assert metrics["Bias"] == ("none" if reference.kind in ("conv", "linear") else "—"), metrics
     else:
         assert _close(metrics["Bias"], reference.bias), (metrics, reference.bias)
 
@@ -156,3 +157,35 @@ def test_the_weights_trained_a_minute_earlier_on_the_train_page(app, lenet5_and_
     assert not _close(_metrics(app)["Sum (explained)"], random_weights.sum)  # not the seed-0 weights
     app.selectbox(key="explain_layer").set_value("11").run()
     assert list(app.dataframe[-1].value["name"]) == [str(d) for d in range(10)]
+
+
+def test_a_convolution_without_bias_and_more_products_than_the_table_lists(app):
+    """ResNet-18's conv1 has no bias: the panel says none, and the sum is the products alone."""
+    from PIL import Image
+    from sklearn.datasets import load_sample_image
+
+    from cnnscope.probes.unit import explain
+    from cnnscope.sources import load_model
+    from cnnscope.vis.images import to_input
+    from cnnscope.zoo import get_entry
+
+    app.sidebar.selectbox(key="zoo_model").set_value("resnet18").run()
+    app.sidebar.text_input(key="shape_resnet18").set_value("1,3,64,64").run()
+    app.sidebar.radio(key="page").set_value(PAGE).run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    assert app.selectbox(key="explain_layer").value == "conv1"
+    _unit(app, 7, 0, 31)  # the top edge: the 7×7 kernel reaches into the zero padding
+    model = load_model("resnet18", "cpu", seed=0).module.eval()
+    mean, std = get_entry("resnet18").normalization
+    inputs, _ = to_input(Image.fromarray(load_sample_image("china.jpg")), 3, (64, 64), mean, std)
+    reference = explain(model, inputs, "conv1", (7, 0, 31))
+    assert reference.bias is None
+    _assert_panel(app, "conv1", (7, 0, 31), reference)
+    assert _metrics(app)["Terms"] == f"{3 * 7 * 7}"
+    assert [n.value for n in app.selectbox if n.key == "explain_in_channel"]  # one of 3 input channels is drawn
+    listed = app.dataframe[0].value["product x·w"].to_numpy()
+    assert len(listed) == 12  # the 12 largest of 147, then the others' exact sum
+    line = next(shown(m.value) for m in app.markdown if "the other 135 terms sum to" in shown(m.value))
+    rest = float(re.search(r"the other 135 terms sum to (\S+);", line).group(1))
+    assert math.isclose(listed.sum() + rest, reference.sum, rel_tol=1e-6, abs_tol=1e-7), (line, reference.sum)
+    assert "no bias (the row has none)" in line
