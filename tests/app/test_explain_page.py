@@ -189,3 +189,15 @@ def test_a_convolution_without_bias_and_more_products_than_the_table_lists(app):
     rest = float(re.search(r"the other 135 terms sum to (\S+);", line).group(1))
     assert math.isclose(listed.sum() + rest, reference.sum, rel_tol=1e-6, abs_tol=1e-7), (line, reference.sum)
     assert "no bias (the row has none)" in line
+
+
+def test_another_input_size_keeps_the_unit_inside_the_new_map(app):
+    app.sidebar.selectbox(key="zoo_model").set_value("resnet18").run()
+    app.sidebar.radio(key="page").set_value(PAGE).run()
+    _unit(app, 5, 100, 111)  # conv1 of a 224×224 input: 64×112×112
+    app.button(key="explain_follow").click().run()
+    assert app.selectbox(key="explain_layer").value == "bn1" and not app.button(key="explain_back").disabled
+    app.sidebar.text_input(key="shape_resnet18").set_value("1,3,64,64").run()  # conv1 is now 64×32×32
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    assert [app.number_input(key=f"explain_{axis}").value for axis in "cyx"] == [5, 31, 31]
+    assert app.button(key="explain_back").disabled  # the step back was in the 224×224 model

@@ -95,9 +95,12 @@ def _pick_layer(rows) -> str:
     names = [name for name, *_ in rows]
     shapes = {name: shape for name, shape, *_ in rows}
     types = {name: kind for name, _, kind, _ in rows}
+    changed = st.session_state.get(f"{KEY}_shapes") != shapes  # another model or input (or the first visit)
     st.session_state[f"{KEY}_shapes"] = shapes
     if st.session_state.get(f"{KEY}_layer") not in names:  # a new model: its first convolution
         st.session_state[f"{KEY}_layer"] = next((name for name, *_, op in rows if op == "conv"), names[0])
+        changed = True
+    if changed:  # the steps back belong to the other model; the unit moves inside this one's map
         st.session_state[f"{KEY}_history"] = []
         _fit_unit()
     return st.selectbox("Layer (rows with a spatial output first)", names, key=f"{KEY}_layer", on_change=_fit_unit,
