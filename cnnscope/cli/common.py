@@ -62,6 +62,22 @@ def add_seed(parser, help: str | None = None, metavar: str | None = None) -> Non
     parser.add_argument("--seed", type=int, default=0, metavar=metavar, help=help)
 
 
+def add_weight_choice(parser, *, run: bool = False, download: bool = True) -> None:
+    """Where real weights come from: ``--weights FILE``, ``--pretrained`` (with ``--download``), a training
+    ``--run DIR`` when ``run``, else a seeded random initialisation (``--seed``)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--weights", metavar="FILE", help=WEIGHTS_HELP)
+    if run:
+        group.add_argument("--run", metavar="DIR", help="a training run folder (cnnscope train --out DIR): its best "
+                           "epoch's weights (best.pt, else model.pt), input pipeline and class names")
+    group.add_argument("--pretrained", action="store_true", help="torchvision's pretrained weights, if they are "
+                       "already in the local torch hub cache ($TORCH_HOME/hub/checkpoints)")
+    if download:
+        parser.add_argument("--download", action="store_true", help="with --pretrained: download them if absent, "
+                            "with a progress bar (the error without it says the size)")
+    add_seed(parser, "seed of the random initialisation when no weights are given (default 0)")
+
+
 def add_layer(parser, help: str) -> None:
     parser.add_argument("--layer", metavar="NAME", help=help)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cnnscope.cli import arithmetic
-from cnnscope.cli.common import WEIGHTS_HELP, add_layer, add_output, add_seed
+from cnnscope.cli.common import add_layer, add_output, add_weight_choice
 from cnnscope.cli.output import emit, note, say
 
 SUFFIXES = {".json": "json", ".txt": "text", ".html": "html", ".png": "png", ".jpg": "png", ".jpeg": "png"}
@@ -28,13 +28,7 @@ def add_parser(subparsers) -> None:
                         help="a PNG/JPEG (resized and normalised as the model expects), digits:N (sample N of the "
                              "embedded handwritten digits; default digits:0), or x.pt / x.npy: a C×H×W or "
                              "1×C×H×W tensor used exactly as it is")
-    weights = parser.add_mutually_exclusive_group()
-    weights.add_argument("--weights", metavar="FILE", help=WEIGHTS_HELP)
-    weights.add_argument("--run", metavar="DIR", help="a training run folder (cnnscope train -o DIR): its best "
-                         "epoch's weights (best.pt, else model.pt)")
-    weights.add_argument("--pretrained", action="store_true", help="torchvision's pretrained weights, if they are "
-                         "in the local torch hub cache")
-    add_seed(parser, "seed of the random initialisation when no weights are given (default 0)")
+    add_weight_choice(parser, run=True)
     parser.add_argument("--top", type=int, default=10, metavar="K",
                         help="how many of the largest products to list (default 10; the rest are summed)")
     parser.add_argument("--follow", type=int, default=0, metavar="N",
@@ -146,7 +140,12 @@ def _prepare(args):
     else:
         from cnnscope.cli.common import real_model
 
-        loaded, origin = real_model(args.model, args.seed, weights=args.weights, pretrained=args.pretrained)
+        if args.pretrained and args.download:
+            from cnnscope.cli.visual import fetch_pretrained
+
+            fetch_pretrained(args.model)
+        loaded, origin = real_model(args.model, args.seed, weights=args.weights, pretrained=args.pretrained,
+                                    download=args.download)
     one_input(loaded)
     model = loaded.module.eval()
     if args.pretrained:

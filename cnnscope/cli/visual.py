@@ -5,8 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from cnnscope.cli.common import (WEIGHTS_HELP, add_input, add_layer, add_model, add_output, add_seed, input_shapes,
-                                 output_format)
+from cnnscope.cli.common import add_input, add_layer, add_model, add_output, add_weight_choice, input_shapes, output_format
 from cnnscope.cli.output import note, say, write_picture
 from cnnscope.export.formats import GRAPH_SUFFIXES, PICTURE_SUFFIXES
 
@@ -44,13 +43,7 @@ def add_parser(subparsers) -> None:
 
 
 def _weights_options(parser) -> None:
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("--weights", metavar="FILE", help=WEIGHTS_HELP)
-    group.add_argument("--pretrained", action="store_true", help="torchvision's pretrained weights, if they are "
-                       "already in the local torch hub cache ($TORCH_HOME/hub/checkpoints)")
-    parser.add_argument("--download", action="store_true", help="with --pretrained: download them if absent, "
-                        "with a progress bar (the error without it says the size)")
-    add_seed(parser, "seed of the random initialisation (default 0)")
+    add_weight_choice(parser)
 
 
 def run(args) -> int:
