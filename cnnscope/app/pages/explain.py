@@ -236,7 +236,7 @@ def _next_rows(context: dict, captured, e, names) -> None:
     back.button("← Back", key=f"{KEY}_back", disabled=not history, on_click=_back,
                 help="to the unit you followed forward from")
     forward.button("Follow forward →", key=f"{KEY}_follow", disabled=consumer(captured) is None, on_click=_follow,
-                   args=(weights.model, context["inputs"], captured, e.unit, weights.lock),
+                   args=(weights.model, context["inputs"], captured, e.unit, lambda name: captured_row(context, name)),
                    help="explain the unit of the next row that this value goes on to")
 
 
@@ -247,11 +247,12 @@ def _go(layer: str, unit) -> None:
         st.session_state[f"{KEY}_{axis}"] = int(value)
 
 
-def _follow(model, inputs, captured, unit, lock) -> None:
+def _follow(model, inputs, captured, unit, capture) -> None:
     from cnnscope.probes.unit import follow
 
-    with lock:
-        target = follow(model, inputs, captured, unit)
+    # No lock here: the only forward pass follow may need (a conv or linear row next) goes through the
+    # page's cache, which takes the model's lock itself, and the capture is then ready for the next visit.
+    target = follow(model, inputs, captured, unit, capture=capture)
     if target is None or target[0] not in st.session_state.get(f"{KEY}_shapes", {}):
         return
     st.session_state.setdefault(f"{KEY}_history", []).append((captured.layer, tuple(unit)))

@@ -165,10 +165,11 @@ def _add_softmax(result: UnitExplanation, captured: Captured, names) -> None:
                        *_linear.softmax_lines(rows, result.unit[-1])]
 
 
-def follow(model, inputs: torch.Tensor, captured: Captured, unit) -> tuple[str, tuple[int, ...]] | None:
+def follow(model, inputs: torch.Tensor, captured: Captured, unit, capture=None) -> tuple[str, tuple[int, ...]] | None:
     """(the next row, the unit of it this unit's value goes on to): the same position through
     element-wise rows, the window that contains it through pools, the most active unit at that
-    position through a convolution, and the most active output of a linear row.  None at the end."""
+    position through a convolution, and the most active output of a linear row.  None at the end.
+    ``capture(layer) -> Captured`` may replace the forward pass a conv or linear row needs (a cache)."""
     from cnnscope.probes.unit.forward import next_unit
 
-    return next_unit(model, inputs, captured, tuple(int(u) for u in unit))
+    return next_unit(model, inputs, captured, tuple(int(u) for u in unit), capture)

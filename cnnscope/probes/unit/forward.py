@@ -20,7 +20,7 @@ def consumer(captured: Captured):
     return None
 
 
-def next_unit(model, inputs, captured: Captured, unit: tuple[int, ...]):
+def next_unit(model, inputs, captured: Captured, unit: tuple[int, ...], capture=None):
     after = consumer(captured)
     if after is None:
         return None
@@ -38,7 +38,7 @@ def next_unit(model, inputs, captured: Captured, unit: tuple[int, ...]):
         position = _covering(after, unit[1:], shape[2:], out_shape[2:])
         return None if position is None else (after.name, (unit[0], *position))
     if kind in ("conv", "linear", "transposed_conv"):
-        nxt = capture_row(model, inputs, after.name)
+        nxt = capture(after.name) if capture is not None else capture_row(model, inputs, after.name)
         values = nxt.output.detach().double()[0].cpu().numpy()
         if kind == "conv" and values.ndim == len(unit):
             position = _covering(after, unit[1:], shape[2:], values.shape[1:])
