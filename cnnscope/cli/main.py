@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "graph": "visual",
     "explain": "explain",
     "compare": "compare",
+    "diff": "diff",
     "kernels": "kernels",
     "train": "train",
     "runs": "runs",
