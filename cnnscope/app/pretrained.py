@@ -160,6 +160,7 @@ class Weights:
     key: object          # hashable: names these weights in picture caches
     classes: tuple | None = None   # the output's class names when known
     dataset: str = ""              # a Train page run's data set ("digits", ...)
+    normalization: tuple | None = None  # a Train page run's (mean, std): its inputs are made the same way
 
 
 def pick_weights(choice, key: str, trained: bool = True, upload: bool = True) -> Weights | None:
@@ -217,13 +218,16 @@ def _trained(choice, key: str) -> Weights | None:
         st.caption(f"Showing {item.label.split(' · ')[0]}'s {item.which} weights ({what}, epoch {item.epoch}).")
         origin = f"trained on the Train page, {item.label}"
         names, dataset = tuple(getattr(item, "classes", ()) or ()) or None, item.dataset
+        normalization = getattr(item, "normalization", None)
         ident = item.key
     else:  # the Train page's single last model
         model, origin, names, dataset, ident = legacy[1], "trained on the Train page", None, "", "last"
+        normalization = None
     token = _token(model)
     locks = st.session_state.setdefault(f"{key}_trained_locks", {})
     model.eval()
-    return Weights(model, origin, locks.setdefault(token, threading.Lock()), ("trained", ident, token), names, dataset)
+    return Weights(model, origin, locks.setdefault(token, threading.Lock()), ("trained", ident, token), names, dataset,
+                   normalization)
 
 
 def _token(model) -> str:

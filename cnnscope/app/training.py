@@ -162,6 +162,7 @@ class TrainedWeights:
     num_classes: int
     classes: tuple = ()                  # the data set's class names, in output order
     epoch: int = 0                       # the epoch whose end state these weights are
+    normalization: tuple | None = None   # (mean, std) the run normalised its inputs with
     _load: Callable = field(default=None, repr=False, compare=False)
 
     def model(self):
@@ -184,8 +185,11 @@ def _weights_of(run: dict) -> list[TrainedWeights]:
     history = run["history"]
     last, best = history.last, history.best_epoch
     config = history.config
+    norm = config.get("normalization") or {}
     common = {"dataset": str(config.get("dataset", "")), "num_classes": int(config.get("num_classes") or 0),
-              "classes": tuple(str(c) for c in config.get("classes") or ())}
+              "classes": tuple(str(c) for c in config.get("classes") or ()),
+              "normalization": (tuple(norm["mean"]), tuple(norm["std"])) if norm.get("mean") and norm.get("std")
+              else None}
     folder = run.get("folder")
     from cnnscope.train.run_folder import BEST_CHECKPOINT, CHECKPOINT
 

@@ -152,8 +152,14 @@ def test_the_weights_trained_a_minute_earlier_on_the_train_page(app, lenet5_and_
     assert app.radio(key="explain_src").value == "Handwritten digit"  # the run learned digits
     _unit(app, 5, 20, 8)
     trained = job.model.eval()
-    _assert_panel(app, "0", (5, 20, 8), explain(trained, inputs, "0", (5, 20, 8)))
-    random_weights = explain(lenet5_and_digit[0], inputs, "0", (5, 20, 8))
+    # the run normalised its inputs with its training split's mean and std: the page feeds the digit so
+    norm = job.history.config["normalization"]
+    from cnnscope.vis.images import digits_image, to_input
+
+    normalised, _ = to_input(digits_image("17"), 1, (28, 28), norm["mean"], norm["std"])
+    assert not torch.allclose(normalised, inputs)
+    _assert_panel(app, "0", (5, 20, 8), explain(trained, normalised, "0", (5, 20, 8)))
+    random_weights = explain(lenet5_and_digit[0], normalised, "0", (5, 20, 8))
     assert not _close(_metrics(app)["Sum (explained)"], random_weights.sum)  # not the seed-0 weights
     app.selectbox(key="explain_layer").set_value("11").run()
     assert list(app.dataframe[-1].value["name"]) == [str(d) for d in range(10)]

@@ -193,7 +193,7 @@ def _expected_top5(state: dict, categories) -> list[str]:
 
     from cnnscope.app import model_choice
     from cnnscope.app.pages.images import sample_photo
-    from cnnscope.app.pages.visuals import _inputs
+    from cnnscope.app.pages.visuals import model_inputs as _inputs
 
     model = torchvision.models.squeezenet1_1()
     model.load_state_dict(state)
@@ -318,10 +318,12 @@ def test_a_trained_run_shows_which_weights_and_names_the_digits(page):
     at.radio(key="maps_src").set_value("Handwritten digit").run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     from cnnscope.vis.images import digits_image
-    from cnnscope.app.pages.visuals import _inputs
+    from cnnscope.app.pages.visuals import model_inputs as _inputs
 
     model = at.session_state.trained_model[1]
-    inputs, _ = _inputs(model_choice.natural_choice("lenet5"), digits_image("17"))
+    norm = job.history.config["normalization"]  # the digit is fed as the run fed its training images
+    inputs, _ = _inputs(model_choice.natural_choice("lenet5"), digits_image("17"),
+                        (tuple(norm["mean"]), tuple(norm["std"])))
     with torch.no_grad():
         probabilities = torch.softmax(model(inputs)[0].double(), 0)
     best = int(probabilities.argmax())

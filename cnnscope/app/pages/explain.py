@@ -40,9 +40,9 @@ def render(choice) -> None:
         st.info("This model has no row with a tensor output to explain.")
         return
     layer = _pick_layer(rows)
-    from cnnscope.app.pages.visuals import _inputs  # the model's input exactly as the feature maps page makes it
+    from cnnscope.app.pages.visuals import model_inputs  # the input exactly as the feature maps page makes it
 
-    inputs, resized = _inputs(choice, image)
+    inputs, resized = model_inputs(choice, image, weights.normalization)
     context = {"choice": choice, "weights": weights, "image_key": real_models.image_key(image), "inputs": inputs}
     try:
         captured = captured_row(context, layer)

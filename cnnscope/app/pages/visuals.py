@@ -59,7 +59,8 @@ def render(choice) -> None:
         top = st.slider("Most active channels", 1, 64, 16, key="maps_top")
         image, label = pick_image("maps", digit_first=weights.dataset in DIGIT_DATASETS)
         key = real_models.image_key(image)
-        seen, logits = _prediction(choice, weights.key, key, _model=model, _image=image, _lock=lock)
+        seen, logits = _prediction(choice, weights.key, key, _model=model, _image=image, _lock=lock,
+                                   _normalization=weights.normalization)
         classes = tuple(class_names(len(logits), weights.classes, weights.dataset)) if logits is not None else None
         left, right = st.columns([1, 2])
         with left:
@@ -69,7 +70,8 @@ def render(choice) -> None:
             show_prediction(logits, classes, weights.key)
         with right:
             picture = _feature_picture(choice, weights.key, layer, key, label, top, origin, output_names=classes,
-                                       _model=model, _image=image, _lock=lock, _logits=logits)
+                                       _model=model, _image=image, _lock=lock, _logits=logits,
+                                       _normalization=weights.normalization)
             st.image(picture)
 
 
@@ -89,26 +91,27 @@ def show_prediction(logits, classes, weights_key) -> None:
         st.caption("Random weights: these probabilities are noise, not knowledge.")
 
 
-def _inputs(choice, image):
-    """(the model's input tensor for ``image``, the resized picture it was made from)."""
+def model_inputs(choice, image, normalization: tuple | None = None):
+    """(the model's input tensor for ``image``, the resized picture it was made from).  ``normalization``:
+    the (mean, std) a Train page run fed its model with, which its weights expect; else the zoo's."""
     from cnnscope.vis.images import to_input
 
     channels, height, width = choice.shape[-3:]  # detection: one C,H,W image, fed as a batch of 1
-    mean, std = model_choice.normalization(choice)
+    mean, std = normalization or model_choice.normalization(choice)
     if choice.form == "detection":
         mean, std = None, None  # the model's own transform normalises (and resizes) the image
     return to_input(image, channels, (height, width), mean, std)
 
 
 @st.cache_resource(show_spinner="running the model on the image", max_entries=64)
-def _prediction(choice, weights, image_key: str, *, _model, _image, _lock):
+def _prediction(choice, weights, image_key: str, *, _model, _image, _lock, _normalization=None):
     """(the picture as the model sees it, the first image's logits or None): one full forward pass per
     (model, weights, image)."""
     import torch
 
     from cnnscope.probes.prediction import class_logits
 
-    inputs, resized = _inputs(choice, _image)
+    inputs, resized = model_inputs(choice, _image, _normalization)  # keyed by ``weights``, which fix it
     seen = resized.convert("L") if choice.shape[-3] == 1 else resized
     if not choice.is_image:
         return seen, None
@@ -119,7 +122,8 @@ def _prediction(choice, weights, image_key: str, *, _model, _image, _lock):
 
 @st.cache_resource(show_spinner="computing the feature maps", max_entries=64)
 def _feature_picture(choice, weights, layer: str, image_key: str, label: str, top: int, origin: str,
-                     output_names: tuple | None = None, *, _model, _image, _lock, _logits=None):
+                     output_names: tuple | None = None, *, _model, _image, _lock, _logits=None,
+                     _normalization=None):
     """The feature-map grid of one (model, weights, layer, image, top): computed once, then shown again.
     A 1-D output is a bar chart, labelled with ``output_names`` when it is the model's output itself."""
     import numpy as np
@@ -128,7 +132,7 @@ def _feature_picture(choice, weights, layer: str, image_key: str, label: str, to
     from cnnscope.probes.activations import capture
     from cnnscope.vis import feature_maps
 
-    inputs, _ = _inputs(choice, _image)
+    inputs, _ = model_inputs(choice, _image, _normalization)
     with _lock, torch.no_grad():
         activation = first_output(_model, inputs, layer) if choice.is_image else None
         if activation is None:  # a functional row, a detection model ...: the traced pass
