@@ -22,8 +22,10 @@ ZOO = "zoo"      # a registry name, or prefix:NAME of a namespace the zoo regist
 SPEC = "spec"    # a spec file (.yaml/.yml/.json) or a one-line spec
 FILE = "file"    # path/to/file.py:ClassOrFactory
 TEXT = "text"    # the text of a spec box: YAML, JSON or one line; parsed, never read from a path or run
-COMMAND_LINE = (ZOO, SPEC, FILE)
-_KIND_NAMES = {ZOO: "a zoo name", SPEC: "a spec file or one-line spec", FILE: "file.py:Name", TEXT: "spec text"}
+PT2 = "pt2"      # a torch.export archive (.pt2): read without unpickling or running anything in it
+COMMAND_LINE = (ZOO, SPEC, FILE, PT2)
+_KIND_NAMES = {ZOO: "a zoo name", SPEC: "a spec file or one-line spec", FILE: "file.py:Name", TEXT: "spec text",
+               PT2: "a .pt2 file"}
 
 
 @dataclass
@@ -34,9 +36,12 @@ class LoadedModel:
     normalization: tuple | None = None  # (mean, std) when known
     input_format: str = "tensor"  # "tensor", "image_list" (detection) or "image_pair" (optical flow)
     origin: str | None = None  # where real weights came from ("random initialisation (seed 0)"); None on meta
+    input_shapes: list[tuple[int, ...]] | None = None  # every input with its batch, where the source says (.pt2)
 
     def natural_inputs(self) -> list[tuple[int, ...]] | None:
         """The input shapes ``analyze`` uses when none is given (see ``ModelEntry.natural_inputs``)."""
+        if self.input_shapes:
+            return list(self.input_shapes)
         return None if self.input_shape is None else natural_inputs(self.input_shape, self.input_format)
 
 
@@ -68,7 +73,7 @@ def load_model(source: str, device: str = "meta", input_shape=None, *, seed: int
         raise ValueError("weights are loaded onto a real device, not meta")
     with seeded(seed if real else None):
         loaded = _LOADERS[kind](source, device, input_shape, limits)
-    if real:
+    if real and loaded.origin is None:  # a .pt2 says where its own weights came from
         loaded.origin = "random initialisation" + ("" if seed is None else f" (seed {seed})")
     if weights:
         from cnnscope.weights import load_weights
@@ -118,6 +123,8 @@ def _kind(source: str) -> str:
     from cnnscope.spec.compact import looks_compact
     from cnnscope.spec.load import is_spec_file
 
+    if source.lower().endswith(".pt2"):
+        return PT2
     if _is_prefixed_name(source):  # timm:NAME, or another namespace of the zoo
         return ZOO
     if is_spec_file(source) or (looks_compact(source) and not is_zoo_name(source)):
@@ -216,7 +223,21 @@ def _from_file(source: str, device: str, input_shape, limits) -> LoadedModel:
     return LoadedModel(module, source.rpartition(":")[2], shape)
 
 
-_LOADERS = {ZOO: _from_zoo, SPEC: _from_spec(SPEC), TEXT: _from_spec(TEXT), FILE: _from_file}
+def _from_pt2(source: str, device: str, input_shape, limits) -> LoadedModel:
+    """A ``.pt2`` with its own weights (on ``meta`` when asked) and the shapes it was exported with."""
+    from pathlib import Path
+
+    from cnnscope.modelfiles.pt2 import load_pt2
+
+    loaded = load_pt2(source)
+    shapes = loaded.input_shapes
+    chw = tuple(shapes[0][1:]) if len(shapes) == 1 and len(shapes[0]) == 4 else None
+    real = str(device) != "meta"
+    return LoadedModel(loaded.module.to(device), Path(source).name, chw, input_shapes=shapes,
+                       origin=f"the weights in {Path(source).name}" if real else None)
+
+
+_LOADERS = {ZOO: _from_zoo, SPEC: _from_spec(SPEC), TEXT: _from_spec(TEXT), FILE: _from_file, PT2: _from_pt2}
 
 
 def _is_prefixed_name(source: str) -> bool:

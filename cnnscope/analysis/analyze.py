@@ -90,8 +90,8 @@ def analyze(model: str | nn.Module, input_shape=None, *, name: str | None = None
         loaded = load_model(model, device=device, input_shape=chw)
         module, label, default = loaded.module, name or loaded.name, loaded.input_shape
         input_format = loaded.input_format
-        if input_shape is None and input_format != "tensor":
-            input_shape = loaded.natural_inputs()
+        if input_shape is None and (input_format != "tensor" or loaded.input_shapes):
+            input_shape = loaded.natural_inputs()  # a detection model's list, or a .pt2's exported shapes
     elif isinstance(model, nn.Module):
         module, label, default = model, name or type(model).__name__, getattr(model, "input_shape", None)
         input_format = input_format_of(module)

@@ -47,6 +47,7 @@ _ARITHMETIC = {"add", "sub", "mul", "div", "truediv", "floordiv", "matmul", "pow
 def op_name(func) -> str:
     """A readable name for a torch-level function: ``__iadd__`` -> ``add``, ``_max_pool2d`` -> ``max_pool2d``."""
     name = getattr(func, "__name__", None) or type(func).__name__
+    name = getattr(func, "_opname", name)  # an ATen overload (a .pt2's graph): add_.Tensor -> add_
     if name.startswith("__") and name.endswith("__") and name not in _METADATA:
         core = name[2:-2]
         if core[:1] in ("i", "r") and core[1:] in _ARITHMETIC:
