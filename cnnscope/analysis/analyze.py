@@ -77,6 +77,13 @@ def analyze(model: str | nn.Module, input_shape=None, *, name: str | None = None
     """
     if mode not in ("eval", "train"):
         raise UsageError(f"mode must be 'eval' or 'train', not {mode!r}")
+    if isinstance(model, str) and model.lower().endswith(".onnx"):  # read natively: no module, no trace
+        if mode != "eval" or input_data is not None or input_dtype is not None:
+            raise UsageError(f"{model}: an ONNX file is analysed as exported (eval mode, its own input dtypes); "
+                             "give only an input shape")
+        from cnnscope.modelfiles.onnx_graph import analyze_onnx
+
+        return analyze_onnx(model, input_shape, name=name)
     keywords = _Keywords()
     if input_data is not None:
         input_shape, input_dtype, keywords = _from_input_data(input_data, input_shape, input_dtype)
