@@ -23,9 +23,10 @@ SPEC = "spec"    # a spec file (.yaml/.yml/.json) or a one-line spec
 FILE = "file"    # path/to/file.py:ClassOrFactory
 TEXT = "text"    # the text of a spec box: YAML, JSON or one line; parsed, never read from a path or run
 PT2 = "pt2"      # a torch.export archive (.pt2): read without unpickling or running anything in it
-COMMAND_LINE = (ZOO, SPEC, FILE, PT2)
+ONNX = "onnx"    # an .onnx file: analysed natively (cnnscope.modelfiles.onnx_graph), never run
+COMMAND_LINE = (ZOO, SPEC, FILE, PT2, ONNX)
 _KIND_NAMES = {ZOO: "a zoo name", SPEC: "a spec file or one-line spec", FILE: "file.py:Name", TEXT: "spec text",
-               PT2: "a .pt2 file"}
+               PT2: "a .pt2 file", ONNX: "an .onnx file"}
 
 
 @dataclass
@@ -125,6 +126,8 @@ def _kind(source: str) -> str:
 
     if source.lower().endswith(".pt2"):
         return PT2
+    if source.lower().endswith(".onnx"):
+        return ONNX
     if _is_prefixed_name(source):  # timm:NAME, or another namespace of the zoo
         return ZOO
     if is_spec_file(source) or (looks_compact(source) and not is_zoo_name(source)):
@@ -237,7 +240,16 @@ def _from_pt2(source: str, device: str, input_shape, limits) -> LoadedModel:
                        origin=f"the weights in {Path(source).name}" if real else None)
 
 
-_LOADERS = {ZOO: _from_zoo, SPEC: _from_spec(SPEC), TEXT: _from_spec(TEXT), FILE: _from_file, PT2: _from_pt2}
+def _from_onnx(source: str, device: str, input_shape, limits) -> LoadedModel:
+    from cnnscope.errors import UsageError
+
+    raise UsageError(f"{source}: an ONNX file is analysed (summary, rf, graph, compare, diff), not run: commands "
+                     "that need a PyTorch module with weights (features, filters, explain, train, --measure) take "
+                     "the model it was exported from")
+
+
+_LOADERS = {ZOO: _from_zoo, SPEC: _from_spec(SPEC), TEXT: _from_spec(TEXT), FILE: _from_file, PT2: _from_pt2,
+            ONNX: _from_onnx}
 
 
 def _is_prefixed_name(source: str) -> bool:

@@ -171,12 +171,13 @@ def _report(onnx_file: OnnxFile, label: str) -> ModelReport:
 
     def open_containers(path: str) -> None:
         parts = path.split(".") if path else []
-        wanted = [".".join(parts[:k]) for k in range(1, len(parts) + 1)]
+        wanted = ["", *(".".join(parts[:k]) for k in range(1, len(parts) + 1))]  # the model itself, then its blocks
         while stack and (len(stack) > len(wanted) or stack[-1].name != wanted[len(stack) - 1]):
             stack.pop()
         for target in wanted[len(stack):]:
             parent = stack[-1] if stack else None
-            row = Row(index=len(rows), name=target, type=classes.get(target, "Block"), kind="module",
+            kind_name = classes.get(target, "Block" if target else (graph.name or "Graph"))
+            row = Row(index=len(rows), name=target, type=kind_name, kind="module",
                       depth=len(stack), parent=None if parent is None else parent.index, call=opened[target],
                       module=None, atomic=False, input_shapes=[], inputs=[], attrs={}, finished=True,
                       op_kind="unknown")
