@@ -157,6 +157,11 @@ def totals_table(diff: ArchitectureDiff) -> tuple[list[str], list[list[str]]]:
 def diff_text(diff: ArchitectureDiff, provenance: dict | None = None) -> str:
     if diff.identical:
         return "\n".join([identical_line(diff), *diff.notes]) + "\n"
+    return diff_body(diff) + _rich_table(*totals_table(diff))
+
+
+def diff_body(diff: ArchitectureDiff) -> str:
+    """The text diff without its totals: the sides, the notes, the counts, one line per difference."""
     lines = [f"--- {side_line(diff, 'a')}", f"+++ {side_line(diff, 'b')}", *diff.notes, count_line(diff), ""]
     body = diff_lines(diff)
     name_width = min(NAME_WIDTH, max((len(name) for _, name, _, _ in body), default=0))
@@ -166,7 +171,7 @@ def diff_text(diff: ArchitectureDiff, provenance: dict | None = None) -> str:
             lines.append(f"  {what}")
         else:
             lines.append(f"{mark} {name:<{name_width}}  {kind:<{type_width}}  {what}".rstrip())
-    return "\n".join(lines) + "\n" + _rich_table(*totals_table(diff))
+    return "\n".join(lines) + "\n"
 
 
 def _rich_table(columns: list[str], rows: list[list[str]]) -> str:

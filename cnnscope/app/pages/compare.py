@@ -17,7 +17,7 @@ APP_LONGER = "train longer (raise the Epochs box of the experiment above)"
 
 def render(choice) -> None:
     st.header("Compare")
-    models_tab, kernels_tab = st.tabs(["Architectures", "Kernel study"])
+    models_tab, diff_tab, kernels_tab = st.tabs(["Architectures", "Diff", "Kernel study"])
     with models_tab:
         names = zoo_picker.picker_names()
         # select_all=False: since Streamlit 1.63 the dropdown's first row is "Select N matches" and Enter picks
@@ -38,6 +38,10 @@ def render(choice) -> None:
                 st.plotly_chart(figure, width="stretch")
         else:
             st.info("Pick at least two models.")
+    with diff_tab:
+        from cnnscope.app import diff_view
+
+        diff_view.render(choice)
     with kernels_tab:
         from cnnscope.export.kernels import findings, kernel_table
         from cnnscope.studies.kernels.variants import study
