@@ -77,10 +77,13 @@ def value(name: str, v) -> str:
 
 
 def change_text(entry: Entry) -> str:
-    """``kernel 3×3 → 5×5, padding 1×1 → 2×2, params 896 → 2,432``."""
-    shown = {name: pair for name, pair in entry.changes.items()
-             if not (name == "kind" and entry.a.type != entry.b.type)}  # the type column says it already
-    return ", ".join(f"{FIELD_LABELS[name]} {value(name, old)} → {value(name, new)}" for name, (old, new) in shown.items())
+    """``kernel 3×3 → 5×5, padding 1 → 2, params 896 → 2,432``.  An activation's kind is left out: the
+    type column says it (ReLU → Tanh)."""
+    def said_by_type(name: str, pair: tuple) -> bool:
+        return name == "kind" and all(str(kind).startswith("pointwise:") for kind in pair)
+
+    return ", ".join(f"{FIELD_LABELS[name]} {value(name, old)} → {value(name, new)}"
+                     for name, (old, new) in entry.changes.items() if not said_by_type(name, (old, new)))
 
 
 def row_text(row, whole: bool = False) -> str:
@@ -147,7 +150,7 @@ def totals_table(diff: ArchitectureDiff) -> tuple[list[str], list[list[str]]]:
             rows.append([TOTAL_LABELS[name], _rf(diff.a), _rf(diff.b), "—" if delta is None else f"{delta:+,}" if delta else "0"])
             continue
         fmt = _megabytes if name.endswith("_bytes") else (units.si if name in ("macs", "flops") else units.count)
-        change = "0" if delta == 0 else (_signed(fmt, delta) + (f" ({100 * delta / a:+.1f}%)" if a else ""))
+        change = "0" if delta == 0 else (_signed(fmt, delta) + (f" ({_percent(100 * delta / a)})" if a else ""))
         rows.append([TOTAL_LABELS[name], fmt(a), fmt(b), change])
     return ["", _short(diff.a.source), _short(diff.b.source), "change"], rows
 
@@ -264,6 +267,11 @@ def _plural(n: int, word: str) -> str:
 
 def _megabytes(n: int) -> str:
     return f"{n / 2**20:.2f}"
+
+
+def _percent(value: float) -> str:
+    """+86.5%; a change under 0.1% keeps two significant digits (-0.041%), never a bare -0.0%."""
+    return f"{value:+.1f}%" if abs(value) >= 0.1 else f"{value:+.2g}%"
 
 
 def _signed(fmt, delta) -> str:

@@ -308,8 +308,8 @@ def _side(report: ModelReport, source: str, rows: list[Row]) -> Side:
 def _notes(a: Side, b: Side) -> list[str]:
     notes = []
     if a.format != b.format:
-        notes.append(f"the two sides come from different formats: {a.source} is a {a.format}, {b.source} a "
-                     f"{b.format}; an exporter may fold batch norm into convolutions and drop dropout, and the "
+        notes.append(f"the two sides come from different formats: {a.source} is {_a(a.format)}, {b.source} "
+                     f"{_a(b.format)}; an exporter may fold batch norm into convolutions and drop dropout, and the "
                      "rows show it")
     for side in (a, b):
         if side.left_out:
@@ -319,6 +319,10 @@ def _notes(a: Side, b: Side) -> list[str]:
     if a.input_shape != b.input_shape:
         notes.append("the inputs differ, so do the shapes and MACs of every row they reach")
     return notes
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[0] in 'AEIOU' else 'a'} {noun}"
 
 
 def _containers(report: ModelReport, rows: list[Row]) -> dict[int, list[_Container]]:

@@ -98,3 +98,16 @@ def test_bad_input_is_one_line_and_writes_nothing(run_cli, argv, fragment, tmp_p
     code, out, err = run_cli(*argv)
     run_cli.assert_one_line_error(code, err, fragment)
     assert out == "" and list(tmp_path.iterdir()) == []
+
+
+def test_resnet18_against_its_pt2_export_says_identical(run_cli, tmp_path):
+    import torch
+    from torchvision.models import resnet18
+
+    path = tmp_path / "resnet18.pt2"
+    torch.export.save(torch.export.export(resnet18().eval(), (torch.randn(1, 3, 224, 224),)), path)
+    code, out, _ = run_cli("diff", "resnet18", path)
+    assert code == 0
+    assert out.splitlines()[0] == (f"identical architectures: resnet18 and {path} (69 rows, 11,689,512 params, "
+                                   "1.81 G MACs at 1×3×224×224)")
+    assert out.splitlines()[1].startswith("the two sides come from different formats")

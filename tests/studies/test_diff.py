@@ -139,3 +139,46 @@ def test_formats_are_named_in_a_note_when_the_sides_differ():
     assert source_format("resnet18") == source_format("net.py:Net") == "PyTorch module"
     assert source_format("exported/Resnet18.ONNX") == "ONNX file"
     assert source_format("resnet18.pt2") == "torch.export file"
+
+
+# -- across formats: a torch module against its own export ---------------------------------------------------
+
+@pytest.fixture(scope="module")
+def resnet18_module():
+    from torchvision.models import resnet18
+
+    torch.manual_seed(0)
+    return resnet18().eval()
+
+
+def test_resnet18_against_its_torch_export_is_identical(analyze, resnet18_module, tmp_path):
+    exported = torch.export.export(resnet18_module, (torch.randn(1, 3, 224, 224),))
+    torch.export.save(exported, tmp_path / "resnet18.pt2")
+    diff = diff_reports(analyze("resnet18"), analyze(str(tmp_path / "resnet18.pt2")),
+                        "resnet18", str(tmp_path / "resnet18.pt2"))
+    assert diff.identical and diff.count(SAME) == 69
+    assert diff.notes[0].startswith("the two sides come from different formats: resnet18 is a PyTorch module, ")
+    assert "a torch.export file" in diff.notes[0]
+
+
+def test_resnet18_against_its_onnx_export_shows_the_folded_batch_norms(analyze, resnet18_module, tmp_path):
+    """The TorchScript exporter folds every BN into the conv before it, whose bias now holds the shift: the
+    BN rows are removed and each of those convs gains out_channels parameters; no MAC changes."""
+    pytest.importorskip("onnx")
+    path = str(tmp_path / "resnet18.onnx")
+    torch.onnx.export(resnet18_module, (torch.randn(1, 3, 224, 224),), path, dynamo=False, opset_version=17)
+    diff = diff_reports(analyze("resnet18"), analyze(path), "resnet18", path)
+    norms = [name for name, m in resnet18_module.named_modules() if isinstance(m, nn.BatchNorm2d)]
+    convs = {name: m for name, m in resnet18_module.named_modules() if isinstance(m, nn.Conv2d)}
+    assert [e.a.name for e in diff.entries if e.status == REMOVED] == norms
+    assert not diff.count(ADDED)
+    changed = [e for e in diff.entries if e.status == CHANGED]
+    assert {e.a.name for e in changed} == set(convs)  # every conv of resnet18 is followed by a BN
+    for entry in changed:
+        conv = convs[entry.a.name]
+        assert entry.changes == {"params": (conv.weight.numel(), conv.weight.numel() + conv.out_channels)}
+    totals = {name: (a, b, d) for name, a, b, d in diff.totals()}
+    assert totals["macs"][2] == 0 and totals["rows"][2] == -len(norms)
+    assert totals["params"][2] == sum(c.out_channels for c in convs.values()) - sum(
+        _numel(m) for m in resnet18_module.modules() if isinstance(m, nn.BatchNorm2d))
+    assert any("ONNX file" in note for note in diff.notes)
