@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ class _Node:
     scope: str  # the module path it ran in ("" at the top, or no path known)
     module: str | None  # the module it is the whole of (a leaf module's path), else None
     classes: dict
+    call_name: str  # a function row's name in its block: the traced call's (dynamo keeps it) or the op type
 
 
 @dataclass
@@ -84,18 +86,20 @@ def _legacy_path(name: str) -> str | None:
     return ".".join(path)
 
 
-def _scopes(node) -> tuple[str | None, dict]:
-    """(module path, {path: class name}) from the dynamo exporter's metadata; (None, {}) without it."""
+def _scopes(node) -> tuple[str | None, dict, str | None]:
+    """(module path, {path: class name}, the traced call's name) from the dynamo exporter's metadata;
+    (None, {}, None) without it."""
     meta = {p.key: p.value for p in node.metadata_props}
     if _SCOPES not in meta:
-        return None, {}
+        return None, {}, None
     try:
         scopes = ast.literal_eval(meta[_SCOPES])
         classes = ast.literal_eval(meta.get(_CLASSES, "[]"))
     except (ValueError, SyntaxError):
-        return None, {}
+        return None, {}, None
     named = dict(zip(scopes, [c.rsplit(".", 1)[-1] for c in classes])) if len(classes) == len(scopes) else {}
-    return (scopes[-2] if len(scopes) >= 2 else ""), named
+    call = re.sub(r"_\d+$", "", str(scopes[-1])) if scopes else None  # add_3 -> add (the graph-wide counter)
+    return (scopes[-2] if len(scopes) >= 2 else ""), named, call
 
 
 def _constants(onnx_file: OnnxFile) -> dict:
@@ -198,7 +202,7 @@ def _report(onnx_file: OnnxFile, label: str) -> ModelReport:
             leaf_calls[n.module] += 1
         else:
             open_containers(n.scope)
-            base = n.op_type.lower()
+            base = n.call_name
             count = fn_counts[(n.scope, base, opened[n.scope] if n.scope else 0)]
             fn_counts[(n.scope, base, opened[n.scope] if n.scope else 0)] += 1
             label_ = base if count == 0 else f"{base}_{count}"
@@ -321,13 +325,14 @@ def _placed(data_nodes, inits) -> list[_Node]:
     """Each data node with the module path it ran in, and whether it is a whole (leaf) module."""
     placed = []
     for proto in data_nodes:
-        scope, classes = _scopes(proto)
+        scope, classes, call = _scopes(proto)
         if scope is None:
             scope = _legacy_path(proto.name)
         if proto.op_type in _WEIGHTED and len(proto.input) > 1 and proto.input[1].endswith(".weight") \
                 and proto.input[1] in inits and scope is not None:
             scope = proto.input[1][: -len(".weight")]  # the layer the weight belongs to (dynamo names BN-fused convs after the BN)
-        placed.append(_Node(proto, proto.op_type, _attributes(proto), scope or "", None, classes))
+        call = call if call and call.isidentifier() and not call.startswith("_") else proto.op_type.lower()
+        placed.append(_Node(proto, proto.op_type, _attributes(proto), scope or "", None, classes, call))
     if all(_scopes(n.proto)[0] is None and _legacy_path(n.proto.name) is None for n in placed):
         for k, n in enumerate(placed):  # no module paths: flat rows named after the nodes
             n.module = n.proto.name or f"{n.op_type.lower()}_{k}"

@@ -153,7 +153,10 @@ def _tensor_header(buf, start: int, end: int) -> bytes:
 
 def read_model(path: Path):
     """The ModelProto of ``path`` with large weights left out; one-line errors for bad files."""
-    import onnx
+    try:
+        import onnx
+    except ImportError:
+        raise UsageError(f"{path}: reading .onnx files needs the onnx package: pip install 'cnnscope[onnx]'") from None
 
     if path.is_dir():
         raise InputError(f"{path}: is a folder, not an ONNX file")
