@@ -88,9 +88,12 @@ def _root(names: list[str], path: Path) -> str:
         raise InputError(f"{path}: not a .pt2 archive (a zip file without torch.export.save's layout)")
     root = roots.pop()
     if f"{root}/archive_format" not in names:
-        if "version" in names or f"{root}/version" in names:
+        if "serialized_exported_program.json" in names or f"{root}/serialized_exported_program.json" in names:
             raise InputError(f"{path}: a .pt2 in the layout of torch 2.7 or older, which stores pickles; "
                              "re-save it with torch.export.save from this torch")
+        if f"{root}/data.pkl" in names:
+            raise InputError(f"{path}: not a .pt2 archive but a torch.save file (weights or a checkpoint?); "
+                             "give weights with --weights to the model they belong to")
         raise InputError(f"{path}: not a .pt2 archive (a zip file without torch.export.save's layout)")
     return root
 
@@ -198,6 +201,7 @@ def _check_payloads(archive: zipfile.ZipFile, names: list[str], root: str, path:
 def _sample_inputs(archive: zipfile.ZipFile, names: list[str], root: str, path: Path):
     """The example inputs, unpickled with ``weights_only=True`` only (torch would retry without it)."""
     import pickle
+    import warnings
 
     import torch
 
@@ -208,12 +212,14 @@ def _sample_inputs(archive: zipfile.ZipFile, names: list[str], root: str, path: 
     if not data:
         return None
     try:
-        inputs = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch's advice to retry with weights_only=False is not ours to give
+            warnings.simplefilter("ignore")
+            inputs = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        found = re.search(r"GLOBAL (\S+)", str(exc))
-        detail = f" ({found.group(1)})" if found else ""
-        raise InputError(f"{path}: refused: its example inputs hold Python objects{detail}, not only tensors "
-                         "(cnnscope reads them with weights_only=True)") from None
+        found = re.search(r"GLOBAL (\S+)", str(exc)) or re.search(r"WeightsUnpickler error:\s*(.+)", str(exc))
+        detail = found.group(1).strip()[:100] if found else "not a pickle of tensors"
+        raise InputError(f"{path}: refused: its example inputs are not only tensors ({detail}); cnnscope "
+                         "unpickles them with weights_only=True, never more") from None
     except Exception as exc:  # noqa: BLE001 - a damaged pickle can fail anywhere in the unpickler
         raise InputError(f"{path}: a damaged .pt2 archive (example inputs: {_first_line(exc)})") from None
     if not (isinstance(inputs, tuple) and len(inputs) == 2 and isinstance(inputs[1], dict)):
