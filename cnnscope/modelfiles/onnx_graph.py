@@ -212,6 +212,7 @@ def _report(onnx_file: OnnxFile, label: str) -> ModelReport:
         in_shapes = [shapes.get(i) for i in proto.input if i]
         outs = [o for o in proto.output if o]
         out_shapes = [shapes.get(o) for o in outs]
+        _check(onnx_file, n, row_name, in_shapes, outs, out_shapes)
         weight_shape = in_shapes[1] if len(in_shapes) > 1 else None
         attrs = onnx_ops.geometry(n.op_type, n.attrs, in_shapes[0] if in_shapes else None,
                                   out_shapes[0] if out_shapes else None, weight_shape)
@@ -298,6 +299,30 @@ def _report(onnx_file: OnnxFile, label: str) -> ModelReport:
         diagnostics=diagnostics, traced_on="onnx", dtype=model_dtype, cnnscope_version=__version__,
         torch_version=_torch_version(), uncounted_ops=uncounted_ops,
         input_dtypes=[DTYPE_NAMES.get(onnx_file.dtypes.get(n, 1), "float32") for n in onnx_file.input_names])
+
+
+def _check(onnx_file: OnnxFile, n: _Node, row_name: str, in_shapes, outs, out_shapes) -> None:
+    """What ONNX's shape inference leaves unchecked or unknown, as one line naming the node."""
+    from cnnscope.errors import InputError, ShapeError
+
+    node = n.proto.name or row_name
+    foreign = n.proto.domain not in ("", "ai.onnx")
+    for out, shape in zip(outs, out_shapes):
+        if shape is None:
+            what = f"{n.proto.domain}.{n.op_type}, an op ONNX does not define" if foreign else n.op_type
+            raise InputError(f"{onnx_file.path}: shape inference cannot follow node {node!r} ({what}): the shape of "
+                             f"its output {out!r} is unknown")
+    first = in_shapes[0] if in_shapes else None
+    if n.op_type == "Conv" and first is not None and len(in_shapes) > 1 and in_shapes[1] is not None:
+        expected = in_shapes[1][1] * int(n.attrs.get("group", 1))
+        if len(first) > 1 and first[1] != expected:
+            raise ShapeError(f"node {node!r} (Conv, {row_name}) expects {expected} input channels but receives "
+                             f"{first[1]} (input {'×'.join(map(str, first))})", layer=row_name)
+    if n.op_type in ("Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose") and first is not None \
+            and math.prod(first) != math.prod(out_shapes[0]):
+        raise ShapeError(f"node {node!r} ({n.op_type}, {row_name}) cannot turn {'×'.join(map(str, first))} into "
+                         f"{'×'.join(map(str, out_shapes[0]))}: {math.prod(first):,} values against "
+                         f"{math.prod(out_shapes[0]):,}", layer=row_name)
 
 
 def _torch_version() -> str:
