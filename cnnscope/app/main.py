@@ -29,7 +29,7 @@ def frame() -> None:
     _guard(training.sidebar_status)  # a training run goes on in the background on every page
     page = st.session_state.get("page", pages.TITLES[0])
     if choice is None:
-        if st.session_state.get("source") != "Spec":  # the spec builder above says what is missing
+        if st.session_state.get("source") not in ("Spec", "File"):  # the builder, or the upload, says what is missing
             st.info("Fix the model or input in the sidebar to see the analysis.")
         return
     _guard(lambda: pages.render(page, choice))

@@ -19,7 +19,7 @@ TAKES = {"detection": "is a detection model: it takes a list of 3×H×W images",
 class Choice:
     """The model the visitor picked: a zoo name, or spec text, and its input."""
 
-    kind: str  # "zoo" | "spec"
+    kind: str  # "zoo" | "spec" | "file" (an uploaded .onnx/.pt2, saved under its digest: app.model_file)
     value: str
     shape: tuple  # the first input: N,C,H,W; detection: C,H,W (one image); video: N,C,T,H,W
     form: str = "image"  # see input_caps.INPUT_LABELS
@@ -27,6 +27,10 @@ class Choice:
 
     @property
     def label(self) -> str:
+        if self.kind == "file":
+            from pathlib import Path
+
+            return Path(self.value).name
         return self.value if self.kind == "zoo" else spec_name(self.value)
 
     @property
@@ -64,6 +68,11 @@ def _report(kind: str, value: str, shapes: tuple):
     from cnnscope.analysis.analyze import analyze
 
     try:
+        if kind == "file":  # at the file's own input (shapes is empty); the path holds the content's digest
+            from cnnscope.app.model_file import named_after_upload
+
+            with named_after_upload(value):
+                return analyze(value), None
         if kind == "zoo":
             return analyze(value, [list(s) for s in shapes]), None
         loaded = spec_model(value, shapes[0])
@@ -74,8 +83,21 @@ def _report(kind: str, value: str, shapes: tuple):
 
 def report(choice: Choice):
     """The cached ModelReport of the choice (same model and input: no second trace)."""
+    if choice.kind == "file":
+        return file_report(choice.value)
     with st.spinner(f"analysing {choice.label}"):
         result, error = _report(choice.kind, choice.value, choice.shapes)
+    if error is not None:
+        raise error.with_traceback(None)
+    return result
+
+
+def file_report(path: str):
+    """The cached ModelReport of a saved upload (``app.model_file``), at the input it was exported with."""
+    from pathlib import Path
+
+    with st.spinner(f"analysing {plain(Path(path).name)}"):
+        result, error = _report("file", path, ())
     if error is not None:
         raise error.with_traceback(None)
     return result

@@ -170,6 +170,10 @@ def pick_weights(choice, key: str, trained: bool = True, upload: bool = True) ->
         picked = _trained(choice, key)
         if picked is not None:
             return picked
+    if choice.kind == "file":  # an uploaded .pt2 brings its own weights; an .onnx is one line (not run)
+        model, origin, lock = real_models.view_model(choice)
+        st.caption(f"Weights: {plain(origin)}.")
+        return Weights(model, origin, lock, ("file", choice.value))
     found = offer(choice.kind, choice.value)
     options = [RANDOM] + ([PRETRAINED] if found.offered else []) + ([UPLOAD] if upload else [])
     source = st.radio("Weights", options, horizontal=True, key=f"{key}_source",

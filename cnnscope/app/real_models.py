@@ -20,6 +20,10 @@ def real_model(choice: Choice, seed: int | None = 0):
         from cnnscope.sources import ZOO, load_model
 
         return load_model(choice.value, "cpu", seed=seed, kinds=(ZOO,))
+    if choice.kind == "file":  # an uploaded .pt2 with its own weights; an .onnx is one line: not run
+        from cnnscope.app.model_file import real_file_model
+
+        return real_file_model(choice)
     return spec_model(choice.value, choice.shape, "cpu", seed=seed)
 
 

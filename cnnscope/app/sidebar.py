@@ -16,9 +16,13 @@ def render():
     st.sidebar.title("cnnscope")
     _open_link()
     st.sidebar.radio("Page", TITLES, key="page")
-    source = st.sidebar.radio("Model from", ("Zoo", "Spec"), horizontal=True, key="source")
+    source = st.sidebar.radio("Model from", ("Zoo", "Spec", "File"), horizontal=True, key="source",
+                              help="File: an .onnx or .pt2 (torch.export.save) you upload")
     # the other source's key leaves the URL at once; this one's keys follow once the choice is valid
-    _follow_in_url(**{"spec" if source == "Zoo" else "model": None})
+    _follow_in_url(**({"spec": None} if source == "Zoo" else {"model": None} if source == "Spec"
+                      else {"model": None, "spec": None, "input": None}))
+    if source == "File":
+        return _file_source()
     if source == "Zoo":
         names = zoo_picker.picker_names()
         wanted = st.query_params.get("model", "lenet5")  # ?model=vgg16 links straight to a model
@@ -77,6 +81,28 @@ def _error(error) -> None:
     """In the sidebar beside the box, and in the main page (a phone shows the sidebar collapsed)."""
     st.sidebar.error(plain_text.plain(error))
     st.error(plain_text.plain(error))
+
+
+def _file_source():
+    """An uploaded model file (``app.model_file``): analysed at the input it was exported with."""
+    from cnnscope.app import model_file
+
+    upload = st.sidebar.file_uploader("Model file (.onnx or .pt2)", type=list(model_file.SUFFIXES), key="model_file",
+                                      help="an ONNX file, or a .pt2 from torch.export.save; read without running "
+                                           "anything from it (no pickles)")
+    if upload is None:
+        st.info("Upload an .onnx or .pt2 model file in the sidebar to see its analysis.")
+        return None
+    try:
+        choice = model_file.uploaded_choice(upload)
+    except CnnscopeError as error:
+        _error(error)
+        return None
+    shapes = "; ".join("×".join(map(str, s)) for s in choice.shapes)
+    weights = ("analysed, not run (no weights for Filters & feature maps, Explain, Train)" if model_file.is_onnx(choice)
+               else "with its own weights")
+    st.sidebar.caption(f"{plain_text.plain(choice.label)}: input {shapes} (as exported), {weights}")
+    return choice
 
 
 def _spec_source():
