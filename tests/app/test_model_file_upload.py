@@ -92,3 +92,20 @@ def test_a_bad_upload_is_one_line_naming_the_upload():
     lines = errors(at)
     assert lines and all("broken.pt2: not a .pt2 archive" in line for line in lines), lines
     assert not any("cnnscope-model-files" in line for line in lines)  # the upload's name, not the server's path
+
+
+@pytest.mark.parametrize("suffix", ["pt2", "onnx"])
+def test_every_page_takes_an_uploaded_file(suffix, tmp_path):
+    """No page breaks on a model file: each draws, or says in one line what it cannot do with it."""
+    from cnnscope.app.pages import TITLES
+
+    if suffix == "onnx":
+        pytest.importorskip("onnx")
+    at = uploaded(f"small.{suffix}", pt2_bytes() if suffix == "pt2" else onnx_bytes(tmp_path))
+    for title in TITLES:
+        at.sidebar.radio(key="page").set_value(title).run()
+        assert not at.exception, title
+        lines = errors(at)
+        assert not any("internal error" in line for line in lines), (title, lines)
+        if suffix == "pt2":
+            assert not lines, (title, lines)
