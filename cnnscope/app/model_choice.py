@@ -69,7 +69,7 @@ def _report(kind: str, value: str, shapes: tuple):
 
     try:
         if kind == "file":  # at the file's own input (shapes is empty); the path holds the content's digest
-            from cnnscope.app.model_file import named_after_upload
+            from cnnscope.app.upload_names import named_after_upload
 
             with named_after_upload(value):
                 return analyze(value), None

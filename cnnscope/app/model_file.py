@@ -3,8 +3,8 @@ under its digest (the same bytes are the same file, so the cached analysis is ke
 analysed at the input it was exported with.
 
 A ``.pt2`` is read without unpickling or running anything from it (``modelfiles.pt2_archive``) and has
-its own weights, so every page takes it.  An ``.onnx`` is analysed, never run: the pages that need a
-PyTorch module with weights say so in one line.
+its own weights, so every page takes it (``real_models.real_model``).  An ``.onnx`` is analysed, never
+run: the pages that need a PyTorch module with weights say so in one line.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from cnnscope.app.model_choice import Choice
-from cnnscope.errors import CnnscopeError, UsageError, reworded
+from cnnscope.errors import UsageError
 
 SUFFIXES = ("onnx", "pt2")
 _FOLDER = "cnnscope-model-files"
@@ -56,31 +56,3 @@ def uploaded_choice(upload) -> Choice:
 
 def is_onnx(choice: Choice) -> bool:
     return choice.kind == "file" and choice.value.lower().endswith(".onnx")
-
-
-def real_file_model(choice: Choice):
-    """The uploaded ``.pt2``'s ``LoadedModel`` on the CPU, with its own weights; an ``.onnx`` is one line."""
-    name = Path(choice.value).name
-    if is_onnx(choice):
-        raise UsageError(f"{name} is an ONNX file: it is analysed (Summary, Receptive field, Compare ...), not run; "
-                         "this page needs a PyTorch model with weights: upload its .pt2 (torch.export.save), "
-                         "or pick the model from the zoo")
-    from cnnscope.sources import PT2, load_model
-
-    with named_after_upload(choice.value):
-        return load_model(choice.value, "cpu", kinds=(PT2,))
-
-
-class named_after_upload:  # noqa: N801 - used as a context manager, like contextlib's helpers
-    """Errors about the saved file name the upload, not the server's temporary folder."""
-
-    def __init__(self, path: str):
-        self.path = path
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, error, traceback):
-        if isinstance(error, CnnscopeError) and self.path in str(error):
-            raise reworded(error, str(error).replace(self.path, Path(self.path).name)).with_traceback(None) from None
-        return False

@@ -21,10 +21,24 @@ def real_model(choice: Choice, seed: int | None = 0):
 
         return load_model(choice.value, "cpu", seed=seed, kinds=(ZOO,))
     if choice.kind == "file":  # an uploaded .pt2 with its own weights; an .onnx is one line: not run
-        from cnnscope.app.model_file import real_file_model
-
-        return real_file_model(choice)
+        return _file_model(choice.value)
     return spec_model(choice.value, choice.shape, "cpu", seed=seed)
+
+
+def _file_model(path: str):
+    """An uploaded ``.pt2``'s ``LoadedModel`` on the CPU with its own weights (``app.model_file`` saved it)."""
+    from pathlib import Path
+
+    name = Path(path).name
+    if path.lower().endswith(".onnx"):
+        raise UsageError(f"{name} is an ONNX file: it is analysed (Summary, Receptive field, Compare ...), not run; "
+                         "this page needs a PyTorch model with weights: upload its .pt2 (torch.export.save), "
+                         "or pick the model from the zoo")
+    from cnnscope.app.upload_names import named_after_upload
+    from cnnscope.sources import PT2, load_model
+
+    with named_after_upload(path):
+        return load_model(path, "cpu", kinds=(PT2,))
 
 
 def load_uploaded_weights(model, upload) -> str:
