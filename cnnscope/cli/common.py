@@ -12,8 +12,8 @@ import argparse
 from cnnscope.export import formats
 
 MODEL_HELP = "a zoo name, path/to/file.py:ClassOrFactory, or a spec"
-SOURCE_HELP = ("a zoo name (see `cnnscope list`), path/to/file.py:ClassOrFactory, a .yaml/.json spec, or a "
-               "one-line spec")
+SOURCE_HELP = ("a zoo name (see `cnnscope list`), path/to/file.py:ClassOrFactory, a .yaml/.json spec, a "
+               "one-line spec, or a model file (.onnx, or .pt2 from torch.export.save)")
 INPUT_HELP = "C,H,W or N,C,H,W (default: the model's natural input)"
 WEIGHTS_HELP = "a state_dict or checkpoint (weights_only=True)"
 

@@ -49,6 +49,8 @@ _ASSUMPTIONS = frozenset({"positive", "negative", "nonnegative", "nonpositive", 
 _EXPRESSION_NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.Call, ast.Name,
                      ast.Constant, ast.keyword, ast.Load, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
 
+_MAX_JSON_BYTES = 512 * 2**20  # a program of ~100,000 nodes is ~100 MB
+
 # Graph node targets that may run: ATen/prims overloads, and the arithmetic torch.export emits on sizes.
 _TARGET = re.compile(r"torch\.ops\.(aten|prims)\.\w+\.\w+")
 _PLAIN_TARGETS = frozenset(
@@ -112,7 +114,7 @@ def _program_json(archive: zipfile.ZipFile, names: list[str], root: str, path: P
     if f"{root}/models/model.json" not in models:
         found = "AOTInductor compiled code only" if any("/data/aotinductor/" in n for n in names) else "no program"
         raise InputError(f"{path}: holds {found}, not an exported program (models/model.json)")
-    data = json.loads(archive.read(f"{root}/models/model.json"))
+    data = _read_json(archive, f"{root}/models/model.json", path)
     if not isinstance(data, dict) or not isinstance(data.get("schema_version"), dict):
         raise InputError(f"{path}: models/model.json is not an exported program")
     major, minor = data["schema_version"].get("major"), data["schema_version"].get("minor")
@@ -124,6 +126,15 @@ def _program_json(archive: zipfile.ZipFile, names: list[str], root: str, path: P
     _check_program(data, path)
     data["guards_code"] = []  # Python source that ExportedProgram.module() would compile and run
     return data
+
+
+def _read_json(archive: zipfile.ZipFile, name: str, path: Path):
+    """A JSON member, its declared size checked first (a zip can inflate a small file into gigabytes)."""
+    size = archive.getinfo(name).file_size
+    if size > _MAX_JSON_BYTES:
+        raise InputError(f"{path}: refused: {name.split('/', 1)[-1]} would inflate to {size / 2**20:,.0f} MB of "
+                         f"JSON (at most {_MAX_JSON_BYTES // 2**20} MB is read)")
+    return json.loads(archive.read(name))
 
 
 def _check_program(data: dict, path: Path) -> None:
@@ -187,7 +198,7 @@ def _check_payloads(archive: zipfile.ZipFile, names: list[str], root: str, path:
                              "does not unpickle; re-save it with torch.export.save from this torch")
         if f"{folder}{config_name}" not in names:
             raise InputError(f"{path}: not a complete .pt2 archive (data/{kind}/{config_name} is missing)")
-        config = json.loads(archive.read(f"{folder}{config_name}")).get("config", {})
+        config = _read_json(archive, f"{folder}{config_name}", path).get("config", {})
         for name, entry in config.items():
             file_name = str(entry.get("path_name", ""))
             if entry.get("use_pickle") or not file_name.startswith(("weight_", "tensor_")):
