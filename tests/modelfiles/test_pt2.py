@@ -324,6 +324,19 @@ def test_a_zip_that_is_not_a_pt2(run_cli, tmp_path):
     run_cli.assert_one_line_error(code, err, "not a .pt2 archive but a torch.save file")
 
 
+def test_older_layouts_that_pickle_are_refused(files, tmp_path):
+    old = tmp_path / "old.pt2"  # torch 2.7's layout: the program as JSON beside pickled weights
+    with zipfile.ZipFile(old, "w") as archive:
+        archive.writestr("old/serialized_exported_program.json", "{}")
+        archive.writestr("old/serialized_state_dict.pt", b"")
+        archive.writestr("old/version", "8.0")
+    with pytest.raises(InputError, match="layout of torch 2.7 or older"):
+        load_pt2(old)
+    legacy = rewritten(files["tiny"], tmp_path / "legacy.pt2", add={"data/weights/model.pt": b"pickle"})
+    with pytest.raises(InputError, match="its weights are one pickle"):
+        load_pt2(legacy)
+
+
 def test_empty_and_missing_files(run_cli, tmp_path):
     (tmp_path / "empty.pt2").write_bytes(b"")
     code, _, err = run_cli("summary", tmp_path / "empty.pt2")
