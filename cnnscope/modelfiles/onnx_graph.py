@@ -140,7 +140,7 @@ def _report(onnx_file: OnnxFile, label: str) -> ModelReport:
             buffers.update(node.input[k] for k in _BN_BUFFER_SLOTS if len(node.input) > k and node.input[k] in inits)
     # parameter "keys": a float initializer of rank >= 1 counts once; a legacy exporter's Identity of one
     # (it de-duplicates equal folded tensors) stands for a tensor of its own, as in the original model
-    keys = {n: n for n, t in inits.items() if t.is_float and t.dims and n not in buffers}
+    keys = {n: n for n, t in inits.items() if t.is_float and t.dims and n not in buffers | onnx_file.folded}
     sizes = {n: (inits[n].numel, inits[n].nbytes) for n in keys}
     data_nodes = []
     for node in graph.node:
@@ -478,14 +478,18 @@ def _file_diagnostics(onnx_file: OnnxFile, data_nodes, nodes, rows, inits, buffe
         channels = sum(c for _, c, _ in folded)
         biases = sum(c for _, c, has_bias in folded if has_bias)
         names = ", ".join(name for name, _, _ in folded[:3]) + (f" and {len(folded) - 3} more" if len(folded) > 3 else "")
-        gained = (f"; {biases:,} of those parameters live on as the convolutions' biases" if biases else
-                  "; the exporter dropped the folded biases (all zero), so none live on as biases")
+        if biases:
+            gained = (f". The folded convolutions hold {biases:,} bias values: if they had no bias of their own (the "
+                      f"usual convolution before a batch norm), the original model has {2 * channels - biases:,} "
+                      f"more parameters than this file; if they had, {2 * channels:,} more")
+        else:
+            gained = (f". The exporter dropped the folded biases (all zero): the original model has {2 * channels:,} "
+                      "more parameters than this file, and more still if these convolutions had biases of their own")
         found.append(Diagnostic(
             "info", "onnx-folded-batch-norm",
             f"the exporter folded {len(folded)} batch norms into the convolutions before them ({names}): a folded BN's "
             f"2·C parameters (γ, β) and 2·C buffers (running mean and variance) are not in this file, here "
-            f"{2 * channels:,} parameters and {2 * channels:,} buffers{gained}; a PyTorch count of the original "
-            "model differs by that much"))
+            f"{2 * channels:,} parameters and {2 * channels:,} buffers{gained}"))
     elif not has_bn and any(n.op_type == "Conv" and len(n.proto.input) > 2 and n.proto.input[2] for n in nodes):
         found.append(Diagnostic(
             "info", "onnx-folded-batch-norm",

@@ -65,6 +65,7 @@ class OnnxFile:
     initializers: dict[str, Initializer]
     input_names: list[str]
     notes: list[str] = field(default_factory=list)
+    folded: set[str] = field(default_factory=set)  # shape arithmetic folded into constants: never parameters
 
 
 class _Truncated(Exception):
@@ -261,6 +262,33 @@ def _shape(value) -> list[int] | None:
     return None if any(d is None for d in dims) else dims
 
 
+def _static(inferred) -> tuple[dict, dict]:
+    shapes: dict[str, list[int] | None] = {}
+    dtypes: dict[str, int] = {}
+    graph = inferred.graph
+    for value in [*graph.input, *graph.value_info, *graph.output]:
+        shapes[value.name] = _shape(value)
+        dtypes[value.name] = value.type.tensor_type.elem_type
+    for tensor in graph.initializer:
+        shapes[tensor.name] = list(tensor.dims)
+    return shapes, dtypes
+
+
+def _small_values(model) -> dict:
+    """Values of the small constants (kept in the proto): initializers and Constant nodes."""
+    from onnx import helper, numpy_helper
+
+    values = {}
+    for tensor in model.graph.initializer:
+        if tensor.data_location != 1 and math.prod(tensor.dims) <= 1024 and (
+                tensor.raw_data or tensor.int64_data or tensor.int32_data or tensor.float_data or not tensor.dims):
+            values[tensor.name] = numpy_helper.to_array(tensor)
+    for node in model.graph.node:
+        if node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value":
+            values[node.output[0]] = numpy_helper.to_array(helper.get_attribute_value(node.attribute[0]))
+    return values
+
+
 def load(path: str | os.PathLike, input_shapes: list[tuple[int, ...]] | None = None) -> OnnxFile:
     """Read, check and shape-infer ``path``; see the module docstring."""
     path = Path(path)
@@ -268,14 +296,21 @@ def load(path: str | os.PathLike, input_shapes: list[tuple[int, ...]] | None = N
     check_external_data(model, path)
     notes = fix_input_shapes(model, input_shapes, path)
     inferred = infer(model, path)
+    shapes, dtypes = _static(inferred)
+    stored = {t.name for t in model.graph.initializer}
+    for _ in range(8):  # shape arithmetic inference could not follow: fold it, infer again
+        if all(shapes.get(o) is not None for node in inferred.graph.node for o in node.output if o):
+            break
+        from cnnscope.modelfiles.onnx_fold import fold
+
+        if not fold(model, shapes, _small_values(model)):
+            break
+        inferred = infer(model, path)
+        shapes, dtypes = _static(inferred)
     graph = inferred.graph
-    shapes: dict[str, list[int] | None] = {}
-    dtypes: dict[str, int] = {}
-    for value in [*graph.input, *graph.value_info, *graph.output]:
-        shapes[value.name] = _shape(value)
-        dtypes[value.name] = value.type.tensor_type.elem_type
     initializers = {t.name: Initializer(t.name, tuple(t.dims), t.data_type) for t in graph.initializer}
     for init in initializers.values():
         shapes[init.name] = list(init.dims)
         dtypes[init.name] = init.data_type
-    return OnnxFile(path, inferred, shapes, dtypes, initializers, [v.name for v in _graph_inputs(inferred)], notes)
+    return OnnxFile(path, inferred, shapes, dtypes, initializers, [v.name for v in _graph_inputs(inferred)], notes,
+                    set(initializers) - stored)

@@ -45,22 +45,25 @@ def export(model: torch.nn.Module, shape, path, exporter: str, dynamic_batch: bo
     return str(path)
 
 
-def folded_channels(report) -> int:
-    """Channels of the batch norms that read a convolution's output directly (the ones an exporter folds),
-    from the PyTorch report of the original model."""
+def folded_channels(report, model) -> tuple[int, int]:
+    """(channels of the batch norms that read a convolution's output directly -- the ones an exporter folds --,
+    the part of them whose convolution has no bias of its own), from the PyTorch report of the original model."""
     by_index = {row.index: row for row in report.layers}
-    total = 0
+    total = without_bias = 0
     for row in report.leaves():
         if row.type.startswith("BatchNorm") and len(row.inputs) == 1 and row.inputs[0] >= 0:
             source = by_index[row.inputs[0]]
             if source.op_kind == "conv":
                 total += row.output_shape[1]
-    return total
+                if model.get_submodule(source.name).bias is None:
+                    without_bias += row.output_shape[1]
+    return total, without_bias
 
 
 def inferred_data_shapes(path: str, input_shape) -> list:
     """First-output shapes, in node order, of the nodes that compute on data from the input, by ONNX's own
-    shape inference on the whole file (weights loaded): the reference for the report's leaf rows."""
+    shape inference on the whole file (weights loaded): the reference for the report's leaf rows.  None where
+    that inference stops (shape arithmetic it cannot follow, which cnnscope folds)."""
     import onnx
 
     model = onnx.load(path)
@@ -72,7 +75,8 @@ def inferred_data_shapes(path: str, input_shape) -> list:
                 dim.dim_value = size
     inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
     shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
-              for v in [*inferred.graph.value_info, *inferred.graph.output]}
+              for v in [*inferred.graph.value_info, *inferred.graph.output]
+              if all(d.HasField("dim_value") for d in v.type.tensor_type.shape.dim)}
     reached = {v.name for v in inferred.graph.input if v.name not in inits}
     found = []
     for node in inferred.graph.node:
