@@ -58,6 +58,8 @@ class Row:
     params: int
     macs: int
     rf: list | None  # receptive field size per axis; ["global"] for a global field
+    # ``params``: the row's own, plus those its container holds for it where the row is a norm function
+    # on the container's weights (``_held_by_container``)
 
     def signature(self) -> tuple:
         return tuple(_hashable(getattr(self, name)) for name in COMPARED)
@@ -284,14 +286,35 @@ def family(record: LayerRecord) -> str:
 
 
 def _rows(report: ModelReport) -> list[Row]:
-    return [_row(r) for r in report.leaves() if r.type not in NO_OP_TYPES]
+    held = _held_by_container(report)
+    return [_row(r, held.get(r.index, 0)) for r in report.leaves() if r.type not in NO_OP_TYPES]
 
 
-def _row(r: LayerRecord) -> Row:
+def _held_by_container(report: ModelReport) -> dict[int, int]:
+    """leaf index -> parameters its container holds for it: a container whose forward calls a norm
+    function on its own weights (timm's ``BatchNormAct2d``, torchvision's ``LayerNorm2d``) counts them on
+    itself, while ``nn.BatchNorm2d`` counts them on its row; given to the one norm row inside it, the two
+    forms of a norm line up."""
+    children: dict[str, list[LayerRecord]] = {}
+    for row in report.layers:
+        if row.parent is not None and row.call == 0:
+            children.setdefault(row.parent, []).append(row)
+    held = {}
+    for container in report.layers:
+        if container.is_leaf or container.depth == 0 or container.call != 0:
+            continue
+        own = container.params - sum(child.params for child in children.get(container.name, []))
+        norms = [child for child in children.get(container.name, []) if child.is_leaf and family(child) == "norm"]
+        if own > 0 and len(norms) == 1:
+            held[norms[0].index] = own
+    return held
+
+
+def _row(r: LayerRecord, held: int = 0) -> Row:
     rf = None if r.rf is None else (["global"] if r.rf.is_global else list(r.rf.size))
     return Row(index=r.index, name=r.name, call=r.call, type=r.type, kind=family(r), output_shape=r.output_shape,
                kernel_size=r.kernel_size, stride=r.stride, padding=r.padding, dilation=r.dilation, groups=r.groups,
-               params=r.params, macs=r.macs, rf=rf)
+               params=r.params + held, macs=r.macs, rf=rf)
 
 
 def _side(report: ModelReport, source: str, rows: list[Row]) -> Side:
@@ -344,6 +367,9 @@ def _containers(report: ModelReport, rows: list[Row]) -> dict[int, list[_Contain
 
 
 def _hashable(value):
-    if isinstance(value, list):
+    """A field's value as a dict key (shapes are lists; a detection model's output may be a dict)."""
+    if isinstance(value, (list, tuple)):
         return tuple(_hashable(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), _hashable(v)) for k, v in value.items()))
     return value

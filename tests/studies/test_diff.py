@@ -54,6 +54,28 @@ def test_timm_and_torchvision_resnet50_are_the_same_architecture_under_other_nam
     assert ("act1", "relu") in [(e.a.name, e.b.name) for e in renamed]
 
 
+def test_a_norm_whose_container_holds_its_weights_lines_up_with_nn_batchnorm(analyze):
+    """timm's BatchNormAct2d calls F.batch_norm on its own weights (the report counts them on the container):
+    against torchvision's nn.BatchNorm2d rows every norm is the same row; what differs is real: the 16
+    squeeze-excitations pool with x.mean instead of AdaptiveAvgPool2d, and torchvision's StochasticDepth rows
+    (inactive in eval) and classifier Dropout have no counterpart."""
+    pytest.importorskip("timm")
+    from torchvision.models import efficientnet_b0
+    from torchvision.ops import SqueezeExcitation
+
+    diff = diff_reports(analyze("efficientnet_b0"), analyze("timm:efficientnet_b0"))
+    with torch.device("meta"):
+        model = efficientnet_b0()
+    norms = [e for e in diff.entries if e.a and e.a.type == "BatchNorm2d"]
+    assert len(norms) == sum(isinstance(m, nn.BatchNorm2d) for m in model.modules()) == 49
+    assert all(e.status == SAME and e.b.type == "batch_norm" for e in norms)
+    changed = [e for e in diff.entries if e.status == CHANGED]
+    assert len(changed) == sum(isinstance(m, SqueezeExcitation) for m in model.modules())
+    assert {(e.a.type, e.b.type) for e in changed} == {("AdaptiveAvgPool2d", "mean")}
+    assert {e.a.type for e in diff.entries if e.status == REMOVED} == {"StochasticDepth", "Dropout"}
+    assert not diff.count(ADDED) and diff.a.params == diff.b.params
+
+
 def _stem(kernel: int) -> nn.Module:
     return nn.Sequential(nn.Conv2d(3, 8, kernel, padding=kernel // 2), nn.BatchNorm2d(8), nn.ReLU(),
                          nn.Conv2d(8, 8, 3, padding=1), nn.ReLU())
