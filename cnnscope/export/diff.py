@@ -147,7 +147,8 @@ def totals_table(diff: ArchitectureDiff) -> tuple[list[str], list[list[str]]]:
     rows = []
     for name, a, b, delta in diff.totals():
         if name == "rf":
-            rows.append([TOTAL_LABELS[name], _rf(diff.a), _rf(diff.b), "—" if delta is None else f"{delta:+,}" if delta else "0"])
+            change = "—" if delta is None else f"{delta:+,}" if delta else "0"
+            rows.append([TOTAL_LABELS[name], _rf(diff.a), _rf(diff.b), change])
             continue
         fmt = _megabytes if name.endswith("_bytes") else (units.si if name in ("macs", "flops") else units.count)
         change = "0" if delta == 0 else (_signed(fmt, delta) + (f" ({_percent(100 * delta / a)})" if a else ""))

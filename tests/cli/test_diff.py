@@ -49,8 +49,8 @@ def test_two_versions_of_a_spec_show_the_changed_conv_and_the_removed_dropout(ru
     assert code == 0
     lines = out.splitlines()
     # 3·32·5·5 + 32 = 2,432 parameters; 32·32·32 outputs × 75 = 2.46 M MACs; field 3 → 5
-    assert "~ 0  Conv2d   kernel 3×3 → 5×5, padding 1 → 2, params 896 → 2,432, MACs 884.74 k → 2.46 M, RF 3 → 5" \
-        in lines
+    assert ("~ 0  Conv2d   kernel 3×3 → 5×5, padding 1 → 2, params 896 → 2,432, MACs 884.74 k → 2.46 M, "
+            "RF 3 → 5") in lines
     assert "- 7  Dropout  1×64" in lines
     assert lines[2] == "0 rows added, 1 removed, 1 changed; 12 identical"
 
