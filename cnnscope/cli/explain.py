@@ -23,7 +23,7 @@ def add_parser(subparsers) -> None:
                         "(with --run: taken from the run)")
     add_layer(parser, "any row of the summary (default: the first convolution)")
     parser.add_argument("--unit", metavar="C,Y,X", help="channel, row and column of the output map counted from "
-                        "0 (one number for a linear row; default: the centre of channel 0)")
+                        "0 (one number for a linear row; default: the largest |value| in channel 0)")
     parser.add_argument("--image", metavar="IMG", default="digits:0",
                         help="a PNG/JPEG (resized and normalised as the model expects), digits:N (sample N of the "
                              "embedded handwritten digits; default digits:0), or x.pt / x.npy: a C×H×W or "
@@ -44,6 +44,9 @@ def run(args) -> int:
     from cnnscope.errors import ShapeError, UsageError
 
     if args.arithmetic:
+        if args.model is not None or args.run is not None:
+            raise UsageError("--arithmetic needs no model (it draws a convolution's arithmetic on its own); "
+                             "leave out MODEL or --run")
         return arithmetic.run(args)
     if args.model is None and args.run is None:
         raise UsageError("explain needs a MODEL (or --run DIR), or --arithmetic")
@@ -72,7 +75,8 @@ def run(args) -> int:
         import json
 
         documents = [unit_dict(e, model=label, weights=origin, source=args.image) for e in explanations]
-        emit(json.dumps(documents[0] if len(documents) == 1 else documents, indent=2) + "\n", args.output)
+        chosen = documents[0] if len(documents) == 1 else documents
+        emit(json.dumps(chosen, indent=2, allow_nan=False) + "\n", args.output)
     elif form == "text":
         from cnnscope.export.unit import unit_text
 
@@ -171,6 +175,9 @@ def _prepare(args):
             raise UsageError(f"{loaded.name} has no image input shape to resize the picture to; "
                              "give the input as a tensor file (--image x.pt or x.npy)")
         channels, height, width = loaded.input_shape
+        if channels not in (1, 3):
+            raise UsageError(f"{loaded.name} takes {channels}-channel inputs, not a picture: give one as a tensor "
+                             f"file (--image x.pt or x.npy, {channels}×{height}×{width})")
         mean, std = loaded.normalization or (None, None)
         inputs, picture = picture_input(args.image, channels, (height, width), mean, std)
         inputs = inputs.to(dtype)
@@ -209,7 +216,8 @@ def _explain_chain(model, inputs, args, names) -> list:
     captured = units.capture(model, inputs, layer)
     unit = units.parse_unit(args.unit) if args.unit else _default_unit(captured)
     if not args.unit:
-        note(f"unit {','.join(map(str, unit))} (the default: the centre of channel 0; choose one with --unit C,Y,X)")
+        where = "the largest |value| of the row" if len(unit) == 1 else "the largest |value| in channel 0"
+        note(f"unit {','.join(map(str, unit))} (the default: {where}; choose one with --unit)")
     chain = [units.explain_captured(captured, unit, top=args.top, names=names)]
     for _ in range(args.follow):
         step = units.follow(model, inputs, captured, unit)
@@ -222,7 +230,12 @@ def _explain_chain(model, inputs, args, names) -> list:
 
 
 def _default_unit(captured) -> tuple[int, ...]:
-    shape = tuple(captured.output.shape[1:])
-    if len(shape) == 1:
-        return (0,)
-    return (0, *(n // 2 for n in shape[1:]))
+    """The most active unit of channel 0 (of the whole output for a 1-D row): a unit whose arithmetic
+    shows something, where the centre of a digit, say, is an empty hole of zeros."""
+    import numpy as np
+
+    values = captured.output.detach()[0].double().cpu().numpy()
+    if values.ndim == 1:
+        return (int(np.argmax(np.abs(values))),)
+    first = np.abs(values[0])
+    return (0, *(int(i) for i in np.unravel_index(int(np.argmax(first)), first.shape)))

@@ -53,7 +53,18 @@ def unit_dict(e, *, model: str | None = None, weights: str | None = None, source
         document["patch"] = [[None if isinstance(v, float) and math.isnan(v) else v for v in row]
                              for row in np.asarray(e.patch).reshape(e.patch.shape[0], -1).tolist()]
     document["model"], document["weights"], document["input"] = model, weights, source
-    return document
+    return finite(document)
+
+
+def finite(value):
+    """``value`` with every NaN or infinity as None: JSON has no NaN (a model can still produce one)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [finite(v) for v in value]
+    return value
 
 
 def _plain(value):
@@ -200,7 +211,7 @@ def unit_html(explanations: list, *, title: str, picture_png: bytes | None = Non
         parts.append(f'<img alt="the unit, its receptive field, patch, kernel and products" '
                      f'src="data:image/png;base64,{encoded}">')
     for e in explanations:
-        parts.append(f"<section><h2>{html.escape(e.layer)} · unit {_unit_text(e.unit)} = {_g(e.value)}</h2>")
+        parts.append(f"<section><h2>layer {html.escape(e.layer)} · unit {_unit_text(e.unit)} = {_g(e.value)}</h2>")
         parts.append("<pre>" + html.escape(unit_text(e)) + "</pre>")
         parts.append(_heat_tables(e))
         parts.append("</section>")

@@ -198,7 +198,7 @@ def _check(size, kernel, stride, padding, dilation, transposed, output_padding) 
     span = dilation * (kernel - 1) + 1
     if not transposed:
         if output_padding:
-            raise UsageError("output padding applies to a transposed convolution only (add --transposed)")
+            raise UsageError("output padding applies to a transposed convolution only")
         if span > size + 2 * padding:
             out = window_output_size(size, kernel, stride, padding, dilation)
             raise UsageError(f"kernel {kernel} (dilated span {span}) is larger than the padded input "

@@ -48,6 +48,10 @@ def tensor_input(path: str, expected: tuple[int, ...] | None, dtype: torch.dtype
         raise InputError(f"{source}: a tensor of shape {shape}; the model takes {want} (or 1×{want})")
     if not tensor.is_floating_point() or tensor.dtype != dtype:
         tensor = tensor.to(dtype)
+    if not bool(torch.isfinite(tensor).all()):
+        bad = int((~torch.isfinite(tensor)).sum())
+        raise InputError(f"{source}: {bad:,} of its {tensor.numel():,} values are NaN or infinite; explain needs "
+                         "finite numbers")
     return tensor
 
 

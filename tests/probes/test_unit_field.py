@@ -203,3 +203,28 @@ def test_a_transposed_unit_no_input_lands_on_is_its_bias_and_has_no_field():
     assert e.sum == e.bias == float(conv.bias[0]) == float(y[0, 0, 4]) and e.check.ok
     e = explain(nn.Sequential(conv), x, "0", (0, 3))
     assert e.terms == 2 and {t.at for t in e.top} == {(1,)} and e.field == [(1, 1)]
+
+
+@pytest.mark.parametrize("geometry", [(3, 2, 1, 1, 1), (4, 2, 1, 0, 1), (3, 3, 0, 2, 2), (2, 2, 0, 0, 1)])
+def test_a_conv_after_a_transposed_conv_has_the_exact_field_of_every_unit(geometry):
+    """After a transposed conv the field differs unit by unit (found by a review: a uniform field left
+    pixels out): every unit of the conv after it has its gradient support's bounding box as ``clipped``."""
+    k, s, p, output_padding, d = geometry
+    torch.manual_seed(2)
+    model = nn.Sequential(nn.ConvTranspose2d(2, 2, k, stride=s, padding=p, output_padding=output_padding,
+                                             dilation=d),
+                          nn.ReLU(), nn.Conv2d(2, 2, 3, padding=1)).double().eval()
+    with torch.no_grad():  # all positive: nothing zeroes a gradient by accident
+        for parameter in model.parameters():
+            parameter.copy_(parameter.abs() + 0.01)
+    x = torch.rand(1, 2, 7, 6, dtype=torch.float64) + 0.1
+    from cnnscope.probes.unit import capture, explain_captured
+
+    captured = capture(model, x, "2")
+    out = captured.output
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            xg = x.clone().requires_grad_()
+            model(xg)[0, 0, i, j].backward()
+            e = explain_captured(captured, (0, i, j))
+            assert e.clipped == bounding_box(support(xg.grad)), (i, j)

@@ -145,8 +145,7 @@ def test_describe_names_each_output_cell_and_the_cells_it_reads():
     (dict(size=33, kernel=3), "size 33 is too large to animate: at most 32 (one frame per output cell)"),
     (dict(size=3, kernel=3, stride=2, transposed=True, output_padding=2),
      "output padding 2 must be smaller than the stride (2) or the dilation (1), as in PyTorch"),
-    (dict(size=5, kernel=3, output_padding=1), "output padding applies to a transposed convolution only "
-                                               "(add --transposed)"),
+    (dict(size=5, kernel=3, output_padding=1), "output padding applies to a transposed convolution only"),
     (dict(size=1, kernel=1, padding=1, transposed=True), "padding 1 crops more than the transposed convolution "
                                                          "makes: (1 − 1)·1 − 2·1 + 1·(1−1) + 0 + 1 = -1 outputs"),
 ])

@@ -130,8 +130,10 @@ def _row_name(captured: Captured, index: int) -> str:
 
 def _add_field(result: UnitExplanation, captured: Captured, unit, reads) -> None:
     image = tuple(captured.input_shape[2:])
+    rows = captured.tracer.rows
     if reads is not None:
-        result.field, result.clipped, result.field_note = compose(reads, captured.producer(0), captured.fields, image)
+        result.field, result.clipped, result.field_note = compose(reads, captured.producer(0), captured.fields, image,
+                                                                  rows)
         return
     if result.kind == "transposed_conv" and result.terms == 0:
         result.field_note = "no input position lands on this unit: only the bias reaches it"
@@ -146,7 +148,8 @@ def _add_field(result: UnitExplanation, captured: Captured, unit, reads) -> None
         result.field_note = "every input pixel can reach this unit (a global receptive field)"
     elif len(spatial) == len(rf.size):
         reads = [(p, p) for p in spatial]
-        result.field, result.clipped, result.field_note = compose(reads, captured.row.index, captured.fields, image)
+        result.field, result.clipped, result.field_note = compose(reads, captured.row.index, captured.fields, image,
+                                                                  rows)
     else:
         result.field_note = "this row has no spatial position to place in the image"
 
