@@ -113,7 +113,8 @@ def field_caption(e) -> str:
     clipped = "" if e.clipped == e.field else (
         " (inside the image: " + " × ".join(f"{lo}..{hi}" for lo, hi in e.clipped) + ")" if e.clipped else
         " (wholly outside the image)")
-    return f"Receptive field: input pixels {rows} (rows × columns){clipped}. {plain(e.field_note)}".strip()
+    return (f"Receptive field (the red box; the dot marks its centre): input pixels {rows} (rows × columns)"
+            f"{clipped}. {plain(e.field_note)}").strip()
 
 
 def shown_channel(e, key: str) -> int:

@@ -148,7 +148,7 @@ def test_the_weights_trained_a_minute_earlier_on_the_train_page(app, lenet5_and_
     app.sidebar.radio(key="page").set_value(PAGE).run()
     assert not app.exception and not app.error, [e.value for e in app.error]
     captions = " ".join(shown(c.value) for c in app.caption)
-    assert "weights: trained on the Train page, run 1" in captions, captions
+    assert "Showing run 1's final weights" in captions, captions  # said once, by the weights picker
     assert app.radio(key="explain_src").value == "Handwritten digit"  # the run learned digits
     _unit(app, 5, 20, 8)
     trained = job.model.eval()

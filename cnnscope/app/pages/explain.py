@@ -33,7 +33,9 @@ def render(choice) -> None:
     weights = pretrained.pick_weights(choice, KEY)
     if weights is None:  # pretrained weights chosen but not downloaded (yet)
         return
-    st.caption(weights_sentence(weights))
+    sentence = weights_sentence(weights)
+    if sentence:
+        st.caption(sentence)
     image, label = pick_image(KEY, digit_first=weights.dataset in DIGIT_DATASETS)
     rows = explained_rows(report)
     if not rows:
@@ -76,6 +78,8 @@ def weights_sentence(weights) -> str:
     if weights.key == "random":
         return (f"weights: {weights.origin}: the numbers are real arithmetic on untrained weights "
                 "(train the model on the Train page, or upload weights, to explain what it learned)")
+    if isinstance(weights.key, tuple) and weights.key[:1] == ("trained",):
+        return ""  # the weights picker above already says which run and epoch
     return f"weights: {plain(weights.origin)}"
 
 
