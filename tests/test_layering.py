@@ -25,7 +25,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "cnnscope"
 # and the helpers the views share with it.
 CORE = ("cnnscope.analysis", "cnnscope.report", "cnnscope.zoo", "cnnscope.spec", "cnnscope.train",
         "cnnscope.studies", "cnnscope.probes", "cnnscope.cache", "cnnscope.files", "cnnscope.geometry",
-        "cnnscope.sources", "cnnscope.weights", "cnnscope.errors", "cnnscope.input_shapes", "cnnscope.units")
+        "cnnscope.sources", "cnnscope.weights", "cnnscope.errors", "cnnscope.input_shapes", "cnnscope.units",
+        "cnnscope.modelfiles")
 FRONT_END_LIBRARIES = ("rich", "streamlit", "plotly", "graphviz", "matplotlib")
 FRONT_END_MODULES = ("cnnscope.cli", "cnnscope.app", "cnnscope.export", "cnnscope.vis")
 
