@@ -30,6 +30,8 @@ _CLASSES = "pkg.torch.onnx.class_hierarchy"
 _REWRITES = "pkg.onnxscript.rewriter.rule_name"
 _BN_BUFFER_SLOTS = (3, 4)  # BatchNormalization(X, scale, B, mean, var): mean and var are buffers
 _WEIGHTED = ("Conv", "ConvTranspose", "Gemm", "MatMul")
+_WEIGHT_READERS = (*_WEIGHTED, "PRelu", "BatchNormalization", "LayerNormalization", "InstanceNormalization",
+                   "GroupNormalization")
 
 
 @dataclass
@@ -140,7 +142,10 @@ def _report(onnx_file: OnnxFile, label: str) -> ModelReport:
             buffers.update(node.input[k] for k in _BN_BUFFER_SLOTS if len(node.input) > k and node.input[k] in inits)
     # parameter "keys": a float initializer of rank >= 1 counts once; a legacy exporter's Identity of one
     # (it de-duplicates equal folded tensors) stands for a tensor of its own, as in the original model
-    keys = {n: n for n, t in inits.items() if t.is_float and t.dims and n not in buffers | onnx_file.folded}
+    # A one-element float tensor is a constant (a scale, an epsilon), unless a layer reads it as its weight.
+    weights_read = {i for node in graph.node if node.op_type in _WEIGHT_READERS for i in node.input[1:]}
+    keys = {n: n for n, t in inits.items() if t.is_float and t.dims and n not in buffers | onnx_file.folded
+            and (t.numel > 1 or n in weights_read)}
     sizes = {n: (inits[n].numel, inits[n].nbytes) for n in keys}
     data_nodes = []
     for node in graph.node:
@@ -163,6 +168,7 @@ def _report(onnx_file: OnnxFile, label: str) -> ModelReport:
     op_types: list[str] = []  # the record's type, per row
     params: list[int] = []
     seen_keys: set[str] = set()
+    readers: dict[str, int] = {}
     stack: list = []
     opened: Counter = Counter()
     fn_counts: Counter = Counter()
@@ -245,6 +251,8 @@ def _report(onnx_file: OnnxFile, label: str) -> ModelReport:
             call_args=_call_args(n, values, shapes), op_kind=op.kind,
             self_macs_by_op={f"onnx.{n.op_type}": row_macs} if row_macs else {},
         )
+        for key in {keys[i] for i in proto.input if i in keys}:
+            readers[key] = readers.get(key, 0) + 1
         fresh = {keys[i] for i in proto.input if i in keys} - seen_keys
         seen_keys |= fresh
         params.append(sum(sizes[k][0] for k in fresh))
@@ -289,7 +297,7 @@ def _report(onnx_file: OnnxFile, label: str) -> ModelReport:
     uncounted_ops = sorted(({"op": op, "calls": e["calls"], "shapes": e["shapes"], "layers": e["rows"]}
                             for op, e in uncounted.items()), key=lambda e: (-e["calls"], e["op"]))
     diagnostics = (_file_diagnostics(onnx_file, data_nodes, nodes, rows, inits, buffers)
-                   + rf_diagnostics + _uncounted_diagnostics(uncounted_ops))
+                   + _shared_diagnostics(readers, sizes) + rf_diagnostics + _uncounted_diagnostics(uncounted_ops))
     outputs = [shapes.get(o.name) for o in graph.output]
     float_inits = [t.data_type for t in inits.values() if t.is_float]
     model_dtype = DTYPE_NAMES.get(float_inits[0] if float_inits else 1, "float32")
@@ -514,6 +522,18 @@ def _folded_convs(nodes, inits) -> list[tuple[str, int, bool]]:
             folded.append((n.module or n.scope or n.proto.name, channels,
                            len(n.proto.input) > 2 and bool(n.proto.input[2])))
     return folded
+
+
+def _shared_diagnostics(readers: dict, sizes: dict) -> list[Diagnostic]:
+    shared = [key for key, count in readers.items() if count > 1]
+    if not shared:
+        return []
+    values = sum(sizes[key][0] for key in shared)
+    return [Diagnostic(
+        "info", "onnx-shared-weights",
+        f"{len(shared)} weight tensor{'s are' if len(shared) > 1 else ' is'} read by several nodes ({values:,} values), "
+        "each counted once, as stored: tied weights, or equal tensors the exporter stored once (untrained norm "
+        "weights of all ones are equal), in which case the original model has more parameters than this file")]
 
 
 def _uncounted_diagnostics(uncounted: list[dict]) -> list[Diagnostic]:

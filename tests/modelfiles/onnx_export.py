@@ -20,8 +20,9 @@ def build(name: str) -> torch.nn.Module:
         model = torchvision.models.get_model(name, weights=None, **kwargs).eval()
         with torch.no_grad():
             for module in model.modules():
-                if isinstance(getattr(module, "bias", None), torch.nn.Parameter):
-                    module.bias.uniform_(-0.1, 0.1)  # the dynamo exporter's optimiser drops an all-zero conv bias
+                for parameter in module.parameters(recurse=False):  # untrained weights are often all 0 or all 1:
+                    parameter.add_(torch.empty_like(parameter).uniform_(-0.01, 0.01))  # the dynamo exporter
+                    # drops an all-zero conv bias and stores equal tensors (norm weights) once
                 if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
                     module.weight.uniform_(0.5, 1.5)
                     module.bias.uniform_(-0.5, 0.5)

@@ -56,6 +56,24 @@ def test_a_hand_made_graph(tmp_path):
     assert symbolic == ["x: symbolic dimension 'batch' set to 1 (--input sets another)"]
 
 
+def test_shared_weights_and_scalar_constants(tmp_path):
+    """A tensor two nodes read counts once and is said; a one-element scale is a constant, not a parameter."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 6])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    gamma = numpy_helper.from_array(np.ones(6, dtype=np.float32), "gamma")
+    scale = numpy_helper.from_array(np.array([0.5], dtype=np.float32), "scale")
+    nodes = [helper.make_node("LayerNormalization", ["x", "gamma"], ["a"], name="ln1", axis=-1),
+             helper.make_node("Mul", ["a", "scale"], ["b"], name="half"),
+             helper.make_node("LayerNormalization", ["b", "gamma"], ["y"], name="ln2", axis=-1)]
+    onnx.save(_model(nodes, [x], [y], [gamma, scale]), str(tmp_path / "ln.onnx"))
+    report = cnnscope.analyze(str(tmp_path / "ln.onnx"))
+    assert report.totals.params == 6
+    assert [r.params for r in report.leaves()] == [6, 0, 0]
+    shared = [d.message for d in report.diagnostics if d.code == "onnx-shared-weights"]
+    assert shared and shared[0].startswith("1 weight tensor is read by several nodes (6 values)")
+    assert report.totals.other_ops == 2 * 24 + 24 + 2 * 24  # norms: 2 per element; the Mul: 1
+
+
 def test_an_unknown_op_is_analysed_and_listed(tmp_path):
     report = cnnscope.analyze(_conv_net(tmp_path / "net.onnx", custom="Frob"))
     frob = report.layer("frob")

@@ -16,7 +16,7 @@ SHAPE = (1, 3, 224, 224)
 EXPORTERS = ("legacy13", "legacy17", "dynamo")
 DEFAULT_MODELS = ("resnet18", "mobilenet_v3_small", "squeezenet1_1", "alexnet")
 SLOW_MODELS = ("resnet50", "densenet121", "mobilenet_v2", "efficientnet_b0", "shufflenet_v2_x1_0", "mnasnet0_5",
-               "regnet_x_400mf", "googlenet", "vgg11_bn", "resnext50_32x4d")
+               "regnet_x_400mf", "googlenet", "vgg11_bn", "resnext50_32x4d", "convnext_tiny")
 
 _torch_reports: dict = {}
 _models: dict = {}
@@ -74,6 +74,12 @@ def test_exact(name, exporter, tmp_path):
 @pytest.mark.parametrize("name", SLOW_MODELS)
 def test_exact_sweep(name, exporter, tmp_path):
     check_exact(name, exporter, tmp_path)
+
+
+@pytest.mark.slow
+def test_exact_vision_transformer(tmp_path):
+    """Attention as MatMul and Softmax (the legacy exporter cannot export torch's fused attention path)."""
+    check_exact("vit_b_16", "dynamo", tmp_path)
 
 
 @pytest.mark.parametrize("exporter", ("legacy17", "dynamo"))
