@@ -18,7 +18,7 @@ import ast
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from cnnscope.modelfiles import onnx_ops
@@ -43,11 +43,6 @@ class _Node:
     module: str | None  # the module it is the whole of (a leaf module's path), else None
     classes: dict
     call_name: str  # a function row's name in its block: the traced call's (dynamo keeps it) or the op type
-
-
-@dataclass
-class _Graph:
-    rows: list = field(default_factory=list)  # analysis.trace.Row
 
 
 def analyze_onnx(path, input_shape=None, *, name: str | None = None) -> ModelReport:
@@ -296,7 +291,7 @@ def _report(onnx_file: OnnxFile, label: str) -> ModelReport:
                     layers=len(records), macs_by_operator=dict(sorted(macs_by_op.items(), key=lambda kv: -kv[1])))
     uncounted_ops = sorted(({"op": op, "calls": e["calls"], "shapes": e["shapes"], "layers": e["rows"]}
                             for op, e in uncounted.items()), key=lambda e: (-e["calls"], e["op"]))
-    diagnostics = (_file_diagnostics(onnx_file, data_nodes, nodes, rows, inits, buffers)
+    diagnostics = (_file_diagnostics(onnx_file, data_nodes, nodes, inits)
                    + _shared_diagnostics(readers, sizes) + rf_diagnostics + _uncounted_diagnostics(uncounted_ops))
     outputs = [shapes.get(o.name) for o in graph.output]
     float_inits = [t.data_type for t in inits.values() if t.is_float]
@@ -474,7 +469,7 @@ def _by_op(rows, row) -> dict:
 
 # -- what the file keeps and loses, said out loud -----------------------------------------------------
 
-def _file_diagnostics(onnx_file: OnnxFile, data_nodes, nodes, rows, inits, buffers) -> list[Diagnostic]:
+def _file_diagnostics(onnx_file: OnnxFile, data_nodes, nodes, inits) -> list[Diagnostic]:
     found = [Diagnostic("info", "onnx-symbolic-dims", "; ".join(onnx_file.notes))] if onnx_file.notes else []
     found.append(Diagnostic(
         "info", "onnx-inference-graph",
