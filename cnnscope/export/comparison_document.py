@@ -78,18 +78,6 @@ def _drop_empty(columns, rows):
 
 def comparison_text(comparison) -> str:
     """The side-by-side table for a terminal (``cnnscope compare`` without ``-o``)."""
-    import io
+    from cnnscope.export.text import columns_table
 
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table as RichTable
-
-    columns, rows = comparison_table(comparison)
-    table = RichTable(box=box.SIMPLE_HEAD, pad_edge=False)
-    for k, column in enumerate(columns):
-        table.add_column(column, justify="left" if k == 0 else "right")
-    for row in rows:
-        table.add_row(*row)
-    console = Console(file=io.StringIO(), width=200, color_system=None, highlight=False)
-    console.print(table)
-    return console.file.getvalue() + "".join(f"{line}\n" for line in chance_notes(comparison))
+    return columns_table(*comparison_table(comparison)) + "".join(f"{line}\n" for line in chance_notes(comparison))

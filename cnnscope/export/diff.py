@@ -10,7 +10,6 @@ with their change (the table in the style of ``cnnscope compare``).
 from __future__ import annotations
 
 import html
-import io
 import json
 
 from cnnscope import units
@@ -161,7 +160,9 @@ def totals_table(diff: ArchitectureDiff) -> tuple[list[str], list[list[str]]]:
 def diff_text(diff: ArchitectureDiff, provenance: dict | None = None) -> str:
     if diff.identical:
         return "\n".join([identical_line(diff), *diff.notes]) + "\n"
-    return diff_body(diff) + _rich_table(*totals_table(diff))
+    from cnnscope.export.text import columns_table
+
+    return diff_body(diff) + columns_table(*totals_table(diff))
 
 
 def diff_body(diff: ArchitectureDiff) -> str:
@@ -176,21 +177,6 @@ def diff_body(diff: ArchitectureDiff) -> str:
         else:
             lines.append(f"{mark} {name:<{name_width}}  {kind:<{type_width}}  {what}".rstrip())
     return "\n".join(lines) + "\n"
-
-
-def _rich_table(columns: list[str], rows: list[list[str]]) -> str:
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for k, column in enumerate(columns):
-        table.add_column(column, justify="left" if k == 0 else "right")
-    for row in rows:
-        table.add_row(*row)
-    console = Console(file=io.StringIO(), width=200, color_system=None, highlight=False)
-    console.print(table)
-    return console.file.getvalue()
 
 
 # -- Markdown ----------------------------------------------------------------------------------------------

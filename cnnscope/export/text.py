@@ -85,3 +85,20 @@ def partial_table(title: str, rows: list[LayerRecord], width: int | None = None)
             table.add_row(*row_cells(row, traced, keys))
     console.print(table)
     return console.file.getvalue()
+
+
+def columns_table(columns: list[str], rows: list[list[str]]) -> str:
+    """A plain-text table (rich's SIMPLE_HEAD box, no colour): the first column left, the others right,
+    as the comparison and diff renderers print their totals."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for k, column in enumerate(columns):
+        table.add_column(column, justify="left" if k == 0 else "right")
+    for row in rows:
+        table.add_row(*row)
+    console = Console(file=io.StringIO(), width=200, color_system=None, highlight=False)
+    console.print(table)
+    return console.file.getvalue()
