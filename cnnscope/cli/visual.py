@@ -38,8 +38,8 @@ def add_parser(subparsers) -> None:
     graph.add_argument("--roll", action="store_true", help="draw repeated calls of one module as one node with a loop")
     graph.add_argument("--no-shapes", action="store_true", help="leave the tensor shapes off nodes and edges")
     graph.add_argument("--no-costs", action="store_true", help="leave params, MACs and RF off the nodes")
-    add_output(graph, ".svg, .png, .pdf (drawn by graphviz's dot), .html (a page that draws it, with or without "
-                      "graphviz) or .dot", required=True)
+    add_output(graph, ".svg, .png, .pdf (drawn by graphviz's dot), .html (an interactive page: pan, zoom, open "
+                      "blocks, click a layer; no graphviz needed) or .dot", required=True)
 
 
 def _weights_options(parser) -> None:
@@ -167,13 +167,14 @@ def _graph(args) -> int:
     if args.depth is not None and args.depth < 1:
         raise UsageError(f"--depth {args.depth}: must be 1 or more")
     report = analyze(args.model, input_shapes(args))
+    if Path(args.output).suffix.lower() == ".html":  # the interactive diagram: laid out in the page, no graphviz
+        from cnnscope.export.interactive_diagram import diagram_page
+        from cnnscope.files import write_text_atomic
+
+        depth = args.depth or (max(row.depth for row in report.layers) if args.expand else 1)
+        say(f"wrote {write_text_atomic(Path(args.output), diagram_page(report, depth=max(depth, 1)))}")
+        return 0
     dot = to_dot(report, expand=args.expand, rankdir=args.rankdir, depth=args.depth, shapes=not args.no_shapes,
                  costs=not args.no_costs, roll=args.roll)
-    if Path(args.output).suffix.lower() == ".html":  # a page that draws itself: no graphviz needed
-        from cnnscope.files import write_text_atomic
-        from cnnscope.export.model_document import diagram_page
-
-        say(f"wrote {write_text_atomic(Path(args.output), diagram_page(report, dot))}")
-        return 0
     say(f"wrote {render(dot, args.output)}")
     return 0

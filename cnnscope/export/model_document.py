@@ -37,16 +37,6 @@ def model_diagram(report: ModelReport, title: str | None = None, **options) -> D
     return diagram(title or report.model, to_dot(report, **options))
 
 
-def diagram_page(report: ModelReport, dot_source: str) -> str:
-    """One self-contained HTML page holding the diagram (``cnnscope graph -o arch.html``): dot's SVG when
-    graphviz is installed, else drawn in the page by the viz.js it carries."""
-    from cnnscope.export.document import to_html
-
-    title = f"{report.model}, {units.shape(report.input_shape)}"
-    return to_html(Document(f"Architecture: {report.model}", provenance(report), [], notes=[CONVENTIONS],
-                          diagrams=[diagram(title, dot_source)]))
-
-
 def provenance(report: ModelReport) -> dict:
     """What produced the numbers: the versions and device of the analysis itself, not of this run."""
     return {"cnnscope": report.cnnscope_version, "torch": report.torch_version, "device": report.traced_on,

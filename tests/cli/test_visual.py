@@ -99,21 +99,18 @@ def test_graph_without_dot_writes_the_dot_and_says_how(run_cli, tmp_path, monkey
     assert not (tmp_path / "arch.svg").exists() and f"or write {tmp_path / 'arch.html'}, a page that draws it" in err
 
 
-def test_graph_to_html_is_one_page_that_draws_itself_with_or_without_dot(run_cli, tmp_path, monkeypatch):
-    import html
+def test_graph_to_html_is_one_interactive_page_with_or_without_dot(run_cli, tmp_path, monkeypatch):
+    import json
     import re
 
-    from cnnscope.vis.graph import to_dot
-
-    code, _, err = run_cli("graph", "lenet5", "--rankdir", "LR", "-o", str(tmp_path / "arch.html"))
-    assert code == 0, err
-    page = (tmp_path / "arch.html").read_text()
-    assert "Architecture: lenet5" in page and "Plotly" not in page  # no charts: no plotly.js
-    if shutil.which("dot"):
-        assert 'data-drawn="dot"' in page and "<svg" in page
-    monkeypatch.setattr(shutil, "which", lambda name: None)
-    code, _, err = run_cli("graph", "lenet5", "--rankdir", "LR", "-o", str(tmp_path / "nodot.html"))
-    assert code == 0, err
-    page = (tmp_path / "nodot.html").read_text()
-    source = html.unescape(re.search(r'<pre class="dot-source">(.*?)</pre>', page, re.DOTALL).group(1))
-    assert source == to_dot(cnnscope.analyze("lenet5"), rankdir="LR") and "Viz.js 3.31.0" in page
+    pages = {}
+    for name, which in (("arch", shutil.which), ("nodot", lambda name: None)):
+        monkeypatch.setattr(shutil, "which", which)
+        code, _, err = run_cli("graph", "lenet5", "--depth", "2", "-o", str(tmp_path / f"{name}.html"))
+        assert code == 0, err
+        pages[name] = (tmp_path / f"{name}.html").read_text()
+    for page in pages.values():
+        assert "Architecture: lenet5" in page and "Plotly" not in page and "Viz.js" not in page  # no charts, no dot
+        assert 'id="layer-details"' in page and 'data-depth="2"' in page
+        data = json.loads(re.search(r'class="cnn-diagram-data">(.*?)</script>', page, re.S).group(1))
+        assert [row["n"] for row in data["rows"]] == [r.name or "(model)" for r in cnnscope.analyze("lenet5").layers]
