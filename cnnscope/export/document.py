@@ -238,13 +238,13 @@ pre { background: #f6f8fb; padding: .6rem; font-size: .75rem; max-height: 400px;
 
 
 def to_html(document: Document) -> str:
-    from plotly.offline import get_plotlyjs
+    from cnnscope.export import plotly_bundle
 
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',  # phones: lay out at their width
         f"<title>{html.escape(document.title)}</title>", f"<style>{_STYLE}</style>",
-        f"<script>{get_plotlyjs()}</script>" if document.figures else "", "</head><body>",  # 4.6 MB: only for charts
+        plotly_bundle.page_script(document.figures), "</head><body>",  # once, for every chart; none without charts
         f"<h1>{html.escape(document.title)}</h1>",
         f'<p class="provenance">{html.escape(_provenance_line(document.provenance))}</p>',
     ]
