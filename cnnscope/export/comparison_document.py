@@ -50,6 +50,7 @@ DIAGRAM_DEPTH = 2  # each model's diagram with its blocks below this nesting dep
 def document(comparison, device: str, figures: list | None = None) -> Document:
     """The side-by-side table, the charts along the depth overlaid for every model, then
     ``figures`` (totals), and each model's diagram (collapsed to ``DIAGRAM_DEPTH``)."""
+    from cnnscope.export.interactive_diagram import diagram_fragment
     from cnnscope.export.model_document import model_diagram
     from cnnscope.vis.charts import depth_figures
 
@@ -65,6 +66,9 @@ def document(comparison, device: str, figures: list | None = None) -> Document:
         figures=depth_figures(comparison.reports) + list(figures or []),
         diagrams=[model_diagram(r, f"{r.model}, {units.shape(r.input_shape)}", depth=DIAGRAM_DEPTH)
                   for r in comparison.reports],
+        interactive=[diagram_fragment(r, f"architecture-{k}", details_id="layer-details" if k == 0 else
+                                      f"layer-details-{k}", title=f"{r.model}, {units.shape(r.input_shape)}")
+                     for k, r in enumerate(comparison.reports)],
         findings=chance_notes(comparison), findings_heading="Training",  # under the table
         data=comparison.to_dict(),
         csv_rows=comparison.model_dicts(),

@@ -65,6 +65,9 @@ class Document:
     notes: list[str] = field(default_factory=list)  # lines under the provenance (conventions)
     diagrams: list[Diagram] = field(default_factory=list)
     images: list[tuple[str, bytes]] = field(default_factory=list)  # (caption, PNG): first-layer filters
+    # HTML fragments of interactive diagrams (export/interactive_diagram.diagram_fragment), one per model;
+    # HTML only, their page code inlined once however many there are
+    interactive: list[str] = field(default_factory=list)
     findings_heading: str = "Findings"
     charts_heading: str = "Charts"
     json_is_data: bool = False  # the JSON is ``data`` alone (a ModelReport's to_dict()), no provenance added
@@ -260,6 +263,9 @@ def to_html(document: Document) -> str:
             parts.append("<div>" + figure.to_html(full_html=False, include_plotlyjs=False,
                                                   config={"displaylogo": False, "responsive": True}) + "</div>")
         parts.append("</div>")
+    if document.interactive:
+        parts.append('<h2 id="explore">Explore the architecture</h2>')
+        parts += document.interactive
     if document.diagrams:
         parts.append(f"<h2 id=\"diagrams\">{'Diagram' if len(document.diagrams) == 1 else 'Diagrams'}</h2>"
                      '<div class="diagrams">')
@@ -273,6 +279,10 @@ def to_html(document: Document) -> str:
         from cnnscope.export import wasm_graphviz
 
         parts.append(wasm_graphviz.page_scripts())
+    if document.interactive:
+        from cnnscope.export.interactive_diagram import diagram_assets
+
+        parts.append(diagram_assets())
     parts.append("</body></html>")
     return "\n".join(parts)
 

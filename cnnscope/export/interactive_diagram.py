@@ -60,14 +60,15 @@ def diagram_json(report: ModelReport) -> str:
 
 
 def diagram_fragment(report: ModelReport, element_id: str = "diagram", *, depth: int = 1,
-                     details_id: str = DETAILS_ID) -> str:
+                     details_id: str = DETAILS_ID, title: str | None = None) -> str:
     """The container of one diagram, blocks open down to ``depth``; ``details_id`` names its side
-    panel (give each diagram of a page its own)."""
+    panel (give each diagram of a page its own); ``title``: a heading above it (a comparison's models)."""
     if depth < 1:
         raise ValueError(f"depth must be 1 or more, got {depth}")
     eid, did = html.escape(element_id), html.escape(details_id)
     label = html.escape(f"{report.model}, {units.shape(report.input_shape)}")
-    return (f'<div class="cnn-diagram" id="{eid}" data-depth="{depth}" aria-label="Architecture of {label}">'
+    heading = f'<h3 class="cnn-diagram-title">{html.escape(title)}</h3>' if title else ""
+    return (f'{heading}<div class="cnn-diagram" id="{eid}" data-depth="{depth}" aria-label="Architecture of {label}">'
             '<div class="cnn-toolbar">'
             f'<label>Depth <select class="cnn-depth" aria-label="blocks open down to this depth"></select></label>'
             '<button type="button" class="cnn-fit">Fit</button>'

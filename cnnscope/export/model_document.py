@@ -63,6 +63,7 @@ def document(report: ModelReport, *, depth: int | None = None, columns=None, dia
     in ``columns``); ``diagram_options`` go to ``vis.graph.to_dot``; ``images``: (caption, PNG
     bytes) pairs shown after the diagram, such as the first layer's filters when weights are given."""
     from cnnscope.export.summary_rows import totals_lines, visible_rows
+    from cnnscope.export.interactive_diagram import diagram_fragment
     from cnnscope.export.tabular import CSV_FIELDS
     from cnnscope.vis.charts import depth_figures
 
@@ -87,6 +88,7 @@ def document(report: ModelReport, *, depth: int | None = None, columns=None, dia
         charts_heading="Along the depth",
         diagrams=[model_diagram(report, f"{report.model}, {units.shape(report.input_shape)}",
                                 **(diagram_options or {}))],
+        interactive=[diagram_fragment(report, "architecture")],
         data=report.to_dict(),
         json_is_data=True,
         csv_rows=csv_rows,

@@ -101,3 +101,18 @@ def test_json_cannot_close_its_script(analyze):
     fragment = diagram_fragment(report)
     assert fragment.count("</script>") == 1
     assert _data_in(fragment)[0]["model"] == "a</script><b>"
+
+
+def test_model_and_comparison_reports_carry_one_diagram_per_model_and_the_code_once(analyze):
+    from cnnscope.export import comparison_document, model_document
+    from cnnscope.export.document import to_html
+    from cnnscope.studies.compare import compare_reports
+
+    one = model_document.render(analyze("resnet18"), "html")
+    assert one.count('<div class="cnn-diagram" id=') == 1 and one.count(page_script()) == 1
+    assert 'id="layer-details"' in one
+    reports = [analyze("resnet18"), analyze(small(), (1, 3, 8, 8))]
+    page = to_html(comparison_document.document(compare_reports(reports), "cpu"))
+    assert page.count('<div class="cnn-diagram" id=') == 2 and page.count(page_script()) == 1
+    assert [len(d["rows"]) for d in _data_in(page)] == [len(r.layers) for r in reports]
+    assert page.count('id="layer-details"') == 1 and 'id="layer-details-1"' in page
