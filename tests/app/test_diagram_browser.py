@@ -109,3 +109,22 @@ def test_the_diagram_in_a_browser(browser, pages, width, made):
         assert not severe, severe
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_the_app_summary_page_embeds_the_same_diagram():
+    """The Summary page's Diagram tab: the page ``graph -o arch.html`` writes, in an iframe."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    import cnnscope
+    from cnnscope.export.interactive_diagram import diagram_page
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=180)
+    at.query_params["model"] = "lenet5"
+    at.run()
+    assert not at.exception
+    frames = [e for e in at.get("iframe") if getattr(e.proto, "srcdoc", "")]
+    assert len(frames) == 1
+    assert frames[0].proto.srcdoc == diagram_page(cnnscope.analyze("lenet5"))
+    assert at.get("graphviz_chart"), "the static diagram stays below it"

@@ -11,6 +11,7 @@ from cnnscope.export.summary_rows import COLUMNS, DEFAULT_COLUMNS, headers, row_
 from cnnscope.studies import explain
 
 
+DIAGRAM_HEIGHT = 820  # px: the interactive diagram's page (title, toolbar, 70% of it drawing)
 PRIORITY = ("name", "output", "params", "macs")  # the compact table's columns on a phone, in this order
 PRECISION_HELP = (
     "What the training estimate stores in which precision. fp32: parameters, gradients, both Adam moments and "
@@ -103,8 +104,14 @@ def render(choice) -> None:
         else:
             st.success("Nothing to report: every layer was measured.")
     with tabs[5]:
+        from cnnscope.export.interactive_diagram import diagram_page
         from cnnscope.vis.graph import to_dot
 
+        st.caption("Drag to pan, wheel or pinch to zoom; click a block to open or close it, a layer for its row. "
+                   "The same diagram as `cnnscope graph MODEL -o arch.html` and the HTML reports.")
+        # its own page in an iframe: the diagram's script runs there (st.html would strip it)
+        st.iframe(diagram_page(report), height=DIAGRAM_HEIGHT)
+        st.markdown("**Static diagram** (graphviz; `cnnscope graph MODEL -o arch.svg`)")
         expand = st.checkbox("One node per call (no collapsing)", key="graph_expand")
         # at its natural size: a small graph stays small instead of being stretched to the page's width
         st.graphviz_chart(to_dot(report, expand=expand), width="content")
