@@ -23,6 +23,7 @@ cnnscope graph resnet50 -o $out/graph-resnet50.svg
 cnnscope graph resnet50 -o $out/graph-resnet50.png
 cnnscope graph inception_mini --rankdir LR -o $out/graph-inception-mini.png
 cnnscope graph tutorial_cnn -o $out/graph-tutorial-cnn.png
+python docs/gallery/diagram_shots.py  # the interactive diagram (graph -o arch.html) in headless Chromium
 kernels=$(mktemp -d)
 cnnscope kernels --train -o "$kernels/kernels.md"
 cp "$kernels/kernels_charts/chart1.png" $out/kernels-val-acc.png
