@@ -128,3 +128,25 @@ def test_the_app_summary_page_embeds_the_same_diagram():
     assert len(frames) == 1
     assert frames[0].proto.srcdoc == diagram_page(cnnscope.analyze("lenet5"))
     assert at.get("graphviz_chart"), "the static diagram stays below it"
+
+
+def test_a_comparison_report_has_one_working_diagram_per_model(browser, tmp_path):
+    """``compare -o x.html``: each model's diagram draws, and a click fills that diagram's own panel."""
+    import cnnscope
+    from cnnscope.export import comparison_document
+    from cnnscope.export.document import to_html
+    from cnnscope.studies.compare import compare_reports
+
+    reports = [cnnscope.analyze("resnet18"), cnnscope.analyze("lenet5")]
+    page = tmp_path / "compare.html"
+    page.write_text(to_html(comparison_document.document(compare_reports(reports), "cpu")), encoding="utf-8")
+    browser.get(page.as_uri())
+    ready = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.cnn-diagram')).map(b => b.getAttribute('data-ready'))")
+    assert ready == ["true", "true"]
+    second = browser.find_element("id", "architecture-1")
+    browser.execute_script("arguments[0].scrollIntoView()", second)
+    second.find_element("css selector", '[data-layer="0"]').click()  # lenet5's first conv: 6 filters 5×5×1 + 6 biases
+    panel = browser.find_element("id", "layer-details-1")
+    assert panel.find_element("css selector", 'td[data-field="params"]').text == f"{6 * 25 + 6:,}"
+    assert "Click a layer" in browser.find_element("id", "layer-details").text  # the first diagram's panel untouched
