@@ -332,8 +332,8 @@ def _notes(a: Side, b: Side) -> list[str]:
     notes = []
     if a.format != b.format:
         notes.append(f"the two sides come from different formats: {a.source} is {_a(a.format)}, {b.source} "
-                     f"{_a(b.format)}; an exporter may fold batch norm into convolutions and drop dropout, and the "
-                     "rows show it")
+                     f"{_a(b.format)}; where an exporter folded batch norm into convolutions or dropped dropout, "
+                     "the rows show it")
     for side in (a, b):
         if side.left_out:
             notes.append(f"{side.source}: {side.left_out} Identity row{'s' * (side.left_out != 1)} left out "

@@ -104,9 +104,50 @@ def test_the_diagram_in_a_browser(browser, pages, width, made):
             "var r = arguments[0].getBoundingClientRect(), s = arguments[1].getBoundingClientRect();"
             "return [r.x + r.width / 2 - (s.x + s.width / 2), r.y + r.height / 2 - (s.y + s.height / 2)]", node, svg)
         assert abs(middle[0]) < 3 and abs(middle[1]) < 3
+        # any case; a partial name steps through its matches, Find after Find (found by a review)
+        note = browser.find_element("css selector", ".cnn-search-note")
+        box.clear()
+        box.send_keys("LAYER2.1.CONV1\n")
+        assert field("name") == "layer2.1.conv1" and note.text == ""
+        box.clear()
+        box.send_keys("downsample.0\n")
+        first = field("name")
+        assert note.text.startswith("match 1 of 3") and first == "layer2.0.downsample.0"
+        box.send_keys("\n")
+        assert note.text.startswith("match 2 of 3") and field("name") == "layer3.0.downsample.0"
+        box.clear()
+        box.send_keys("\n")
+        assert note.text == ""
         assert browser.execute_script("return document.documentElement.scrollWidth") <= width
         severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
         assert not severe, severe
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_the_heat_colour_tells_the_stages_apart(browser, pages):
+    """With "heat by MACs" the heaviest node in view is the deepest red and the others lighter in
+    proportion (a review found resnet50's four stages all the same colour: the scale saturated)."""
+    import re
+
+    import cnnscope
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _viewport(browser, 1400)
+    try:
+        browser.get((pages / "dot.html").as_uri())
+        WebDriverWait(browser, 10).until(lambda d: d.execute_script(
+            "return document.querySelector('.cnn-diagram').getAttribute('data-ready')") == "true")
+        browser.find_element("css selector", "input.cnn-heat").click()
+        green = {}
+        for name in ("layer1", "layer2", "layer3", "conv1", "fc"):
+            fill = browser.find_element("css selector", f'[data-layer="{name}"] rect').get_attribute("fill")
+            green[name] = int(re.findall(r"\d+", fill)[1])  # rgb(255, g, b): less green is redder
+        macs = {row.name: row.macs for row in cnnscope.analyze("resnet18").layers}
+        heaviest = max(green, key=lambda name: macs[name])
+        assert green[heaviest] == min(green.values())
+        assert sorted(green, key=green.get) == sorted(green, key=lambda name: -macs[name])
+        assert green["layer1"] != green["layer2"]
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 

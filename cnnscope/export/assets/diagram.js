@@ -173,11 +173,17 @@
   Diagram.prototype.draw = function () {
     var t0 = performance.now(), rows = this.data.rows, self = this;
     var L = this.layout(), abs = L.abs, parts = [];
-    var total = this.data.macs || 1;
+    // the heat is relative to the heaviest node in view, so the stages of a net stay apart (a scale
+    // fixed to the whole model's MACs saturated at any share of 16 % or more)
+    var peak = 0;
+    Object.keys(abs).forEach(function (key) {
+      var k = +key;
+      if (!isNaN(k) && k > 0 && !(rows[k].c && self.open[k])) peak = Math.max(peak, rows[k].M || 0);
+    });
     function fill(k) {
       if (typeof k !== "number") return "#ffffff";
       if (self.heat) {
-        var s = Math.min(1, Math.sqrt((rows[k].M || 0) / total) * 2.5);
+        var s = peak > 0 ? Math.sqrt((rows[k].M || 0) / peak) : 0;
         return "rgb(255," + Math.round(245 - 150 * s) + "," + Math.round(235 - 200 * s) + ")";
       }
       return rows[k].c ? "#e3efe3" : rows[k].f ? "#fbf3e4" : "#eef3fb";
@@ -263,15 +269,23 @@
     if (node) node.classList.add("selected");
   };
 
+  // An exact name first, then every row whose name holds the text (any case); pressing Find or Enter
+  // again with the same text goes on to the next match.
   Diagram.prototype.search = function (query) {
     query = query.trim();
-    if (!query) return;
-    var rows = this.data.rows, hit = -1;
-    for (var k = 1; k < rows.length && hit < 0; k++) if (rows[k].n === query) hit = k;
-    for (k = 1; k < rows.length && hit < 0; k++) if (rows[k].n.indexOf(query) >= 0) hit = k;
     var note = this.box.querySelector(".cnn-search-note");
-    if (hit < 0) { note.textContent = "no layer named like " + query; return; }
-    note.textContent = "";
+    if (!query) { note.textContent = ""; return; }
+    var rows = this.data.rows, wanted = query.toLowerCase(), matches = [];
+    for (var k = 1; k < rows.length; k++) if (rows[k].n.toLowerCase() === wanted) matches.push(k);
+    for (k = 1; k < rows.length; k++) {
+      if (rows[k].n.toLowerCase() !== wanted && rows[k].n.toLowerCase().indexOf(wanted) >= 0) matches.push(k);
+    }
+    if (!matches.length) { note.textContent = "no layer named like " + query; return; }
+    this.found = this.found && this.found.query === wanted ? this.found : {query: wanted, at: -1};
+    this.found.at = (this.found.at + 1) % matches.length;
+    var hit = matches[this.found.at];
+    note.textContent = matches.length > 1 ? "match " + (this.found.at + 1) + " of " + matches.length +
+      " (Find again for the next)" : "";
     for (var r = rows[hit].p; r > 0; r = rows[r].p) this.open[r] = true;
     this.draw();
     this.details(hit);
