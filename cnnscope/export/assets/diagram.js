@@ -197,6 +197,18 @@
         '<rect x="' + a[0] + '" y="' + a[1] + '" width="' + a[2] + '" height="' + a[3] + '" rx="6" fill="none" stroke="#aab6c8"/>' +
         '<text x="' + (a[0] + PAD) + '" y="' + (a[1] + 15) + '" class="cnn-title">⊟ ' + esc(L.labels[k][0]) + '</text></g>');
     });
+    // Edge labels: a tensor fanned out to several rows is labelled once, and a label that would print
+    // over one already placed is left out (its shape is on the node it points to and in the side panel).
+    var placed = [], fanned = {};
+    function roomFor(label, x, y) {
+      var w = 5.6 * label.length;
+      for (var i = 0; i < placed.length; i++) {
+        var p = placed[i];
+        if (x < p[0] + p[2] && p[0] < x + w && Math.abs(y - p[1]) < 11) return false;
+      }
+      placed.push([x, y, w]);
+      return true;
+    }
     L.edges.forEach(function (e) {
       var a = abs[e.from], b = abs[e.to];
       if (!a || !b) return;
@@ -211,7 +223,11 @@
         lx = (x1 + x2) / 2 + 4; ly = m + 4;
       }
       parts.push('<path class="cnn-edge" d="' + d + '" marker-end="url(#cnn-arrow)"/>');
-      if (e.label) parts.push('<text class="cnn-edge-label" x="' + lx + '" y="' + ly + '">' + esc(e.label) + '</text>');
+      var once = e.from + "|" + e.label;
+      if (e.label && !fanned[once] && roomFor(e.label, lx, ly)) {
+        fanned[once] = true;
+        parts.push('<text class="cnn-edge-label" x="' + lx + '" y="' + ly + '">' + esc(e.label) + '</text>');
+      }
     });
     Object.keys(abs).forEach(function (key) {
       var k = isNaN(+key) ? key : +key, a = abs[k];
