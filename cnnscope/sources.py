@@ -23,7 +23,7 @@ SPEC = "spec"    # a spec file (.yaml/.yml/.json) or a one-line spec
 FILE = "file"    # path/to/file.py:ClassOrFactory
 TEXT = "text"    # the text of a spec box: YAML, JSON or one line; parsed, never read from a path or run
 PT2 = "pt2"      # a torch.export archive (.pt2): read without unpickling or running anything in it
-ONNX = "onnx"    # an .onnx file: analysed natively (cnnscope.modelfiles.onnx_graph), never run
+ONNX = "onnx"    # an .onnx file: analysed natively (cnnscope.analysis.onnx_graph), never run
 COMMAND_LINE = (ZOO, SPEC, FILE, PT2, ONNX)
 _KIND_NAMES = {ZOO: "a zoo name", SPEC: "a spec file or one-line spec", FILE: "file.py:Name", TEXT: "spec text",
                PT2: "a .pt2 file", ONNX: "an .onnx file"}

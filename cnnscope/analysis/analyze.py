@@ -81,7 +81,7 @@ def analyze(model: str | nn.Module, input_shape=None, *, name: str | None = None
         if mode != "eval" or input_data is not None or input_dtype is not None:
             raise UsageError(f"{model}: an ONNX file is analysed as exported (eval mode, its own input dtypes); "
                              "give only an input shape")
-        from cnnscope.modelfiles.onnx_graph import analyze_onnx
+        from cnnscope.analysis.onnx_graph import analyze_onnx
 
         return analyze_onnx(model, input_shape, name=name)
     keywords = _Keywords()

@@ -21,8 +21,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from cnnscope.modelfiles import onnx_ops
-from cnnscope.modelfiles.onnx_read import DTYPE_NAMES, ELEMENT_BYTES, OnnxFile, load
+from cnnscope.analysis import onnx_ops
+from cnnscope.analysis.onnx_read import DTYPE_NAMES, ELEMENT_BYTES, OnnxFile, load
 from cnnscope.report import Diagnostic, LayerRecord, ModelReport, Totals
 
 _SCOPES = "pkg.torch.onnx.name_scopes"

@@ -301,7 +301,7 @@ def load(path: str | os.PathLike, input_shapes: list[tuple[int, ...]] | None = N
     for _ in range(8):  # shape arithmetic inference could not follow: fold it, infer again
         if all(shapes.get(o) is not None for node in inferred.graph.node for o in node.output if o):
             break
-        from cnnscope.modelfiles.onnx_fold import fold
+        from cnnscope.analysis.onnx_fold import fold
 
         if not fold(model, shapes, _small_values(model)):
             break
