@@ -1,0 +1,181 @@
+"""Census files: .parquet, .csv, .json and .html, read and written whole, atomically.
+
+Every write replaces the file in one rename (``cnnscope/files.py``), so the file on disk is always a
+complete census -- the previous one when the disk is full.  Every file says what it is:
+
+* parquet: the key-value metadata ``format`` = ``cnnscope-census`` and ``version`` = ``1``;
+* json: ``{"format": "cnnscope-census", "version": 1, "rows": [...]}``, one row per line;
+* csv: the header is exactly the column list of this version (a CSV has nowhere else to say it);
+* html: the explorer page (``census_explorer.render``), which carries its rows and ``meta``.
+
+Reading a file of another kind or another version is one line (``InputError``), never a traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path, PurePath
+
+from cnnscope.errors import InputError, UsageError
+from cnnscope.i18n import _
+from cnnscope.studies.census.columns import FORMAT, NAMES, TYPES, VERSION, conform
+
+SUFFIXES = {".parquet": "parquet", ".csv": "csv", ".json": "json", ".html": "html"}
+
+
+class NotACensusError(InputError):
+    """A file that is not a census of the format and version this cnnscope reads."""
+
+
+def file_format(path) -> str:
+    """The format ``path``'s suffix names; any other suffix is a one-line UsageError."""
+    suffix = PurePath(str(path)).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise UsageError(_("-o {path}: unknown suffix {suffix}; choose .parquet, .csv, .json or .html").format(
+            path=path, suffix=suffix or _("(none)")))
+    return SUFFIXES[suffix]
+
+
+def meta() -> dict:
+    """What a file says about itself (the html page and parquet's metadata carry it)."""
+    return {"format": FORMAT, "version": VERSION}
+
+
+# -- writing ------------------------------------------------------------------------------------------------
+
+def encode(rows: list[dict], fmt: str) -> bytes:
+    """The bytes of a census file of ``rows`` in ``fmt`` (parquet, csv, json or html)."""
+    rows = [conform(row) for row in rows]
+    return {"parquet": _parquet, "csv": _csv, "json": _json, "html": _html}[fmt](rows)
+
+
+def write(path, rows: list[dict]) -> Path:
+    """Replace ``path`` with a census of ``rows`` in one rename (the previous file stays whole if it fails:
+    a full disk is a one-line ``OutputError``)."""
+    from cnnscope.files import write_bytes_atomic
+
+    return write_bytes_atomic(path, encode(rows, file_format(path)))
+
+
+def _parquet(rows: list[dict]) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    types = {"str": pa.string(), "int": pa.int64(), "float": pa.float64()}
+    schema = pa.schema([(name, types[TYPES[name]]) for name in NAMES],
+                       metadata={"format": FORMAT, "version": str(VERSION)})
+    table = pa.Table.from_pylist(rows, schema=schema)
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return buffer.getvalue()
+
+
+def _csv(rows: list[dict]) -> bytes:
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=NAMES, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: ("" if v is None else v) for k, v in row.items()} for row in rows)
+    return text.getvalue().encode("utf-8")
+
+
+def _json(rows: list[dict]) -> bytes:
+    lines = ",\n".join(json.dumps(row, ensure_ascii=False) for row in rows)
+    head = json.dumps({"format": FORMAT, "version": VERSION}, ensure_ascii=False)[:-1]
+    return f"{head}, \"rows\": [\n{lines}\n]}}\n".encode("utf-8")
+
+
+def _html(rows: list[dict]) -> bytes:
+    return _explorer().render(rows, meta()).encode("utf-8")
+
+
+def _explorer():
+    try:
+        from cnnscope.export import census_explorer
+    except ImportError:
+        raise UsageError(_("this cnnscope cannot write or read the census explorer page (.html) yet; "
+                           "write .parquet, .csv or .json")) from None
+    return census_explorer
+
+
+# -- reading ------------------------------------------------------------------------------------------------
+
+def read(path) -> list[dict]:
+    """The rows of the census file ``path``, each with exactly the columns, typed.  An empty file holds
+    none; a file of another kind or version is a one-line ``NotACensusError``."""
+    fmt = file_format(path)
+    data = Path(path).read_bytes()
+    if not data.strip():
+        return []
+    rows = {"parquet": _read_parquet, "csv": _read_csv, "json": _read_json, "html": _read_html}[fmt](data, path)
+    return [conform(row) for row in rows]
+
+
+def not_a_census(path) -> NotACensusError:
+    return NotACensusError(_("{path} is not a cnnscope census file (format {version})").format(
+        path=path, version=VERSION))
+
+
+def _check_version(found, path) -> None:
+    if str(found) != str(VERSION):
+        raise NotACensusError(_("{path} is census format {found}, this cnnscope reads {version}").format(
+            path=path, found=found, version=VERSION))
+
+
+def _read_parquet(data: bytes, path) -> list[dict]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(io.BytesIO(data))
+    except (pa.ArrowException, OSError, ValueError):
+        raise not_a_census(path) from None
+    metadata = table.schema.metadata or {}
+    if metadata.get(b"format") != FORMAT.encode():
+        raise not_a_census(path)
+    _check_version(metadata.get(b"version", b"?").decode("utf-8", "replace"), path)
+    return table.to_pylist()
+
+
+def _read_csv(data: bytes, path) -> list[dict]:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise not_a_census(path) from None
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, [])
+    if header != NAMES:
+        raise not_a_census(path)
+    rows = []
+    for values in reader:
+        if len(values) != len(NAMES):
+            raise not_a_census(path)
+        rows.append(dict(zip(NAMES, values)))
+    return rows
+
+
+def _read_json(data: bytes, path) -> list[dict]:
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise not_a_census(path) from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise not_a_census(path)
+    _check_version(document.get("version"), path)
+    rows = document.get("rows")
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise not_a_census(path)
+    return rows
+
+
+def _read_html(data: bytes, path) -> list[dict]:
+    explorer = _explorer()
+    try:
+        found, rows = explorer.rows_from_html(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+        raise not_a_census(path) from None
+    if not isinstance(found, dict) or found.get("format") != FORMAT:
+        raise not_a_census(path)
+    _check_version(found.get("version"), path)
+    return rows
