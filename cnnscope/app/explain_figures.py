@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from cnnscope.i18n import _
+
 ANNOTATE_CELLS = 49  # heat maps up to 7×7 carry their numbers in the cells
 MAP_HEIGHT = 420
 COLOURS = "RdBu_r"  # diverging: negative blue, zero white, positive red (feature maps and weights are signed)
@@ -29,8 +31,10 @@ def _rounded(values: np.ndarray) -> np.ndarray:
 
 
 def feature_map(values: np.ndarray, title: str, selected: tuple[int, int] | None,
-                x_title: str = "X (column)", y_title: str = "Y (row)") -> go.Figure:
+                x_title: str | None = None, y_title: str | None = None) -> go.Figure:
     """A clickable H×W map (row 0 at the top, as in an image) with ``selected`` (y, x) framed."""
+    x_title = x_title or _("X (column)")
+    y_title = y_title or _("Y (row)")
     values = np.asarray(values)
     height, width = values.shape
     rows, columns = np.divmod(np.arange(height * width), width)
@@ -67,7 +71,7 @@ def value_bars(values: np.ndarray, title: str, selected: int | None, names: list
                               hovertemplate="%{x} (%{customdata}): %{y:.4g}<extra></extra>"))
     figure.update_layout(title={"text": title, "font": {"size": 13}}, height=320, dragmode=False,
                          margin={"l": 40, "r": 10, "t": 40, "b": 40}, clickmode="event+select", showlegend=False)
-    figure.update_xaxes(title="output (click a bar)")
+    figure.update_xaxes(title=_("output (click a bar)"))
     return figure
 
 

@@ -9,37 +9,48 @@ import streamlit as st
 
 from cnnscope.app import explain_figures as figures
 from cnnscope.app.plain_text import plain
+from cnnscope.i18n import N_, _
 
 ALL_NUMBERS = 75  # up to this many products the page lists every one; above, the largest and the rest's sum
 TOP_SHOWN = 12
 
 # What each letter of a formula means, per kind of row (the formula lines come from probes.unit).
 LEGENDS = {
-    "conv": ["y: this unit's output", "b: the bias of its output channel", "x: an input value under the kernel "
-             "(0 in zero padding)", "w: the kernel's weight at the same tap", "k (ky, kx): the tap's place in the "
-             "kernel", "out: this unit's position", "s: stride", "p: padding", "d: dilation"],
-    "transposed_conv": ["y: this unit's output", "b: the bias of its channel", "x[i]: the input value at position i",
-                        "w[k]: the kernel's weight at tap k", "out: this unit's position", "s: stride", "p: padding",
-                        "d: dilation"],
-    "max_pool": ["y: this unit's output", "window: the input cells the pool covers for this unit",
-                 "max: the largest of them (the winner); padding cells never win"],
-    "avg_pool": ["y: this unit's output", "window: the input cells the pool covers for this unit",
-                 "divisor: how many cells the sum is divided by"],
-    "adaptive_pool": ["y: this unit's output", "n: the input's size on an axis", "out: the output's size on it",
-                      "o: this unit's position on it", "⌊ ⌋, ⌈ ⌉: round down, round up"],
-    "batch_norm": ["x: the input at this position", "μ, σ²: the channel's mean and variance", "ε: a small constant "
-                   "that keeps the division finite", "γ, β: the channel's learned scale and shift", "y: the output"],
-    "activation": ["x: the input at this position", "y: the output at the same position"],
-    "identity": ["x: the input at this position", "y: the output (the same number)"],
-    "linear": ["y_j: output j (this unit)", "b_j: its bias", "x_i: input feature i", "W[j, i]: the weight from input "
-               "i to output j", "Σ_i: the sum over every input feature"],
-    "softmax": ["z_c: the logit (score) of class c", "p_c: its probability", "e: Euler's number, 2.718…",
-                "Σ_k: the sum over every class", "max z: the largest logit, subtracted so that e^z cannot overflow"],
-    "merge": ["a, b: the two inputs at this position", "y: the output at the same position"],
-    "reshape": ["x: the input", "y: the output", "row-major: the last axis counts fastest"],
-    "concat": ["y: the output", "input k: the k-th of the joined tensors"],
-    "other": ["the op and its inputs' shapes; the value is the model's own"],
+    "conv": [N_("y: this unit's output"), N_("b: the bias of its output channel"),
+             N_("x: an input value under the kernel (0 in zero padding)"), N_("w: the kernel's weight at the same tap"),
+             N_("k (ky, kx): the tap's place in the kernel"), N_("out: this unit's position"), N_("s: stride"),
+             N_("p: padding"), N_("d: dilation")],
+    "transposed_conv": [N_("y: this unit's output"), N_("b: the bias of its channel"),
+                        N_("x[i]: the input value at position i"), N_("w[k]: the kernel's weight at tap k"),
+                        N_("out: this unit's position"), N_("s: stride"), N_("p: padding"), N_("d: dilation")],
+    "max_pool": [N_("y: this unit's output"), N_("window: the input cells the pool covers for this unit"),
+                 N_("max: the largest of them (the winner); padding cells never win")],
+    "avg_pool": [N_("y: this unit's output"), N_("window: the input cells the pool covers for this unit"),
+                 N_("divisor: how many cells the sum is divided by")],
+    "adaptive_pool": [N_("y: this unit's output"), N_("n: the input's size on an axis"),
+                      N_("out: the output's size on it"), N_("o: this unit's position on it"),
+                      N_("⌊ ⌋, ⌈ ⌉: round down, round up")],
+    "batch_norm": [N_("x: the input at this position"), N_("μ, σ²: the channel's mean and variance"),
+                   N_("ε: a small constant that keeps the division finite"),
+                   N_("γ, β: the channel's learned scale and shift"), N_("y: the output")],
+    "activation": [N_("x: the input at this position"), N_("y: the output at the same position")],
+    "identity": [N_("x: the input at this position"), N_("y: the output (the same number)")],
+    "linear": [N_("y_j: output j (this unit)"), N_("b_j: its bias"), N_("x_i: input feature i"),
+               N_("W[j, i]: the weight from input i to output j"), N_("Σ_i: the sum over every input feature")],
+    "softmax": [N_("z_c: the logit (score) of class c"), N_("p_c: its probability"), N_("e: Euler's number, 2.718…"),
+                N_("Σ_k: the sum over every class"),
+                N_("max z: the largest logit, subtracted so that e^z cannot overflow")],
+    "merge": [N_("a, b: the two inputs at this position"), N_("y: the output at the same position")],
+    "reshape": [N_("x: the input"), N_("y: the output"), N_("row-major: the last axis counts fastest")],
+    "concat": [N_("y: the output"), N_("input k: the k-th of the joined tensors")],
+    "other": [N_("the op and its inputs' shapes; the value is the model's own")],
 }
+# The kinds of row as the page names them (UnitExplanation.kind).
+KIND_NAMES = {"conv": N_("convolution"), "transposed_conv": N_("transposed convolution"), "max_pool": N_("max pool"),
+              "avg_pool": N_("average pool"), "adaptive_pool": N_("adaptive pool"), "batch_norm": N_("batch norm"),
+              "activation": N_("activation"), "identity": N_("identity"), "linear": N_("linear"),
+              "softmax": N_("softmax"), "merge": N_("merge"), "reshape": N_("reshape"), "concat": N_("concat"),
+              "other": N_("other")}
 
 
 def number(value: float | None) -> str:
@@ -51,39 +62,49 @@ def unit_text(unit) -> str:
     return "(" + ", ".join(map(str, unit)) + ")"
 
 
+def kind_name(kind: str) -> str:
+    return _(KIND_NAMES[kind]) if kind in KIND_NAMES else kind.replace("_", " ")
+
+
 def legend(e) -> str:
     letters = list(LEGENDS.get(e.kind, LEGENDS["other"]))
     if "softmax" in e.details and e.kind != "softmax":
         letters += LEGENDS["softmax"]
-    return "Legend: " + " · ".join(letters)
+    return _("Legend: {letters}").format(letters=" · ".join(_(letter) for letter in letters))
 
 
 def check_words(e) -> str:
     """The check in words: the explained sum, torch's own op in float64, and the model's value."""
     c = e.check
     if c is None:
-        return "No check: this row has no arithmetic to redo."
-    verdict = ("they agree to within the model's own rounding" if c.ok else
-               "they differ by more than the model's rounding explains")
-    return (f"Check (float64): the explanation adds up to {number(e.sum)}; {e.op} redone by torch in float64 gives "
-            f"{number(c.recomputed)}; the model produced {number(e.value)}. The difference is {c.difference:.3g} "
-            f"(the rounding allows {c.tolerance:.3g}): {verdict}.")
+        return _("No check: this row has no arithmetic to redo.")
+    text = (N_("Check (float64): the explanation adds up to {sum}; {op} redone by torch in float64 gives {recomputed}; "
+               "the model produced {value}. The difference is {difference} (the rounding allows {tolerance}): they "
+               "agree to within the model's own rounding.") if c.ok else
+            N_("Check (float64): the explanation adds up to {sum}; {op} redone by torch in float64 gives {recomputed}; "
+               "the model produced {value}. The difference is {difference} (the rounding allows {tolerance}): they "
+               "differ by more than the model's rounding explains."))
+    return _(text).format(sum=number(e.sum), op=e.op, recomputed=number(c.recomputed), value=number(e.value),
+                          difference=f"{c.difference:.3g}", tolerance=f"{c.tolerance:.3g}")
 
 
 def show_numbers(e) -> None:
     """The unit, its value, the explained sum, the bias and the count of terms, and the check."""
-    st.subheader(f"Unit {unit_text(e.unit)} of layer {plain(e.layer)}")
+    st.subheader(_("Unit {unit} of layer {layer}").format(unit=unit_text(e.unit), layer=plain(e.layer)))
     out = "×".join(map(str, e.output_shape))
     inp = "×".join(map(str, e.input_shape))
-    st.caption(f"{e.kind.replace('_', ' ')} row ({e.op}): input {inp} → output {out}")
+    st.caption(_("{kind} row ({op}): input {input} → output {output}").format(kind=kind_name(e.kind), op=e.op,
+                                                                            input=inp, output=out))
     value, total = st.columns(2)
     bias, terms = st.columns(2)
-    value.metric("Value (the model)", number(e.value), help="the row's output at this unit, as the model computed it")
-    total.metric("Sum (explained)", number(e.sum), help="worked out in float64 from the row's own inputs and weights")
+    value.metric(_("Value (the model)"), number(e.value),
+                 help=_("the row's output at this unit, as the model computed it"))
+    total.metric(_("Sum (explained)"), number(e.sum),
+                 help=_("worked out in float64 from the row's own inputs and weights"))
     weighted = e.kind in ("conv", "transposed_conv", "linear")
-    bias.metric("Bias", "none" if e.bias is None and weighted else number(e.bias),
-                help="added once, after the products" if weighted else "this kind of row has no bias")
-    terms.metric("Terms", "—" if e.terms is None else f"{e.terms:,}", help="how many products (or window cells)")
+    bias.metric(_("Bias"), _("none") if e.bias is None and weighted else number(e.bias),
+                help=_("added once, after the products") if weighted else _("this kind of row has no bias"))
+    terms.metric(_("Terms"), "—" if e.terms is None else f"{e.terms:,}", help=_("how many products (or window cells)"))
     (st.success if e.check is None or e.check.ok else st.warning)(check_words(e))
 
 
@@ -103,18 +124,26 @@ def field_picture(e, picture):
     (top, bottom), (left, right) = e.field
     size = f"{bottom - top + 1}×{right - left + 1}"
     centre = ((top + bottom) // 2, (left + right) // 2)
-    return rf_overlay.draw(picture.convert("RGB"), (top, left, bottom, right), None, None, f"field {size} px", centre)
+    return rf_overlay.draw(picture.convert("RGB"), (top, left, bottom, right), None, None,
+                           _("field {size} px").format(size=size), centre)
 
 
 def field_caption(e) -> str:
     if e.field is None:
-        return plain(e.field_note) or "no receptive field"
+        return plain(_(e.field_note)) if e.field_note else _("no receptive field")
     rows = " × ".join(f"{lo}..{hi}" for lo, hi in e.field)
-    clipped = "" if e.clipped == e.field else (
-        " (inside the image: " + " × ".join(f"{lo}..{hi}" for lo, hi in e.clipped) + ")" if e.clipped else
-        " (wholly outside the image)")
-    return (f"Receptive field (the red box; the dot marks its centre): input pixels {rows} (rows × columns)"
-            f"{clipped}. {plain(e.field_note)}").strip()
+    note = plain(_(e.field_note)) if e.field_note else ""
+    if e.clipped == e.field:
+        text = _("Receptive field (the red box; the dot marks its centre): input pixels {rows} (rows × columns). "
+                 "{note}").format(rows=rows, note=note)
+    elif e.clipped:
+        text = _("Receptive field (the red box; the dot marks its centre): input pixels {rows} (rows × columns) "
+                 "(inside the image: {inside}). {note}").format(
+            rows=rows, inside=" × ".join(f"{lo}..{hi}" for lo, hi in e.clipped), note=note)
+    else:
+        text = _("Receptive field (the red box; the dot marks its centre): input pixels {rows} (rows × columns) "
+                 "(wholly outside the image). {note}").format(rows=rows, note=note)
+    return text.strip()
 
 
 def shown_channel(e, key: str) -> int:
@@ -129,9 +158,10 @@ def shown_channel(e, key: str) -> int:
     if st.session_state.get(f"{key}_for") != mark or st.session_state.get(key) not in channels:
         st.session_state[f"{key}_for"] = mark
         st.session_state[key] = strongest
-    picked = st.selectbox(f"Input channel drawn (of {len(channels)})", channels, key=key,
-                          format_func=lambda c: f"{c}: sum {sums[c]:.4g}" + (" (largest |sum|)" * (c == strongest)),
-                          help="a kernel has one slice per input channel; the products of every channel add up")
+    picked = st.selectbox(_("Input channel drawn (of {n})").format(n=len(channels)), channels, key=key,
+                          format_func=lambda c: (_("{c}: sum {sum} (largest |sum|)") if c == strongest else
+                                                 _("{c}: sum {sum}")).format(c=c, sum=f"{sums[c]:.4g}"),
+                          help=_("a kernel has one slice per input channel; the products of every channel add up"))
     return channels.index(picked)
 
 
@@ -149,23 +179,24 @@ def show_arithmetic(e, picture, key: str) -> None:
         st.caption(field_caption(e))
     if planes is not None:
         for column, name, title, caption in (
-                (middle, "patch", "input patch x", "the inputs under the kernel (0 in zero padding)"),
-                (right, "kernel", "kernel w", "this output channel's weights for that input channel")):
+                (middle, "patch", N_("input patch x"), N_("the inputs under the kernel (0 in zero padding)")),
+                (right, "kernel", N_("kernel w"), N_("this output channel's weights for that input channel"))):
             with column:
-                st.plotly_chart(figures.small_heat(planes[name], title), key=f"{key}_{name}", config=figures.CONFIG)
-                st.caption(caption)
+                st.plotly_chart(figures.small_heat(planes[name], _(title)), key=f"{key}_{name}", config=figures.CONFIG)
+                st.caption(_(caption))
         products, table = st.columns([1, 2])
         with products:
-            st.plotly_chart(figures.small_heat(planes["products"], "products x·w"), key=f"{key}_products",
+            st.plotly_chart(figures.small_heat(planes["products"], _("products x·w")), key=f"{key}_products",
                             config=figures.CONFIG)
-            st.caption("input times weight, cell by cell")
+            st.caption(_("input times weight, cell by cell"))
         with table:
             show_terms(e)
     else:
         if window is not None:
             grid, marked, (y0, x0) = window
             with middle:
-                st.plotly_chart(figures.small_heat(grid, f"window (from input {y0}, {x0})", "x", "y", marked),
+                st.plotly_chart(figures.small_heat(grid, _("window (from input {y}, {x})").format(y=y0, x=x0), "x", "y",
+                                                   marked),
                                 key=f"{key}_window", config=figures.CONFIG)
             with right:
                 _window_words(e)
@@ -176,12 +207,15 @@ def show_arithmetic(e, picture, key: str) -> None:
 def _window_words(e) -> None:
     if e.kind == "max_pool" and "winner" in e.details:
         winner = e.details["winner"]
-        st.markdown(f"**Winner**: {number(winner['input'])} at input {unit_text(winner['at'])} (framed in green)")
+        st.markdown(_("**Winner**: {value} at input {at} (framed in green)").format(value=number(winner["input"]),
+                                                                                    at=unit_text(winner["at"])))
     elif "divisor" in e.details:
         cells = [c["input"] for c in e.details["window"]]
-        st.markdown(f"**Mean**: {number(float(np.sum(cells)))} / {e.details['divisor']} = {number(e.sum)}")
+        st.markdown(_("**Mean**: {total} / {divisor} = {mean}").format(
+            total=number(float(np.sum(cells))), divisor=e.details["divisor"], mean=number(e.sum)))
     else:
-        st.markdown(f"**{'Max' if 'max' in e.op else 'Mean'}** of {e.terms} cells = {number(e.sum)}")
+        text = N_("**Max** of {n} cells = {value}") if "max" in e.op else N_("**Mean** of {n} cells = {value}")
+        st.markdown(_(text).format(n=e.terms, value=number(e.sum)))
 
 
 def show_terms(e) -> None:
@@ -192,23 +226,23 @@ def show_terms(e) -> None:
     listed = e.top if every else e.top[:TOP_SHOWN]
     others = (e.rest[0] + len(e.top) - len(listed), e.rest[1] + sum(t.product for t in e.top[len(listed):]))
     conv = e.kind in ("conv", "transposed_conv")
-    rows = [({"input channel": t.channel, "tap": unit_text(t.tap), "at": unit_text(t.at)} if conv else
-             {"input i": t.channel}) | {"input x": t.input, "weight w": t.weight, "product x·w": t.product}
+    rows = [({_("input channel"): t.channel, _("tap"): unit_text(t.tap), _("at"): unit_text(t.at)} if conv else
+             {_("input i"): t.channel}) | {_("input x"): t.input, _("weight w"): t.weight, _("product x·w"): t.product}
             for t in listed]
-    title = "Every product" if every else f"The {len(listed)} largest products (by |x·w|)"
-    st.markdown(f"**{title}**, largest |x·w| first")
+    st.markdown(_("**Every product**, largest |x·w| first") if every else
+                _("**The {n} largest products (by |x·w|)**, largest |x·w| first").format(n=len(listed)))
     st.dataframe(rows, hide_index=True, width="stretch", height=min(36 * len(rows) + 40, 400))
     shown_sum = sum(t.product for t in listed)
-    line = f"Σ of these {len(listed):,} products = {number(shown_sum)}"
+    parts = [_("Σ of these {n} products = {sum}").format(n=f"{len(listed):,}", sum=number(shown_sum))]
     if others[0]:
-        line += f"; the other {others[0]:,} terms sum to {number(others[1])}"
-    line += f"; + bias {number(e.bias)} = **{number(e.sum)}**" if e.bias is not None else \
-        f"; no bias (the row has none) = **{number(e.sum)}**"
-    st.markdown(line)
+        parts.append(_("the other {n} terms sum to {sum}").format(n=f"{others[0]:,}", sum=number(others[1])))
+    parts.append(_("+ bias {bias} = **{total}**").format(bias=number(e.bias), total=number(e.sum))
+                 if e.bias is not None else _("no bias (the row has none) = **{total}**").format(total=number(e.sum)))
+    st.markdown("; ".join(parts))
     if conv and len(e.channels) > 1:
         strongest = sorted(e.channels, key=lambda item: -abs(item[1]))[:TOP_SHOWN]
-        st.caption("Sum per input channel (largest |sum| first): "
-                   + ", ".join(f"{c}: {s:.4g}" for c, s in strongest) + (" …" if len(e.channels) > TOP_SHOWN else ""))
+        st.caption(_("Sum per input channel (largest |sum| first): {sums}").format(
+            sums=", ".join(f"{c}: {s:.4g}" for c, s in strongest) + (" …" if len(e.channels) > TOP_SHOWN else "")))
 
 
 def show_details(e) -> None:
@@ -216,12 +250,14 @@ def show_details(e) -> None:
         d = e.details
         st.markdown(f"x = {number(d['input'])} · μ = {number(d['mean'])} · σ² = {number(d['var'])} · "
                     f"ε = {d['eps']:g} · "
-                    f"γ = {number(d['weight'])} · β = {number(d['bias'])} ({d['statistics']} statistics)")
+                    f"γ = {number(d['weight'])} · β = {number(d['bias'])} "
+                    + (_("(running statistics)") if d["statistics"] == "running" else _("(this batch's statistics)")))
     probabilities = e.details.get("softmax")
     if probabilities:
-        st.markdown("**Every class's probability** (softmax of the logits)")
-        rows = [{"class": r["class"], "name": r["name"], "logit z": r["logit"], "probability": r["probability"]}
+        st.markdown(_("**Every class's probability** (softmax of the logits)"))
+        probability = _("probability")
+        rows = [{_("class"): r["class"], _("name"): r["name"], _("logit z"): r["logit"], probability: r["probability"]}
                 for r in probabilities]
         st.dataframe(rows, hide_index=True, width="stretch", height=min(36 * len(rows) + 40, 400),
-                     column_config={"probability": st.column_config.ProgressColumn(
-                         "probability", min_value=0.0, max_value=1.0, format="%.4f")})
+                     column_config={probability: st.column_config.ProgressColumn(
+                         probability, min_value=0.0, max_value=1.0, format="%.4f")})

@@ -16,19 +16,20 @@ from cnnscope.app import model_choice, pretrained, real_models
 from cnnscope.app.pages.images import DIGIT_DATASETS, pick_image
 from cnnscope.app.plain_text import plain
 from cnnscope.errors import CnnscopeError
+from cnnscope.i18n import N_, _
 
 KEY = "explain"
 AXES = {1: ("c",), 2: ("c", "x"), 3: ("c", "y", "x")}  # the unit's number boxes per output rank
-LABELS = {"c": "C (channel)", "y": "Y (row)", "x": "X (column)"}
+LABELS = {"c": N_("C (channel)"), "y": N_("Y (row)"), "x": N_("X (column)")}
 FOLLOWED_ROWS = 3  # how many rows "what the next rows make of it" explains before a weighted row
 
 
 def render(choice) -> None:
     report = model_choice.report(choice)
-    st.header(f"Explain a unit of {plain(report.model)}")
+    st.header(_("Explain a unit of {model}").format(model=plain(report.model)))
     if not choice.is_image:
-        st.info(f"Explaining a unit needs one N,C,H,W image; {choice.takes()}. "
-                "`cnnscope explain` takes such a model's own input tensor.")
+        st.info(_("Explaining a unit needs one N,C,H,W image; {takes}. "
+                  "`cnnscope explain` takes such a model's own input tensor.").format(takes=choice.takes()))
         return
     weights = pretrained.pick_weights(choice, KEY)
     if weights is None:  # pretrained weights chosen but not downloaded (yet)
@@ -39,7 +40,7 @@ def render(choice) -> None:
     image, label = pick_image(KEY, digit_first=weights.dataset in DIGIT_DATASETS)
     rows = explained_rows(report)
     if not rows:
-        st.info("This model has no row with a tensor output to explain.")
+        st.info(_("This model has no row with a tensor output to explain."))
         return
     layer = _pick_layer(rows)
     from cnnscope.app.pages.visuals import model_inputs  # the input exactly as the feature maps page makes it
@@ -76,11 +77,12 @@ def render(choice) -> None:
 
 def weights_sentence(weights) -> str:
     if weights.key == "random":
-        return (f"weights: {weights.origin}: the numbers are real arithmetic on untrained weights "
-                "(train the model on the Train page, or upload weights, to explain what it learned)")
+        return _("weights: {origin}: the numbers are real arithmetic on untrained weights "
+                 "(train the model on the Train page, or upload weights, to explain what it learned)").format(
+            origin=weights.origin)
     if isinstance(weights.key, tuple) and weights.key[:1] == ("trained",):
         return ""  # the weights picker above already says which run and epoch
-    return f"weights: {plain(weights.origin)}"
+    return _("weights: {origin}").format(origin=plain(weights.origin))
 
 
 def explained_rows(report) -> list[tuple[str, tuple, str, str]]:
@@ -96,18 +98,18 @@ def explained_rows(report) -> list[tuple[str, tuple, str, str]]:
 
 
 def _pick_layer(rows) -> str:
-    names = [name for name, *_ in rows]
-    shapes = {name: shape for name, shape, *_ in rows}
-    types = {name: kind for name, _, kind, _ in rows}
+    names = [row[0] for row in rows]
+    shapes = {row[0]: row[1] for row in rows}
+    types = {row[0]: row[2] for row in rows}
     changed = st.session_state.get(f"{KEY}_shapes") != shapes  # another model or input (or the first visit)
     st.session_state[f"{KEY}_shapes"] = shapes
     if st.session_state.get(f"{KEY}_layer") not in names:  # a new model: its first convolution
-        st.session_state[f"{KEY}_layer"] = next((name for name, *_, op in rows if op == "conv"), names[0])
+        st.session_state[f"{KEY}_layer"] = next((row[0] for row in rows if row[3] == "conv"), names[0])
         changed = True
     if changed:  # the steps back belong to the other model; the unit moves inside this one's map
         st.session_state[f"{KEY}_history"] = []
         _fit_unit()
-    return st.selectbox("Layer (rows with a spatial output first)", names, key=f"{KEY}_layer", on_change=_fit_unit,
+    return st.selectbox(_("Layer (rows with a spatial output first)"), names, key=f"{KEY}_layer", on_change=_fit_unit,
                         format_func=lambda n: f"{n} · {types[n]} · {'×'.join(map(str, shapes[n]))}")
 
 
@@ -124,17 +126,17 @@ def _pick_unit(shape: tuple, layer: str, names) -> tuple[int, ...] | None:
     """The unit's number boxes (C, Y, X; C, X; or one output), kept in step with clicks on the map."""
     axes = AXES.get(len(shape))
     if axes is None:
-        st.info(f"{layer}'s output is {'×'.join(map(str, shape))}: the page draws 1-D and 2-D maps; "
-                "`cnnscope explain` takes any unit.")
+        st.info(_("{layer}'s output is {shape}: the page draws 1-D and 2-D maps; "
+                  "`cnnscope explain` takes any unit.").format(layer=layer, shape="×".join(map(str, shape))))
         return None
     for axis in axes:
         st.session_state.setdefault(f"{KEY}_{axis}", 0)
     boxes = st.columns(len(axes))
     unit = []
     for box, axis, size in zip(boxes, axes, shape):
-        label = LABELS[axis] if len(shape) > 1 else ("output (class)" if names else "output")
+        label = _(LABELS[axis]) if len(shape) > 1 else (_("output (class)") if names else _("output"))
         with box:
-            unit.append(int(st.number_input(f"{label}, 0..{size - 1}", min_value=0, step=1, key=f"{KEY}_{axis}")))
+            unit.append(int(st.number_input(_("{label}, 0..{last}").format(label=label, last=size - 1), min_value=0, step=1, key=f"{KEY}_{axis}")))
     return tuple(unit)
 
 
@@ -169,24 +171,27 @@ def _points(key: str) -> list:
 
 
 def _draw_map(output, unit, layer: str, label: str, origin: str, names) -> None:
-    title = f"layer {layer}"
     if output.ndim == 3:
         channel = min(unit[0], output.shape[0] - 1) if unit else int(st.session_state.get(f"{KEY}_c", 0))
         channel = min(channel, output.shape[0] - 1)
-        figure = figures.feature_map(output[channel], f"{title}, channel {channel}: click a cell",
+        figure = figures.feature_map(output[channel], _("layer {layer}, channel {channel}: click a cell").format(
+                                         layer=layer, channel=channel),
                                      unit[1:] if unit else None)
         st.plotly_chart(figure, key=f"{KEY}_map", on_select=_clicked_cell, selection_mode=("points",), width="stretch",
                         config=figures.CONFIG)
     elif output.ndim == 2:
-        figure = figures.feature_map(output, f"{title}: click a cell", unit, "X (position)", "C (channel)")
+        figure = figures.feature_map(output, _("layer {layer}: click a cell").format(layer=layer), unit, _("X (position)"),
+                                     _("C (channel)"))
         st.plotly_chart(figure, key=f"{KEY}_map", on_select=_clicked_row, selection_mode=("points",), width="stretch",
                         config=figures.CONFIG)
     else:
-        figure = figures.value_bars(output, f"{title}: click a bar", unit[0] if unit else None, names)
+        figure = figures.value_bars(output, _("layer {layer}: click a bar").format(layer=layer), unit[0] if unit else None,
+                                    names)
         st.plotly_chart(figure, key=f"{KEY}_bars", on_select=_clicked_bar, selection_mode=("points",), width="stretch",
                         config=figures.CONFIG)
-    st.caption(f"Layer {plain(layer)}'s output {'×'.join(map(str, output.shape))} for {plain(label)}; weights: "
-               f"{plain(origin)}. Click a cell (or type its numbers above) to explain that unit.")
+    st.caption(_("Layer {layer}'s output {shape} for {image}; weights: {origin}. Click a cell (or type its numbers "
+                 "above) to explain that unit.").format(layer=plain(layer), shape="×".join(map(str, output.shape)),
+                                                         image=plain(label), origin=plain(origin)))
 
 
 def _class_names(output, weights):
@@ -196,7 +201,7 @@ def _class_names(output, weights):
     from cnnscope.probes.prediction import class_names
 
     names = class_names(len(output), weights.classes, weights.dataset)
-    return None if names[0] == "class 0" else names
+    return None if names[0] in ("class 0", _("class {k}").format(k=0)) else names
 
 
 @st.cache_resource(show_spinner="running the model once for this row", max_entries=24)
@@ -220,28 +225,30 @@ def _next_rows(context: dict, captured, e, names) -> None:
     from cnnscope.app.explain_chain import next_rows
     from cnnscope.probes.unit.forward import consumer
 
-    st.subheader("What the next rows make of it")
+    st.subheader(_("What the next rows make of it"))
     weights = context["weights"]
     chain = next_rows(weights.model, context["inputs"], captured, e.unit, lambda name: captured_row(context, name),
                       names, FOLLOWED_ROWS, weights.lock)
     for step in chain.steps:
-        st.markdown(f"**{plain(step.layer)}** ({step.kind.replace('_', ' ')}, {step.op}): unit "
-                    f"{panel.unit_text(step.unit)} = {panel.number(step.value)}")
+        st.markdown(_("**{layer}** ({kind}, {op}): unit {unit} = {value}").format(
+            layer=plain(step.layer), kind=panel.kind_name(step.kind), op=step.op, unit=panel.unit_text(step.unit),
+            value=panel.number(step.value)))
         st.code("\n".join(step.formula), language=None, wrap_lines=True)
         st.caption(panel.legend(step))
     if chain.stop is not None:
-        st.caption(f"Then {plain(chain.stop.name)} ({chain.stop.type}) mixes it with other units: "
-                   "“Follow forward” goes to its most active unit that reads this position.")
+        st.caption(_("Then {layer} ({type}) mixes it with other units: "
+                     "“Follow forward” goes to its most active unit that reads this position.").format(
+            layer=plain(chain.stop.name), type=chain.stop.type))
     elif chain.end:
-        st.caption("…and that is the model's output." if chain.steps else
-                   "This is the model's last row: its value is the model's output.")
+        st.caption(_("…and that is the model's output.") if chain.steps else
+                   _("This is the model's last row: its value is the model's output."))
     history = st.session_state.setdefault(f"{KEY}_history", [])
     back, forward = st.columns(2)
-    back.button("← Back", key=f"{KEY}_back", disabled=not history, on_click=_back,
-                help="to the unit you followed forward from")
-    forward.button("Follow forward →", key=f"{KEY}_follow", disabled=consumer(captured) is None, on_click=_follow,
+    back.button(_("← Back"), key=f"{KEY}_back", disabled=not history, on_click=_back,
+                help=_("to the unit you followed forward from"))
+    forward.button(_("Follow forward →"), key=f"{KEY}_follow", disabled=consumer(captured) is None, on_click=_follow,
                    args=(weights.model, context["inputs"], captured, e.unit, lambda name: captured_row(context, name)),
-                   help="explain the unit of the next row that this value goes on to")
+                   help=_("explain the unit of the next row that this value goes on to"))
 
 
 def _go(layer: str, unit) -> None:

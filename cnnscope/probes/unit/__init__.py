@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from cnnscope.errors import UsageError
+from cnnscope.i18n import _
 from cnnscope.probes.unit import linear as _linear
 from cnnscope.probes.unit import other as _other
 from cnnscope.probes.unit import pointwise as _pointwise
@@ -79,14 +80,14 @@ def explain_captured(captured: Captured, unit, *, top: int = DEFAULT_TOP, names=
     row = captured.row
     if main is None:
         result = _other.honest(captured.layer, unit, row.op_kind, row.type, value, row.input_shapes,
-                               ["no torch call of this row could be followed"])
+                               [_("no torch call of this row could be followed")])
     else:
         result, reads = _dispatch(captured, unit, calls, main, value, top, names)
     result.layer, result.output_shape = captured.layer, shape
     earlier = [c.name for c in calls[:main] if c.name != "pad"] if main is not None else []
     if earlier:
-        result.notes.append(f"{row.type} first applied {', '.join(earlier)}; the last step, {calls[main].name}, "
-                            "is worked out here")
+        result.notes.append(_("{type} first applied {calls}; the last step, {last}, is worked out here").format(
+            type=row.type, calls=", ".join(earlier), last=calls[main].name))
     _add_field(result, captured, unit, reads)
     if result.kind in ("linear", "other", "identity") and len(shape) == 1:
         _add_softmax(result, captured, names)
@@ -125,7 +126,7 @@ def _dispatch(captured: Captured, unit, calls, main: int, value, top, names):
 
 
 def _row_name(captured: Captured, index: int) -> str:
-    return "the model input" if index < 0 else captured.tracer.rows[index].name
+    return _("the model input") if index < 0 else captured.tracer.rows[index].name
 
 
 def _add_field(result: UnitExplanation, captured: Captured, unit, reads) -> None:
@@ -136,22 +137,22 @@ def _add_field(result: UnitExplanation, captured: Captured, unit, reads) -> None
                                                                   rows)
         return
     if result.kind == "transposed_conv" and result.terms == 0:
-        result.field_note = "no input position lands on this unit: only the bias reaches it"
+        result.field_note = _("no input position lands on this unit: only the bias reaches it")
         return
     rf = captured.fields.get(captured.row.index)
     spatial = unit[1:]
     if rf is None:
-        result.field_note = "no receptive field is known for this row (see `cnnscope rf`)"
+        result.field_note = _("no receptive field is known for this row (see `cnnscope rf`)")
     elif rf.is_global:
         box = [(0, n - 1) for n in image]
         result.field, result.clipped = box, box
-        result.field_note = "every input pixel can reach this unit (a global receptive field)"
+        result.field_note = _("every input pixel can reach this unit (a global receptive field)")
     elif len(spatial) == len(rf.size):
         reads = [(p, p) for p in spatial]
         result.field, result.clipped, result.field_note = compose(reads, captured.row.index, captured.fields, image,
                                                                   rows)
     else:
-        result.field_note = "this row has no spatial position to place in the image"
+        result.field_note = _("this row has no spatial position to place in the image")
 
 
 def _add_softmax(result: UnitExplanation, captured: Captured, names) -> None:
@@ -164,7 +165,7 @@ def _add_softmax(result: UnitExplanation, captured: Captured, names) -> None:
         return
     rows = _linear.probabilities(mine, names)  # float64: the model's own logits, matched above
     result.details["softmax"] = rows
-    result.formula += ["", "these are the model's logits z; softmax turns them into probabilities:",
+    result.formula += ["", _("these are the model's logits z; softmax turns them into probabilities:"),
                        *_linear.softmax_lines(rows, result.unit[-1])]
 
 

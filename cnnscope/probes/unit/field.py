@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 
+from cnnscope.i18n import _
+
 
 def compose(reads: list[tuple[int, int]] | None, producer: int, fields: dict, image: tuple[int, ...],
             rows=None):
@@ -21,14 +23,14 @@ def compose(reads: list[tuple[int, int]] | None, producer: int, fields: dict, im
     the row that made that input (negative: the model input itself); ``rows``: the trace's rows, to
     walk back through exactly (without them, the producer's uniform receptive field is used)."""
     if reads is None:
-        return None, None, "this unit reads no input position (only the bias reaches it)"
+        return None, None, _("this unit reads no input position (only the bias reaches it)")
     if rows is not None:
         walked = _walk_back(rows, fields, producer, tuple(map(tuple, reads)), image, {})
         if walked is GLOBAL:
             box = [(0, n - 1) for n in image]
-            return box, box, "this row's input already sees the whole image"
+            return box, box, _("this row's input already sees the whole image")
         if walked is EMPTY:
-            return None, None, "no input pixel reaches this unit (a transposed convolution before it leaves gaps)"
+            return None, None, _("no input pixel reaches this unit (a transposed convolution before it leaves gaps)")
         if walked is not None:
             return list(walked), clip(list(walked), image), ""
     if producer < 0:
@@ -36,12 +38,12 @@ def compose(reads: list[tuple[int, int]] | None, producer: int, fields: dict, im
     else:
         rf = fields.get(producer)
         if rf is None:
-            return None, None, "no receptive field is known for this row's input (see `cnnscope rf`)"
+            return None, None, _("no receptive field is known for this row's input (see `cnnscope rf`)")
         if rf.is_global:
             box = [(0, n - 1) for n in image]
-            return box, box, "this row's input already sees the whole image"
+            return box, box, _("this row's input already sees the whole image")
         if len(rf.size) != len(reads):
-            return None, None, "the input's spatial axes do not match this row's"
+            return None, None, _("the input's spatial axes do not match this row's")
         size, jump, start = rf.size, rf.jump, rf.start
     box = [(math.floor(s0 + lo * j), math.ceil(s0 + hi * j + r - 1))
            for (lo, hi), r, j, s0 in zip(reads, size, jump, start)]

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnscope.analysis.calls import arg
+from cnnscope.i18n import _, ngettext
 from cnnscope.probes.unit.explanation import Term, UnitExplanation, make_check, split_top
 from cnnscope.probes.unit.window import _sum_text
 
@@ -26,7 +27,9 @@ def linear(layer, unit, call, value, top: int) -> UnitExplanation:
     redone = float(F.linear(torch.from_numpy(x64)[None], torch.from_numpy(w64)[None],
                             torch.tensor([b64], dtype=torch.float64))[0, 0])
     kept, rest = split_top(terms, top)
-    formula = [f"y_{j} = b_{j} + Σ_i x_i·W[{j}, i] over the {len(terms):,} input features",
+    formula = [ngettext("y_{j} = b_{j} + Σ_i x_i·W[{j}, i] over the {n} input feature",
+                        "y_{j} = b_{j} + Σ_i x_i·W[{j}, i] over the {n} input features", len(terms)).format(
+                            j=j, n=f"{len(terms):,}"),
                f"y_{j} = {b64:.6g} + ({_sum_text(kept, rest)}) = {total:.6g}"]
     return UnitExplanation(layer, tuple(unit), "linear", call.name, value, tuple(x.shape[1:]), (), formula,
                            sum=total, bias=b64 if bias is not None else None, terms=len(terms), top=kept, rest=rest,
@@ -38,7 +41,7 @@ def probabilities(logits, names) -> list[dict]:
     z = np.asarray(logits, dtype=np.float64).reshape(-1)
     p = np.exp(z - z.max())
     p /= p.sum()
-    return [{"class": k, "name": names[k] if names and k < len(names) else f"class {k}", "logit": float(z[k]),
+    return [{"class": k, "name": names[k] if names and k < len(names) else _("class {k}").format(k=k), "logit": float(z[k]),
              "probability": float(p[k])} for k in range(len(z))]
 
 
@@ -48,7 +51,8 @@ def softmax_lines(rows: list[dict], unit: int | None = None) -> list[str]:
     pick = unit if unit is not None else int(np.argmax(z))
     m = z.max()
     total = float(np.exp(z - m).sum())
-    return ["p_c = e^(z_c) / Σ_k e^(z_k)  (computed as e^(z_c − max z) / Σ_k e^(z_k − max z): the same number, no overflow)",
+    return [_("p_c = e^(z_c) / Σ_k e^(z_k)  (computed as e^(z_c − max z) / Σ_k e^(z_k − max z): the same number, "
+              "no overflow)"),
             f"p_{pick} = e^({z[pick]:.6g} − {m:.6g}) / {total:.6g} = {float(np.exp(z[pick] - m) / total):.6g}"
             + (f"  ({rows[pick]['name']})" if rows[pick]["name"] != str(pick) else "")]
 
@@ -60,7 +64,7 @@ def softmax(layer, unit, call, value, names) -> UnitExplanation:
     if dim is None or x.dim() != 2 or dim not in (1, -1):
         redone = float(F.softmax(x64, dim=dim if dim is not None else -1)[(0, *unit)])
         return UnitExplanation(layer, tuple(unit), "softmax", call.name, value, tuple(x.shape[1:]), (),
-                               [f"y = e^(x) / Σ e^(x) along axis {dim}", f"y = {redone:.6g}"], sum=redone,
+                               [_("y = e^(x) / Σ e^(x) along axis {dim}").format(dim=dim), f"y = {redone:.6g}"], sum=redone,
                                check=make_check(redone, value, redone, x.dtype, 1.0))
     rows = probabilities(x64[0].cpu().numpy(), names)
     total = rows[unit[0]]["probability"]

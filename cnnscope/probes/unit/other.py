@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from cnnscope.i18n import _, ngettext
 from cnnscope.probes.unit.explanation import UnitExplanation, make_check
 
 _SYMBOLS = {"add": "+", "sub": "−", "mul": "×", "div": "÷", "true_divide": "÷"}
@@ -27,8 +28,8 @@ def merge(layer, unit, call, value, sources: list[str]) -> UnitExplanation | Non
     for k, operand in enumerate(operands):
         if isinstance(operand, torch.Tensor):
             v = float(torch.broadcast_to(operand.detach().double(), _shape(operands))[index])
-            where = sources[k] if k < len(sources) else "a tensor"
-            shown.append(f"{v:.6g} (from {where})")
+            where = sources[k] if k < len(sources) else _("a tensor")
+            shown.append(_("{value} (from {source})").format(value=f"{v:.6g}", source=where))
         else:
             v = float(operand)
             shown.append(f"{v:.6g}")
@@ -36,7 +37,7 @@ def merge(layer, unit, call, value, sources: list[str]) -> UnitExplanation | Non
     alpha = call.kwargs.get("alpha", 1)
     a, b = values
     total = {"+": a + alpha * b, "−": a - alpha * b, "×": a * b, "÷": a / b if b else float("nan")}[symbol]
-    formula = [f"y = a {symbol} b, element by element", f"y = {f' {symbol} '.join(shown)} = {total:.6g}"]
+    formula = [_("y = a {symbol} b, element by element").format(symbol=symbol), f"y = {f' {symbol} '.join(shown)} = {total:.6g}"]
     first = next(t for t in operands if isinstance(t, torch.Tensor))
     return UnitExplanation(layer, tuple(unit), "merge", call.name, value, tuple(first.shape[1:]), (), formula,
                            sum=total, terms=2, check=make_check(total, value, total, first.dtype, abs(a) + abs(b)),
@@ -58,8 +59,8 @@ def moved(layer, unit, call, value, output_shape) -> UnitExplanation | None:
         return None
     source = tuple(int(i) for i in np.unravel_index(flat, tuple(x.shape)))[1:]
     xin = float(x.detach().double().reshape(-1)[flat])
-    formula = [f"{call.name} moves values without computing: this is element {flat:,} in row-major order, "
-               f"as it was in the input", f"y = x[{', '.join(map(str, source))}] = {xin:.6g}"]
+    formula = [_("{op} moves values without computing: this is element {n} in row-major order, as it was in the "
+                 "input").format(op=call.name, n=f"{flat:,}"), f"y = x[{', '.join(map(str, source))}] = {xin:.6g}"]
     return UnitExplanation(layer, tuple(unit), "reshape", call.name, value, tuple(x.shape[1:]), (), formula,
                            sum=xin, check=make_check(xin, value, xin, x.dtype, abs(xin)),
                            details={"from": list(source)})
@@ -79,9 +80,10 @@ def concatenated(layer, unit, call, value, sources: list[str]) -> UnitExplanatio
             inner = list(position)
             inner[axis] -= offset
             xin = float(t.detach().double()[tuple(inner)])
-            where = sources[k] if k < len(sources) else f"input {k}"
-            formula = [f"cat joins {len(tensors)} tensors along axis {axis}; this unit is element "
-                       f"{inner[axis]} of input {k} ({where}) on that axis", f"y = {xin:.6g}"]
+            where = sources[k] if k < len(sources) else _("input {k}").format(k=k)
+            formula = [_("cat joins {n} tensors along axis {axis}; this unit is element {element} of input {k} "
+                         "({source}) on that axis").format(n=len(tensors), axis=axis, element=inner[axis], k=k,
+                                                         source=where), f"y = {xin:.6g}"]
             return UnitExplanation(layer, tuple(unit), "concat", call.name, value, tuple(t.shape[1:]), (), formula,
                                    sum=xin, check=make_check(xin, value, xin, t.dtype, abs(xin)),
                                    details={"input": k, "from": where, "at": inner[1:]})
@@ -91,8 +93,10 @@ def concatenated(layer, unit, call, value, sources: list[str]) -> UnitExplanatio
 
 def honest(layer, unit, kind: str, op: str, value, input_shapes, notes: list[str]) -> UnitExplanation:
     """The inputs, the op and the value, and no invented arithmetic."""
-    shapes = ", ".join("×".join(map(str, s[1:])) for s in input_shapes) or "none"
-    formula = [f"{op} (a {kind} row): input{'s' if len(input_shapes) != 1 else ''} {shapes} → this unit",
-               "cnnscope does not write this op's arithmetic out unit by unit; the value is the model's own"]
+    shapes = ", ".join("×".join(map(str, s[1:])) for s in input_shapes) or _("none")
+    formula = [ngettext("{op} (a {kind} row): input {shapes} → this unit",
+                        "{op} (a {kind} row): inputs {shapes} → this unit", len(input_shapes)).format(
+                            op=op, kind=kind, shapes=shapes),
+               _("cnnscope does not write this op's arithmetic out unit by unit; the value is the model's own")]
     return UnitExplanation(layer, tuple(unit), "other", op, value, tuple(input_shapes[0][1:]) if input_shapes else (),
                            (), formula, notes=notes, details={"op_kind": kind})

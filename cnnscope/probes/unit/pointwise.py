@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnscope.analysis.calls import arg
+from cnnscope.i18n import _
 from cnnscope.probes.unit.explanation import UnitExplanation, make_check
 
 # The formula of each activation in letters; the value itself always comes from torch in float64.
@@ -50,8 +51,11 @@ def batch_norm(layer, unit, call, value) -> UnitExplanation:
                                 torch.tensor([sigma2], dtype=torch.float64),
                                 torch.tensor([gamma], dtype=torch.float64), torch.tensor([beta], dtype=torch.float64),
                                 False, 0.0, eps)[(0, 0, *unit[1:])])
-    formula = ["y = (x − μ) / √(σ² + ε) · γ + β   (μ, σ²: the " + source + " mean and variance of channel "
-               f"{c}; γ, β: its learned scale and shift)",
+    rule = (_("y = (x − μ) / √(σ² + ε) · γ + β   (μ, σ²: the running mean and variance of channel {c}; γ, β: its "
+              "learned scale and shift)") if source == "running" else
+            _("y = (x − μ) / √(σ² + ε) · γ + β   (μ, σ²: this batch's mean and variance of channel {c}; γ, β: its "
+              "learned scale and shift)"))
+    formula = [rule.format(c=c),
                f"y = ({xin:.6g} − {mu:.6g}) / √({sigma2:.6g} + {eps:g}) · {gamma:.6g} + {beta:.6g} = {total:.6g}"]
     # torch computes x·scale + (β − μ·scale): its rounding is relative to |x·scale| and |μ·scale|, which
     # can dwarf the result when x and μ are large and close (a float32 input of 300 against μ = 300)
@@ -78,7 +82,7 @@ def activation(layer, unit, call, value) -> UnitExplanation:
 def pass_through(layer, unit, call, value, training: bool = False) -> UnitExplanation:
     x = arg(call.args, call.kwargs, 0, "input", None)
     xin = float(x.detach().double()[(0, *unit)])
-    formula = [f"y = x: {call.name} passes its input through when the model is evaluated",
+    formula = [_("y = x: {op} passes its input through when the model is evaluated").format(op=call.name),
                f"y = {xin:.6g}"]
     return UnitExplanation(layer, tuple(unit), "identity", call.name, value, tuple(x.shape[1:]), (), formula,
                            sum=xin, check=make_check(xin, value, xin, x.dtype, abs(xin)), details={"input": xin})

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 
 from cnnscope.analysis.calls import arg
 from cnnscope.geometry import as_list
+from cnnscope.i18n import _, ngettext
 from cnnscope.probes.unit.explanation import Term, UnitExplanation, make_check, split_top
 
 CONV = {"conv1d": 1, "conv2d": 2, "conv3d": 3}
@@ -110,10 +111,12 @@ def conv(layer, unit, call, calls, index, value, top: int) -> tuple[UnitExplanat
     reads = [(int(p[0]) - off, int(p[-1]) - off) for p, off in zip(positions, offset)]
     names = tap_names(n)
     plus = "b + " if bias is not None else ""  # a conv without bias (before a batch norm) adds none
-    formula = [f"y = {plus}Σ over {per_group_in} input channel{'s' if per_group_in != 1 else ''} and the "
-               f"{'×'.join(map(str, kernel))} kernel of x·w  ({len(terms):,} products)",
-               f"tap {'·'.join(names)} reads input position out·s − p + k·d"
-               f" (s = {_axes(stride)}, p = {_axes(padding)}, d = {_axes(dilation)})",
+    formula = [ngettext("y = {plus}Σ over {n} input channel and the {kernel} kernel of x·w  ({products} products)",
+                        "y = {plus}Σ over {n} input channels and the {kernel} kernel of x·w  ({products} products)",
+                        per_group_in).format(plus=plus, n=per_group_in, kernel="×".join(map(str, kernel)),
+                                             products=f"{len(terms):,}"),
+               _("tap {names} reads input position out·s − p + k·d (s = {s}, p = {p}, d = {d})").format(
+                   names="·".join(names), s=_axes(stride), p=_axes(padding), d=_axes(dilation)),
                f"y = {f'{b64:.6g} + ' if plus else ''}({_sum_text(kept, rest)}) = {total:.6g}"]
     explanation = UnitExplanation(
         layer, tuple(unit), "conv", call.name, value, tuple(x.shape[1:]), (), formula, sum=total,
@@ -169,10 +172,11 @@ def transposed(layer, unit, call, calls, index, value, top: int):
     kept, rest = split_top(terms, top)
     scale = float(sum(abs(t.product) for t in terms)) + abs(b64)
     plus = "b + " if bias is not None else ""
-    formula = [f"y = {plus}Σ x[i]·w[k] over the taps with i·s − p + k·d = out "
-               f"(s = {_axes(stride)}, p = {_axes(padding)}, d = {_axes(dilation)}): {len(terms):,} products",
+    formula = [_("y = {plus}Σ x[i]·w[k] over the taps with i·s − p + k·d = out (s = {s}, p = {p}, d = {d}): "
+                 "{products} products").format(plus=plus, s=_axes(stride), p=_axes(padding), d=_axes(dilation),
+                                                products=f"{len(terms):,}"),
                f"y = {f'{b64:.6g} + ' if plus else ''}({_sum_text(kept, rest)}) = {total:.6g}" if terms else
-               f"y = b = {b64:.6g}: no input position lands on this output unit"]
+               _("y = b = {bias}: no input position lands on this output unit").format(bias=f"{b64:.6g}")]
     explanation = UnitExplanation(
         layer, tuple(unit), "transposed_conv", call.name, value, tuple(x.shape[1:]), (), formula, sum=total,
         bias=b64 if bias is not None else None, terms=len(terms), top=kept, rest=rest,
@@ -206,9 +210,9 @@ def pool(layer, unit, call, value) -> tuple[UnitExplanation, list]:
         listed = ", ".join(format(cell["input"], ".4g") for cell in cells[:16])
         explanation = UnitExplanation(
             layer, tuple(unit), "max_pool", name, value, tuple(x.shape[1:]), (),
-            [f"y = max over the {'×'.join(map(str, kernel))} window (padding cells never win)",
-             f"y = max({listed}"
-             f"{', …' if len(cells) > 16 else ''}) = {total:.6g}, the input at {_at(at)}"],
+            [_("y = max over the {kernel} window (padding cells never win)").format(kernel="×".join(map(str, kernel))),
+             _("y = max({values}) = {value}, the input at {at}").format(
+                 values=listed + (", …" if len(cells) > 16 else ""), value=f"{total:.6g}", at=_at(at))],
             sum=total, terms=len(cells), check=make_check(total, value, total, x.dtype, abs(total)),
             details={"window": cells, "winner": {"at": list(at), "input": total}, "kernel_size": kernel,
                      "stride": stride, "padding": padding, "dilation": dilation})
@@ -226,11 +230,11 @@ def pool(layer, unit, call, value) -> tuple[UnitExplanation, list]:
     total = float(window.sum()) / divisor
     cells = [{"at": [int(positions[a][tap[a]]) for a in range(n)], "input": float(window[tap])}
              for tap in itertools.product(*(range(len(p)) for p in positions))]
-    why = ("divisor_override" if override else "the window's cells, padding included" if include_pad
-           else "the window's cells inside the input")
+    why = ("divisor_override" if override else _("the window's cells, padding included") if include_pad
+           else _("the window's cells inside the input"))
     explanation = UnitExplanation(
         layer, tuple(unit), "avg_pool", name, value, tuple(x.shape[1:]), (),
-        [f"y = (sum of the window's inputs) / divisor  (divisor = {why})",
+        [_("y = (sum of the window's inputs) / divisor  (divisor = {why})").format(why=why),
          f"y = {float(window.sum()):.6g} / {divisor} = {total:.6g}"],
         sum=total, terms=len(cells), check=make_check(total, value, _torch_pool(call, x64, unit), x.dtype,
                                                       float(np.abs(window).sum()) / divisor),
@@ -263,8 +267,9 @@ def adaptive(layer, unit, call, value) -> tuple[UnitExplanation, list]:
     is_max = "max" in name
     total = float(window.max() if is_max else window.mean())
     ranges = ", ".join(f"{a}..{e - 1}" for a, e in zip(starts, ends))
-    formula = [f"window per axis: start = ⌊o·n/out⌋, end = ⌈(o+1)·n/out⌉ − 1 → {ranges}",
-               f"y = {'max' if is_max else 'mean'} of the {window.size} inputs = {total:.6g}"]
+    formula = [_("window per axis: start = ⌊o·n/out⌋, end = ⌈(o+1)·n/out⌉ − 1 → {ranges}").format(ranges=ranges),
+               (_("y = max of the {n} inputs = {value}") if is_max else _("y = mean of the {n} inputs = {value}")).format(
+                   n=window.size, value=f"{total:.6g}")]
     cells = [{"at": [int(positions[a][tap[a]]) for a in range(n)], "input": float(window[tap])}
              for tap in itertools.product(*(range(len(p)) for p in positions))]
     explanation = UnitExplanation(layer, tuple(unit), "adaptive_pool", name, value, tuple(x.shape[1:]), (), formula,
@@ -287,7 +292,8 @@ def _sum_text(kept: list[Term], rest: tuple[int, float], shown: int = 4) -> str:
     hidden = len(kept) - len(parts) + rest[0]
     hidden_sum = sum(t.product for t in kept[shown:]) + rest[1]
     if hidden:
-        parts.append(f"{hidden:,} more terms summing to {hidden_sum:.6g}")
+        parts.append(ngettext("{n} more term summing to {sum}", "{n} more terms summing to {sum}", hidden).format(
+            n=f"{hidden:,}", sum=f"{hidden_sum:.6g}"))
     return " + ".join(parts) if parts else "0"
 
 
