@@ -20,7 +20,6 @@ import re
 from functools import cache
 from importlib import resources
 
-from cnnscope.errors import InputError
 from cnnscope.i18n import N_, _, ngettext
 from cnnscope.studies.census import explore
 from cnnscope.studies.census.columns import FORMAT, VERSION
@@ -128,17 +127,15 @@ def _common(rows: list[dict], key: str) -> str:
 
 
 def rows_from_html(text: str) -> tuple[dict, list[dict]]:
-    """(meta, rows) of an explorer page written by ``render``; a page without them raises InputError."""
+    """(meta, rows) of an explorer page written by ``render``.  A page without them raises ValueError, which
+    the census file reader turns into its one line ("... is not a cnnscope census file")."""
     found = _DATA_BLOCK.search(text)
     if found is None:
-        raise InputError("not a census page: it has no census-data block (written by cnnscope census -o x.html?)")
-    try:
-        data = json.loads(found.group(1))
-        meta, rows = data["meta"], data["rows"]
-    except (ValueError, KeyError, TypeError) as error:
-        raise InputError(f"the census page's data cannot be read: {error}") from None
+        raise ValueError("no census-data block")
+    data = json.loads(found.group(1))
+    meta, rows = (data.get("meta"), data.get("rows")) if isinstance(data, dict) else (None, None)
     if not isinstance(meta, dict) or not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        raise InputError("the census page's data cannot be read: expected a meta object and a list of rows")
+        raise ValueError("the census-data block holds no meta object and list of rows")
     return meta, rows
 
 

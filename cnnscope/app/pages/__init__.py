@@ -10,24 +10,32 @@ from __future__ import annotations
 import importlib
 from typing import NamedTuple
 
+from cnnscope.i18n import N_, _
+
 
 class Page(NamedTuple):
-    title: str  # the sidebar's label, also the value of st.session_state.page
+    title: str  # the English title (marked for translation): st.session_state.page's value in every language
     module: str  # a module with render(choice)
 
 
 PAGES: tuple[Page, ...] = (
-    Page("Summary", "cnnscope.app.pages.summary"),
-    Page("Receptive field", "cnnscope.app.pages.rf"),
-    Page("Filters & feature maps", "cnnscope.app.pages.visuals"),
-    Page("Explain a unit", "cnnscope.app.pages.explain"),
-    Page("Conv arithmetic", "cnnscope.app.pages.arithmetic"),
-    Page("Compare", "cnnscope.app.pages.compare"),
-    Page("Train", "cnnscope.app.pages.train"),
-    Page("Export", "cnnscope.app.pages.export"),
+    Page(N_("Summary"), "cnnscope.app.pages.summary"),
+    Page(N_("Receptive field"), "cnnscope.app.pages.rf"),
+    Page(N_("Filters & feature maps"), "cnnscope.app.pages.visuals"),
+    Page(N_("Explain a unit"), "cnnscope.app.pages.explain"),
+    Page(N_("Conv arithmetic"), "cnnscope.app.pages.arithmetic"),
+    Page(N_("Compare"), "cnnscope.app.pages.compare"),
+    Page(N_("Explorer"), "cnnscope.app.pages.census"),
+    Page(N_("Train"), "cnnscope.app.pages.train"),
+    Page(N_("Export"), "cnnscope.app.pages.export"),
 )
 
 TITLES: tuple[str, ...] = tuple(page.title for page in PAGES)
+
+
+def shown_title(title: str) -> str:
+    """A page's title as the sidebar shows it, in the visitor's language."""
+    return _(title)
 
 
 def render(title: str, choice) -> None:

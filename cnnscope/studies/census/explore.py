@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
+SHIPPED = "data/torchvision_census.csv"  # in the cnnscope.zoo package: every torchvision model (docs/census.md)
 SMALLEST_MARKER = 6  # px: the smallest field (and a row without one)
 LARGEST_MARKER = 30  # px: the largest field in the census
 
@@ -24,6 +26,13 @@ class Filters:
     inputs: frozenset[str] | None = None  # the natural inputs shown ("3×224×224"); None: every one
     min_acc1: float | None = None  # acc@1 in the census's own unit (torchvision publishes percent)
     statuses: frozenset[str] | None = None  # "ok", "error", "timeout", "crashed"; None: every one
+
+
+def shipped_census() -> Path:
+    """The census of every torchvision model shipped with the package."""
+    from importlib import resources
+
+    return Path(str(resources.files("cnnscope.zoo").joinpath(SHIPPED)))
 
 
 def _number(value) -> float | None:
