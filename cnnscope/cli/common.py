@@ -31,7 +31,9 @@ class Parser(argparse.ArgumentParser):
         self._negative_number_matcher = re.compile(r"^-\d[\d,.;x× ]*$")
 
     def error(self, message: str):
-        self.exit(2, f"cnnscope: error: {message} (see `{self.prog} --help`)\n")
+        from cnnscope.i18n import _
+
+        self.exit(2, _("cnnscope: error: {message} (see `{prog} --help`)").format(message=message, prog=self.prog) + "\n")
 
 
 # -- options several commands take -----------------------------------------------------------------

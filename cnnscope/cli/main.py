@@ -13,6 +13,7 @@ import importlib
 from cnnscope._version import __version__
 from cnnscope.cli.common import Parser, check_paths
 from cnnscope.cli.output import run_guarded
+from cnnscope.i18n import LANGUAGES, _, normalize, set_language
 
 # command -> module of cnnscope.cli that defines it; in the order of `cnnscope --help`.
 COMMANDS: dict[str, str] = {
@@ -25,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "graph": "visual",
     "explain": "explain",
     "compare": "compare",
+    "census": "census",
     "diff": "diff",
     "kernels": "kernels",
     "train": "train",
@@ -38,9 +40,13 @@ def command_module(command: str):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="cnnscope", description="See inside convolutional networks: shapes, parameters, "
-                    "MACs, memory and receptive fields of any CNN.")
+    parser = Parser(prog="cnnscope", description=_("See inside convolutional networks: shapes, parameters, "
+                                                   "MACs, memory and receptive fields of any CNN."))
     parser.add_argument("--version", action="version", version=f"cnnscope {__version__}")
+    # Read by choose_language before parsing (it may follow the command); here for --help.
+    parser.add_argument("--lang", choices=tuple(LANGUAGES),
+                        help=_("language of tables, messages and errors (default: CNNSCOPE_LANG, else the locale); "
+                               "JSON and CSV never change"))
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for command in dict.fromkeys(COMMANDS):
         if command not in subparsers.choices:  # a module adds all the commands of its group at once
@@ -48,7 +54,54 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def choose_language(argv: list[str]) -> list[str]:
+    """Take ``--lang X`` / ``--lang=X`` out of ``argv`` wherever it stands (before or after the command,
+    not after ``--``) and set the language: it, else ``CNNSCOPE_LANG``, else the locale.  An unknown
+    language is a UsageError (exit 2), never a silent English."""
+    import os
+
+    from cnnscope.errors import UsageError
+    from cnnscope.i18n import from_environment
+
+    rest, chosen, k = [], None, 0
+    while k < len(argv):
+        arg = argv[k]
+        if arg == "--":
+            rest += argv[k:]
+            break
+        if arg == "--lang" or arg.startswith("--lang="):
+            if arg == "--lang":
+                if k + 1 >= len(argv):
+                    raise UsageError(_("--lang: expected one of {choices}").format(choices=", ".join(LANGUAGES)))
+                chosen, k = argv[k + 1], k + 2
+            else:
+                chosen, k = arg.split("=", 1)[1], k + 1
+            if normalize(chosen) is None:
+                raise UsageError(_("--lang {value}: unknown language; choose {choices}").format(
+                    value=chosen, choices=", ".join(LANGUAGES)))
+            continue
+        rest.append(arg)
+        k += 1
+    variable = os.environ.get("CNNSCOPE_LANG")
+    if chosen is None and variable and normalize(variable) is None:
+        raise UsageError(_("CNNSCOPE_LANG={value}: unknown language; choose {choices}").format(
+            value=variable, choices=", ".join(LANGUAGES)))
+    set_language(chosen or from_environment())
+    return rest
+
+
 def main(argv: list[str] | None = None) -> int:
+    import sys
+
+    from cnnscope.errors import UsageError
+    from cnnscope.i18n import argparse_messages
+
+    argparse_messages.install()
+    try:
+        argv = choose_language(list(sys.argv[1:] if argv is None else argv))
+    except UsageError as error:
+        sys.stderr.write(_("cnnscope: error: {message}").format(message=error) + "\n")
+        return error.exit_code
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:

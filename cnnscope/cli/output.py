@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from cnnscope.export.formats import PICTURES
+from cnnscope.i18n import _
 
 INTERNAL_ERROR = 70
 
@@ -101,7 +102,7 @@ def run_guarded(command, args) -> int:
         with nullcontext() if keep else redirect_stdout(sys.stderr):
             return command(args)
     except KeyboardInterrupt:
-        sys.stderr.write("cnnscope: interrupted\n")
+        sys.stderr.write(_("cnnscope: interrupted") + "\n")
         return 130
     except BrokenPipeError:
         return 0
@@ -114,10 +115,11 @@ def run_guarded(command, args) -> int:
             pass
         known = user_error(error)
         if known is not None:
-            sys.stderr.write(f"cnnscope: error: {one_line(str(known))}\n")
+            sys.stderr.write(_("cnnscope: error: {message}").format(message=one_line(str(known))) + "\n")
             return known.exit_code
-        sys.stderr.write(f"cnnscope: internal error: {type(error).__name__}: {one_line(str(error), first_only=True)} "
-                         "(run with CNNSCOPE_DEBUG=1 for the traceback, and please report it)\n")
+        sys.stderr.write(_("cnnscope: internal error: {kind}: {message} (run with CNNSCOPE_DEBUG=1 for the "
+                           "traceback, and please report it)").format(
+                               kind=type(error).__name__, message=one_line(str(error), first_only=True)) + "\n")
         return INTERNAL_ERROR
     finally:
         _RESULTS = None

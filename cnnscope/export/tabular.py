@@ -40,6 +40,15 @@ def _escape(cell: str) -> str:
 
 def to_markdown(report: ModelReport, depth: int | None = None, columns=DEFAULT_COLUMNS,
                 by_operator: bool = False) -> str:
+    """The summary as Markdown, always in English: like JSON and CSV, an export whose headers and
+    labels other tools read does not change with the language."""
+    from cnnscope.i18n import use_language
+
+    with use_language("en"):
+        return _markdown(report, depth, columns, by_operator)
+
+
+def _markdown(report: ModelReport, depth: int | None, columns, by_operator: bool) -> str:
     lines = [f"# {report.model}", "", f"Input {shape(report.input_shape)}, traced on `{report.traced_on}` "
              f"with cnnscope {report.cnnscope_version} and torch {report.torch_version}.", ""]
     lines.append("| " + " | ".join(COLUMNS[key].header for key in columns) + " |")

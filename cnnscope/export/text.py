@@ -6,6 +6,7 @@ import io
 
 from cnnscope.units import shape
 from cnnscope.export.summary_rows import COLUMNS, DEFAULT_COLUMNS, operator_lines, row_cells, totals_lines, visible_rows
+from cnnscope.i18n import _
 from cnnscope.report import TRAIN_BATCH_CODE, LayerRecord, ModelReport
 
 
@@ -23,7 +24,7 @@ def _table(title: str, rows: list[LayerRecord], report: ModelReport, columns=DEF
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
     for key in columns:
         column = COLUMNS[key]
-        table.add_column(column.header, justify="right" if column.numeric else "left", no_wrap=key != "name",
+        table.add_column(column.title, justify="right" if column.numeric else "left", no_wrap=key != "name",
                          overflow="fold")
     for row in rows:
         table.add_row(*row_cells(row, report, columns))
@@ -35,22 +36,22 @@ def _mode_note(report: ModelReport) -> str:
     if report.mode == "eval":
         return ""
     if any(d.code == TRAIN_BATCH_CODE for d in report.diagnostics):
-        return f", {report.mode} mode (batch 2: batch norm needs two values per channel)"
-    return f", {report.mode} mode"
+        return _(", {mode} mode (batch 2: batch norm needs two values per channel)").format(mode=report.mode)
+    return _(", {mode} mode").format(mode=report.mode)
 
 
 def summary_table(report: ModelReport, depth: int | None = None, width: int | None = None,
                   columns=DEFAULT_COLUMNS, by_operator: bool = False) -> str:
     console = _console(width)
     rows = visible_rows(report, depth)
-    title = f"{report.model} — input {shape(report.input_shape)}{_mode_note(report)}"
+    title = _("{model} — input {shape}").format(model=report.model, shape=shape(report.input_shape)) + _mode_note(report)
     console.print(_table(title, rows, report, columns) if rows else title)
     console.print(_pairs(totals_lines(report)))
     if by_operator:
-        console.print("MACs by operator")
+        console.print(_("MACs by operator"))
         console.print(_pairs(operator_lines(report)))
     for diagnostic in report.diagnostics:
-        console.print(f"note: {diagnostic.message}")
+        console.print(_("note: {message}").format(message=diagnostic.message))
     return console.file.getvalue()
 
 
@@ -79,7 +80,7 @@ def partial_table(title: str, rows: list[LayerRecord], width: int | None = None)
     keys = DEFAULT_COLUMNS
     traced = SimpleNamespace(totals=SimpleNamespace(macs=sum(row.macs for row in rows if row.is_leaf)))
     for key in keys:
-        table.add_column(COLUMNS[key].header, justify="right" if COLUMNS[key].numeric else "left")
+        table.add_column(COLUMNS[key].title, justify="right" if COLUMNS[key].numeric else "left")
     for row in rows:
         if row.depth >= 1:
             table.add_row(*row_cells(row, traced, keys))

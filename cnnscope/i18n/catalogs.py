@@ -108,12 +108,15 @@ def add(code: str, mapping: dict) -> int:
     """Merge ``{"msgid": "msgstr"}`` (or ``{"singular": ["msgstr[0]", ...]}`` for plurals) into the catalog."""
     path = po_path(code)
     catalog = _read(path, code) if path.exists() else Catalog(locale=code, domain=DOMAIN)
+    plurals = None
     for msgid, msgstr in mapping.items():
         existing = catalog.get(msgid)
         if isinstance(msgstr, list):
-            ident = existing.id if existing is not None else (msgid, msgid)
-            catalog[ident] = catalog.add(ident, tuple(msgstr)) if existing is None else existing
-            catalog.get(msgid).string = tuple(msgstr)
+            if existing is None:  # the plural id comes from the source (the template), not the JSON
+                plurals = plurals if plurals is not None else {m.id[0]: m.id for m in extract() if isinstance(m.id, tuple)}
+                existing = catalog.add(plurals.get(msgid, (msgid, msgid)), tuple(msgstr))
+            existing.string = tuple(msgstr)
+            existing.flags.discard("fuzzy")
         elif existing is not None:
             existing.string = msgstr
             existing.flags.discard("fuzzy")
