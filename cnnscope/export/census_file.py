@@ -45,9 +45,10 @@ def meta() -> dict:
 
 # -- writing ------------------------------------------------------------------------------------------------
 
-def encode(rows: list[dict], fmt: str) -> bytes:
-    """The bytes of a census file of ``rows`` in ``fmt`` (parquet, csv, json or html)."""
-    rows = [conform(row) for row in rows]
+def encode(rows: list[dict], fmt: str, conformed: bool = False) -> bytes:
+    """The bytes of a census file of ``rows`` in ``fmt`` (parquet, csv, json or html); ``conformed``: the
+    rows already have exactly the columns, typed (``columns.conform``)."""
+    rows = rows if conformed else [conform(row) for row in rows]
     return {"parquet": _parquet, "csv": _csv, "json": _json, "html": _html}[fmt](rows)
 
 
@@ -187,10 +188,12 @@ class LiveFile:
     """The file of a census in progress: each finished row is in it within ``every`` seconds.
 
     ``put(row)`` replaces the model's row and rewrites the whole file (one rename, so the file is a
-    complete census at every moment) -- at once when the last rewrite is at least ``every`` seconds old,
-    else from a timer when that time is up, so that a burst of fast models costs one rewrite, not one
-    each (a rewrite of 1,400 rows costs 10-30 ms: benchmarks/census_rewrite.py).  ``close()`` writes
-    what is pending.  A write that fails in the timer (a full disk) is raised by the next ``put`` or
+    complete census at every moment) -- at once when the last rewrite is old enough, else from a timer
+    when that time is up, so that a burst of fast models costs one rewrite, not one each.  Old enough:
+    ``every`` seconds, or 20 times the last rewrite's own time when that is longer, so that rewriting
+    never takes more than 5 % of the process that also waits on the workers (a rewrite of 1,400 rows
+    costs 30-75 ms on the busy 2-core machine, the .html page the most: benchmarks/census_rewrite.py,
+    docs/benchmarks.md).  ``close()`` writes what is pending.  A write that fails in the timer (a full disk) is raised by the next ``put`` or
     ``close``; the file on disk is then still the last complete one.
 
     Row order: the file's own rows first (where they were), then new models in ``order``."""
@@ -199,12 +202,13 @@ class LiveFile:
         import threading
 
         self.path = path
-        self.rows = dict(rows)
+        self.rows = {name: conform(row) for name, row in rows.items()}
         self.place = {name: k for k, name in enumerate(dict.fromkeys([*rows, *order]))}
         self.every = every
         self.lock = threading.Lock()
         self.timer = None
         self.last = float("-inf")
+        self.cost = 0.0  # seconds the last rewrite took
         self.dirty = False
         self.failure: BaseException | None = None
         self.fmt = file_format(path)
@@ -214,10 +218,10 @@ class LiveFile:
 
         self._raise_failure()
         with self.lock:
-            self.rows[row["name"]] = row
+            self.rows[row["name"]] = conform(row)
             self.place.setdefault(row["name"], len(self.place))
             self.dirty = True
-            wait = self.last + self.every - time.monotonic()
+            wait = self.last + max(self.every, 20 * self.cost) - time.monotonic()
             if wait <= 0:
                 self._write_locked()
             elif self.timer is None:
@@ -257,9 +261,11 @@ class LiveFile:
 
         from cnnscope.files import write_bytes_atomic
 
-        write_bytes_atomic(self.path, encode(self.ordered(), self.fmt))
+        start = time.monotonic()
+        write_bytes_atomic(self.path, encode(self.ordered(), self.fmt, conformed=True))
         self.dirty = False
         self.last = time.monotonic()
+        self.cost = self.last - start
 
     def _raise_failure(self) -> None:
         if self.failure is not None:
