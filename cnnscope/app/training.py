@@ -28,6 +28,16 @@ import streamlit as st
 
 from cnnscope.app import run_store
 from cnnscope.app.plain_text import plain
+from cnnscope.i18n import N_, _
+
+# A run's status as the page says it (TrainHistory.status and the job's own; the JSON keeps the English word).
+STATUS_NAMES = {"preparing": N_("preparing"), "running": N_("running"), "completed": N_("completed"),
+                "interrupted": N_("interrupted"), "diverged": N_("diverged"), "failed": N_("failed"),
+                "unknown": N_("unknown")}
+
+
+def status_text(status: str) -> str:
+    return _(STATUS_NAMES[status]) if status in STATUS_NAMES else status
 
 JOB_KEY, RUNS_KEY, TOKEN_KEY = "train_job", "train_runs", "train_runs_token"
 MAX_RUNS = run_store.MAX_RUNS  # finished runs kept per visitor (the oldest are dropped)
@@ -144,10 +154,12 @@ class TrainingJob:
     def progress(self) -> tuple[float, str]:
         event = self.last_event
         if event is None:
-            return 0.0, "preparing the data and the model" if self.status == "preparing" else self.status
+            return 0.0, _("preparing the data and the model") if self.status == "preparing" else status_text(
+                self.status)
         return (event.step / event.total_steps,
-                f"epoch {event.epoch}/{event.epochs} · step {event.step}/{event.total_steps} · "
-                f"loss {event.loss:.4f} · {event.images_per_s:,.0f} images/s")
+                _("epoch {epoch}/{epochs} · step {step}/{steps} · loss {loss} · {speed} images/s").format(
+                    epoch=event.epoch, epochs=event.epochs, step=event.step, steps=event.total_steps,
+                    loss=f"{event.loss:.4f}", speed=f"{event.images_per_s:,.0f}"))
 
 
 @dataclass(frozen=True)
@@ -196,19 +208,20 @@ def _weights_of(run: dict) -> list[TrainedWeights]:
     has_best = best is not None and best.epoch != last.epoch and (
         history.best_state is not None or (folder is not None and (Path(folder) / BEST_CHECKPOINT).is_file()))
     number = run["number"]
-    final = TrainedWeights(f"run {number} · final epoch {last.epoch}{_acc(last)}"
-                           + ("" if has_best or best is None or best.val_acc is None else ", also the best"),
+    final = TrainedWeights(_("run {n} · final epoch {epoch}").format(n=number, epoch=last.epoch) + _acc(last)
+                           + ("" if has_best or best is None or best.val_acc is None else _(", also the best")),
                            (run["id"], "final"), "final", epoch=last.epoch,
                            _load=functools.partial(_final_model, run, CHECKPOINT), **common)
     if not has_best:
         return [final]
-    return [final, TrainedWeights(f"run {number} · best epoch {best.epoch}{_acc(best)}", (run["id"], "best"), "best",
+    return [final, TrainedWeights(_("run {n} · best epoch {epoch}").format(n=number, epoch=best.epoch) + _acc(best),
+                                  (run["id"], "best"), "best",
                                   epoch=best.epoch, _load=functools.partial(_best_model, run, BEST_CHECKPOINT),
                                   **common)]
 
 
 def _acc(record) -> str:
-    return f" (val acc {record.val_acc * 100:.1f} %)" if record.val_acc is not None else ""
+    return _(" (val acc {percent} %)").format(percent=f"{record.val_acc * 100:.1f}") if record.val_acc is not None else ""
 
 
 def _final_model(run: dict, name: str):
@@ -366,5 +379,6 @@ def sidebar_status() -> None:
         return
     if not current.done:
         fraction, text = current.progress()
-        st.sidebar.info(f"Training {plain(current.label)} in the background: {fraction:.0%} ({text}). "
-                        "The Train page shows it live and can stop it.")
+        st.sidebar.info(_("Training {label} in the background: {percent} ({progress}). "
+                          "The Train page shows it live and can stop it.").format(
+            label=plain(current.label), percent=f"{fraction:.0%}", progress=text))

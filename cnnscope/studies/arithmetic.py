@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from cnnscope.errors import UsageError
 from cnnscope.geometry import transposed_output_size, window_output_size
+from cnnscope.i18n import N_, _, ngettext
 
 MAX_SIZE = 32  # input side: a GIF of one frame per output cell stays small
 MAX_SIDE = 64  # the drawn grid and the output: at most 32² = 1,024 frames (checked on the output below)
@@ -23,8 +24,8 @@ MAX_OUT = 32
 
 FORWARD_FORMULA = "out = ⌊(n + 2p − d(k−1) − 1)/s⌋ + 1"
 TRANSPOSED_FORMULA = "out = (n − 1)·s − 2p + d(k−1) + output_padding + 1"
-LEGEND = ("n: input side, k: kernel side, s: stride, p: padding (each side), d: dilation "
-          "(gap between kernel taps), output_padding: extra cells on the far side (transposed only)")
+LEGEND = N_("n: input side, k: kernel side, s: stride, p: padding (each side), d: dilation "
+            "(gap between kernel taps), output_padding: extra cells on the far side (transposed only)")
 
 INPUT, PAD, ZERO = "input", "pad", "zero"  # what a cell of the drawn grid is
 
@@ -97,13 +98,18 @@ class Plan:
 
     def settings(self) -> str:
         """``5×5 input, kernel 3, stride 1, padding 1`` (dilation and output padding when not the default)."""
-        words = [f"{self.size}×{self.size} input", f"kernel {self.kernel}", f"stride {self.stride}",
-                 f"padding {self.padding}"]
+        words = [_("{n}×{n} input").format(n=self.size), _("kernel {k}").format(k=self.kernel),
+                 _("stride {s}").format(s=self.stride), _("padding {p}").format(p=self.padding)]
         if self.dilation != 1:
-            words.append(f"dilation {self.dilation}")
+            words.append(_("dilation {d}").format(d=self.dilation))
         if self.output_padding:
-            words.append(f"output padding {self.output_padding}")
-        return ", ".join(words)
+            words.append(_("output padding {n}").format(n=self.output_padding))
+        return _(", ").join(words)
+
+    def title(self) -> str:
+        """``convolution: 5×5 input, kernel 3, ...`` (transposed convolution for a transposed one)."""
+        text = _("transposed convolution: {settings}") if self.transposed else _("convolution: {settings}")
+        return text.format(settings=self.settings())
 
 
 @dataclass(frozen=True)
@@ -126,22 +132,22 @@ class Classic:
 
 # The transposed counterparts take the direct case's output as their input and give back its input size.
 CLASSIC: tuple[Classic, ...] = (
-    Classic("no padding, unit strides", 4, 3),
-    Classic("arbitrary padding", 5, 4, padding=2),
-    Classic("half (same) padding", 5, 3, padding=1),
-    Classic("full padding", 5, 3, padding=2),
-    Classic("no padding, strides", 5, 3, stride=2),
-    Classic("padding, strides", 5, 3, stride=2, padding=1),
-    Classic("padding, strides (odd)", 6, 3, stride=2, padding=1),
-    Classic("dilation", 7, 3, dilation=2),
-    Classic("no padding, unit strides, transposed", 2, 3, transposed=True),
-    Classic("arbitrary padding, transposed", 6, 4, padding=2, transposed=True),
-    Classic("half (same) padding, transposed", 5, 3, padding=1, transposed=True),
-    Classic("full padding, transposed", 7, 3, padding=2, transposed=True),
-    Classic("no padding, strides, transposed", 2, 3, stride=2, transposed=True),
-    Classic("padding, strides, transposed", 3, 3, stride=2, padding=1, transposed=True),
-    Classic("padding, strides (odd), transposed", 3, 3, stride=2, padding=1, transposed=True, output_padding=1),
-    Classic("dilation, transposed", 3, 3, dilation=2, transposed=True),
+    Classic(N_("no padding, unit strides"), 4, 3),
+    Classic(N_("arbitrary padding"), 5, 4, padding=2),
+    Classic(N_("half (same) padding"), 5, 3, padding=1),
+    Classic(N_("full padding"), 5, 3, padding=2),
+    Classic(N_("no padding, strides"), 5, 3, stride=2),
+    Classic(N_("padding, strides"), 5, 3, stride=2, padding=1),
+    Classic(N_("padding, strides (odd)"), 6, 3, stride=2, padding=1),
+    Classic(N_("dilation"), 7, 3, dilation=2),
+    Classic(N_("no padding, unit strides, transposed"), 2, 3, transposed=True),
+    Classic(N_("arbitrary padding, transposed"), 6, 4, padding=2, transposed=True),
+    Classic(N_("half (same) padding, transposed"), 5, 3, padding=1, transposed=True),
+    Classic(N_("full padding, transposed"), 7, 3, padding=2, transposed=True),
+    Classic(N_("no padding, strides, transposed"), 2, 3, stride=2, transposed=True),
+    Classic(N_("padding, strides, transposed"), 3, 3, stride=2, padding=1, transposed=True),
+    Classic(N_("padding, strides (odd), transposed"), 3, 3, stride=2, padding=1, transposed=True, output_padding=1),
+    Classic(N_("dilation, transposed"), 3, 3, dilation=2, transposed=True),
 )
 
 
@@ -167,8 +173,9 @@ def plan(size: int, kernel: int, stride: int = 1, padding: int = 0, dilation: in
         offset, grid, step, formula = padding, size + 2 * padding, stride, FORWARD_FORMULA
         worked = _worked_forward(size, kernel, stride, padding, dilation)
     if out > MAX_OUT or grid > MAX_SIDE:
-        raise UsageError(f"the output would be {out}×{out} on a {grid}×{grid} grid; at most {MAX_OUT}×{MAX_OUT} "
-                         f"outputs (one frame each) on a {MAX_SIDE}×{MAX_SIDE} grid are drawn")
+        raise UsageError(_("the output would be {out}×{out} on a {grid}×{grid} grid; at most {most}×{most} "
+                           "outputs (one frame each) on a {side}×{side} grid are drawn").format(
+            out=out, grid=grid, most=MAX_OUT, side=MAX_SIDE))
     settings = dict(size=size, kernel=kernel, stride=stride, padding=padding, dilation=dilation,
                     transposed=transposed, output_padding=output_padding)
     name = next((c.name for c in CLASSIC if c.settings() == settings), None)
@@ -187,62 +194,68 @@ def _worked_forward(size: int, kernel: int, stride: int, padding: int, dilation:
 
 
 def _check(size, kernel, stride, padding, dilation, transposed, output_padding) -> None:
-    for name, value in (("size", size), ("kernel", kernel), ("stride", stride), ("dilation", dilation)):
+    for name, value in ((N_("size"), size), (N_("kernel"), kernel), (N_("stride"), stride),
+                        (N_("dilation"), dilation)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise UsageError(f"{name} must be a positive whole number, not {value!r}")
-    for name, value in (("padding", padding), ("output padding", output_padding)):
+            raise UsageError(_("{name} must be a positive whole number, not {value}").format(name=_(name),
+                                                                                           value=repr(value)))
+    for name, value in ((N_("padding"), padding), (N_("output padding"), output_padding)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise UsageError(f"{name} must be a whole number ≥ 0, not {value!r}")
+            raise UsageError(_("{name} must be a whole number ≥ 0, not {value}").format(name=_(name), value=repr(value)))
     if size > MAX_SIZE:
-        raise UsageError(f"size {size} is too large to animate: at most {MAX_SIZE} (one frame per output cell)")
+        raise UsageError(_("size {size} is too large to animate: at most {most} (one frame per output cell)").format(
+            size=size, most=MAX_SIZE))
     span = dilation * (kernel - 1) + 1
     if not transposed:
         if output_padding:
-            raise UsageError("output padding applies to a transposed convolution only")
+            raise UsageError(_("output padding applies to a transposed convolution only"))
         if span > size + 2 * padding:
             out = window_output_size(size, kernel, stride, padding, dilation)
-            raise UsageError(f"kernel {kernel} (dilated span {span}) is larger than the padded input "
-                             f"{size} + 2·{padding} = {size + 2 * padding}: "
-                             f"{_worked_forward(size, kernel, stride, padding, dilation)} outputs")
+            raise UsageError(_("kernel {kernel} (dilated span {span}) is larger than the padded input "
+                               "{size} + 2·{padding} = {padded}: {worked} outputs").format(
+                kernel=kernel, span=span, size=size, padding=padding, padded=size + 2 * padding,
+                worked=_worked_forward(size, kernel, stride, padding, dilation)))
         return
     if output_padding >= stride and output_padding >= dilation:
-        raise UsageError(f"output padding {output_padding} must be smaller than the stride ({stride}) or the "
-                         f"dilation ({dilation}), as in PyTorch")
+        raise UsageError(_("output padding {n} must be smaller than the stride ({stride}) or the dilation "
+                           "({dilation}), as in PyTorch").format(n=output_padding, stride=stride, dilation=dilation))
     out = transposed_output_size(size, kernel, stride, padding, dilation, output_padding)
     if out < 1:
-        raise UsageError(f"padding {padding} crops more than the transposed convolution makes: "
-                         f"({size} − 1)·{stride} − 2·{padding} + {dilation}·({kernel}−1) + {output_padding} + 1 "
-                         f"= {out} outputs")
+        raise UsageError(_("padding {padding} crops more than the transposed convolution makes: {worked} = {out} "
+                           "outputs").format(padding=padding, out=out, worked=f"({size} − 1)·{stride} − 2·{padding} + "
+                                             f"{dilation}·({kernel}−1) + {output_padding} + 1"))
 
 
 def _cell(tap: Tap, plan: Plan) -> str:
     if tap.source is not None:
         return f"({tap.source[0]},{tap.source[1]})"
-    return "zero" if plan.kind(*tap.grid) == ZERO else "pad"
+    return _("zero") if plan.kind(*tap.grid) == ZERO else _("pad")
 
 
 def caption(plan: Plan, index: int) -> str:
     """``out (0,1) ← in (0,0) (0,1) (1,0) (1,1) and 5 padding cells``: what frame ``index`` shows."""
     frame = plan.frames[index]
-    reads = " ".join(f"({y},{x})" for y, x in frame.reads) or "no input cell"
+    reads = " ".join(f"({y},{x})" for y, x in frame.reads) or _("no input cell")
     pads = sum(plan.kind(*t.grid) == PAD for t in frame.taps)
     zeros = sum(plan.kind(*t.grid) == ZERO for t in frame.taps)
-    rest = [f"{pads} padding cell{'s' * (pads != 1)}"] * bool(pads) + \
-        [f"{zeros} inserted zero{'s' * (zeros != 1)}"] * bool(zeros)
-    return f"out ({frame.out_cell[0]},{frame.out_cell[1]}) ← in {reads}" + (f" + {' + '.join(rest)}" if rest else "")
+    rest = [ngettext("{n} padding cell", "{n} padding cells", pads).format(n=pads)] * bool(pads) + \
+        [ngettext("{n} inserted zero", "{n} inserted zeros", zeros).format(n=zeros)] * bool(zeros)
+    return _("out ({i},{j}) ← in {reads}").format(i=frame.out_cell[0], j=frame.out_cell[1], reads=reads) + \
+        (f" + {' + '.join(rest)}" if rest else "")
 
 
 def describe(plan: Plan) -> list[str]:
     """Lines for a terminal: the settings, the formula worked out, then one line per output cell with the
     window's cells row by row (``|`` between kernel rows; ``pad`` for padding, ``zero`` for an inserted zero)."""
-    title = f"{'transposed convolution' if plan.transposed else 'convolution'}: {plan.settings()}"
-    lines = [title + (f" ({plan.name})" if plan.name else ""), plan.formula,
-             f"{' ' * 4}= {plan.worked}",
-             f"{plan.out}×{plan.out} output, {len(plan.frames)} frames; "
-             + (f"drawn as a stride-1 convolution over the {plan.grid}×{plan.grid} zero-inserted, padded input"
-                if plan.transposed else f"the kernel slides over the {plan.grid}×{plan.grid} padded input")]
+    title = plan.title()
+    how = (_("{out}×{out} output, {frames} frames; drawn as a stride-1 convolution over the {grid}×{grid} "
+             "zero-inserted, padded input") if plan.transposed else
+           _("{out}×{out} output, {frames} frames; the kernel slides over the {grid}×{grid} padded input"))
+    lines = [title + (f" ({_(plan.name)})" if plan.name else ""), plan.formula,
+             f"{' ' * 4}= {plan.worked}", how.format(out=plan.out, frames=len(plan.frames), grid=plan.grid)]
     for frame in plan.frames:
         rows = [" ".join(_cell(t, plan) for t in frame.taps[r * plan.kernel:(r + 1) * plan.kernel])
                 for r in range(plan.kernel)]
-        lines.append(f"out ({frame.out_cell[0]},{frame.out_cell[1]}) ← in " + " | ".join(rows))
+        lines.append(_("out ({i},{j}) ← in {reads}").format(i=frame.out_cell[0], j=frame.out_cell[1],
+                                                             reads=" | ".join(rows)))
     return lines

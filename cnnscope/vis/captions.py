@@ -4,16 +4,23 @@ every tile to fit it."""
 
 from __future__ import annotations
 
+import re
+
+# A line may break between any two CJK characters (Chinese puts no spaces between words), and at spaces.
+_CJK = "\u2e80-\u9fff\u3000-\u303f\uff00-\uffef"
+_TOKENS = re.compile(f"(\\s*)([{_CJK}]|[^\\s{_CJK}]+)")
+
 MIN_WIDTH = 360  # a narrow grid still gets a title line of readable length
 
 
 def wrap(text: str, width_px: int, size: int) -> list[str]:
-    """``text`` broken at spaces into lines no wider than ``width_px`` (a longer word stands alone)."""
+    """``text`` broken at spaces (and between CJK characters) into lines no wider than ``width_px`` (a longer
+    word stands alone)."""
     from cnnscope.vis import fonts
 
     lines, line = [], ""
-    for word in text.split():
-        candidate = f"{line} {word}".strip()
+    for space, word in _TOKENS.findall(text):
+        candidate = f"{line}{' ' if space and line else ''}{word}"
         if line and fonts.width(candidate, size) > width_px:
             lines.append(line)
             line = word

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import math
 
+from cnnscope.i18n import N_, _
+
 METRICS = [
-    ("params", "Parameters", ""),
-    ("macs", "MACs", ""),
-    ("activation_bytes", "Activation memory (forward)", "bytes"),
-    ("training_bytes_adam", "Training memory, Adam (est.)", "bytes"),
-    ("latency_ms", "Latency", "ms"),
+    ("params", N_("Parameters"), ""),
+    ("macs", N_("MACs"), ""),
+    ("activation_bytes", N_("Activation memory (forward)"), "bytes"),
+    ("training_bytes_adam", N_("Training memory, Adam (est.)"), "bytes"),
+    ("latency_ms", N_("Latency"), "ms"),
 ]
 
 
@@ -31,7 +33,7 @@ def metric_bars(rows: list[dict], key: str, title: str, unit: str = ""):
     figure = go.Figure(go.Bar(x=names, y=heights, text=[_short(v, unit, scale, axis) for v in values],
                               textposition="outside", marker_color="#5b7bb0", cliponaxis=False))
     top = max((h for h in heights if h is not None), default=0)
-    figure.update_layout(title=title, yaxis_title=axis or None, height=340, margin=dict(t=50, b=40, l=60, r=20))
+    figure.update_layout(title=_(title), yaxis_title=(_(axis) if axis == "bytes" else axis) or None, height=340, margin=dict(t=50, b=40, l=60, r=20))
     figure.update_xaxes(type="category")  # names that look like numbers stay names
     figure.update_yaxes(exponentformat="SI", range=[0, top * 1.15] if top > 0 else None)  # room for the labels
     return figure
@@ -50,9 +52,9 @@ def macs_vs_params(rows: list[dict]):
     figure = go.Figure(go.Scatter(
         x=xs, y=ys, mode="markers+text", text=[r["model"] for r in rows], textposition="top center",
         marker=dict(size=12, color="#c0504d"), cliponaxis=False,
-        hovertemplate="%{text}: %{x:,} parameters, %{y:,} MACs<extra></extra>"))
-    figure.update_layout(title="MACs against parameters (log scales)", xaxis_title="parameters",
-                         yaxis_title="MACs per forward pass", height=400, margin=dict(t=50, b=50, l=60, r=20))
+        hovertemplate=_("%{text}: %{x:,} parameters, %{y:,} MACs") + "<extra></extra>"))
+    figure.update_layout(title=_("MACs against parameters (log scales)"), xaxis_title=_("parameters"),
+                         yaxis_title=_("MACs per forward pass"), height=400, margin=dict(t=50, b=50, l=60, r=20))
     figure.update_xaxes(type="log", **log_axis(xs, below=0.12, above=0.12))
     figure.update_yaxes(type="log", **log_axis(ys, below=0.12, above=0.3))  # room for the name over the top marker
     return figure
@@ -91,14 +93,14 @@ def mac_profile(reports) -> object:
         n = max(len(leaves) - 1, 1)
         figure.add_trace(go.Scatter(x=[k / n for k in range(len(leaves))], y=[r.macs for r in leaves],
                                     mode="lines+markers", name=report.model, text=[r.name for r in leaves],
-                                    hovertemplate="%{text}: %{y:,} MACs<extra>" + report.model + "</extra>"))
-    figure.update_layout(title="Per-layer MACs along the depth", xaxis_title="position in the network (0 = input)",
+                                    hovertemplate=_("%{text}: %{y:,} MACs") + "<extra>" + report.model + "</extra>"))
+    figure.update_layout(title=_("Per-layer MACs along the depth"), xaxis_title=_("position in the network (0 = input)"),
                          yaxis_title="MACs", yaxis_type="log", height=400, margin=dict(t=50, b=50, l=60, r=20))
     figure.update_yaxes(exponentformat="SI")
     return figure
 
 
-def loss_curves(histories: dict, title: str = "Training loss"):
+def loss_curves(histories: dict, title: str = N_("Training loss")):
     """``histories``: name -> ``TrainHistory``; one line of step losses each."""
     go = _go()
     figure = go.Figure()
@@ -106,7 +108,7 @@ def loss_curves(histories: dict, title: str = "Training loss"):
         steps = history.steps
         figure.add_trace(go.Scatter(x=[s.step for s in steps], y=[s.loss for s in steps], mode="lines",
                                     name=name))
-    figure.update_layout(title=title, xaxis_title="step", yaxis_title="loss", height=380,
+    figure.update_layout(title=_(title), xaxis_title=_("step"), yaxis_title=_("loss"), height=380,
                          margin=dict(t=50, b=50, l=60, r=20))
     return figure
 
@@ -115,7 +117,7 @@ def _short(value, unit: str, scale: float = 2**20, axis: str = "MB") -> str:
     if value is None:
         return "—"
     if unit == "bytes":
-        return f"{value / scale:.1f} {axis}" if scale > 1 else f"{value} bytes"
+        return f"{value / scale:.1f} {axis}" if scale > 1 else _("{n} bytes").format(n=value)
     if unit == "ms":
         return f"{value:.2f} ms"
     for factor, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
@@ -138,7 +140,7 @@ def comparison_figures(comparison) -> list:
 # -- along the depth: one point per leaf row, in execution order ----------------------------------------
 
 PALETTE = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c")
-DEPTH_AXIS = "layer (leaf rows in execution order)"
+DEPTH_AXIS = N_("layer (leaf rows in execution order)")
 
 
 def _first_shape(shape):
@@ -163,16 +165,18 @@ def depth_series(report) -> dict[str, list]:
         if row.rf is not None and not row.rf.is_global and row.rf.size:
             series["rf"].append((k, row.rf.size[0], f"{row.name}: {'×'.join(map(str, row.rf.size))}"))
         macs, params = macs + row.macs, params + row.params
-        series["macs"].append((k, 100 * macs / total_macs, f"{row.name}: {macs:,} MACs"))
-        series["params"].append((k, 100 * params / total_params, f"{row.name}: {params:,} params"))
+        series["macs"].append((k, 100 * macs / total_macs, _("{layer}: {n} MACs").format(layer=row.name,
+                                                                                          n=f"{macs:,}")))
+        series["params"].append((k, 100 * params / total_params, _("{layer}: {n} params").format(layer=row.name,
+                                                                                                 n=f"{params:,}")))
     return series
 
 
 DEPTH_CHARTS = (  # (series keys, title, y axis title, log y)
-    (("resolution",), "Spatial resolution along the depth", "output height (pixels)", True),
-    (("channels",), "Channels along the depth", "output channels (features after flatten)", True),
-    (("rf",), "Receptive field along the depth", "RF size (input pixels; global fields left out)", True),
-    (("macs", "params"), "Cumulative MACs and parameters", "% of the model's total", False),
+    (("resolution",), N_("Spatial resolution along the depth"), N_("output height (pixels)"), True),
+    (("channels",), N_("Channels along the depth"), N_("output channels (features after flatten)"), True),
+    (("rf",), N_("Receptive field along the depth"), N_("RF size (input pixels; global fields left out)"), True),
+    (("macs", "params"), N_("Cumulative MACs and parameters"), N_("% of the model's total"), False),
 )
 
 
@@ -188,12 +192,13 @@ def depth_figures(reports) -> list:
             series = depth_series(report)
             for key in keys:
                 points = series[key]
-                name = report.model if len(keys) == 1 else f"{report.model} {key.replace('macs', 'MACs')}"
+                name = report.model if len(keys) == 1 else (
+                    _("{model} MACs") if key == "macs" else _("{model} params")).format(model=report.model)
                 figure.add_trace(go.Scatter(
                     x=[p[0] for p in points], y=[p[1] for p in points], text=[p[2] for p in points],
                     mode="lines+markers", name=name, hovertemplate="%{text}<extra>" + report.model + "</extra>",
                     line=dict(color=colour, dash="dot" if key == "params" else "solid"), marker=dict(size=5)))
-        figure.update_layout(title=title, xaxis_title=DEPTH_AXIS, yaxis_title=y_title, height=340,
+        figure.update_layout(title=_(title), xaxis_title=_(DEPTH_AXIS), yaxis_title=_(y_title), height=340,
                              showlegend=len(reports) > 1 or len(keys) > 1, legend=dict(font=dict(size=10)),
                              margin=dict(t=50, b=50, l=60, r=20))
         if log:  # powers of two: 1, 2, 4, ... 256, written whole (32,768 features, not "32.768k")

@@ -12,6 +12,7 @@ import io
 import json
 from pathlib import Path
 
+from cnnscope.i18n import _
 from cnnscope.studies.arithmetic import PAD, ZERO, Plan, caption
 
 MARGIN, GAP, TEXT = 16, 44, 14
@@ -35,8 +36,7 @@ class _Layout:
         self.grid_px, self.out_px = plan.grid * self.cell, plan.out * self.cell
         self.width = max(2 * MARGIN + self.grid_px + GAP + self.out_px, 560)
         text_px = self.width - 2 * MARGIN
-        kind = "transposed convolution" if plan.transposed else "convolution"
-        self.title = wrap(f"{kind}: {plan.settings()}" + (f" — {plan.name}" if plan.name else ""), text_px, TEXT)
+        self.title = wrap(plan.title() + (f" — {_(plan.name)}" if plan.name else ""), text_px, TEXT)
         self.formula = wrap(f"{plan.formula} = {plan.worked}", text_px, TEXT)
         self.captions = [wrap(caption(plan, i), text_px, TEXT) for i in range(len(plan.frames))]
         line = TEXT + 6
@@ -105,9 +105,10 @@ def _background(plan: Plan):
     for n, line in enumerate(layout.title):
         fonts.text(draw, (MARGIN, MARGIN + n * layout.line), line, INK, TEXT)
     over = layout.grid_top - layout.line - 2
-    what = "zero-inserted, padded input" if plan.transposed else "padded input"
-    fonts.text(draw, (layout.input_left, over), f"{what} {plan.grid}×{plan.grid}", INK, 12)
-    fonts.text(draw, (layout.out_left, over), f"output {plan.out}×{plan.out}", INK, 12)
+    what = (_("zero-inserted, padded input {n}×{n}") if plan.transposed else _("padded input {n}×{n}")).format(
+        n=plan.grid)
+    fonts.text(draw, (layout.input_left, over), what, INK, 12)
+    fonts.text(draw, (layout.out_left, over), _("output {n}×{n}").format(n=plan.out), INK, 12)
     for gy in range(plan.grid):
         for gx in range(plan.grid):
             _input_cell(draw, plan, layout, gy, gx)
@@ -116,8 +117,8 @@ def _background(plan: Plan):
             draw.rectangle(_out_box(layout, i, j), fill=WHITE, outline=EDGE["input"])
     for n, line in enumerate(layout.formula):
         fonts.text(draw, (MARGIN, layout.formula_top + n * layout.line), line, INK, TEXT)
-    legend = "blue: input (row,col)   dashed: padding" + ("   yellow 0: inserted zero" if plan.transposed else "") \
-        + "   orange: kernel taps"
+    legend = (_("blue: input (row,col)   dashed: padding   yellow 0: inserted zero   orange: kernel taps")
+              if plan.transposed else _("blue: input (row,col)   dashed: padding   orange: kernel taps"))
     fonts.text(draw, (MARGIN, layout.legend_top), legend, FAINT, 12)
     return image, layout
 
@@ -208,7 +209,7 @@ def _png(image) -> str:
 
 
 _PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 8px; color: #1e1e1e; }}
 #player img {{ max-width: 100%; height: auto; image-rendering: pixelated; border: 1px solid #ddd; }}
@@ -219,14 +220,14 @@ button {{ font-size: 15px; padding: 4px 12px; }}
 </style></head><body>
 <div id="player">
 <div class="controls">
-<button id="play" type="button">Play</button>
-<button id="prev" type="button">Previous</button>
-<button id="next" type="button">Next</button>
-<input id="slider" type="range" min="1" max="{count}" value="1" aria-label="frame">
-<span id="frame-counter">frame 1 / {count}</span>
+<button id="play" type="button">{play}</button>
+<button id="prev" type="button">{previous}</button>
+<button id="next" type="button">{next}</button>
+<input id="slider" type="range" min="1" max="{count}" value="1" aria-label="{frame_word}">
+<span id="frame-counter">{counter}</span>
 </div>
 <div id="frame-caption"></div>
-<img id="frame" alt="convolution arithmetic frame">
+<img id="frame" alt="{alt}">
 </div>
 <script>
 (function () {{
@@ -240,14 +241,14 @@ button {{ font-size: 15px; padding: 4px 12px; }}
     n = (i + frames.length) % frames.length;
     img.src = "data:image/png;base64," + frames[n];
     slider.value = n + 1;
-    counter.textContent = "frame " + (n + 1) + " / " + frames.length;
+    counter.textContent = {counter_js}.replace("{{n}}", n + 1).replace("{{count}}", frames.length);
     text.textContent = captions[n];
   }}
-  function stop() {{ if (timer) {{ clearInterval(timer); timer = null; }} play.textContent = "Play"; }}
+  function stop() {{ if (timer) {{ clearInterval(timer); timer = null; }} play.textContent = {play_js}; }}
   play.addEventListener("click", function () {{
     if (timer) {{ stop(); return; }}
     timer = setInterval(function () {{ show(n + 1); }}, {interval});
-    play.textContent = "Pause";
+    play.textContent = {pause_js};
   }});
   document.getElementById("prev").addEventListener("click", function () {{ stop(); show(n - 1); }});
   document.getElementById("next").addEventListener("click", function () {{ stop(); show(n + 1); }});
@@ -263,9 +264,15 @@ def html_page(plan: Plan) -> str:
     """A self-contained page that plays the animation: the frames as embedded PNGs, inline JS, no network."""
     frames = [_png(image) for image in frame_images(plan)]
     captions = [caption(plan, n) for n in range(len(plan.frames))]
-    title = ("transposed convolution: " if plan.transposed else "convolution: ") + plan.settings()
-    return _PAGE.format(title=html.escape(title), count=len(frames), frames=_js(frames), captions=_js(captions),
-                        interval=FRAME_MS)
+    from cnnscope.i18n import language
+
+    counter = _("frame {n} / {count}")
+    return _PAGE.format(title=html.escape(plan.title()), count=len(frames), frames=_js(frames), captions=_js(captions),
+                        interval=FRAME_MS, lang=language(), play=html.escape(_("Play")),
+                        previous=html.escape(_("Previous")), next=html.escape(_("Next")),
+                        frame_word=html.escape(_("frame")), alt=html.escape(_("convolution arithmetic frame")),
+                        counter=html.escape(counter.format(n=1, count=len(frames))), counter_js=_js(counter),
+                        play_js=_js(_("Play")), pause_js=_js(_("Pause")))
 
 
 def _js(value) -> str:

@@ -4,6 +4,7 @@ the app's Kernel study tab both use them."""
 
 from __future__ import annotations
 
+from cnnscope.i18n import _
 from cnnscope.studies.kernels.verdict import curve_mean_sd
 from cnnscope.vis.charts import PALETTE as COLOURS, _go, metric_bars
 
@@ -11,10 +12,10 @@ from cnnscope.vis.charts import PALETTE as COLOURS, _go, metric_bars
 def kernel_figures(variants) -> list:
     """Weights, MACs, activation memory (and latency, when measured) of each variant, as bars."""
     rows = [dict(v.to_dict(), model=v.kind) for v in variants]
-    figures = [metric_bars(rows, "params", "Weights"), metric_bars(rows, "macs", "MACs"),
-               metric_bars(rows, "activation_bytes", "Activation memory", "bytes")]
+    figures = [metric_bars(rows, "params", _("Weights")), metric_bars(rows, "macs", "MACs"),
+               metric_bars(rows, "activation_bytes", _("Activation memory"), "bytes")]
     if any(r.get("latency_ms") is not None for r in rows):
-        figures.append(metric_bars(rows, "latency_ms", "Latency", "ms"))
+        figures.append(metric_bars(rows, "latency_ms", _("Latency"), "ms"))
     return figures
 
 
@@ -47,7 +48,7 @@ def curves_with_band(curves_by_variant: dict[str, list[list]], title: str, axis:
         # markers too: after one epoch a line has a single point, which a line alone does not draw
         figure.add_trace(go.Scatter(x=epochs, y=[scale * v for v in mean], mode="lines+markers", name=kind,
                                     line=dict(color=colour, width=2), marker=dict(color=colour, size=6)))
-    figure.update_layout(title=title, xaxis_title="epoch", yaxis_title=axis, height=380,
+    figure.update_layout(title=title, xaxis_title=_("epoch"), yaxis_title=axis, height=380,
                          margin=dict(t=50, b=50, l=60, r=20))
     return figure
 
@@ -63,8 +64,8 @@ def accuracy_vs_weights(experiment):
             x=[v.params], y=[100 * data["val_acc_mean"]], mode="markers+text", text=[v.kind], name=v.kind,
             textposition="top center", marker=dict(size=12, color=COLOURS[k % len(COLOURS)]),
             error_y=dict(type="data", array=[100 * (data["val_acc_sd"] or 0)], visible=True)))
-    figure.update_layout(title="Final validation accuracy (mean ± sd over seeds) against weights",
-                         xaxis_title="weights of the variant", yaxis_title="validation accuracy (%)", height=400,
+    figure.update_layout(title=_("Final validation accuracy (mean ± sd over seeds) against weights"),
+                         xaxis_title=_("weights of the variant"), yaxis_title=_("validation accuracy (%)"), height=400,
                          showlegend=False, margin=dict(t=50, b=50, l=60, r=20))
     return figure
 
@@ -91,7 +92,8 @@ def effective_fields(experiment):
                             row=1, col=k)
         figure.update_xaxes(showticklabels=False, row=1, col=k)
     rf = experiment.settings.rf
-    figure.update_layout(title=f"Effective receptive fields (|∂unit/∂input|, centre unit, theoretical {rf}×{rf})",
+    figure.update_layout(title=_("Effective receptive fields (|∂unit/∂input|, centre unit, theoretical {rf}×{rf})").format(
+        rf=rf),
                          height=330, margin=dict(t=80, b=20, l=20, r=20))
     return figure
 
@@ -100,11 +102,11 @@ def experiment_figures(experiment) -> list:
     results = experiment.results
     figures = [
         curves_with_band({k: r.values("val_acc") for k, r in results.items()},
-                         "Validation accuracy (mean ± sd over seeds)", "validation accuracy (%)", percent=True),
+                         _("Validation accuracy (mean ± sd over seeds)"), _("validation accuracy (%)"), percent=True),
         curves_with_band({k: r.values("train_loss") for k, r in results.items()},
-                         "Training loss (mean ± sd over seeds)", "training loss"),
+                         _("Training loss (mean ± sd over seeds)"), _("training loss")),
         curves_with_band({k: r.values("val_loss") for k, r in results.items()},
-                         "Validation loss (mean ± sd over seeds)", "validation loss"),
+                         _("Validation loss (mean ± sd over seeds)"), _("validation loss")),
         accuracy_vs_weights(experiment),
     ]
     fields = effective_fields(experiment)

@@ -22,8 +22,12 @@ import io
 import math
 
 from cnnscope import units
+from cnnscope.i18n import N_, _, ngettext
 from cnnscope.train.history import TrainHistory
 
+# The series' names (the keys of ``curves``) as the legends say them.
+SERIES_NAMES = (N_("step loss"), N_("smoothed loss"), N_("train loss"), N_("validation loss"), N_("train accuracy"),
+                N_("validation accuracy"), N_("learning rate"))
 RAW, SMOOTH = "#9ecae1", "#1f77b4"
 VAL_LOSS, VAL_ACC, TRAIN_ACC, LR = "#d62728", "#2ca02c", "#98df8a", "#7f7f7f"
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
@@ -80,12 +84,14 @@ def curves(history: TrainHistory) -> dict[str, tuple[list, list]]:
 
 def title(history: TrainHistory) -> str:
     config = history.config
-    parts = [str(config.get("model", "model")), "on", str(config.get("dataset", "data"))]
+    parts = [_("{model} on {dataset}").format(model=config.get("model", _("model")),
+                                              dataset=config.get("dataset", _("data")))]
     best = history.best_epoch
     if best is not None and best.val_acc is not None:
-        parts.append(f"· best validation accuracy {units.percent(best.val_acc)} (epoch {best.epoch})")
+        parts.append(_("· best validation accuracy {percent} (epoch {epoch})").format(
+            percent=units.percent(best.val_acc), epoch=best.epoch))
     if history.status not in ("completed", "running", "unknown"):
-        parts.append(f"· {history.status}")
+        parts.append(f"· {_(history.status)}")
     return " ".join(parts)
 
 
@@ -95,36 +101,38 @@ def loss_figure(history: TrainHistory):
     series = curves(history)
     figure = go.Figure()
     x, y = series["step loss"]
-    figure.add_trace(go.Scatter(x=x, y=y, name="step loss", mode="lines", opacity=0.45,
+    figure.add_trace(go.Scatter(x=x, y=y, name=_("step loss"), mode="lines", opacity=0.45,
                                 line={"width": 1, "color": RAW}))
     x, y = series["smoothed loss"]
-    figure.add_trace(go.Scatter(x=x, y=y, name="smoothed loss", mode="lines", line={"width": 2, "color": SMOOTH}))
+    figure.add_trace(go.Scatter(x=x, y=y, name=_("smoothed loss"), mode="lines",
+                                line={"width": 2, "color": SMOOTH}))
     for label, color, dash, axis in (("train loss", SMOOTH, "dot", "y"), ("validation loss", VAL_LOSS, None, "y"),
                                      ("train accuracy", TRAIN_ACC, "dot", "y2"),
                                      ("validation accuracy", VAL_ACC, None, "y2")):
         x, y = series[label]
         if x:
-            figure.add_trace(go.Scatter(x=x, y=y, name=label, mode="lines+markers", yaxis=axis,
+            figure.add_trace(go.Scatter(x=x, y=y, name=_(label), mode="lines+markers", yaxis=axis,
                                         line={"color": color, "dash": dash}))
     x, y = series["best epoch"]
     if x:
         on_acc = _ok(history.best_epoch.val_acc)
-        figure.add_trace(go.Scatter(x=x, y=y, name=f"best epoch ({x[0]})", mode="markers", yaxis="y2" if on_acc else "y",
+        figure.add_trace(go.Scatter(x=x, y=y, name=_("best epoch ({epoch})").format(epoch=x[0]), mode="markers",
+                                    yaxis="y2" if on_acc else "y",
                                     marker={"symbol": "star", "size": 14, "color": "#ff7f0e"}))
         figure.add_vline(x=x[0], line={"color": "#ff7f0e", "width": 1, "dash": "dot"})
     # ticks every 20 % of their own: a front end that syncs overlaid axes (Streamlit) would put them at
     # the loss axis' gridlines otherwise (0, 21, 41, 62, 83 %)
-    layout = {"yaxis2": {"title": "accuracy", "overlaying": "y", "side": "right", "range": [0, 1],
+    layout = {"yaxis2": {"title": _("accuracy"), "overlaying": "y", "side": "right", "range": [0, 1],
                          "tickformat": ".0%", "tickmode": "linear", "tick0": 0, "dtick": 0.2, "showgrid": False}}
     x, y = series["learning rate"]
     if x:
-        figure.add_trace(go.Scatter(x=x, y=y, name="learning rate", mode="lines+markers", yaxis="y3",
+        figure.add_trace(go.Scatter(x=x, y=y, name=_("learning rate"), mode="lines+markers", yaxis="y3",
                                     line={"color": LR, "shape": "hv", "width": 1}))
         layout["yaxis3"] = {"title": "lr", "overlaying": "y", "side": "right", "type": "log", "anchor": "free",
                             "position": 1.0, "showgrid": False}
-        layout["xaxis"] = {"title": "epoch", "domain": [0, 0.9]}
-    figure.update_layout(title=title(history), xaxis=layout.pop("xaxis", {"title": "epoch"}),
-                         yaxis={"title": "cross-entropy loss", "rangemode": "tozero"}, **layout,
+        layout["xaxis"] = {"title": _("epoch"), "domain": [0, 0.9]}
+    figure.update_layout(title=title(history), xaxis=layout.pop("xaxis", {"title": _("epoch")}),
+                         yaxis={"title": _("cross-entropy loss"), "rangemode": "tozero"}, **layout,
                          legend={"orientation": "h", "y": -0.2}, template="plotly_white")
     return figure
 
@@ -138,36 +146,37 @@ def loss_png(history: TrainHistory, dpi: int = 110) -> bytes:
     series = curves(history)
     figure, ax = _mpl_figure(dpi)
     x, y = series["step loss"]
-    ax.plot(x, y, color=RAW, linewidth=0.7, alpha=0.6, label="step loss")
+    ax.plot(x, y, color=RAW, linewidth=0.7, alpha=0.6, label=_("step loss"))
     x, y = series["smoothed loss"]
-    ax.plot(x, y, color=SMOOTH, linewidth=1.6, label="smoothed loss")
+    ax.plot(x, y, color=SMOOTH, linewidth=1.6, label=_("smoothed loss"))
     for label, color, style in (("train loss", SMOOTH, ":"), ("validation loss", VAL_LOSS, "-")):
         x, y = series[label]
         if x:
-            ax.plot(x, y, marker="o", linestyle=style, color=color, label=label)
+            ax.plot(x, y, marker="o", linestyle=style, color=color, label=_(label))
     _loss_axis(ax)
     acc = ax.twinx()
     for label, color, style in (("train accuracy", TRAIN_ACC, ":"), ("validation accuracy", VAL_ACC, "-")):
         x, y = series[label]
         if x:
-            acc.plot(x, y, linestyle=style, marker=".", color=color, label=label)
+            acc.plot(x, y, linestyle=style, marker=".", color=color, label=_(label))
     acc.set_ylim(0, 1)
-    acc.set_ylabel("accuracy")
+    acc.set_ylabel(_("accuracy"))
     x, y = series["best epoch"]
     if x:
         target = acc if _ok(history.best_epoch.val_acc) else ax
-        target.plot(x, y, marker="*", markersize=14, color="#ff7f0e", linestyle="none", label=f"best epoch ({x[0]})")
+        target.plot(x, y, marker="*", markersize=14, color="#ff7f0e", linestyle="none",
+                    label=_("best epoch ({epoch})").format(epoch=x[0]))
         ax.axvline(x[0], color="#ff7f0e", linewidth=0.8, linestyle=":")
     handles = [ax.get_legend_handles_labels(), acc.get_legend_handles_labels()]
     x, y = series["learning rate"]
     if x:
         lr = ax.twinx()
         lr.spines["right"].set_position(("axes", 1.12))
-        lr.step(x, y, where="post", color=LR, linewidth=1, label="learning rate")
+        lr.step(x, y, where="post", color=LR, linewidth=1, label=_("learning rate"))
         lr.set_yscale("log")
         lr.set_ylabel("lr")
         handles.append(lr.get_legend_handles_labels())
-    ax.legend([h for hs, _ in handles for h in hs], [n for _, ns in handles for n in ns], loc="center right",
+    ax.legend([h for hs, unused in handles for h in hs], [n for unused, ns in handles for n in ns], loc="center right",
               fontsize="small")
     ax.set_title(title(history), fontsize="medium")
     return _png(figure)
@@ -177,7 +186,9 @@ def loss_png(history: TrainHistory, dpi: int = 110) -> bytes:
 
 
 def overlay_title(runs: dict[str, TrainHistory]) -> str:
-    return f"{len(runs)} training runs: smoothed training loss (solid), validation loss (dashed), validation accuracy"
+    return ngettext("{n} training run: smoothed training loss (solid), validation loss (dashed), validation accuracy",
+                    "{n} training runs: smoothed training loss (solid), validation loss (dashed), validation accuracy",
+                    len(runs)).format(n=len(runs))
 
 
 def runs_figure(runs: dict[str, TrainHistory]):
@@ -192,23 +203,26 @@ def runs_figure(runs: dict[str, TrainHistory]):
         color = PALETTE[index % len(PALETTE)]
         series = curves(history)
         x, y = series["smoothed loss"]
-        figure.add_trace(go.Scatter(x=x, y=y, name=f"{label}: train loss (smoothed)", legendgroup=label,
+        figure.add_trace(go.Scatter(x=x, y=y, name=_("{run}: train loss (smoothed)").format(run=label),
+                                    legendgroup=label,
                                     mode="lines", line={"color": color, "width": 1.5}), row=1, col=1)
         x, y = series["validation loss"]
         if x:
-            figure.add_trace(go.Scatter(x=x, y=y, name=f"{label}: validation loss", legendgroup=label,
+            figure.add_trace(go.Scatter(x=x, y=y, name=_("{run}: validation loss").format(run=label),
+                                        legendgroup=label,
                                         mode="lines+markers", line={"color": color, "dash": "dash"}), row=1, col=1)
         x, y = series["validation accuracy"]
         if x:
-            figure.add_trace(go.Scatter(x=x, y=y, name=f"{label}: validation accuracy", legendgroup=label,
+            figure.add_trace(go.Scatter(x=x, y=y, name=_("{run}: validation accuracy").format(run=label),
+                                        legendgroup=label,
                                         mode="lines+markers", line={"color": color, "dash": "dot"}), row=2, col=1)
             best = history.best_epoch
-            figure.add_trace(go.Scatter(x=[best.epoch], y=[best.val_acc], name=f"{label}: best epoch {best.epoch}",
+            figure.add_trace(go.Scatter(x=[best.epoch], y=[best.val_acc], name=_("{run}: best epoch {epoch}").format(run=label, epoch=best.epoch),
                                         legendgroup=label, mode="markers", showlegend=False,
                                         marker={"symbol": "star", "size": 13, "color": color}), row=2, col=1)
-    figure.update_yaxes(title_text="cross-entropy loss", rangemode="tozero", row=1, col=1)
-    figure.update_yaxes(title_text="validation accuracy", tickformat=".0%", range=[0, 1], row=2, col=1)
-    figure.update_xaxes(title_text="epoch", row=2, col=1)
+    figure.update_yaxes(title_text=_("cross-entropy loss"), rangemode="tozero", row=1, col=1)
+    figure.update_yaxes(title_text=_("validation accuracy"), tickformat=".0%", range=[0, 1], row=2, col=1)
+    figure.update_xaxes(title_text=_("epoch"), row=2, col=1)
     figure.update_layout(title=overlay_title(runs), template="plotly_white", legend={"orientation": "h", "y": -0.15},
                          height=700)
     return figure
@@ -229,10 +243,10 @@ def runs_png(runs: dict[str, TrainHistory], dpi: int = 110) -> bytes:
         color = PALETTE[index % len(PALETTE)]
         series = curves(history)
         x, y = series["smoothed loss"]
-        ax.plot(x, y, color=color, linewidth=1.3, label=f"{label}: train loss (smoothed)")
+        ax.plot(x, y, color=color, linewidth=1.3, label=_("{run}: train loss (smoothed)").format(run=label))
         x, y = series["validation loss"]
         if x:
-            ax.plot(x, y, color=color, linestyle="--", marker="o", markersize=3, label=f"{label}: validation loss")
+            ax.plot(x, y, color=color, linestyle="--", marker="o", markersize=3, label=_("{run}: validation loss").format(run=label))
         x, y = series["validation accuracy"]
         if x:
             acc.plot(x, y, color=color, linestyle=":", marker=".", label=label)
@@ -242,8 +256,8 @@ def runs_png(runs: dict[str, TrainHistory], dpi: int = 110) -> bytes:
     ax.set_xlabel("")
     ax.legend(fontsize="x-small", loc="upper right")
     acc.set_ylim(0, 1)
-    acc.set_ylabel("validation accuracy")
-    acc.set_xlabel("epoch")
+    acc.set_ylabel(_("validation accuracy"))
+    acc.set_xlabel(_("epoch"))
     acc.grid(alpha=0.3)
     ax.set_title(overlay_title(runs), fontsize="medium")
     return _png(figure)
@@ -259,8 +273,8 @@ def _mpl_figure(dpi: int):
 
 
 def _loss_axis(ax) -> None:
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("cross-entropy loss")
+    ax.set_xlabel(_("epoch"))
+    ax.set_ylabel(_("cross-entropy loss"))
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnscope.errors import CnnscopeError
+from cnnscope.i18n import N_, _, language
 from cnnscope.studies.arithmetic import CLASSIC, LEGEND, MAX_SIZE, describe, plan
 
-OWN = "(your own settings)"
+OWN = N_("(your own settings)")
 DEFAULTS = dict(arith_size=5, arith_kernel=3, arith_stride=1, arith_padding=1, arith_dilation=1,
                 arith_transposed=False, arith_output_padding=0)
 LATEX = {False: r"\text{out} = \left\lfloor \frac{n + 2p - d(k-1) - 1}{s} \right\rfloor + 1",
@@ -17,50 +18,54 @@ LATEX = {False: r"\text{out} = \left\lfloor \frac{n + 2p - d(k-1) - 1}{s} \right
 
 
 def render(choice) -> None:
-    st.header("Convolution arithmetic")
-    st.caption("One frame per output cell: the kernel's taps on the padded input, and the output cell they make. "
-               "The classic cases are the figures of Dumoulin & Visin, “A guide to convolution arithmetic for deep "
-               "learning”; a transposed convolution is drawn as the direct convolution over its zero-inserted, "
-               "padded input. This page does not use the sidebar's model.")
+    st.header(_("Convolution arithmetic"))
+    st.caption(_("One frame per output cell: the kernel's taps on the padded input, and the output cell they make. "
+                 "The classic cases are the figures of Dumoulin & Visin, “A guide to convolution arithmetic for deep "
+                 "learning”; a transposed convolution is drawn as the direct convolution over its zero-inserted, "
+                 "padded input. This page does not use the sidebar's model."))
     for key, value in DEFAULTS.items():
         st.session_state.setdefault(key, value)
-    st.selectbox("Classic case", [OWN, *(c.name for c in CLASSIC)], key="arith_case", on_change=_fill_case)
+    st.selectbox(_("Classic case"), [OWN, *(c.name for c in CLASSIC)], key="arith_case", on_change=_fill_case,
+                 format_func=_)
     columns = st.columns(4)
-    columns[0].number_input("Input size n", 1, MAX_SIZE, step=1, key="arith_size", on_change=_own)
-    columns[1].number_input("Kernel k", 1, 64, step=1, key="arith_kernel", on_change=_own)
-    columns[2].number_input("Stride s", 1, 16, step=1, key="arith_stride", on_change=_own)
-    columns[3].number_input("Padding p", 0, 64, step=1, key="arith_padding", on_change=_own)
+    columns[0].number_input(_("Input size n"), 1, MAX_SIZE, step=1, key="arith_size", on_change=_own)
+    columns[1].number_input(_("Kernel k"), 1, 64, step=1, key="arith_kernel", on_change=_own)
+    columns[2].number_input(_("Stride s"), 1, 16, step=1, key="arith_stride", on_change=_own)
+    columns[3].number_input(_("Padding p"), 0, 64, step=1, key="arith_padding", on_change=_own)
     columns = st.columns(4)
-    columns[0].number_input("Dilation d", 1, 16, step=1, key="arith_dilation", on_change=_own)
-    columns[1].checkbox("Transposed", key="arith_transposed", on_change=_own)
-    columns[2].number_input("Output padding", 0, 15, step=1, key="arith_output_padding", on_change=_own,
-                            help="transposed only: extra cells on the far side; smaller than the stride or the "
-                                 "dilation")
+    columns[0].number_input(_("Dilation d"), 1, 16, step=1, key="arith_dilation", on_change=_own)
+    columns[1].checkbox(_("Transposed"), key="arith_transposed", on_change=_own)
+    columns[2].number_input(_("Output padding"), 0, 15, step=1, key="arith_output_padding", on_change=_own,
+                            help=_("transposed only: extra cells on the far side; smaller than the stride or the "
+                                   "dilation"))
     state = st.session_state
     settings = (int(state.arith_size), int(state.arith_kernel), int(state.arith_stride), int(state.arith_padding),
                 int(state.arith_dilation), bool(state.arith_transposed), int(state.arith_output_padding))
     st.latex(LATEX[settings[5]])
-    st.caption(LEGEND)
+    st.caption(_(LEGEND))
     try:
         shown = plan(*settings)
     except CnnscopeError as error:
         st.error(str(error))
         return
-    st.markdown(f"Worked out: `{shown.worked}`  ({len(shown.frames)} frames"
-                + (f"; the classic case *{shown.name}*)" if shown.name else ")"))
-    page, gif, height = _player(settings)
+    if shown.name:
+        st.markdown(_("Worked out: `{worked}`  ({n} frames; the classic case *{name}*)").format(
+            worked=shown.worked, n=len(shown.frames), name=_(shown.name)))
+    else:
+        st.markdown(_("Worked out: `{worked}`  ({n} frames)").format(worked=shown.worked, n=len(shown.frames)))
+    page, gif, height = _player(settings, language())
     # st.iframe: the successor of st.components.v1.html (deprecated in this Streamlit), the same sandboxed frame
-    st.iframe(page, height=height, alt="convolution arithmetic player")
+    st.iframe(page, height=height, alt=_("convolution arithmetic player"))
     name = "arithmetic-" + "-".join(f"{letter}{value}" for letter, value in zip("nkspd", settings)) \
         + ("-transposed" if settings[5] else "") + ".gif"
-    st.download_button("Download the GIF", gif, name, "image/gif", key="arith_gif")
-    with st.expander("Every frame as text"):
+    st.download_button(_("Download the GIF"), gif, name, "image/gif", key="arith_gif")
+    with st.expander(_("Every frame as text")):
         st.code("\n".join(describe(shown)), language=None)
 
 
 @st.cache_data(show_spinner="Drawing the frames…", max_entries=16)
-def _player(settings: tuple) -> tuple[str, bytes, int]:
-    """(the HTML player, the GIF, the player's height in px) for these settings, drawn once."""
+def _player(settings: tuple, lang: str = "en") -> tuple[str, bytes, int]:
+    """(the HTML player, the GIF, the player's height in px) for these settings in language ``lang``, drawn once."""
     from cnnscope.vis.conv_animation import frame_size, gif_bytes, html_page
 
     shown = plan(*settings)

@@ -12,6 +12,7 @@ import streamlit as st
 
 from cnnscope import units
 from cnnscope.app import plain_text, real_models, training, zoo_picker
+from cnnscope.i18n import _, ngettext
 
 MAX_EPOCHS = 30
 MAX_BATCH = 512
@@ -21,7 +22,7 @@ KEPT_KEY = "train_settings_kept"  # the form's last values: Streamlit drops a wi
 
 
 def render(choice) -> None:
-    st.header(f"Train {plain_text.plain(choice.label)}")
+    st.header(_("Train {model}").format(model=plain_text.plain(choice.label)))
     reason = why_not_trainable(choice)
     if reason:
         st.info(reason)  # Markdown-safe: the only visitor text, the label, comes escaped
@@ -42,18 +43,18 @@ def render(choice) -> None:
     _kept_settings(defaults, {"train_dataset": datasets, "train_optimizer": OPTIMIZERS, "train_device": devices})
     with st.form("train_settings"):
         columns = st.columns(6)
-        dataset = columns[0].selectbox("Data set", datasets, key="train_dataset",
-                                       help="digits: scikit-learn's 1,797 handwritten 8×8 digits, resized to the "
-                                       "model's input")
-        epochs = columns[1].number_input("Epochs", 1, MAX_EPOCHS, key="train_epochs")
-        lr = columns[2].number_input("Learning rate", 1e-5, 1.0, key="train_lr", format="%.5f")
-        optimizer = columns[3].selectbox("Optimizer", OPTIMIZERS, key="train_optimizer")
-        batch_size = columns[4].number_input("Batch size", 1, MAX_BATCH, key="train_batch",
-                                             help=f"images per step, 1 to {MAX_BATCH} (32: the command line's "
-                                             "default too)")
-        device = columns[5].selectbox("Device", devices, key="train_device")
-        start = st.form_submit_button("Train", key="train_start", disabled=running,
-                                      help="one run at a time; it goes on when you switch page")
+        dataset = columns[0].selectbox(_("Data set"), datasets, key="train_dataset",
+                                       help=_("digits: scikit-learn's 1,797 handwritten 8×8 digits, resized to the "
+                                              "model's input"))
+        epochs = columns[1].number_input(_("Epochs"), 1, MAX_EPOCHS, key="train_epochs")
+        lr = columns[2].number_input(_("Learning rate"), 1e-5, 1.0, key="train_lr", format="%.5f")
+        optimizer = columns[3].selectbox(_("Optimizer"), OPTIMIZERS, key="train_optimizer")
+        batch_size = columns[4].number_input(_("Batch size"), 1, MAX_BATCH, key="train_batch",
+                                             help=_("images per step, 1 to {most} (32: the command line's "
+                                                    "default too)").format(most=MAX_BATCH))
+        device = columns[5].selectbox(_("Device"), devices, key="train_device")
+        start = st.form_submit_button(_("Train"), key="train_start", disabled=running,
+                                      help=_("one run at a time; it goes on when you switch page"))
     _keep_settings()
     if start and not running:
         options = {"epochs": int(epochs), "batch_size": int(batch_size), "lr": float(lr), "optimizer": optimizer,
@@ -67,7 +68,7 @@ def render(choice) -> None:
         _show_result(job.label, job.history, job.notes, job.message, job.save_error)
     elif training.finished_runs():  # a new session (a reload): the latest kept run
         latest = training.finished_runs()[-1]
-        st.subheader(f"Latest run: {plain_text.plain(latest['label'])}")
+        st.subheader(_("Latest run: {label}").format(label=plain_text.plain(latest["label"])))
         _show_result(latest["label"], latest["history"], [], "", "")
     _weights_note(choice)
     _runs()
@@ -113,10 +114,10 @@ def _keep_settings() -> None:
 def why_not_trainable(choice) -> str | None:
     """One line when the model is not an N,C,H,W image classifier (the command line refuses those too)."""
     if not choice.is_image:
-        return f"Training in the app needs an N,C,H,W image classifier; {choice.takes()}."
+        return _("Training in the app needs an N,C,H,W image classifier; {takes}.").format(takes=choice.takes())
     if choice.kind == "zoo" and zoo_picker.entry_group(choice.value) == "segmentation":
-        return (f"Training in the app needs an N,C,H,W image classifier; {plain_text.plain(choice.label)} is a segmentation model "
-                "(it returns masks, not class scores).")
+        return _("Training in the app needs an N,C,H,W image classifier; {model} is a segmentation model "
+                 "(it returns masks, not class scores).").format(model=plain_text.plain(choice.label))
     return None
 
 
@@ -148,14 +149,14 @@ def _live(job) -> None:
         st.rerun()
     from cnnscope.vis.training_curves import loss_figure
 
-    if st.button("Stop", key="train_stop", disabled=job.stop.is_set(),
-                 help="stops the run after the current step; the history so far is kept"):
+    if st.button(_("Stop"), key="train_stop", disabled=job.stop.is_set(),
+                 help=_("stops the run after the current step; the history so far is kept")):
         job.stop.set()
     for note in job.notes:
         st.info(note)
     fraction, text = job.progress()
     if job.stop.is_set():
-        text += " · stopping"
+        text += " · " + _("stopping")
     st.progress(min(fraction, 1.0), text=text)
     history = job.live_history()
     if history.steps:
@@ -168,22 +169,24 @@ def _show_result(label: str, history, notes, message: str, save_error: str) -> N
     for note in notes:
         st.info(note)
     if history is None:
-        st.error(plain_text.plain(f"The run {label} failed before training: {message}"))
+        st.error(plain_text.plain(_("The run {label} failed before training: {message}").format(label=label,
+                                                                                                message=message)))
         return
     if history.epochs:
         last, best = history.last, history.best_epoch
         columns = st.columns(4)
         if last.val_acc is not None:
-            columns[0].metric("Validation accuracy", units.percent(last.val_acc),
-                              help="of the last epoch, on the held-out fifth of the data")
-            columns[1].metric("Validation loss", f"{last.val_loss:.4f}")
-            columns[3].metric("Best epoch", f"{best.epoch} ({units.percent(best.val_acc)})",
-                              help="the epoch with the highest validation accuracy; its weights are kept too")
-        columns[2].metric("Epochs", f"{last.epoch}")
+            columns[0].metric(_("Validation accuracy"), units.percent(last.val_acc),
+                              help=_("of the last epoch, on the held-out fifth of the data"))
+            columns[1].metric(_("Validation loss"), f"{last.val_loss:.4f}")
+            columns[3].metric(_("Best epoch"), f"{best.epoch} ({units.percent(best.val_acc)})",
+                              help=_("the epoch with the highest validation accuracy; its weights are kept too"))
+        columns[2].metric(_("Epochs"), f"{last.epoch}")
     if history.status != "completed":
-        st.warning(plain_text.plain(f"{history.status}: {history.message}"))
+        st.warning(plain_text.plain(f"{training.status_text(history.status)}: {history.message}"))
     if save_error:
-        st.warning(plain_text.plain(f"This run is kept in this browser tab only (a reload loses it): {save_error}"))
+        st.warning(plain_text.plain(_("This run is kept in this browser tab only (a reload loses it): {why}").format(
+            why=save_error)))
     if history.steps:
         st.plotly_chart(loss_figure(history), width="stretch", key="train_result_chart")
 
@@ -196,12 +199,19 @@ def _weights_note(choice) -> None:
     newest = weights[0]  # trained_weights: newest run first, its final weights first
     best = next((w for w in weights[1:] if w.key[0] == newest.key[0]), None)
     others = len({w.key[0] for w in weights}) - 1
-    choices = ([f"this run's best epoch ({best.label.split(' · ', 1)[1]})"] if best is not None else []) + \
-        ([f"the weights of {others} earlier run{'s' if others > 1 else ''} of this model and input"] if others else [])
-    text = f"The Filters & feature maps page uses the weights of {newest.label}"
-    text += f" unless you pick others there: it also offers {' and '.join(choices)}." if choices else "."
-    st.caption(plain_text.plain(text), help="final: the weights after the last epoch; best epoch: the weights "
-               "after the epoch with the highest validation accuracy, kept while the run trains")
+    choices = ([_("this run's best epoch ({which})").format(which=best.label.split(" · ", 1)[1])]
+               if best is not None else []) + \
+        ([ngettext("the weights of {n} earlier run of this model and input",
+                   "the weights of {n} earlier runs of this model and input", others).format(n=others)]
+         if others else [])
+    if choices:
+        text = _("The Filters & feature maps page uses the weights of {run} unless you pick others there: it also "
+                 "offers {choices}.").format(run=newest.label, choices=_(" and ").join(choices))
+    else:
+        text = _("The Filters & feature maps page uses the weights of {run}.").format(run=newest.label)
+    st.caption(plain_text.plain(text), help=_("final: the weights after the last epoch; best epoch: the weights "
+                                              "after the epoch with the highest validation accuracy, kept while the "
+                                              "run trains"))
 
 
 def _runs() -> None:
@@ -209,16 +219,16 @@ def _runs() -> None:
     runs = training.finished_runs()
     if not runs:
         return
-    st.subheader("Runs of this session (kept on this computer)",
-                 help=f"saved on the server's disk under a link only this browser has (?runs=… in the address); "
-                 f"a reload lists them again; the newest {training.MAX_RUNS} are kept")
+    st.subheader(_("Runs of this session (kept on this computer)"),
+                 help=_("saved on the server's disk under a link only this browser has (?runs=… in the address); "
+                        "a reload lists them again; the newest {n} are kept").format(n=training.MAX_RUNS))
     st.dataframe([_row(run) for run in reversed(runs)], hide_index=True, width="stretch")
     if len(runs) < 2:
         return
     from cnnscope.vis.training_curves import runs_figure
 
     labels = [run["label"] for run in runs]
-    chosen = st.multiselect("Runs to overlay", labels, default=labels[-4:], key="train_overlay",
+    chosen = st.multiselect(_("Runs to overlay"), labels, default=labels[-4:], key="train_overlay",
                             select_all=False)  # Enter adds the highlighted run, not every match
     picked = {run["label"]: run["history"] for run in runs if run["label"] in chosen}
     if picked:
@@ -228,9 +238,9 @@ def _runs() -> None:
 def _row(run: dict) -> dict:
     history = run["history"]
     last, best = history.last, history.best_epoch
-    return {"Run": run["label"],
-            "Epochs": last.epoch if last else 0,
-            "Val acc": units.percent(last.val_acc) if last and last.val_acc is not None else "–",
-            "Best epoch": f"{best.epoch} ({units.percent(best.val_acc)})" if best and best.val_acc is not None
+    return {_("Run"): run["label"],
+            _("Epochs"): last.epoch if last else 0,
+            _("Val acc"): units.percent(last.val_acc) if last and last.val_acc is not None else "–",
+            _("Best epoch"): f"{best.epoch} ({units.percent(best.val_acc)})" if best and best.val_acc is not None
             else "–",
-            "Status": history.status}
+            _("Status"): training.status_text(history.status)}

@@ -7,6 +7,7 @@ import streamlit as st
 
 from cnnscope.app import model_choice, plain_text, pretrained, real_models
 from cnnscope.app.pages.images import DIGIT_DATASETS, pick_image
+from cnnscope.i18n import _, language
 from cnnscope.probes.prediction import class_names
 
 
@@ -18,7 +19,7 @@ def render(choice) -> None:
     from cnnscope.probes.activations import drawable_convs
 
     report = model_choice.report(choice)
-    st.header(f"Filters and feature maps of {plain_text.plain(report.model)}")
+    st.header(_("Filters and feature maps of {model}").format(model=plain_text.plain(report.model)))
     # built once per (model, input, weights source) and kept: a click on this page builds nothing
     weights = pretrained.pick_weights(choice, "vis")
     if weights is None:  # pretrained weights chosen but not downloaded (yet)
@@ -27,27 +28,32 @@ def render(choice) -> None:
     convs = drawable_convs(model)
     maps_reason = _why_no_maps(choice)
     if maps_reason and not convs:  # nothing to draw on this page (video: 3-D kernels, one N,C,T,H,W input)
-        kernels = " (its convolutions have 3-D kernels)" if _has_convs(model) else ""
-        st.info(f"Filters and feature maps need an N,C,H,W image model with 1-D or 2-D convolutions; "
-                f"{choice.takes()}{kernels}. The Summary page lists every layer's output shape.")
+        text = (_("Filters and feature maps need an N,C,H,W image model with 1-D or 2-D convolutions; {takes} (its "
+                  "convolutions have 3-D kernels). The Summary page lists every layer's output shape.")
+                if _has_convs(model) else
+                _("Filters and feature maps need an N,C,H,W image model with 1-D or 2-D convolutions; {takes}. The "
+                  "Summary page lists every layer's output shape."))
+        st.info(text.format(takes=choice.takes()))
         return
-    filters_tab, maps_tab = st.tabs(["Filters", "Feature maps"])
+    filters_tab, maps_tab = st.tabs([_("Filters"), _("Feature maps")])
     with filters_tab:
         if not convs:
-            st.info("Filters are drawn for 1-D and 2-D convolutions; this model's have 3-D kernels."
-                    if _has_convs(model) else "This model has no convolution layer.")
+            st.info(_("Filters are drawn for 1-D and 2-D convolutions; this model's have 3-D kernels.")
+                    if _has_convs(model) else _("This model has no convolution layer."))
         else:
             from cnnscope.probes.activations import conv_weight
             from cnnscope.vis.filters import filter_grid
 
-            layer = st.selectbox("Conv layer", convs, key="filters_layer")
-            shared = st.checkbox("One shared scale", key="filters_shared",
-                                 help="on: one colour scale for every filter, so strong and weak filters can be "
-                                      "compared; off: each filter stretched from its own lowest to highest weight")
+            layer = st.selectbox(_("Conv layer"), convs, key="filters_layer")
+            shared = st.checkbox(_("One shared scale"), key="filters_shared",
+                                 help=_("on: one colour scale for every filter, so strong and weak filters can be "
+                                        "compared; off: each filter stretched from its own lowest to highest weight"))
             name, weight = conv_weight(model, layer)
             out, inp, kh, kw = weight.shape
             cap = APP_FILTERS if inp in (1, 3) else APP_GREY_FILTERS
-            st.image(filter_grid(weight, f"{name} · {out} filters {kh}×{kw}×{inp} · weights: {origin}", shared,
+            title = _("{layer} · {n} filters {kh}×{kw}×{inp} · weights: {origin}").format(
+                layer=name, n=out, kh=kh, kw=kw, inp=inp, origin=origin)
+            st.image(filter_grid(weight, title, shared,
                                  max_filters=cap))
     with maps_tab:
         if maps_reason:
@@ -55,8 +61,8 @@ def render(choice) -> None:
             return
         names = [r.name for r in report.layers if r.name]
         default = names.index(convs[0]) if convs and convs[0] in names else 0
-        layer = st.selectbox("Layer (any row, functional ones included)", names, index=default, key="maps_layer")
-        top = st.slider("Most active channels", 1, 64, 16, key="maps_top")
+        layer = st.selectbox(_("Layer (any row, functional ones included)"), names, index=default, key="maps_layer")
+        top = st.slider(_("Most active channels"), 1, 64, 16, key="maps_top")
         image, label = pick_image("maps", digit_first=weights.dataset in DIGIT_DATASETS)
         key = real_models.image_key(image)
         seen, logits = _prediction(choice, weights.key, key, _model=model, _image=image, _lock=lock,
@@ -65,11 +71,13 @@ def render(choice) -> None:
         left, right = st.columns([1, 2])
         with left:
             channels, height, width = choice.shape[-3:]
-            st.image(seen, caption=f"the input as the model sees it: {width}×{height}"
-                                   + (", grey" if channels == 1 else ""), width=min(224, max(112, width)))
+            caption = (_("the input as the model sees it: {width}×{height}, grey") if channels == 1 else
+                       _("the input as the model sees it: {width}×{height}")).format(width=width, height=height)
+            st.image(seen, caption=caption, width=min(224, max(112, width)))
             show_prediction(logits, classes, weights.key)
         with right:
             picture = _feature_picture(choice, weights.key, layer, key, label, top, origin, output_names=classes,
+                                       lang=language(),
                                        _model=model, _image=image, _lock=lock, _logits=logits,
                                        _normalization=weights.normalization)
             st.image(picture)
@@ -78,17 +86,17 @@ def render(choice) -> None:
 def show_prediction(logits, classes, weights_key) -> None:
     """The top-5 classes with their softmax probabilities, or why there are none."""
     if logits is None:
-        st.caption("No class prediction: this model's output is not one score per class.")
+        st.caption(_("No class prediction: this model's output is not one score per class."))
         return
     from cnnscope.probes.prediction import top_k
 
     guesses = top_k(logits, TOP_CLASSES, classes)
     lines = [f"{n}. **{plain_text.plain(g.name)}** — {g.probability * 100:.1f} %" for n, g in enumerate(guesses, 1)]
-    st.markdown("**Prediction** (top 5)\n\n" + "\n".join(lines),
-                help="softmax of the model's output for this image: exp(z_k) / Σ exp(z_j) over all "
-                     f"{len(logits)} classes; the percentages of every class add up to 100")
+    st.markdown(_("**Prediction** (top 5)") + "\n\n" + "\n".join(lines),
+                help=_("softmax of the model's output for this image: exp(z_k) / Σ exp(z_j) over all {n} classes; "
+                       "the percentages of every class add up to 100").format(n=len(logits)))
     if weights_key == "random":
-        st.caption("Random weights: these probabilities are noise, not knowledge.")
+        st.caption(_("Random weights: these probabilities are noise, not knowledge."))
 
 
 def model_inputs(choice, image, normalization: tuple | None = None):
@@ -122,9 +130,9 @@ def _prediction(choice, weights, image_key: str, *, _model, _image, _lock, _norm
 
 @st.cache_resource(show_spinner="computing the feature maps", max_entries=64)
 def _feature_picture(choice, weights, layer: str, image_key: str, label: str, top: int, origin: str,
-                     output_names: tuple | None = None, *, _model, _image, _lock, _logits=None,
+                     output_names: tuple | None = None, lang: str = "", *, _model, _image, _lock, _logits=None,
                      _normalization=None):
-    """The feature-map grid of one (model, weights, layer, image, top): computed once, then shown again.
+    """The feature-map grid of one (model, weights, layer, image, top, language): computed once, then shown again.
     A 1-D output is a bar chart, labelled with ``output_names`` when it is the model's output itself."""
     import numpy as np
     import torch
@@ -132,13 +140,14 @@ def _feature_picture(choice, weights, layer: str, image_key: str, label: str, to
     from cnnscope.probes.activations import capture
     from cnnscope.vis import feature_maps
 
-    inputs, _ = model_inputs(choice, _image, _normalization)
+    inputs = model_inputs(choice, _image, _normalization)[0]
     with _lock, torch.no_grad():
         activation = first_output(_model, inputs, layer) if choice.is_image else None
         if activation is None:  # a functional row, a detection model ...: the traced pass
             activation = capture(_model, inputs, layer)[0]
     shape = "×".join(map(str, activation.shape))
-    title = f"{layer} · {shape} · {label} · weights: {origin}"
+    title = _("{layer} · {shape} · {image} · weights: {origin}").format(layer=layer, shape=shape, image=label,
+                                                                         origin=origin)
     if activation.ndim == 1:
         is_output = _logits is not None and activation.shape == _logits.shape and np.allclose(activation, _logits,
                                                                                                 atol=1e-5)
@@ -181,7 +190,7 @@ def _why_no_maps(choice) -> str | None:
     """Feature maps are drawn for one image: N,C,H,W models, and detection models (one C,H,W image)."""
     if choice.is_image or choice.form == "detection":
         return None
-    return f"Feature maps need one N,C,H,W image; {choice.takes()}."
+    return _("Feature maps need one N,C,H,W image; {takes}.").format(takes=choice.takes())
 
 
 def _has_convs(model) -> bool:
