@@ -17,8 +17,8 @@ SUFFIXES = ("parquet", "csv", "json", "html")
 # the table's columns: (census column, header); "rf" is the receptive field's larger side
 TABLE = (("name", N_("model")), ("group", N_("group")), ("family", N_("family")), ("input", N_("input")),
          ("params", N_("parameters")), ("macs", N_("MACs")), ("rf", N_("RF")), ("acc1", N_("acc@1")),
-         ("acc5", N_("acc@5")), ("activation_bytes", N_("activations")),
-         ("training_bytes_adam", N_("training (Adam)")), ("status", N_("status")), ("error", N_("error")))
+         ("acc5", N_("acc@5")), ("activation_bytes", N_("activations (MB)")),
+         ("training_bytes_adam", N_("training, Adam (MB)")), ("status", N_("status")), ("error", N_("error")))
 
 
 def render(choice) -> None:
@@ -32,6 +32,7 @@ def render(choice) -> None:
         st.error(plain_text.plain(error))
         return
     st.caption(source)
+    _reset_filters_for(source)
     if not rows:
         st.info(_("This census has no rows."))
         return
@@ -132,6 +133,17 @@ def _filters(rows: list[dict]) -> tuple[str, explore.Filters]:
                                min_acc1=float(min_acc) if min_acc > 0 else None, statuses=frozenset(statuses))
 
 
+FILTER_KEYS = ("census_macs", "census_params", "census_inputs", "census_acc", "census_statuses", "census_open_name")
+
+
+def _reset_filters_for(source: str) -> None:
+    """Another census: its filters start open (the last census's input sizes or budgets would hide its rows)."""
+    if st.session_state.get("census_source") != source:
+        for key in FILTER_KEYS:
+            st.session_state.pop(key, None)
+        st.session_state["census_source"] = source
+
+
 def _budget(column, label: str, values, key: str):
     """A slider over the 1-2-5 steps of ``values``; its last position, "any", sets no budget."""
     steps = explore.budget_steps(values)
@@ -143,14 +155,20 @@ def _budget(column, label: str, values, key: str):
 
 
 def table_records(rows: list[dict]) -> list[dict]:
-    """The table's rows: the census columns it shows, with the receptive field's larger side as ``RF``."""
-    return [{_(header): explore.rf_size(row) if key == "rf" else row.get(key) for key, header in TABLE}
-            for row in rows]
+    """The table's rows: the census columns it shows, the receptive field's larger side as ``RF``, bytes in MB
+    (2^20 bytes, as the other pages)."""
+    def cell(row: dict, key: str):
+        if key == "rf":
+            return explore.rf_size(row)
+        value = row.get(key)
+        return value / 2**20 if key in ("activation_bytes", "training_bytes_adam") and value is not None else value
+
+    return [{_(header): cell(row, key) for key, header in TABLE} for row in rows]
 
 
 def _column_config() -> dict:
-    figures = {"params": "localized", "macs": "compact", "activation_bytes": "compact",
-               "training_bytes_adam": "compact", "rf": "plain", "acc1": "%.2f", "acc5": "%.2f"}
+    figures = {"params": "localized", "macs": "compact", "activation_bytes": "%.1f", "training_bytes_adam": "%.1f",
+               "rf": "%d", "acc1": "%.2f", "acc5": "%.2f"}
     return {_(header): st.column_config.NumberColumn(_(header), format=figures[key])
             for key, header in TABLE if key in figures}
 
