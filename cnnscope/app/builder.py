@@ -10,12 +10,15 @@ The text is only ever parsed as a spec (``spec_text``, ``spec_edit``), never run
 
 from __future__ import annotations
 
+import functools
+
 import streamlit as st
 
 from cnnscope.app import plain_text, spec_edit, spec_errors
+from cnnscope.i18n import N_, _, language, use_language
 from cnnscope.spec.schema import BLOCKS, LAYERS, REQUIRED
 
-TEXT_LABEL = "Spec (YAML, JSON or one line)"
+TEXT_LABEL = N_("Spec (YAML, JSON or one line)")
 MAX_UNDO = 20
 
 
@@ -23,22 +26,22 @@ def render(valid: bool):
     """Draw the section (open when the spec is not ``valid`` or the visitor has worked on it); returns the
     container under the text box where ``show_problem`` writes."""
     text = st.session_state.spec_text
-    with st.expander("Spec: build or edit the network", expanded=not valid or st.session_state.get("spec_touched", False)):
+    with st.expander(_("Spec: build or edit the network"), expanded=not valid or st.session_state.get("spec_touched", False)):
         starts = st.container(horizontal=True)
         for label, (key, start) in spec_edit.STARTS.items():
-            starts.button(label, key=key, on_click=_replace, args=(start,))
+            starts.button(_(label), key=key, on_click=_replace, args=(start,))
         history = st.session_state.get("spec_history", [])
-        starts.button("Undo", key="spec_undo", disabled=not history, on_click=_undo)
+        starts.button(_("Undo"), key="spec_undo", disabled=not history, on_click=_undo)
         # a caption, not tooltips: a tooltip on these top buttons covered the section's header
-        st.caption("New: an empty spec (name, input, no layers) to build with Add a layer; a template replaces "
-                   "the text; Undo brings back the text before the last button.")
-        st.text_area(TEXT_LABEL, key="spec_text", height=320, on_change=_touched,
-                     help="The Reference tab below lists every layer type and its settings.  One layer a line, "
-                          "starting with '- '; settings in braces: - conv: {out: 16, kernel: 3}.  JSON and the "
-                          "one-line form (in1x28x28,c5-6p2,tanh,ap2,flat,fc10) work too.  Typed text is parsed "
-                          "as a spec, never run as code.")
+        st.caption(_("New: an empty spec (name, input, no layers) to build with Add a layer; a template replaces "
+                     "the text; Undo brings back the text before the last button."))
+        st.text_area(_(TEXT_LABEL), key="spec_text", height=320, on_change=_touched,
+                     help=_("The Reference tab below lists every layer type and its settings.  One layer a line, "
+                            "starting with '- '; settings in braces: - conv: {out: 16, kernel: 3}.  JSON and the "
+                            "one-line form (in1x28x28,c5-6p2,tanh,ap2,flat,fc10) work too.  Typed text is parsed "
+                            "as a spec, never run as code."))
         slot = st.container()  # beside the editor: the partial table and the line (the section is open then)
-        add, edit, reference = st.tabs(["Add a layer", "Move or delete", "Reference"])
+        add, edit, reference = st.tabs([_("Add a layer"), _("Move or delete"), _("Reference")])
         try:
             names, reason = spec_edit.labels(text), None
         except spec_edit.NotEditable as error:
@@ -48,7 +51,7 @@ def render(valid: bool):
         with edit:
             _edit_form(names, reason)
         with reference:
-            st.markdown(REFERENCE)
+            st.markdown(reference_text(language()))
     return slot
 
 
@@ -61,13 +64,14 @@ def show_problem(slot, text: str, error, shape=None) -> str | None:
         if problem.empty:
             st.info(plain_text.plain(line))
         elif problem.rows:
-            st.markdown("**The layers up to the mistake**")
+            st.markdown(_("**The layers up to the mistake**"))
         if problem.rows and not (problem.empty and len(problem.rows) == 1):
             import pandas as pd
 
-            st.dataframe(pd.DataFrame(problem.rows, columns=["Layer", "Type", "Output", "Params"]), hide_index=True)
+            st.dataframe(pd.DataFrame(problem.rows, columns=[_("Layer"), _("Type"), _("Output"), _("Params")]),
+                         hide_index=True)
         elif problem.empty and problem.rows:
-            st.caption(f"Input {problem.rows[0][2]} (channels×height×width).")
+            st.caption(_("Input {shape} (channels×height×width).").format(shape=problem.rows[0][2]))
         if not problem.empty:
             st.error(plain_text.plain(line))
     return None if problem.empty else line
@@ -80,8 +84,8 @@ AT_THE_END = -1
 
 def _add_form(text: str, names: list[str], reason: str | None) -> None:
     top = st.columns(2)
-    kind = top[0].selectbox("Layer type", list(spec_edit.FIELDS), key="form_kind",
-                            help="each type has its own fields and defaults")
+    kind = top[0].selectbox(_("Layer type"), list(spec_edit.FIELDS), key="form_kind",
+                            help=_("each type has its own fields and defaults"))
     settings = {}
     kept = st.session_state.setdefault("form_kept", {})
     fields = spec_edit.FIELDS[kind]
@@ -90,9 +94,9 @@ def _add_form(text: str, names: list[str], reason: str | None) -> None:
         if key not in st.session_state and key in kept:
             st.session_state[key] = kept[key]  # Streamlit forgets a hidden widget: bring back what was typed
         if isinstance(default, float):
-            value = column.slider(label, low, high, None if key in st.session_state else default, step=0.05, key=key)
+            value = column.slider(_(label), low, high, None if key in st.session_state else default, step=0.05, key=key)
         else:
-            value = column.number_input(label, low, high, None if key in st.session_state else default, step=1,
+            value = column.number_input(_(label), low, high, None if key in st.session_state else default, step=1,
                                         key=key)
             value = None if value is None else int(value)
         settings[field] = kept[key] = default if value is None else value  # a cleared box: the default
@@ -103,15 +107,16 @@ def _add_form(text: str, names: list[str], reason: str | None) -> None:
         default = spec_edit.default_place(text, kind) if reason is None else None
         st.session_state.form_where = AT_THE_END if default is None else default
         st.session_state.form_where_for = marker
-    where = top[1].selectbox("Where", places, key="form_where",
-                         format_func=lambda k: "at the end" if k == AT_THE_END else f"before {names[k]}",
-                         help="layers that need a map (conv, pools) go before flatten unless you choose")
-    st.button("Add", key="form_add", type="primary", disabled=reason is not None, on_click=_edit,
+    where = top[1].selectbox(_("Where"), places, key="form_where",
+                             format_func=lambda k: _("at the end") if k == AT_THE_END
+                             else _("before {layer}").format(layer=names[k]),
+                             help=_("layers that need a map (conv, pools) go before flatten unless you choose"))
+    st.button(_("Add"), key="form_add", type="primary", disabled=reason is not None, on_click=_edit,
               args=(spec_edit.insert, spec_edit.form_item(kind, settings), None if where == AT_THE_END else where))
     if reason is not None:
         st.caption(plain_text.plain(reason[:1].upper() + reason[1:]))
     else:
-        st.caption("The buttons rewrite the spec as tidy YAML (comments are dropped); Undo brings the text back.")
+        st.caption(_("The buttons rewrite the spec as tidy YAML (comments are dropped); Undo brings the text back."))
 
 
 def _edit_form(names: list[str], reason: str | None) -> None:
@@ -119,18 +124,18 @@ def _edit_form(names: list[str], reason: str | None) -> None:
         st.caption(plain_text.plain(reason[:1].upper() + reason[1:]))
         return
     if not names:
-        st.caption("No layers yet: add the first one in the Add a layer tab.")
+        st.caption(_("No layers yet: add the first one in the Add a layer tab."))
         return
     # The options are the labels themselves, so the box can never show one layer's label while holding
     # another's index; after a text change it keeps the position (the callbacks choose after Move/Delete).
     if st.session_state.get("edit_layer") not in names:
         st.session_state.edit_layer = names[min(_position(st.session_state.get("edit_layer")), len(names) - 1)]
-    index = names.index(st.selectbox("Layer", names, key="edit_layer",
-                                     help="the number is the layer's name in the summary table"))
+    index = names.index(st.selectbox(_("Layer"), names, key="edit_layer",
+                                     help=_("the number is the layer's name in the summary table")))
     buttons = st.container(horizontal=True)
-    buttons.button("Move up", key="edit_up", disabled=index == 0, on_click=_move, args=(index, -1))
-    buttons.button("Move down", key="edit_down", disabled=index == len(names) - 1, on_click=_move, args=(index, 1))
-    buttons.button("Delete", key="edit_delete", on_click=_delete, args=(index,))
+    buttons.button(_("Move up"), key="edit_up", disabled=index == 0, on_click=_move, args=(index, -1))
+    buttons.button(_("Move down"), key="edit_down", disabled=index == len(names) - 1, on_click=_move, args=(index, 1))
+    buttons.button(_("Delete"), key="edit_delete", on_click=_delete, args=(index,))
 
 
 def _position(label) -> int:
@@ -194,9 +199,9 @@ def _undo() -> None:
 
 def _default(key: str, value) -> str:
     if value is REQUIRED:
-        return "required"
+        return _("required")
     if value is None:  # absent unless given: linear's in is inferred, a pool's stride is its kernel
-        return {"in": "inferred", "stride": "= kernel"}.get(key, "—")
+        return {"in": _("inferred"), "stride": _("= kernel")}.get(key, "—")
     if isinstance(value, tuple) and len(set(value)) == 1:
         value = value[0]
     if isinstance(value, bool):
@@ -204,35 +209,40 @@ def _default(key: str, value) -> str:
     return str(value)
 
 
+@functools.lru_cache(maxsize=None)
+def reference_text(lang: str) -> str:
+    """The Reference tab in ``lang`` (the argument keys the cache)."""
+    with use_language(lang):
+        return _reference()
+
+
 def _reference() -> str:
     rows = []
     for kind, schema in LAYERS.items():
-        settings = ", ".join(f"`{key}` ({_default(key, default)})" for key, (_, default) in schema.items()) or "—"
+        settings = ", ".join(f"`{key}` ({_default(key, default)})" for key, (_unused, default) in schema.items()) or "—"
         rows.append(f"| `{kind}` | {settings} |")
     return "\n".join([
-        "A spec is `name`, `input: [channels, height, width]` and `layers`, one layer a line starting with `- ` "
-        "(a dash and a space), all lined up, indented with spaces:",
+        _("A spec is `name`, `input: [channels, height, width]` and `layers`, one layer a line starting with `- ` "
+          "(a dash and a space), all lined up, indented with spaces:"),
         "",
         "```yaml\nname: my_net\ninput: [1, 28, 28]\nlayers:\n  - conv: {out: 6, kernel: 5}\n  - relu\n"
         "  - maxpool: {kernel: 2, stride: 2}\n  - flatten\n  - linear: {out: 10}\n```",
         "",
-        "Settings go in braces after the type and a colon; a type alone takes its defaults.  `in_channels` and "
-        "`in_features` are inferred.  `kernel`, `stride`, `padding` take a number or `[h, w]`; a pool's stride "
-        "defaults to its kernel.  A conv's or pool's output side is floor((n + 2·padding − dilation·(kernel−1) − 1) "
-        "/ stride) + 1, n being the side of the map it gets (the Summary page's Shape arithmetic tab shows each).",
+        _("Settings go in braces after the type and a colon; a type alone takes its defaults.  `in_channels` and "
+          "`in_features` are inferred.  `kernel`, `stride`, `padding` take a number or `[h, w]`; a pool's stride "
+          "defaults to its kernel.  A conv's or pool's output side is floor((n + 2·padding − dilation·(kernel−1) − 1) "
+          "/ stride) + 1, n being the side of the map it gets (the Summary page's Shape arithmetic tab shows each)."),
         "",
-        "| type | settings (default) |",
+        _("| type | settings (default) |"),
         "|---|---|",
         *rows,
         "",
-        f"Blocks ({', '.join(BLOCKS)}): `repeat: {{times: 2, layers: [...]}}` repeats layers; "
-        "`residual: {layers: [...], shortcut: [...]}` adds the shortcut's output (the input itself when "
-        "there is none) to the layers'; `concat: {branches: [[...], [...]]}` joins branches on channels.  "
-        "The Tiny ResNet template shows a residual block written out.",
+        _("Blocks ({blocks}): `repeat: {{times: 2, layers: [...]}}` repeats layers; "
+          "`residual: {{layers: [...], shortcut: [...]}}` adds the shortcut's output (the input itself when "
+          "there is none) to the layers'; `concat: {{branches: [[...], [...]]}}` joins branches on channels.  "
+          "The Tiny ResNet template shows a residual block written out.").format(blocks=", ".join(BLOCKS)),
         "",
-        "One line works too: `in1x28x28,c5-6,relu,mp2,c5-16,relu,mp2,flat,fc10` (c5-6: conv 5×5 to 6 channels, "
-        "mp2: max-pool 2, fc10: linear to 10).",
+        _("One line works too: `in1x28x28,c5-6,relu,mp2,c5-16,relu,mp2,flat,fc10` (c5-6: conv 5×5 to 6 channels, "
+          "mp2: max-pool 2, fc10: linear to 10)."),
     ])
 
-
-REFERENCE = _reference()

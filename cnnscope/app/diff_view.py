@@ -7,8 +7,9 @@ import streamlit as st
 
 from cnnscope.app import model_choice, plain_text, zoo_picker
 from cnnscope.errors import CnnscopeError
+from cnnscope.i18n import _
 
-SIDEBAR = "the sidebar's model"
+SIDEBAR = "the sidebar's model"  # the option's value; shown as "the sidebar's model (NAME)" in the visitor's language
 DEFAULTS = ("resnet18", "resnet34")
 
 
@@ -16,13 +17,15 @@ def render(choice) -> None:
     """``choice``: the sidebar's model, offered as either side (a spec the visitor wrote, say)."""
     from cnnscope.export.diff import diff_body, identical_line, render as render_diff, totals_table
 
-    st.caption("Rows added (+), removed (−) and changed (~, with old → new), whole blocks as one line, "
-               "identical runs collapsed; rows are matched by what they do, so models that name their "
-               "layers differently line up too.")
+    st.caption(_("Rows added (+), removed (−) and changed (~, with old → new), whole blocks as one line, "
+                 "identical runs collapsed; rows are matched by what they do, so models that name their "
+                 "layers differently line up too."))
     options = [SIDEBAR, *zoo_picker.picker_names()]
 
     def label(option: str) -> str:
-        return f"{SIDEBAR} ({choice.label})" if option == SIDEBAR else zoo_picker.picker_label(option)
+        if option == SIDEBAR:
+            return _("the sidebar's model ({name})").format(name=choice.label)
+        return zoo_picker.picker_label(option)
 
     left, right = st.columns(2)
     picked = [column.selectbox(side, options, index=options.index(default) if default in options else 0,
@@ -43,12 +46,12 @@ def render(choice) -> None:
     else:
         st.code(diff_body(diff), language="diff")
         columns, rows = totals_table(diff)
-        st.dataframe([dict(zip(["total", *columns[1:]], row)) for row in rows], hide_index=True, width="stretch")
+        st.dataframe([dict(zip([_("total"), *columns[1:]], row)) for row in rows], hide_index=True, width="stretch")
     stem = f"diff-{_file_part(diff.a.source)}-{_file_part(diff.b.source)}"
     buttons = st.columns(3)
     for column, (fmt, suffix, mime) in zip(buttons, (("html", "html", "text/html"), ("md", "md", "text/markdown"),
                                                      ("json", "json", "application/json"))):
-        column.download_button(f"Download .{suffix}", render_diff(diff, fmt, _provenance(diff)),
+        column.download_button(_("Download .{suffix}").format(suffix=suffix), render_diff(diff, fmt, _provenance(diff)),
                                file_name=f"{stem}.{suffix}", mime=mime, key=f"diff_download_{fmt}")
 
 

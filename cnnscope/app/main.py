@@ -14,6 +14,9 @@ import streamlit as st
 
 from cnnscope.app import pages, plain_text, sidebar, training
 from cnnscope.errors import CnnscopeError, user_error
+from cnnscope.i18n import _, from_environment, normalize, set_language
+
+LANGUAGE_KEY = "lang"  # the switch's session key and the URL's query key (?lang=zh)
 
 
 def run() -> None:
@@ -24,15 +27,25 @@ def run() -> None:
 
 
 def frame() -> None:
+    # before anything is drawn: every label of this run, the sidebar's included, is in this language
+    set_language(session_language())
     st.set_page_config(page_title="cnnscope", page_icon="🔬", layout="wide")
     choice = _guard(sidebar.render)
     _guard(training.sidebar_status)  # a training run goes on in the background on every page
     page = st.session_state.get("page", pages.TITLES[0])
     if choice is None:
         if st.session_state.get("source") not in ("Spec", "File"):  # the builder, or the upload, says what is missing
-            st.info("Fix the model or input in the sidebar to see the analysis.")
+            st.info(_("Fix the model or input in the sidebar to see the analysis."))
         return
     _guard(lambda: pages.render(page, choice))
+
+
+def session_language() -> str:
+    """The visitor's language: the switch's value once set; on a session's first run, the link's ``?lang=``,
+    else the server's own (``CNNSCOPE_LANG`` or a ``zh_*`` locale, as the command line)."""
+    if LANGUAGE_KEY not in st.session_state:
+        st.session_state[LANGUAGE_KEY] = normalize(st.query_params.get(LANGUAGE_KEY)) or from_environment()
+    return normalize(st.session_state[LANGUAGE_KEY]) or "en"
 
 
 def _guard(action):
@@ -49,7 +62,8 @@ def _guard(action):
             return None
         if os.environ.get("CNNSCOPE_DEBUG") == "1":
             raise
-        st.error(plain_text.plain(f"internal error: {type(error).__name__}: {error} (set CNNSCOPE_DEBUG=1 for the traceback)"))
+        st.error(plain_text.plain(_("internal error: {kind}: {error} (set CNNSCOPE_DEBUG=1 for the traceback)").format(
+            kind=type(error).__name__, error=error)))
     return None
 
 

@@ -10,9 +10,11 @@ from cnnscope.app.input_caps import natural_input, parse_inputs
 from cnnscope.app.plain_text import plain
 from cnnscope.app.spec_text import spec_model, spec_name
 from cnnscope.errors import CnnscopeError
+from cnnscope.i18n import N_, _, language
 
-TAKES = {"detection": "is a detection model: it takes a list of 3×H×W images",
-         "video": "takes N,C,T,H,W video clips", "flow": "takes a pair of N,C,H,W frames (optical flow)"}
+# whole sentences with the model's name in them (no sentence built from fragments)
+TAKES = {"detection": N_("{name} is a detection model: it takes a list of 3×H×W images"),
+         "video": N_("{name} takes N,C,T,H,W video clips"), "flow": N_("{name} takes a pair of N,C,H,W frames (optical flow)")}
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,9 @@ class Choice:
 
     def takes(self) -> str:
         """``r3d_18 takes N,C,T,H,W video clips``: why an image view cannot serve this model."""
-        return f"{plain(self.label)} {TAKES.get(self.form, 'takes ' + '×'.join(map(str, self.shape)) + ' inputs')}"
+        if self.form in TAKES:
+            return _(TAKES[self.form]).format(name=plain(self.label))
+        return _("{name} takes {shape} inputs").format(name=plain(self.label), shape="×".join(map(str, self.shape)))
 
 
 def natural_choice(name: str) -> Choice:
@@ -55,16 +59,17 @@ def natural_choice(name: str) -> Choice:
 
 def zoo_choice(name: str, text: str) -> Choice:
     """The visitor's input for zoo model ``name``, parsed in that model's form and capped."""
-    form, _ = natural_input(name)
+    form, _unused = natural_input(name)
     shapes = parse_inputs(form, text)
     return Choice("zoo", name, shapes[0], form, shapes[1:])
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _report(kind: str, value: str, shapes: tuple):
+def _report(kind: str, value: str, shapes: tuple, lang: str = "en"):
     """(report, None) or (None, the CnnscopeError): a bad input is not traced again on the next rerun
     either (detection models trace on the CPU, for seconds).  The key is everything the report depends
-    on: the kind, the zoo name or spec text, and the inputs (the spec limits are constants)."""
+    on: the kind, the zoo name or spec text, the inputs (the spec limits are constants) and the language
+    (diagnostics and errors are written in it)."""
     from cnnscope.analysis.analyze import analyze
 
     try:
@@ -85,8 +90,8 @@ def report(choice: Choice):
     """The cached ModelReport of the choice (same model and input: no second trace)."""
     if choice.kind == "file":
         return file_report(choice.value)
-    with st.spinner(f"analysing {choice.label}"):
-        result, error = _report(choice.kind, choice.value, choice.shapes)
+    with st.spinner(_("analysing {name}").format(name=choice.label)):
+        result, error = _report(choice.kind, choice.value, choice.shapes, language())
     if error is not None:
         raise error.with_traceback(None)
     return result
@@ -96,8 +101,8 @@ def file_report(path: str):
     """The cached ModelReport of a saved upload (``app.model_file``), at the input it was exported with."""
     from pathlib import Path
 
-    with st.spinner(f"analysing {plain(Path(path).name)}"):
-        result, error = _report("file", path, ())
+    with st.spinner(_("analysing {name}").format(name=plain(Path(path).name))):
+        result, error = _report("file", path, (), language())
     if error is not None:
         raise error.with_traceback(None)
     return result

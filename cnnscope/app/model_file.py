@@ -16,6 +16,7 @@ from pathlib import Path
 
 from cnnscope.app.model_choice import Choice
 from cnnscope.errors import UsageError
+from cnnscope.i18n import _
 
 SUFFIXES = ("onnx", "pt2")
 _FOLDER = "cnnscope-model-files"
@@ -25,7 +26,7 @@ def saved_path(name: str, data: bytes) -> Path:
     """Where the upload ``name`` with ``data`` is kept: ``<tmp>/cnnscope-model-files/<digest>/<name>``
     (the name made safe for a path, its suffix kept); written once, atomically."""
     digest = hashlib.sha256(data).hexdigest()[:32]
-    stem, _, suffix = Path(name).name.rpartition(".")
+    stem, _unused, suffix = Path(name).name.rpartition(".")
     safe = (re.sub(r"[^A-Za-z0-9_.-]", "_", stem).strip("._") or "model")[:80] + "." + suffix.lower()
     folder = Path(tempfile.gettempdir()) / _FOLDER / digest
     path = folder / safe
@@ -44,7 +45,7 @@ def uploaded_choice(upload) -> Choice:
 
     suffix = Path(upload.name).suffix.lower().lstrip(".")
     if suffix not in SUFFIXES:
-        raise UsageError(f"{upload.name}: not a model file (.onnx or .pt2)")
+        raise UsageError(_("{name}: not a model file (.onnx or .pt2)").format(name=upload.name))
     check_upload_size(upload)
     path = saved_path(upload.name, upload.getvalue())
     report = file_report(str(path))

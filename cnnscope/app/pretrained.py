@@ -12,8 +12,10 @@ import streamlit as st
 from cnnscope.app import real_models
 from cnnscope.app.plain_text import plain
 from cnnscope.errors import CnnscopeError
+from cnnscope.i18n import N_, _
 
-RANDOM, PRETRAINED, UPLOAD = "Random (seed 0)", "Pretrained", "Uploaded file"
+# the Weights choices: the English text is the widget's value, the label is translated (format_func)
+RANDOM, PRETRAINED, UPLOAD = N_("Random (seed 0)"), N_("Pretrained"), N_("Uploaded file")
 
 
 @dataclass(frozen=True)
@@ -38,11 +40,12 @@ def offer(kind: str, name: str) -> Offer:
     """The pretrained offer for a Choice's ``kind`` and ``value``; the cache path is worked out on each
     call (``TORCH_HOME`` may change), the rest is cheap."""
     if kind != "zoo":
-        return Offer(False, "a model from the Spec box has only the weights it is given: random ones, an "
-                            "uploaded file, or those of a run on the Train page")
+        return Offer(False, _("a model from the Spec box has only the weights it is given: random ones, an "
+                              "uploaded file, or those of a run on the Train page"))
     if name.startswith("timm:"):
         hub_id = _timm_hub_id(name)
-        return Offer(True, hub_id=hub_id) if hub_id else Offer(False, f"timm publishes no weights for {name}")
+        return Offer(True, hub_id=hub_id) if hub_id else Offer(False, _("timm publishes no weights for {name}").format(
+            name=name))
     from cnnscope.weights import pretrained_file, pretrained_reason
 
     reason = pretrained_reason(name)
@@ -51,9 +54,9 @@ def offer(kind: str, name: str) -> Offer:
     from torchvision.models import list_models
 
     if name in list_models():
-        return Offer(False, f"torchvision publishes no pretrained weights for {name}")
-    return Offer(False, f"{name} is one of cnnscope's own teaching models, and nobody publishes weights for it; "
-                        "train it on the Train page or upload a .pt")
+        return Offer(False, _("torchvision publishes no pretrained weights for {name}").format(name=name))
+    return Offer(False, _("{name} is one of cnnscope's own teaching models, and nobody publishes weights for it; "
+                          "train it on the Train page or upload a .pt").format(name=name))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -68,29 +71,32 @@ def pretrained_panel(choice, key: str) -> bool:
     after the visitor clicked Download and it worked).  Nothing is downloaded without that click."""
     found = offer(choice.kind, choice.value)
     if not found.offered:
-        st.info(f"No pretrained weights: {found.reason}.")
+        st.info(_("No pretrained weights: {reason}.").format(reason=found.reason))
         return False
     if found.cached:
-        where = found.info.path if found.info is not None else f"the Hugging Face cache ({found.hub_id})"
-        st.caption(f"Pretrained weights from the local cache: {where}")
+        where = found.info.path if found.info is not None else _("the Hugging Face cache ({hub_id})").format(
+            hub_id=found.hub_id)
+        st.caption(_("Pretrained weights from the local cache: {where}").format(where=where))
         return True
     if found.info is not None:
         info = found.info
-        st.caption(f"torchvision's {info.tag} weights for {plain(choice.value)} are not in the local cache "
-                   f"({info.path}). Download {info.size_text} from {info.url}?")
-        if not st.button(f"Download ({info.size_text})", key=f"{key}_download"):
+        st.caption(_("torchvision's {tag} weights for {name} are not in the local cache ({path}). Download {size} "
+                     "from {url}?").format(tag=info.tag, name=plain(choice.value), path=info.path,
+                                           size=info.size_text, url=info.url))
+        if not st.button(_("Download ({size})").format(size=info.size_text), key=f"{key}_download"):
             return False
         return _download(info)
-    st.caption(f"timm's weights for {plain(choice.value)} ({found.hub_id}) are not in the local Hugging Face "
-               "cache. Download them (size unknown)?")
-    if not st.button("Download (size unknown)", key=f"{key}_download"):
+    st.caption(_("timm's weights for {name} ({hub_id}) are not in the local Hugging Face cache. Download them "
+                 "(size unknown)?").format(name=plain(choice.value), hub_id=found.hub_id))
+    if not st.button(_("Download (size unknown)"), key=f"{key}_download"):
         return False
     try:
-        with st.spinner(f"downloading {found.hub_id}"):
+        with st.spinner(_("downloading {what}").format(what=found.hub_id)):
             _download_timm(found.hub_id)
     except Exception as exc:  # noqa: BLE001 - offline, or the hub refuses: one line either way
-        st.error(f"Could not download {found.hub_id} ({str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}); "
-                 "put its model.safetensors in the Hugging Face cache (HF_HUB_CACHE) and reload.")
+        st.error(_("Could not download {hub_id} ({reason}); put its model.safetensors in the Hugging Face cache "
+                   "(HF_HUB_CACHE) and reload.").format(
+            hub_id=found.hub_id, reason=str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__))
         return False
     return True
 
@@ -98,7 +104,7 @@ def pretrained_panel(choice, key: str) -> bool:
 def _download(info) -> bool:
     from cnnscope.weights import download_pretrained
 
-    bar = st.progress(0.0, text=f"downloading {info.url}")
+    bar = st.progress(0.0, text=_("downloading {what}").format(what=info.url))
     shown = {"at": -1}
 
     def progress(done: int, total: int | None) -> None:
@@ -106,8 +112,8 @@ def _download(info) -> bool:
         fraction = min(done / total, 1.0) if total else 0.0
         if int(fraction * 100) != shown["at"]:  # redraw once per percent, not per chunk
             shown["at"] = int(fraction * 100)
-            bar.progress(fraction, text=f"downloading {info.url}: {done / 1e6:,.1f} of "
-                                        f"{(total / 1e6) if total else 0:,.1f} MB")
+            bar.progress(fraction, text=_("downloading {url}: {done} of {total} MB").format(
+                url=info.url, done=f"{done / 1e6:,.1f}", total=f"{(total / 1e6) if total else 0:,.1f}"))
 
     try:
         download_pretrained(info, progress=progress)
@@ -115,7 +121,7 @@ def _download(info) -> bool:
         bar.empty()
         st.error(str(error))
         return False
-    bar.progress(1.0, text=f"downloaded to {info.path}")
+    bar.progress(1.0, text=_("downloaded to {path}").format(path=info.path))
     return True
 
 
@@ -172,27 +178,27 @@ def pick_weights(choice, key: str, trained: bool = True, upload: bool = True) ->
             return picked
     if choice.kind == "file":  # an uploaded .pt2 brings its own weights; an .onnx is one line (not run)
         model, origin, lock = real_models.view_model(choice)
-        st.caption(f"Weights: {plain(origin)}.")
+        st.caption(_("Weights: {origin}.").format(origin=plain(origin)))
         return Weights(model, origin, lock, ("file", choice.value))
     found = offer(choice.kind, choice.value)
     options = [RANDOM] + ([PRETRAINED] if found.offered else []) + ([UPLOAD] if upload else [])
-    source = st.radio("Weights", options, horizontal=True, key=f"{key}_source",
-                      help="what the filters and maps are computed with: random numbers (seed 0, what an "
-                           "untrained network starts from), the published pretrained weights, or a .pt file")
+    source = st.radio(_("Weights"), options, horizontal=True, key=f"{key}_source", format_func=_,
+                      help=_("what the filters and maps are computed with: random numbers (seed 0, what an "
+                             "untrained network starts from), the published pretrained weights, or a .pt file"))
     if not found.offered:
-        st.caption(f"No pretrained choice: {found.reason}.")
+        st.caption(_("No pretrained choice: {reason}.").format(reason=found.reason))
     if source == PRETRAINED:
         if not pretrained_panel(choice, key):
             return None
         model, origin, lock = real_models.view_model(choice, pretrained=True)
         return Weights(model, origin, lock, real_models.pretrained_key(choice), categories(choice))
     if source == UPLOAD:
-        file = st.file_uploader("Weights (.pt state_dict or cnnscope checkpoint; loaded with weights_only=True)",
+        file = st.file_uploader(_("Weights (.pt state_dict or cnnscope checkpoint; loaded with weights_only=True)"),
                                 type=["pt", "pth"], key=f"{key}_weights")
         if file is not None:
             model, origin, lock = real_models.view_model(choice, file)
             return Weights(model, origin, lock, real_models.weights_key(file))
-        st.caption("No file yet: random weights (seed 0) until one is uploaded.")
+        st.caption(_("No file yet: random weights (seed 0) until one is uploaded."))
     model, origin, lock = real_models.view_model(choice)
     return Weights(model, origin, lock, "random")
 
@@ -209,23 +215,27 @@ def _trained(choice, key: str) -> Weights | None:
     legacy = st.session_state.get("trained_model")
     if not items and (legacy is None or legacy[0] != choice):
         return None
-    if not st.checkbox("Use the model trained on the Train page", value=True, key=f"{key}_trained"):
+    if not st.checkbox(_("Use the model trained on the Train page"), value=True, key=f"{key}_trained"):
         return None
     if items:
         labels = [item.label for item in items]
-        label = st.selectbox("Trained weights", labels, key=f"{key}_trained_which",
-                             help="final: the weights after the last epoch; best: those of the epoch with the "
-                                  "best validation accuracy (kept by the run)")
+        label = st.selectbox(_("Trained weights"), labels, key=f"{key}_trained_which",
+                             help=_("final: the weights after the last epoch; best: those of the epoch with the "
+                                    "best validation accuracy (kept by the run)"))
         item = items[labels.index(label)]
         model = item.model()
-        what = "its last epoch" if item.which == "final" else "its best validation epoch"
-        st.caption(f"Showing {item.label.split(' · ')[0]}'s {item.which} weights ({what}, epoch {item.epoch}).")
-        origin = f"trained on the Train page, {item.label}"
+        run = item.label.split(" · ")[0]
+        if item.which == "final":
+            shown = _("Showing {run}'s final weights (its last epoch, epoch {epoch}).")
+        else:
+            shown = _("Showing {run}'s best weights (its best validation epoch, epoch {epoch}).")
+        st.caption(shown.format(run=run, epoch=item.epoch))
+        origin = _("trained on the Train page, {run}").format(run=item.label)
         names, dataset = tuple(getattr(item, "classes", ()) or ()) or None, item.dataset
         normalization = getattr(item, "normalization", None)
         ident = item.key
     else:  # the Train page's single last model
-        model, origin, names, dataset, ident = legacy[1], "trained on the Train page", None, "", "last"
+        model, origin, names, dataset, ident = legacy[1], _("trained on the Train page"), None, "", "last"
         normalization = None
     token = _token(model)
     locks = st.session_state.setdefault(f"{key}_trained_locks", {})

@@ -9,6 +9,7 @@ import streamlit as st
 from cnnscope.app.model_choice import Choice
 from cnnscope.app.spec_text import spec_model
 from cnnscope.errors import CnnscopeError, UsageError, reworded
+from cnnscope.i18n import _
 
 MAX_UPLOAD_MB = 200
 
@@ -31,9 +32,9 @@ def _file_model(path: str):
 
     name = Path(path).name
     if path.lower().endswith(".onnx"):
-        raise UsageError(f"{name} is an ONNX file: it is analysed (Summary, Receptive field, Compare ...), not run; "
-                         "this page needs a PyTorch model with weights: upload its .pt2 (torch.export.save), "
-                         "or pick the model from the zoo")
+        raise UsageError(_("{name} is an ONNX file: it is analysed (Summary, Receptive field, Compare ...), not run; "
+                           "this page needs a PyTorch model with weights: upload its .pt2 (torch.export.save), "
+                           "or pick the model from the zoo").format(name=name))
     from cnnscope.app.upload_names import named_after_upload
     from cnnscope.sources import PT2, load_model
 
@@ -49,7 +50,8 @@ def load_uploaded_weights(model, upload) -> str:
 
 def check_upload_size(upload) -> None:
     if upload.size > MAX_UPLOAD_MB * 2**20:
-        raise UsageError(f"{upload.name} is {upload.size / 2**20:.0f} MB; uploads are capped at {MAX_UPLOAD_MB} MB")
+        raise UsageError(_("{name} is {size} MB; uploads are capped at {cap} MB").format(
+            name=upload.name, size=f"{upload.size / 2**20:.0f}", cap=MAX_UPLOAD_MB))
 
 
 def _apply_weights(model, name: str, data: bytes) -> str:
@@ -67,7 +69,7 @@ def _apply_weights(model, name: str, data: bytes) -> str:
         except CnnscopeError as error:
             message = str(error).replace(str(path), name).replace(folder, "")
             raise reworded(error, message).with_traceback(None) from None
-    return f"uploaded {name}"
+    return _("uploaded {name}").format(name=name)
 
 
 # -- the Filters & feature maps page: one model per (model, weights) and one picture per view --------------
@@ -91,16 +93,19 @@ def view_model(choice: Choice, upload=None, pretrained: bool = False):
     weights source) and kept (st.cache_resource).  ``lock`` serialises forward passes with hooks.
     ``pretrained``: the zoo's pretrained weights from the local cache (``cnnscope.app.pretrained``
     offers the download first); an ``upload`` wins over it."""
-    if upload is not None:
-        return _view_model(choice, weights_key(upload), upload.getvalue())
-    return _view_model(choice, pretrained_key(choice) if pretrained else None, None)
+    from cnnscope.i18n import language
+
+    with st.spinner(_("building the model with real weights")):  # a spinner in the visitor's language
+        if upload is not None:
+            return _view_model(choice, weights_key(upload), upload.getvalue(), language())
+        return _view_model(choice, pretrained_key(choice) if pretrained else None, None, language())
 
 
 def pretrained_key(choice: Choice) -> tuple:
     """The cache key of the zoo's pretrained weights: the name and, for torchvision, the cache file's
     size and time (a file put there by hand later is read afresh)."""
     if choice.kind != "zoo":
-        raise UsageError(f"{choice.label} is a spec: it has no pretrained weights")
+        raise UsageError(_("{name} is a spec: it has no pretrained weights").format(name=choice.label))
     from cnnscope.weights import pretrained_reason, pretrained_file
 
     if choice.value.startswith("timm:") or pretrained_reason(choice.value):
@@ -110,10 +115,11 @@ def pretrained_key(choice: Choice) -> tuple:
     return ("pretrained", choice.value, str(path), stat and (stat.st_size, stat.st_mtime_ns))
 
 
-@st.cache_resource(show_spinner="building the model with real weights", max_entries=4)
-def _view_model(choice: Choice, key: tuple | None, _data: bytes | None):
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _view_model(choice: Choice, key: tuple | None, _data: bytes | None, lang: str = "en"):
     """Keyed by the choice (model and input) and the weights source: None (random, always seed 0),
-    ``pretrained_key`` or ``weights_key`` of an upload (``_data`` is not hashed: its digest is in ``key``)."""
+    ``pretrained_key`` or ``weights_key`` of an upload (``_data`` is not hashed: its digest is in ``key``);
+    and the language, which the weights' description (``origin``) is written in."""
     import threading
 
     BUILDS["count"] += 1

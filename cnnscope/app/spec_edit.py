@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from cnnscope.app.spec_text import DEFAULT_SPEC
 from cnnscope.errors import CnnscopeError
+from cnnscope.i18n import N_, _
 
 NEW_SPEC = """name: my_net
 input: [1, 28, 28]
@@ -69,24 +70,25 @@ layers:
   - linear: {out: 10}
 """
 
-# button label -> (widget key, text)
-STARTS = {"New": ("spec_new", NEW_SPEC), "LeNet-5": ("spec_template_lenet5", LENET5),
-          "Tiny VGG": ("spec_template_tiny_vgg", TINY_VGG), "Tiny ResNet": ("spec_template_tiny_resnet", TINY_RESNET)}
+# button label (English, translated where shown) -> (widget key, text)
+STARTS = {N_("New"): ("spec_new", NEW_SPEC), "LeNet-5": ("spec_template_lenet5", LENET5),
+          N_("Tiny VGG"): ("spec_template_tiny_vgg", TINY_VGG),
+          N_("Tiny ResNet"): ("spec_template_tiny_resnet", TINY_RESNET)}
 
 # The form's layer types and their fields: (setting, label, smallest, largest, default).  Every type has
 # its own defaults (and the builder its own widget keys): a pool does not inherit a conv's kernel.
 FIELDS: dict[str, list[tuple]] = {
-    "conv": [("out", "out (channels)", 1, 4096, 16), ("kernel", "kernel", 1, 15, 3), ("stride", "stride", 1, 8, 1),
-             ("padding", "padding", 0, 8, 0)],
-    "maxpool": [("kernel", "kernel", 1, 15, 2), ("stride", "stride", 1, 15, 2)],
-    "avgpool": [("kernel", "kernel", 1, 15, 2), ("stride", "stride", 1, 15, 2)],
+    "conv": [("out", N_("out (channels)"), 1, 4096, 16), ("kernel", N_("kernel"), 1, 15, 3),
+             ("stride", N_("stride"), 1, 8, 1), ("padding", N_("padding"), 0, 8, 0)],
+    "maxpool": [("kernel", N_("kernel"), 1, 15, 2), ("stride", N_("stride"), 1, 15, 2)],
+    "avgpool": [("kernel", N_("kernel"), 1, 15, 2), ("stride", N_("stride"), 1, 15, 2)],
     "batchnorm": [],
     "relu": [],
     "tanh": [],
-    "dropout": [("p", "p (share of values zeroed)", 0.0, 0.9, 0.5)],
+    "dropout": [("p", N_("p (share of values zeroed)"), 0.0, 0.9, 0.5)],
     "flatten": [],
-    "adaptiveavgpool": [("size", "size (output side)", 1, 64, 1)],
-    "linear": [("out", "out (features)", 1, 100_000, 10)],
+    "adaptiveavgpool": [("size", N_("size (output side)"), 1, 64, 1)],
+    "linear": [("out", N_("out (features)"), 1, 100_000, 10)],
 }
 SPATIAL = ("conv", "maxpool", "avgpool", "adaptiveavgpool")  # they need a map: never after flatten
 HEAD = ("flatten", "linear")
@@ -106,17 +108,18 @@ def spec_data(text: str) -> dict:
     try:
         data = parse_compact(text.strip(), name="spec") if is_one_line_spec(text) else parse_text(text)
     except SpecError as error:
-        raise NotEditable(f"the buttons edit the layer list once the text reads as a spec ({error})") from None
+        raise NotEditable(_("the buttons edit the layer list once the text reads as a spec ({error})").format(
+            error=error)) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise NotEditable("the buttons edit a spec with name, input and layers (press New to start one)")
+        raise NotEditable(_("the buttons edit a spec with name, input and layers (press New to start one)"))
     data = dict(data)
     layers = data.get("layers")
     if layers is None:
         layers = []
     if not isinstance(layers, list):
-        raise NotEditable("the buttons edit a spec whose layers are a list (each layer a line starting with '- ')")
+        raise NotEditable(_("the buttons edit a spec whose layers are a list (each layer a line starting with '- ')"))
     data["layers"] = list(layers)
     return data
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cnnscope.errors import SpecError
+from cnnscope.i18n import N_, _
 from cnnscope.spec.load import EMPTY
 from cnnscope.spec.locate import heading, line_of, steps, table_name
 
-EMPTY_IN_APP = "the spec is empty: press New or pick a template above, or write name, input and layers"
-NO_LAYERS = "the layer list is empty"
+EMPTY_IN_APP = N_("the spec is empty: press New or pick a template above, or write name, input and layers")
+NO_LAYERS = "the layer list is empty"  # the schema's reason (compared with, never shown from here)
 
 
 @dataclass(frozen=True)
@@ -26,16 +27,18 @@ def problem(text: str, error: SpecError, shape=None) -> Problem:
     reason = getattr(error, "reason", str(error))
     location = getattr(error, "location", "")
     if str(error) == EMPTY:
-        return Problem(EMPTY_IN_APP, ())
-    if location == "layers" and reason == NO_LAYERS:
-        return Problem("no layers yet: add the first one with the Add a layer tab below", _rows((), shape, text), True)
+        return Problem(_(EMPTY_IN_APP), ())
+    if location == "layers" and reason in (NO_LAYERS, _(NO_LAYERS)):
+        return Problem(_("no layers yet: add the first one with the Add a layer tab below"), _rows((), shape, text),
+                       True)
     name = getattr(error, "layer", None) or table_name(location)
     if location == "layers" and reason.startswith("nothing is listed"):
         # in the page the Tab key leaves the text box, so 'layers:' then Tab arrives with nothing under it
-        reason += "; indent with spaces (the Tab key moves to the next control on this page)"
+        reason = _("{reason}; indent with spaces (the Tab key moves to the next control on this page)").format(
+            reason=reason)
     if name is None:  # the input, the name, the whole text: no layer to point at
         line = line_of(text, location) if location else None
-        where = f"{location} (line {line})" if line else location
+        where = _("{location} (line {line})").format(location=location, line=line) if line else location
         return Problem(f"{where}: {reason}" if where else reason, ())
     kind = getattr(error, "kind", None) or _kind(location)
     where = heading(location, text, name, kind)
@@ -74,10 +77,10 @@ def _rows_before(text: str, location: str, shape) -> tuple | None:
 def _rows(rows, shape, text, failing=None) -> tuple:
     """Table rows: the input, each planned layer (its output shape and parameters), the failing layer."""
     first = rows[0].input if rows else _input(text, shape)
-    table = [("input", "", _shape(first), "")] if first else []
+    table = [(_("input"), "", _shape(first), "")] if first else []
     table += [(r.name, r.kind, _shape(r.output), f"{r.params:,}") for r in rows]
     if failing:
-        table.append((failing[0], failing[1] or "", "✗ fails: see below", ""))
+        table.append((failing[0], failing[1] or "", _("✗ fails: see below"), ""))
     return tuple(table)
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cnnscope.i18n import N_, _
+
 # The sidebar's model list, in this order of the zoo's groups (then timm's names, when installed).
 PICKER_GROUPS = ("tutorial", "torchvision", "segmentation", "detection", "video", "optical_flow")
-GROUP_TAGS = {"tutorial": "tutorial", "segmentation": "segmentation", "detection": "detection", "video": "video",
-              "optical_flow": "optical flow"}
+# Translators: a zoo group's tag after a model's name in the model list (typing it finds the group)
+GROUP_TAGS = {"tutorial": N_("tutorial"), "segmentation": N_("segmentation"), "detection": N_("detection"),
+              "video": N_("video"), "optical_flow": N_("optical flow")}
 
 
 @st.cache_data(show_spinner=False)
@@ -46,7 +49,7 @@ def _tags() -> dict[str, str]:
 def picker_label(name: str) -> str:
     """``r3d_18 · video`` (classification and timm names as they are), so that typing a group finds it."""
     tag = _tags().get(name)
-    return f"{name} · {tag}" if tag else name
+    return f"{name} · {_(tag)}" if tag else name
 
 
 def entry_group(name: str) -> str:

@@ -226,4 +226,4 @@ def test_the_batch_cap_is_high_and_the_whole_input_is_bounded():
     # 1024·3·512·512 = 805,306,368 numbers > 2^28; 2^28 // (3·512·512) = 341
     with pytest.raises(UsageError, match="holds 805,306,368 numbers.*a batch of at most 341 at this size"):
         input_caps.parse_inputs("image", "1024,3,512,512")
-    assert "batch 1,024" in input_caps.INPUT_HELP["image"] and "traces shapes only" in input_caps.INPUT_HELP["image"]
+    assert "batch 1,024" in input_caps.input_help("image") and "traces shapes only" in input_caps.input_help("image")

@@ -6,29 +6,31 @@ import streamlit as st
 
 from cnnscope import units
 from cnnscope.app import model_choice, plain_text, responsive, zoo_picker
+from cnnscope.i18n import N_, _, language, ngettext
 
 # On a phone (400 px) the kernel study's tables show these columns only, in this order: the rest push the
 # key ones (the weights, the final validation accuracy) off the screen
 VARIANT_PRIORITY = ("variant", "layers", "weights", "MACs", "RF")
 RESULT_PRIORITY = ("variant", "final val acc", "weights", "converged")
 # the verdict's hint when a variant did not learn, in the words of this page's controls
-APP_LONGER = "train longer (raise the Epochs box of the experiment above)"
+APP_LONGER = N_("train longer (raise the Epochs box of the experiment above)")
 
 
 def render(choice) -> None:
-    st.header("Compare")
-    models_tab, diff_tab, kernels_tab = st.tabs(["Architectures", "Diff", "Kernel study"])
+    st.header(_("Compare"))
+    models_tab, diff_tab, kernels_tab = st.tabs([_("Architectures"), _("Diff"), _("Kernel study")])
     with models_tab:
         names = zoo_picker.picker_names()
         # select_all=False: since Streamlit 1.63 the dropdown's first row is "Select N matches" and Enter picks
         # that row, adding every match; without it Enter adds the highlighted (first) match only
-        picked = st.multiselect("Models (each at its natural input)", names, default=["resnet18", "vgg16"],
+        picked = st.multiselect(_("Models (each at its natural input)"), names, default=["resnet18", "vgg16"],
                                 key="compare_models", max_selections=8, format_func=zoo_picker.picker_label,
                                 select_all=False, filter_mode="contains",
-                                help="every zoo model; type part of a name and press Enter to add the highlighted "
-                                     "one; detection models trace on the CPU (seconds each)")
+                                help=_("every zoo model; type part of a name and press Enter to add the "
+                                       "highlighted one; detection models trace on the CPU (seconds each)"))
         if len(picked) >= 2:
-            comparison = _comparison(tuple(picked))
+            with st.spinner(_("analysing")):
+                comparison = _comparison(tuple(picked), language())
             from cnnscope.export.comparison_document import comparison_table
             from cnnscope.vis.charts import comparison_figures
 
@@ -37,7 +39,7 @@ def render(choice) -> None:
             for figure in comparison_figures(comparison):
                 st.plotly_chart(figure, width="stretch")
         else:
-            st.info("Pick at least two models.")
+            st.info(_("Pick at least two models."))
     with diff_tab:
         from cnnscope.app import diff_view
 
@@ -67,8 +69,10 @@ def _table(name: str, columns: list[str], rows: list[list], priority: tuple[str,
     with wide:
         st.dataframe(records, hide_index=True, width="stretch")
     with narrow:
-        keys = [c for c in priority if c in columns]
-        st.html(responsive.compact_html(records, keys, numeric=tuple(k for k in keys if k in _NUMERIC)))
+        # the export's headers are in the visitor's language: so are the names looked for
+        keys = [c for c in map(_, priority) if c in columns]
+        numeric = tuple(map(_, _NUMERIC))
+        st.html(responsive.compact_html(records, keys, numeric=tuple(k for k in keys if k in numeric)))
 
 
 _NUMERIC = ("weights", "MACs", "RF", "final val acc")
@@ -79,16 +83,16 @@ def _study_settings() -> tuple[int, int, int]:
     input size (at least the field: a smaller input cannot hold it)."""
     from cnnscope.studies.kernels import experiment as ke
 
-    rf = st.select_slider("Target receptive field", options=[3, 5, 7, 9, 11, 13, 15], value=7, key="k_rf")
+    rf = st.select_slider(_("Target receptive field"), options=[3, 5, 7, 9, 11, 13, 15], value=7, key="k_rf")
     if st.session_state.get("k_size", rf) < rf:
         st.session_state["k_size"] = rf  # the field grew past the input: the smallest input that holds it
     left, right = st.columns(2)
-    channels = left.number_input("Channels (C)", 1, 256, ke.DEFAULT_CHANNELS, key="k_channels",
-                                 help="every variant maps C channels to C; the experiment trains at this C too")
-    size = right.number_input("Input size (pixels)", rf, 224, max(ke.DEFAULT_INPUT_SIZE, rf), key="k_size",
-                              help="the table's memory and latency are at this size; the experiment resizes the "
-                                   "8×8 digits to it (larger is slower: see the estimate before you start)")
-    st.caption("These three settings are used by the table below and by the experiment further down.")
+    channels = left.number_input(_("Channels (C)"), 1, 256, ke.DEFAULT_CHANNELS, key="k_channels",
+                                 help=_("every variant maps C channels to C; the experiment trains at this C too"))
+    size = right.number_input(_("Input size (pixels)"), rf, 224, max(ke.DEFAULT_INPUT_SIZE, rf), key="k_size",
+                              help=_("the table's memory and latency are at this size; the experiment resizes the "
+                                     "8×8 digits to it (larger is slower: see the estimate before you start)"))
+    st.caption(_("These three settings are used by the table below and by the experiment further down."))
     return int(rf), int(channels), int(size)
 
 
@@ -109,15 +113,15 @@ def _experiment(rf: int, channels: int, size: int) -> None:
     from cnnscope.studies.kernels import experiment as ke
     from cnnscope.studies.kernels.variants import kinds
 
-    st.subheader("The experiment: train every variant")
-    st.caption(f"The same classifier around each variant (1×1 stem, the variant, global pooling, a linear head), "
-               f"at the field, C and input size set above ({rf}×{rf}, C={channels}, {size}×{size}), the same "
-               "budget for each, on the embedded digits; each seed sets the initialisation, the split and the "
-               "shuffle.  The verdict is computed from the numbers.")
+    st.subheader(_("The experiment: train every variant"))
+    st.caption(_("The same classifier around each variant (1×1 stem, the variant, global pooling, a linear head), "
+                 "at the field, C and input size set above ({rf}×{rf}, C={channels}, {size}×{size}), the same "
+                 "budget for each, on the embedded digits; each seed sets the initialisation, the split and the "
+                 "shuffle.  The verdict is computed from the numbers.").format(rf=rf, channels=channels, size=size))
     columns = st.columns(3)
-    epochs = columns[0].number_input("Epochs", 1, 500, ke.DEFAULT_EPOCHS, key="kx_epochs")
-    seeds = columns[1].number_input("Seeds", 1, 20, ke.DEFAULT_SEEDS, key="kx_seeds")
-    lr = columns[2].number_input("Learning rate", 1e-5, 1.0, ke.DEFAULT_LR, format="%.4f", key="kx_lr")
+    epochs = columns[0].number_input(_("Epochs"), 1, 500, ke.DEFAULT_EPOCHS, key="kx_epochs")
+    seeds = columns[1].number_input(_("Seeds"), 1, 20, ke.DEFAULT_SEEDS, key="kx_seeds")
+    lr = columns[2].number_input(_("Learning rate"), 1e-5, 1.0, ke.DEFAULT_LR, format="%.4f", key="kx_lr")
     settings = ke.Settings(rf=rf, channels=channels, input_size=size, epochs=int(epochs), lr=float(lr),
                            seeds=tuple(range(int(seeds))))
     try:
@@ -126,7 +130,8 @@ def _experiment(rf: int, channels: int, size: int) -> None:
     except CnnscopeError as error:
         st.error(plain_text.plain(error))
         settings = None
-    if st.button(f"Train {plural(len(kinds(rf)), 'variant')} × {plural(int(seeds), 'seed')}", key="kx_run",
+    if st.button(_("Train {variants} × {seeds}").format(variants=variants_text(len(kinds(rf))),
+                                                        seeds=seeds_text(int(seeds))), key="kx_run",
                  type="primary", disabled=settings is None):
         try:
             st.session_state["kx_result"] = _run_live(settings)
@@ -140,16 +145,24 @@ def _experiment(rf: int, channels: int, size: int) -> None:
 def _estimate_line(settings) -> None:
     """"About 1 min 20 s" before the button: a few measured steps of each variant × the runs' step budget
     (measured once per setting, at this machine's current load)."""
-    from cnnscope.export.kernels import plural
+    with st.spinner(_("timing a few training steps of each variant")):
+        estimate = _estimate(settings)
+    st.info(_("Estimated time: about {duration} for {steps} training steps ({variants} × {seeds} × {epochs}), "
+              "timed from a few steps of each variant on this machine: an estimate, its load changes it.").format(
+        duration=duration(estimate.seconds), steps=f"{estimate.steps:,}",
+        variants=variants_text(len(estimate.step_seconds)), seeds=seeds_text(len(settings.seeds)),
+        epochs=ngettext("{n} epoch", "{n} epochs", settings.epochs).format(n=settings.epochs)))
 
-    estimate = _estimate(settings)
-    st.info(f"Estimated time: about {duration(estimate.seconds)} for {estimate.steps:,} training steps "
-            f"({plural(len(estimate.step_seconds), 'variant')} × {plural(len(settings.seeds), 'seed')} × "
-            f"{plural(settings.epochs, 'epoch')}), "
-            "timed from a few steps of each variant on this machine: an estimate, its load changes it.")
+
+def variants_text(n: int) -> str:
+    return ngettext("{n} variant", "{n} variants", n).format(n=n)
 
 
-@st.cache_data(show_spinner="timing a few training steps of each variant", max_entries=32)
+def seeds_text(n: int) -> str:
+    return ngettext("{n} seed", "{n} seeds", n).format(n=n)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
 def _estimate(settings):
     from cnnscope.studies.kernels.experiment import estimate
 
@@ -160,34 +173,38 @@ def duration(seconds: float) -> str:
     """``40 s``, ``1 min 20 s``, ``12 min`` (rounded to what a person plans with)."""
     seconds = max(1, round(seconds))
     if seconds < 60:
-        return f"{seconds} s"
+        return _("{seconds} s").format(seconds=seconds)
     minutes, rest = divmod(seconds, 60)
     if minutes >= 10:
-        return f"{round(seconds / 60)} min"
+        return _("{minutes} min").format(minutes=round(seconds / 60))
     rest = 10 * round(rest / 10)
-    return f"{minutes} min" if rest == 0 else f"{minutes} min {rest} s" if rest < 60 else f"{minutes + 1} min"
+    if rest == 0 or rest >= 60:
+        return _("{minutes} min").format(minutes=minutes + (rest >= 60))
+    return _("{minutes} min {seconds} s").format(minutes=minutes, seconds=rest)
 
 
 def _run_live(settings):
     from cnnscope.studies.kernels.experiment import run_experiment
     from cnnscope.vis.kernel_charts import curves_with_band
 
-    bar = st.progress(0.0, text="starting")
+    bar = st.progress(0.0, text=_("starting"))
     live = st.empty()
     curves: dict[str, list] = {}
 
     def on_progress(p) -> None:
         done = ((p.run - 1) + p.epoch / p.epochs) / p.runs
-        bar.progress(min(done, 1.0), text=f"run {p.run} of {p.runs}: {p.kind}, seed {p.seed}, epoch {p.epoch} of "
-                                          f"{p.epochs}, val acc {units.percent(p.record.val_acc)}")
+        bar.progress(min(done, 1.0), text=_("run {run} of {runs}: {kind}, seed {seed}, epoch {epoch} of {epochs}, "
+                                            "val acc {accuracy}").format(
+            run=p.run, runs=p.runs, kind=p.kind, seed=p.seed, epoch=p.epoch, epochs=p.epochs,
+            accuracy=units.percent(p.record.val_acc)))
 
     def on_run(kind, seed, run) -> None:
         curves.setdefault(kind, []).append(run.val_acc)
-        figure = curves_with_band(curves, "Validation accuracy so far", "validation accuracy (%)", percent=True)
+        figure = curves_with_band(curves, _("Validation accuracy so far"), _("validation accuracy (%)"), percent=True)
         live.plotly_chart(figure, width="stretch", key=f"kx_live_{sum(map(len, curves.values()))}")
 
     experiment = run_experiment(settings, on_progress=on_progress, on_run=on_run)
-    bar.progress(1.0, text=f"done in {experiment.seconds:.0f} s")
+    bar.progress(1.0, text=_("done in {seconds} s").format(seconds=f"{experiment.seconds:.0f}"))
     live.empty()
     return experiment
 
@@ -199,16 +216,17 @@ def _show_experiment(experiment) -> None:
     st.markdown(f"**{settings_line(experiment)}**")
     columns, rows = training_table(experiment)
     _table("kernel-results", columns, rows, RESULT_PRIORITY)
-    (st.success if experiment.verdict.resolved else st.warning)(verdict_text(experiment.verdict, APP_LONGER))
-    with st.expander("Per seed"):
+    (st.success if experiment.verdict.resolved else st.warning)(verdict_text(experiment.verdict, _(APP_LONGER)))
+    with st.expander(_("Per seed")):
         columns, rows = seed_table(experiment)
         st.dataframe([dict(zip(columns, row)) for row in rows], hide_index=True, width="stretch")
     for k, figure in enumerate(experiment_figures(experiment)):
         st.plotly_chart(figure, width="stretch", key=f"kx_figure_{k}")
 
 
-@st.cache_resource(show_spinner="analysing", max_entries=16)
-def _comparison(names: tuple):
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _comparison(names: tuple, lang: str = "en"):
+    """Keyed by the language too: the comparison's notes are written in it."""
     from cnnscope.studies.compare import compare_reports
 
     return compare_reports([model_choice.report(model_choice.natural_choice(n)) for n in names])

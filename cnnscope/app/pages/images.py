@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnscope.errors import UsageError
+from cnnscope.i18n import N_, _
 
 MAX_IMAGE_MB = 20
 
@@ -15,18 +16,19 @@ DIGIT_DATASETS = ("digits", "mnist")  # weights trained on these read handwritte
 def pick_image(key: str, digit_first: bool = False):
     """(PIL RGB image, label) from the visitor's choice; ``digit_first``: a handwritten digit until the
     visitor picks another source (for weights trained on digits, a photo means nothing)."""
-    sources = ("Sample photo", "Handwritten digit", "Upload")
-    source = st.radio("Image", sources, index=1 if digit_first else 0, horizontal=True, key=f"{key}_src")
+    sources = (N_("Sample photo"), N_("Handwritten digit"), N_("Upload"))  # English values, translated labels
+    source = st.radio(_("Image"), sources, index=1 if digit_first else 0, horizontal=True, key=f"{key}_src",
+                      format_func=_)
     if source == "Sample photo":
-        return sample_photo(), "china.jpg (scikit-learn sample)"
+        return sample_photo(), _("china.jpg (scikit-learn sample)")
     if source == "Handwritten digit":
-        index = st.number_input("Digit sample", 0, 1796, 17, key=f"{key}_digit")
+        index = st.number_input(_("Digit sample"), 0, 1796, 17, key=f"{key}_digit")
         from cnnscope.vis.images import digits_image
 
         return digits_image(str(index)), f"digits:{index}"
-    upload = st.file_uploader("PNG or JPEG", type=["png", "jpg", "jpeg"], key=f"{key}_upload")
+    upload = st.file_uploader(_("PNG or JPEG"), type=["png", "jpg", "jpeg"], key=f"{key}_upload")
     if upload is None:
-        return sample_photo(), "china.jpg (scikit-learn sample)"
+        return sample_photo(), _("china.jpg (scikit-learn sample)")
     return open_upload(upload), upload.name
 
 
@@ -34,7 +36,8 @@ def open_upload(upload):
     """The uploaded PNG/JPEG as an RGB image; a bad one is one line naming the upload (never the server's
     temporary path): too big a file, too many pixels (PIL's DecompressionBombError), not an image."""
     if upload.size > MAX_IMAGE_MB * 2**20:
-        raise UsageError(f"{upload.name} is {upload.size / 2**20:.0f} MB; images are capped at {MAX_IMAGE_MB} MB")
+        raise UsageError(_("{name} is {size} MB; images are capped at {cap} MB").format(
+            name=upload.name, size=f"{upload.size / 2**20:.0f}", cap=MAX_IMAGE_MB))
     import tempfile
     from pathlib import Path
 
