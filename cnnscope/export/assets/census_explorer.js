@@ -129,7 +129,7 @@
       var va = value(rows[a], key), vb = value(rows[b], key);
       var ea = va === null || va === undefined || va === "", eb = vb === null || vb === undefined || vb === "";
       if (ea || eb) return ea === eb ? a - b : (ea ? 1 : -1);  // no figure: last, either way
-      var c = numeric ? Number(va) - Number(vb) : String(va).localeCompare(String(vb));
+      var c = numeric ? Number(va) - Number(vb) : (String(va) < String(vb) ? -1 : String(va) > String(vb) ? 1 : 0);
       return c === 0 ? a - b : dir * c;
     });
     document.querySelectorAll("#cx-table th").forEach(function (th) {
