@@ -173,10 +173,10 @@ def _existing_rows(output: str) -> list[dict]:
     from cnnscope.export import census_file
     from cnnscope.files import is_stream
 
-    fmt = census_file.file_format(output)
     if is_stream(output):
         raise UsageError(_("-o {path}: a census is rewritten as its rows finish, so it needs a file").format(
             path=output))
+    fmt = census_file.file_format(output)
     if fmt == "html":
         census_file.require_explorer()  # before models are analysed for a page that cannot be written
     return census_file.read(output) if Path(output).is_file() else []
