@@ -4,7 +4,8 @@ process (or a Ray worker) can import them by reference.
 ``behave(name, options)`` does what the name says before it answers:
 ``ok-*`` answers at once, ``sleep-*`` sleeps ``options["seconds"]`` (default 0.2), ``raise-*`` raises,
 ``exit-*`` calls ``os._exit(3)``, ``kill-*`` SIGKILLs its own process, ``kill-once-*`` does so only the
-first time (a marker file in ``options["folder"]``), ``hang-*`` spins in a busy loop, ``nap-*`` sleeps for
+first time (a marker file in ``options["folder"]``, where every model also
+writes ``NAME.pid``), ``hang-*`` spins in a busy loop, ``nap-*`` sleeps for
 an hour, ``leak-*`` keeps ``options["leak_mb"]`` MB for good.  The row holds the worker's pid and its
 resident memory after the model (``rss``, bytes).
 """
@@ -24,6 +25,8 @@ _KEPT: list[bytes] = []  # what leak-* models leave behind
 def behave(name: str, options: dict | None = None) -> dict:
     options = options or {}
     kind = name.split("-")[0]
+    if "folder" in options:  # say who runs it, for the tests that check the process is gone afterwards
+        (Path(options["folder"]) / f"{name}.pid").write_text(str(os.getpid()))
     if name.startswith("kill-once-"):
         marker = Path(options["folder"]) / name
         if not marker.exists():
