@@ -179,7 +179,27 @@ def _existing_rows(output: str) -> list[dict]:
     fmt = census_file.file_format(output)
     if fmt == "html":
         census_file.require_explorer()  # before models are analysed for a page that cannot be written
-    return census_file.read(output) if Path(output).is_file() else []
+    rows = census_file.read(output) if Path(output).is_file() else []
+    _check_can_write(output)
+    return rows
+
+
+def _check_can_write(output: str) -> None:
+    """A file can be made beside ``output`` (the rewrites rename one over it): a read-only folder or
+    file system is one line before any model is analysed, not after the first."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from cnnscope.files import cannot_write
+
+    target = Path(os.path.realpath(output))
+    try:
+        handle, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as error:
+        raise cannot_write(output, error) from None
+    os.close(handle)
+    os.unlink(probe)
 
 
 def _require_ray() -> None:

@@ -65,7 +65,7 @@ class PlainCensusProgress(_Counts):
         return self
 
     def __exit__(self, *exc):
-        if self.shown != self.done:
+        if self.done and self.shown != self.done:
             self._show()
         return False
 

@@ -413,6 +413,16 @@ BAD = [
       "--arithmetic needs no model"),
     B("explain-many-channels-picture", ["explain", "in5x8x8,c3-8,relu,flat,fc10"], 2,
       "takes 5-channel inputs, not a picture: give one as a tensor file"),
+    # -- census (issue 26, point 6) -------------------------------------------------------------------
+    B("census-no-match", ["census", "lenet5", "nosuch*"], 1, "no model matches 'nosuch*'"),
+    B("census-o-suffix", ["census", "lenet5", "-o", "zoo.txt"], 2, "unknown suffix .txt; choose .parquet"),
+    B("census-o-missing-folder", ["census", "lenet5", "-o", "missing/zoo.json"], 2, "no such folder"),
+    B("census-o-read-only", ["census", "lenet5", "-o", "/sys/zoo.parquet"], 2, "cannot write"),
+    B("census-o-device", ["census", "lenet5", "-o", "/dev/full"], 2, "needs a file"),
+    B("census-o-not-a-census", ["census", "lenet5", "-o", "spec.json"], 1,
+      "spec.json is not a cnnscope census file (format 1)", ("spec.json",)),
+    B("census-workers-zero", ["census", "lenet5", "--workers", "0"], 2, "--workers 0: must be at least 1"),
+    B("census-unknown-group", ["census", "--group", "tutorial,nogroup"], 2, "unknown group 'nogroup'"),
     # -- app (no server is started) ----------------------------------------------------------------
     B("app-port-zero", ["app", "--port", "0"], 2, "--port"),
     B("app-port-text", ["app", "--port", "x"], 2, "invalid int"),
