@@ -15,6 +15,7 @@ import functools
 import streamlit as st
 
 from cnnscope.app import plain_text, spec_edit, spec_errors
+from cnnscope.app.pages import in_language
 from cnnscope.i18n import N_, _, language, use_language
 from cnnscope.spec.schema import BLOCKS, LAYERS, REQUIRED
 
@@ -108,8 +109,8 @@ def _add_form(text: str, names: list[str], reason: str | None) -> None:
         st.session_state.form_where = AT_THE_END if default is None else default
         st.session_state.form_where_for = marker
     where = top[1].selectbox(_("Where"), places, key="form_where",
-                             format_func=lambda k: _("at the end") if k == AT_THE_END
-                             else _("before {layer}").format(layer=names[k]),
+                             format_func=in_language(lambda k: _("at the end") if k == AT_THE_END
+                                                     else _("before {layer}").format(layer=names[k])),
                              help=_("layers that need a map (conv, pools) go before flatten unless you choose"))
     st.button(_("Add"), key="form_add", type="primary", disabled=reason is not None, on_click=_edit,
               args=(spec_edit.insert, spec_edit.form_item(kind, settings), None if where == AT_THE_END else where))

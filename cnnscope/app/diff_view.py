@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnscope.app import model_choice, plain_text, zoo_picker
+from cnnscope.app.pages import in_language
 from cnnscope.errors import CnnscopeError
 from cnnscope.i18n import _
 
@@ -29,7 +30,7 @@ def render(choice) -> None:
 
     left, right = st.columns(2)
     picked = [column.selectbox(side, options, index=options.index(default) if default in options else 0,
-                               key=f"diff_{side.lower()}", format_func=label)
+                               key=f"diff_{side.lower()}", format_func=in_language(label))
               for column, side, default in ((left, "A", DEFAULTS[0]), (right, "B", DEFAULTS[1]))]
     reports = []
     for side, option in zip("AB", picked):

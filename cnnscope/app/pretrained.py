@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from cnnscope.app import real_models
+from cnnscope.app.pages import in_language
 from cnnscope.app.plain_text import plain
 from cnnscope.errors import CnnscopeError
 from cnnscope.i18n import N_, _
@@ -182,7 +183,7 @@ def pick_weights(choice, key: str, trained: bool = True, upload: bool = True) ->
         return Weights(model, origin, lock, ("file", choice.value))
     found = offer(choice.kind, choice.value)
     options = [RANDOM] + ([PRETRAINED] if found.offered else []) + ([UPLOAD] if upload else [])
-    source = st.radio(_("Weights"), options, horizontal=True, key=f"{key}_source", format_func=_,
+    source = st.radio(_("Weights"), options, horizontal=True, key=f"{key}_source", format_func=in_language(_),
                       help=_("what the filters and maps are computed with: random numbers (seed 0, what an "
                              "untrained network starts from), the published pretrained weights, or a .pt file"))
     if not found.offered:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnscope.app import builder, input_caps, model_choice, plain_text, spec_text, zoo_picker
-from cnnscope.app.pages import TITLES, shown_title
+from cnnscope.app.pages import TITLES, in_language, shown_title
 from cnnscope.errors import CnnscopeError, SpecError, close_names
 from cnnscope.i18n import LANGUAGES, N_, _, from_environment
 
@@ -21,9 +21,9 @@ def render():
     language_switch()
     _open_link()
     # the value stays the English title: switching the language keeps the page
-    st.sidebar.radio(_("Page"), TITLES, key="page", format_func=shown_title)
+    st.sidebar.radio(_("Page"), TITLES, key="page", format_func=in_language(shown_title))
     source = st.sidebar.radio(_("Model from"), tuple(SOURCES), horizontal=True, key="source",
-                              format_func=lambda value: _(SOURCES[value]),
+                              format_func=in_language(lambda value: _(SOURCES[value])),
                               help=_("File: an .onnx or .pt2 (torch.export.save) you upload"))
     # the other source's key leaves the URL at once; this one's keys follow once the choice is valid
     _follow_in_url(**({"spec": None} if source == "Zoo" else {"model": None} if source == "Spec"
@@ -36,7 +36,7 @@ def render():
         if wanted not in names and "zoo_model" not in st.session_state:
             st.error(plain_text.plain(unknown_model(wanted, names)))  # in the main page: the sidebar is collapsed on a phone
         name = st.sidebar.selectbox(_("Model"), names, index=names.index(wanted) if wanted in names else names.index("lenet5"),
-                                    key="zoo_model", format_func=zoo_picker.picker_label,
+                                    key="zoo_model", format_func=in_language(zoo_picker.picker_label),
                                     help=_("type to search (a name, or a group: video, detection ...): tutorial nets "
                                            "first, then torchvision's classification, segmentation, detection, video "
                                            "and optical-flow models, then timm's (timm:NAME) when installed"))

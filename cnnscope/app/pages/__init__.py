@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import NamedTuple
 
-from cnnscope.i18n import N_, _
+from cnnscope.i18n import N_, _, language, use_language
 
 
 class Page(NamedTuple):
@@ -36,6 +36,19 @@ TITLES: tuple[str, ...] = tuple(page.title for page in PAGES)
 def shown_title(title: str) -> str:
     """A page's title as the sidebar shows it, in the visitor's language."""
     return _(title)
+
+
+def in_language(format_func):
+    """``format_func`` bound to the language of the run that draws the widget.  Streamlit keeps a widget's
+    format_func and calls it again outside the script run (its test harness does, to match a value with its
+    label), where the run's language is not set: bound, the label is the one the widget shows."""
+    lang = language()
+
+    def shown(value):
+        with use_language(lang):
+            return format_func(value)
+
+    return shown
 
 
 def render(title: str, choice) -> None:

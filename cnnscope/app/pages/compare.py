@@ -6,6 +6,7 @@ import streamlit as st
 
 from cnnscope import units
 from cnnscope.app import model_choice, plain_text, responsive, zoo_picker
+from cnnscope.app.pages import in_language
 from cnnscope.i18n import N_, _, language, ngettext
 
 # On a phone (400 px) the kernel study's tables show these columns only, in this order: the rest push the
@@ -24,7 +25,7 @@ def render(choice) -> None:
         # select_all=False: since Streamlit 1.63 the dropdown's first row is "Select N matches" and Enter picks
         # that row, adding every match; without it Enter adds the highlighted (first) match only
         picked = st.multiselect(_("Models (each at its natural input)"), names, default=["resnet18", "vgg16"],
-                                key="compare_models", max_selections=8, format_func=zoo_picker.picker_label,
+                                key="compare_models", max_selections=8, format_func=in_language(zoo_picker.picker_label),
                                 select_all=False, filter_mode="contains",
                                 help=_("every zoo model; type part of a name and press Enter to add the "
                                        "highlighted one; detection models trace on the CPU (seconds each)"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cnnscope.app.pages import in_language
 from cnnscope.errors import UsageError
 from cnnscope.i18n import N_, _
 
@@ -18,7 +19,7 @@ def pick_image(key: str, digit_first: bool = False):
     visitor picks another source (for weights trained on digits, a photo means nothing)."""
     sources = (N_("Sample photo"), N_("Handwritten digit"), N_("Upload"))  # English values, translated labels
     source = st.radio(_("Image"), sources, index=1 if digit_first else 0, horizontal=True, key=f"{key}_src",
-                      format_func=_)
+                      format_func=in_language(_))
     if source == "Sample photo":
         return sample_photo(), _("china.jpg (scikit-learn sample)")
     if source == "Handwritten digit":

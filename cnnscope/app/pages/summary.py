@@ -7,6 +7,7 @@ import streamlit as st
 from cnnscope import units
 from cnnscope.analysis.memory import PRECISIONS, adam_parts
 from cnnscope.app import model_choice, plain_text, responsive
+from cnnscope.app.pages import in_language
 from cnnscope.export.summary_rows import COLUMNS, DEFAULT_COLUMNS, headers, row_cells
 from cnnscope.i18n import N_, _
 from cnnscope.studies import explain
@@ -33,7 +34,7 @@ def render(choice) -> None:
     columns = st.columns([1.4, 1, 1, 1, 1.2])
     with columns[4]:
         slot = st.empty()  # the metric above the box that sets it
-        precision = st.selectbox(_("Training precision"), list(PRECISIONS), format_func=precision_label,
+        precision = st.selectbox(_("Training precision"), list(PRECISIONS), format_func=in_language(precision_label),
                                  key="summary_precision", help=_(PRECISION_HELP))
     parts = adam_parts(t, precision, _value_bytes(report.dtype))
     training = sum(parts.values())
@@ -64,7 +65,7 @@ def render(choice) -> None:
     rows = [r for r in report.layers if 1 <= r.depth <= depth] or report.layers
     picked = st.multiselect(_("Columns"), list(COLUMNS), default=list(DEFAULT_COLUMNS), key="summary_columns",
                             select_all=False,  # Enter adds the highlighted column, not every match
-                            format_func=lambda key: f"{key} ({_(COLUMNS[key].header)})",
+                            format_func=in_language(lambda key: f"{key} ({_(COLUMNS[key].header)})"),
                             help=_("the table's columns; hover a column's header for what it counts")) \
         or list(DEFAULT_COLUMNS)
     wide, narrow = responsive.wide_and_narrow("summary")
