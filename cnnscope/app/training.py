@@ -16,6 +16,7 @@ other pages.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import threading
 import time
@@ -73,7 +74,9 @@ class TrainingJob:
         return self.finished is not None
 
     def start(self) -> "TrainingJob":
-        self.thread = threading.Thread(target=self._run, name=f"cnnscope-train-{self.label}", daemon=True)
+        # the run's notes and messages in the visitor's language: the thread runs in a copy of this context
+        self.thread = threading.Thread(target=contextvars.copy_context().run, args=(self._run,),
+                                       name=f"cnnscope-train-{self.label}", daemon=True)
         self.thread.start()
         return self
 

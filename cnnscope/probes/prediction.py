@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnnscope.i18n import _
+
 # The classes of the data sets cnnscope trains on (cnnscope.train.datasets.NAMES), in label order.
 DATASET_CLASSES = {
     "digits": tuple(str(d) for d in range(10)),
@@ -39,7 +41,7 @@ def class_names(count: int, categories=None, dataset: str | None = None) -> list
     for names in (categories, DATASET_CLASSES.get(dataset or "")):
         if names is not None and len(names) == count:
             return [str(n) for n in names]
-    return [f"class {k}" for k in range(count)]
+    return [_("class {k}").format(k=k) for k in range(count)]  # unnamed classes, in the reader's language
 
 
 def class_logits(output):

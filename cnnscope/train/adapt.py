@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cnnscope.i18n import _
 from cnnscope.train.data import TrainData
 from cnnscope.train.datasets import ImageSet
 from cnnscope.train.errors import ModelDataMismatch
@@ -88,17 +89,18 @@ def prepare_data(images: ImageSet, shape: tuple[int, int, int], *, val_split: fl
     adapter = InputAdapter(images.shape[0], shape, images.scale)
     notes = []
     if images.shape[0] != shape[0]:
-        notes.append(f"{images.name}: {images.shape[0]}-channel images converted to {shape[0]} channels")
+        notes.append(_("{data}: {old}-channel images converted to {new} channels").format(
+            data=images.name, old=images.shape[0], new=shape[0]))
     if tuple(images.shape[1:]) != tuple(shape[1:]):
-        notes.append(f"{images.name}: images resized from {images.shape[1]}×{images.shape[2]} "
-                     f"to {shape[1]}×{shape[2]} (the model's input)")
+        notes.append(_("{data}: images resized from {old} to {new} (the model's input)").format(
+            data=images.name, old=f"{images.shape[1]}×{images.shape[2]}", new=f"{shape[1]}×{shape[2]}"))
     if normalization is not None and len(normalization[0]) == shape[0]:
         adapter.mean, adapter.std = tuple(normalization[0]), tuple(normalization[1])
-        origin = "the model's"
+        note = _("normalised with the model's mean {mean} and std {std}")
     else:
         adapter.mean, adapter.std = channel_stats(adapter, images.images[train_idx[:2048]])
-        origin = "the training split's"
-    notes.append(f"normalised with {origin} mean {_fmt(adapter.mean)} and std {_fmt(adapter.std)}")
+        note = _("normalised with the training split's mean {mean} and std {std}")
+    notes.append(note.format(mean=_fmt(adapter.mean), std=_fmt(adapter.std)))
     train_x, val_x = images.images[train_idx], images.images[val_idx]
     adapted_bytes = len(images.labels) * shape[0] * shape[1] * shape[2] * 4
     transform = None
@@ -106,8 +108,8 @@ def prepare_data(images: ImageSet, shape: tuple[int, int, int], *, val_split: fl
         train_x, val_x = adapter.apply_in_chunks(train_x), adapter.apply_in_chunks(val_x)
     else:
         transform = adapter
-        notes.append(f"{images.name}: kept as uint8 and adapted batch by batch "
-                     f"({adapted_bytes / 2**30:.1f} GiB as float32)")
+        notes.append(_("{data}: kept as uint8 and adapted batch by batch ({size} GiB as float32)").format(
+            data=images.name, size=f"{adapted_bytes / 2**30:.1f}"))
     return TrainData(train_x, images.labels[train_idx], val_x, images.labels[val_idx], transform,
                      list(images.classes), notes, normalization=(adapter.mean, adapter.std))
 
@@ -191,8 +193,8 @@ class HeadChange:
 
     @property
     def note(self) -> str:
-        return (f"replaced the last Linear layer {self.layer} ({self.old} → {self.new} outputs, freshly "
-                f"initialised) to match the data set's {self.new} classes")
+        return _("replaced the last Linear layer {layer} ({old} → {new} outputs, freshly initialised) to match the "
+                 "data set's {new} classes").format(layer=self.layer, old=self.old, new=self.new)
 
 
 def fit_classes(model: nn.Module, shape: tuple[int, int, int], num_classes: int,
