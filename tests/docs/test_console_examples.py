@@ -20,7 +20,7 @@ from sybil.parsers.markdown import CodeBlockParser  # noqa: E402
 from tests.docs.console import VARIES, commands, expects_failure, matches, normalised, options_above
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "docs" / "zh").glob("*.md"))]
 FAST_TIMEOUT_S, SLOW_TIMEOUT_S = 120, 900
 
 
