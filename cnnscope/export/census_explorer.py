@@ -156,9 +156,11 @@ h1 { font-size: 1.4rem; margin: 0 0 .2rem; }
 .cx-controls output { display: inline-block; min-width: 4rem; }
 .cx-plot { width: 100%; height: 520px; }
 .cx-details { border-left: 3px solid #1f77b4; padding: .2rem .6rem; margin: .4rem 0; font-size: .85rem; }
-.cx-details dl { display: grid; grid-template-columns: max-content 1fr; gap: .1rem .8rem; margin: .2rem 0; }
-.cx-details dt { color: #555; }
-.cx-details dd { margin: 0; }
+.cx-details dl { display: grid; grid-template-columns: repeat(auto-fill, minmax(15rem, 1fr)); gap: .1rem 1rem;
+                 margin: .2rem 0; }
+.cx-details dl div { display: flex; gap: .5rem; min-width: 0; }
+.cx-details dt { color: #555; min-width: 8.5rem; }
+.cx-details dd { margin: 0; overflow-wrap: anywhere; }
 .cx-table-box { max-height: 480px; overflow: auto; border: 1px solid #ddd; }
 #cx-table { border-collapse: collapse; font-size: .8rem; width: 100%; }
 #cx-table th { position: sticky; top: 0; background: #f4f4f4; cursor: pointer; text-align: left; padding: .2rem .4rem;

@@ -9,7 +9,8 @@
   var PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
                  "#bcbd22", "#17becf", "#393b79", "#ad494a", "#8ca252", "#bd9e39", "#843c39", "#7b4173",
                  "#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363", "#6baed6", "#fd8d3c", "#74c476"];
-  var NUMERIC = {params: 1, macs: 1, activation_bytes: 1, training_bytes_adam: 1, rf: 1, acc1: 1, acc5: 1, seconds: 1};
+  var NUMERIC = {params: 1, macs: 1, activation_bytes: 1, training_bytes_adam: 1, rf: 1, acc1: 1, acc5: 1, seconds: 1,
+                 peak_memory_bytes: 1};
   var state = {by: "group", sortKey: "macs", sortDir: 1, picked: null};
   var plot = document.getElementById("cx-plot");
   var body = document.querySelector("#cx-table tbody");
@@ -38,7 +39,9 @@
     if (v === null || v === undefined || v === "") return text.none;
     if (key === "params") return Number(v).toLocaleString("en-US");
     if (key === "macs") return si(Number(v));
-    if (key === "activation_bytes" || key === "training_bytes_adam") return megabytes(Number(v));
+    if (key === "activation_bytes" || key === "training_bytes_adam" || key === "peak_memory_bytes") {
+      return megabytes(Number(v));
+    }
     if (key === "acc1" || key === "acc5") return Number(v).toFixed(2) + "%";
     if (key === "seconds") return Number(v).toFixed(2);
     return String(v);
@@ -116,7 +119,7 @@
       });
     });
     var layout = {
-      margin: {l: 70, r: 10, t: 10, b: 55}, hovermode: "closest", legend: {title: {text: state.by}, itemsizing: "constant"},
+      margin: {l: 70, r: 10, t: 36, b: 55}, hovermode: "closest", legend: {title: {text: state.by}, itemsizing: "constant"},
       xaxis: {type: "log", title: {text: text.headers.params}}, yaxis: {type: "log", title: {text: text.headers.macs}}
     };
     Plotly.react(plot, traces, layout, {displaylogo: false, responsive: true});
@@ -156,11 +159,11 @@
     if (state.picked === null) { box.textContent = text.details; return; }
     var row = rows[state.picked], dl = document.createElement("dl");
     Object.keys(row).forEach(function (k) {
-      var dt = document.createElement("dt"), dd = document.createElement("dd");
+      var pair = document.createElement("div"), dt = document.createElement("dt"), dd = document.createElement("dd");
       dt.textContent = k;
-      var shown = k in NUMERIC || k === "rf" ? cell(row, k) : row[k];
+      var shown = k in NUMERIC ? cell(row, k) : row[k];
       dd.textContent = shown === null || shown === undefined || shown === "" ? text.none : String(shown);
-      dl.appendChild(dt); dl.appendChild(dd);
+      pair.appendChild(dt); pair.appendChild(dd); dl.appendChild(pair);
     });
     box.innerHTML = "";
     var title = document.createElement("strong");
