@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 
 from cnnscope.app import explain_figures as figures
+from cnnscope.app.pages import in_language
 from cnnscope.app.plain_text import plain
 from cnnscope.i18n import N_, _
 
@@ -159,8 +160,9 @@ def shown_channel(e, key: str) -> int:
         st.session_state[f"{key}_for"] = mark
         st.session_state[key] = strongest
     picked = st.selectbox(_("Input channel drawn (of {n})").format(n=len(channels)), channels, key=key,
-                          format_func=lambda c: (_("{c}: sum {sum} (largest |sum|)") if c == strongest else
-                                                 _("{c}: sum {sum}")).format(c=c, sum=f"{sums[c]:.4g}"),
+                          format_func=in_language(lambda c: (_("{c}: sum {sum} (largest |sum|)") if c == strongest
+                                                             else _("{c}: sum {sum}")).format(c=c,
+                                                                                              sum=f"{sums[c]:.4g}")),
                           help=_("a kernel has one slice per input channel; the products of every channel add up"))
     return channels.index(picked)
 

@@ -12,16 +12,17 @@ import math
 from dataclasses import dataclass
 
 from cnnscope.analysis import ops
+from cnnscope.i18n import N_, _
 from cnnscope.report import LayerRecord
 
 WINDOW_FORMULA = "out = floor((n + 2·p − d·(k−1) − 1) / s) + 1"
 TRANSPOSED_FORMULA = "out = (n − 1)·s − 2·p + d·(k−1) + output_padding + 1"
-WINDOW_LEGEND = ("n = input size along the axis, k = kernel size, s = stride, p = padding added on each side, "
-                 "d = dilation (the gap between kernel taps; 1 = no gap); floor rounds down (ceil: a pool "
-                 "with ceil_mode rounds up)")
-RF_LEGEND = ("r = receptive field size (how many input pixels one unit can see, per side), j = jump (input pixels "
-             "between the fields of neighbouring units), start = where the first unit's field begins (negative: "
-             "in the padding); k = kernel size, s = stride, p = padding, d = dilation of this row.")
+WINDOW_LEGEND = N_("n = input size along the axis, k = kernel size, s = stride, p = padding added on each side, "
+                   "d = dilation (the gap between kernel taps; 1 = no gap); floor rounds down (ceil: a pool "
+                   "with ceil_mode rounds up)")
+RF_LEGEND = N_("r = receptive field size (how many input pixels one unit can see, per side), j = jump (input pixels "
+               "between the fields of neighbouring units), start = where the first unit's field begins (negative: "
+               "in the padding); k = kernel size, s = stride, p = padding, d = dilation of this row.")
 RF_FORMULA = "r_out = r_in + (k−1)·d·j_in,   j_out = j_in·s,   start_out = start_in − p·j_in   (the input: r = 1, j = 1, start = 0)"
 _WINDOWS = ("conv", "pool")
 
@@ -38,9 +39,9 @@ def shape_legend(row: LayerRecord) -> list[str]:
     if row.op_kind not in (*_WINDOWS, "transposed_conv") or not row.kernel_size or not inputs:
         return []
     n = len(row.kernel_size)
-    axes = ("height", "width") if n == 2 else tuple(f"axis {k}" for k in range(n))
+    axes = (_("height"), _("width")) if n == 2 else tuple(_("axis {k}").format(k=k) for k in range(n))
     dilation = row.dilation or [1] * n
-    lines = [TRANSPOSED_FORMULA if row.op_kind == "transposed_conv" else WINDOW_FORMULA, WINDOW_LEGEND]
+    lines = [TRANSPOSED_FORMULA if row.op_kind == "transposed_conv" else WINDOW_FORMULA, _(WINDOW_LEGEND)]
     lines += [f"{axes[k]}: n = {inputs[-n + k]}, k = {row.kernel_size[k]}, s = {row.stride[k]}, "
               f"p = {row.padding[k]}, d = {dilation[k]}" for k in range(n)]
     return lines
@@ -56,8 +57,9 @@ class Worked:
     note: str = ""
 
     def lines(self, what: str) -> list[str]:
-        lines = [f"{what} = {self.formula}", f"{' ' * len(what)} = {self.numbers} = {self.value:,}"]
-        return lines + ([self.note] if self.note else [])
+        indent = " " * sum(2 if ord(c) >= 0x2E80 else 1 for c in what)  # a CJK character is two columns wide
+        lines = [f"{what} = {self.formula}", f"{indent} = {self.numbers} = {self.value:,}"]
+        return lines + ([_(self.note)] if self.note else [])
 
 
 def _dots(values) -> str:
@@ -81,7 +83,7 @@ def _channels(row: LayerRecord) -> tuple[int, int, list[int], list[int]] | None:
 def _bias(row: LayerRecord, weight: int, out: int, formula: str, numbers: str) -> Worked | None:
     """The count with or without a bias of ``out`` values; None when neither matches the report's."""
     if row.params == weight:
-        return Worked(formula, numbers, weight, "(no bias)")
+        return Worked(formula, numbers, weight, N_("(no bias)"))
     if row.params == weight + out:
         return Worked(f"{formula} + out (bias)", f"{numbers} + {out}", weight + out)
     return None
@@ -96,7 +98,7 @@ def parameter_count(row: LayerRecord) -> Worked | None:
         sizes = _channels(row)
         if sizes is None:
             return None
-        c_in, c_out, _, _ = sizes
+        c_in, c_out = sizes[:2]
         letters, kernel = _kernel_letters(len(row.kernel_size)), _dots(row.kernel_size)
         if row.op_kind == "conv":  # weight (out, in/groups, k...)
             per = "in" if groups == 1 else "(in/groups)"
@@ -119,18 +121,18 @@ def parameter_count(row: LayerRecord) -> Worked | None:
             return None
         channels = inputs[1]
         if row.params == 2 * channels:
-            return Worked("2·C (a scale γ and a shift β per channel)", f"2·{channels}", row.params,
-                          "the running mean and variance are buffers, not parameters"
+            return Worked(_("2·C (a scale γ and a shift β per channel)"), f"2·{channels}", row.params,
+                          N_("the running mean and variance are buffers, not parameters")
                           if row.type.startswith(("BatchNorm", "SyncBatchNorm")) else "")
         if row.params == 0:
-            return Worked("0 (affine=False: no scale or shift)", "0", 0)
+            return Worked(_("0 (affine=False: no scale or shift)"), "0", 0)
         return None
     if row.type == "LayerNorm":
         inputs = row.input_shapes[0] if row.input_shapes else []
         if inputs and row.params in (2 * inputs[-1], inputs[-1]):
             with_bias = row.params == 2 * inputs[-1]
-            return Worked("2·D (a scale γ and a shift β per feature of the last axis)" if with_bias else
-                          "D (a scale γ per feature; no shift)", f"2·{inputs[-1]}" if with_bias else str(inputs[-1]),
+            return Worked(_("2·D (a scale γ and a shift β per feature of the last axis)") if with_bias else
+                          _("D (a scale γ per feature; no shift)"), f"2·{inputs[-1]}" if with_bias else str(inputs[-1]),
                           row.params)
     return None
 
@@ -160,7 +162,7 @@ def mac_count(row: LayerRecord) -> Worked | None:
             count = batch * math.prod(spatial_in) * c_in * (c_out // groups) * taps
             formula = f"N·{'·'.join(a + '_in' for a in axes)}·in·{per}·{letters}"
             numbers = f"{batch}·{_dots(spatial_in)}·{c_in}·{value}·{_dots(row.kernel_size)}"
-        return Worked(formula, numbers, count, "bias additions are not multiply-accumulates: not counted")
+        return Worked(formula, numbers, count, N_("bias additions are not multiply-accumulates: not counted"))
     if row.op_kind == "linear" and row.type in ("Linear", "linear"):
         inputs = row.input_shapes[0] if row.input_shapes else []
         out = row.output_shape if row.output_shape and isinstance(row.output_shape[0], int) else []
@@ -170,8 +172,8 @@ def mac_count(row: LayerRecord) -> Worked | None:
         count = math.prod(rows) * inputs[-1] * out[-1]
         lead = "N" if len(rows) == 1 else "(" + "·".join(["N", *(f"L{i + 1}" for i in range(len(rows) - 1))]) + ")"
         numbers = (str(rows[0]) if len(rows) == 1 else f"({_dots(rows)})") + f"·{inputs[-1]}·{out[-1]}"
-        return Worked(f"{lead}·in·out", numbers, count, "one product per input feature for every output feature of "
-                      "every row; the bias is not counted")
+        return Worked(f"{lead}·in·out", numbers, count, N_("one product per input feature for every output feature "
+                                                           "of every row; the bias is not counted"))
     return None
 
 
@@ -180,23 +182,24 @@ def count_arithmetic(row: LayerRecord) -> list[str]:
     lines = []
     params = parameter_count(row)
     if params is not None and params.value == row.params:
-        lines += params.lines("parameters")
+        lines += params.lines(_("parameters"))
     elif not row.is_leaf:
-        lines.append(f"parameters = its rows' parameters added up = {row.params:,}")
+        lines.append(_("parameters = its rows' parameters added up = {n}").format(n=f"{row.params:,}"))
     elif row.params:
-        lines.append(f"parameters = {row.params:,} (held by this {row.type}; no formula written here)")
+        lines.append(_("parameters = {n} (held by this {type}; no formula written here)").format(
+            n=f"{row.params:,}", type=row.type))
     else:
-        lines.append("parameters = 0 (nothing learned here)"
-                     + (": a function call uses its module's weights" if row.kind == "function" else ""))
+        lines.append(_("parameters = 0 (nothing learned here): a function call uses its module's weights")
+                     if row.kind == "function" else _("parameters = 0 (nothing learned here)"))
     macs = mac_count(row)
     if macs is not None and macs.value == row.macs:
         lines += macs.lines("MACs")
     elif not row.is_leaf:
-        lines.append(f"MACs = its rows' MACs added up = {row.macs:,}")
+        lines.append(_("MACs = its rows' MACs added up = {n}").format(n=f"{row.macs:,}"))
     elif row.macs:
-        ops_text = ", ".join(row.macs_by_operator) or "its ATen ops"
-        lines.append(f"MACs = {row.macs:,} (counted from {ops_text})")
+        ops_text = ", ".join(row.macs_by_operator) or _("its ATen ops")
+        lines.append(_("MACs = {n} (counted from {ops})").format(n=f"{row.macs:,}", ops=ops_text))
     else:
-        lines.append("MACs = 0 (no multiply-accumulates: " + ("activations, norms, pooling and adds count as other "
-                                                              "ops)" if row.other_ops else "no arithmetic)"))
+        lines.append(_("MACs = 0 (no multiply-accumulates: activations, norms, pooling and adds count as other ops)")
+                     if row.other_ops else _("MACs = 0 (no multiply-accumulates: no arithmetic)"))
     return lines

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cnnscope.app.pages import in_language
 from cnnscope.errors import CnnscopeError
 from cnnscope.i18n import N_, _, language
 from cnnscope.studies.arithmetic import CLASSIC, LEGEND, MAX_SIZE, describe, plan
@@ -26,7 +27,7 @@ def render(choice) -> None:
     for key, value in DEFAULTS.items():
         st.session_state.setdefault(key, value)
     st.selectbox(_("Classic case"), [OWN, *(c.name for c in CLASSIC)], key="arith_case", on_change=_fill_case,
-                 format_func=_)
+                 format_func=in_language(_))
     columns = st.columns(4)
     columns[0].number_input(_("Input size n"), 1, MAX_SIZE, step=1, key="arith_size", on_change=_own)
     columns[1].number_input(_("Kernel k"), 1, 64, step=1, key="arith_kernel", on_change=_own)
