@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from cnnscope import units
 from cnnscope.export.document import Document, Table, provenance
+from cnnscope.i18n import N_, _, ngettext
 from cnnscope.studies.kernels.variants import covered, dilations, omitted
 from cnnscope.studies.kernels.verdict import curve_mean_sd
 
 # -- the variants, without training ---------------------------------------------------------------------
 
-KERNEL_COLUMNS = ["variant", "layers", "weights", "MACs", "RF", "nonlinearities", "activation MB", "latency ms"]
+# headers as data (the app matches them by name): shown, they go through _()
+KERNEL_COLUMNS = [N_("variant"), N_("layers"), N_("weights"), "MACs", "RF", N_("nonlinearities"), N_("activation MB"),
+                  N_("latency ms")]
 
 
 def kernel_table(variants) -> tuple[list[str], list[list[str]]]:
@@ -65,25 +68,30 @@ def findings(variants, rf: int, channels: int) -> list[str]:
         if v.kind == "single":
             continue
         ratio = v.params / single.params
-        change = ("the same count" if ratio == 1 else f"{(1 - ratio) * 100:.0f}% fewer" if ratio < 1
-                  else f"{(ratio - 1) * 100:.0f}% more")
+        change = (_("the same count") if ratio == 1 else
+                  _("{percent}% fewer").format(percent=f"{(1 - ratio) * 100:.0f}") if ratio < 1 else
+                  _("{percent}% more").format(percent=f"{(ratio - 1) * 100:.0f}"))
         count = len(v.layers)
-        what = {"stack3x3": f"{_number(count)} 3×3 layer{'s' if count > 1 else ''}",
-                "factorized": f"1×{rf} then {rf}×1"}.get(v.kind)
+        what = {"stack3x3": ngettext("{count} 3×3 layer", "{count} 3×3 layers", count).format(count=_number(count)),
+                "factorized": _("1×{rf} then {rf}×1").format(rf=rf)}.get(v.kind)
         gaps = ""
         if v.kind == "dilated":
             used = dilations(rf)
-            what = (f"{_number(count)} dilated 3×3 layer{'s' if count > 1 else ''} "
-                    f"(dilation{'s' if count > 1 else ''} {', '.join(str(d) for d in used)})")
+            what = ngettext("{count} dilated 3×3 layer (dilation {dilations})",
+                            "{count} dilated 3×3 layers (dilations {dilations})", count).format(
+                count=_number(count), dilations=", ".join(str(d) for d in used))
             if covered(used) < rf:
-                gaps = (f"; with gaps: it reads {covered(used) ** 2} of the {rf * rf} pixels in its field "
-                        "(no dilation-1 layer fills them in)")
+                gaps = _("; with gaps: it reads {read} of the {all} pixels in its field (no dilation-1 layer fills "
+                         "them in)").format(read=covered(used) ** 2, all=rf * rf)
         what = what or f"{v.kind} ({' → '.join(v.layers)})"
-        lines.append(
-            f"{what}: {_c2(v.params, c2)} weights against {_c2(single.params, c2)} — {change} — for the same "
-            f"{rf}×{rf} field, with {v.nonlinearities} nonlinearit{'ies' if v.nonlinearities > 1 else 'y'} "
-            f"instead of {single.nonlinearities}; MACs {v.macs / single.macs:.2f}× the single {rf}×{rf} conv's"
-            f"{gaps}.")
+        lines.append(ngettext(
+            "{what}: {weights} weights against {single} — {change} — for the same {rf}×{rf} field, with {n} "
+            "nonlinearity instead of {single_n}; MACs {ratio}× the single {rf}×{rf} conv's{gaps}.",
+            "{what}: {weights} weights against {single} — {change} — for the same {rf}×{rf} field, with {n} "
+            "nonlinearities instead of {single_n}; MACs {ratio}× the single {rf}×{rf} conv's{gaps}.",
+            v.nonlinearities).format(what=what, weights=_c2(v.params, c2), single=_c2(single.params, c2),
+                                     change=change, rf=rf, n=v.nonlinearities, single_n=single.nonlinearities,
+                                     ratio=f"{v.macs / single.macs:.2f}", gaps=gaps))
     return lines + list(omitted(rf).values())
 
 
@@ -92,8 +100,9 @@ def _c2(params: int, c2: int) -> str:
 
 
 def _number(n: int) -> str:
-    words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine"}
-    return words.get(n, str(n))
+    words = {1: N_("one"), 2: N_("two"), 3: N_("three"), 4: N_("four"), 5: N_("five"), 6: N_("six"), 7: N_("seven"),
+             8: N_("eight"), 9: N_("nine")}
+    return _(words[n]) if n in words else str(n)
 
 
 # -- the verdict in words -------------------------------------------------------------------------------
