@@ -7,6 +7,8 @@ model or option an error is about, use :func:`prefixed`, never ``type(error)(...
 
 from __future__ import annotations
 
+from cnnscope.i18n import N_, _
+
 
 class CnnscopeError(Exception):
     """Base class: the message is one line a user can act on."""
@@ -39,12 +41,16 @@ class LayerNotFoundError(UsageError, KeyError):
     (KeyError's own ``str()`` would quote it).
     """
 
-    def __init__(self, name: str, candidates=(), where: str = "this model", message: str | None = None):
+    def __init__(self, name: str, candidates=(), where: str = N_("this model"), message: str | None = None):
         self.name = name
         self.suggestions = close_names(name, candidates)
         if message is None:
-            hint = f"; did you mean {', '.join(self.suggestions)}?" if self.suggestions else ""
-            message = f"no layer named {name!r} in {where}{hint}"
+            where = _(where)
+            if self.suggestions:
+                message = _("no layer named {name!r} in {where}; did you mean {names}?").format(
+                    name=name, where=where, names=", ".join(self.suggestions))
+            else:
+                message = _("no layer named {name!r} in {where}").format(name=name, where=where)
         super().__init__(message)
 
     def __str__(self) -> str:
@@ -125,23 +131,24 @@ def user_error(error: BaseException) -> CnnscopeError | None:
     if isinstance(error, CnnscopeError):
         return error
     if isinstance(error, UnicodeDecodeError):
-        return InputError(f"not UTF-8 text (byte {error.object[error.start:error.start + 1]!r} at position "
-                          f"{error.start}); save the file as UTF-8")
+        return InputError(_("not UTF-8 text (byte {byte!r} at position {position}); save the file as UTF-8").format(
+            byte=error.object[error.start:error.start + 1], position=error.start))
     image = sys.modules.get("PIL.Image")
     if image is not None and isinstance(error, getattr(image, "DecompressionBombError", ())):
         return InputError(image_too_large(str(error)))
     if isinstance(error, MemoryError):
-        return CnnscopeError("out of memory: try a smaller input, model or batch")
+        return CnnscopeError(_("out of memory: try a smaller input, model or batch"))
     if isinstance(error, RecursionError):
-        return CnnscopeError("nested too deeply (Python's recursion limit): a deeply nested input or model")
+        return CnnscopeError(_("nested too deeply (Python's recursion limit): a deeply nested input or model"))
     if isinstance(error, OSError) and error.filename:
         import errno
 
-        reasons = {errno.ENOSPC: "no space left on the device", errno.EACCES: "permission denied",
-                   errno.EPERM: "permission denied", errno.EROFS: "read-only file system",
-                   errno.ENOENT: "no such file or folder", errno.EISDIR: "is a folder",
-                   errno.ENOTDIR: "a part of the path is not a folder", errno.EDQUOT: "disk quota exceeded"}
-        reason = reasons.get(error.errno) or (error.strerror or type(error).__name__).lower()
+        reasons = {errno.ENOSPC: N_("no space left on the device"), errno.EACCES: N_("permission denied"),
+                   errno.EPERM: N_("permission denied"), errno.EROFS: N_("read-only file system"),
+                   errno.ENOENT: N_("no such file or folder"), errno.EISDIR: N_("is a folder"),
+                   errno.ENOTDIR: N_("a part of the path is not a folder"), errno.EDQUOT: N_("disk quota exceeded")}
+        known = reasons.get(error.errno)
+        reason = _(known) if known else (error.strerror or type(error).__name__).lower()
         return CnnscopeError(f"{error.filename}: {reason}")
     return None
 
@@ -150,9 +157,9 @@ def require_file(path, error: type[CnnscopeError], a_kind: str, kind: str) -> No
     """Every input file the user names (a spec, an image, weights, ``file.py``) is checked alike: a
     folder is ``error("P: is a folder, not <a_kind>")``, a missing path ``error("P: no such <kind>")``."""
     if path.is_dir():
-        raise error(f"{path}: is a folder, not {a_kind}")
+        raise error(_("{path}: is a folder, not {a_kind}").format(path=path, a_kind=_(a_kind)))
     if not path.is_file():
-        raise error(f"{path}: no such {kind}")
+        raise error(_("{path}: no such {kind}").format(path=path, kind=_(kind)))
 
 
 def image_too_large(text: str = "", pixels: int | None = None, limit: int | None = None) -> str:
@@ -164,6 +171,12 @@ def image_too_large(text: str = "", pixels: int | None = None, limit: int | None
         pixels = numbers[0]
     if limit is None and len(numbers) > 1:
         limit = numbers[1]
-    size = f"{pixels / 1e6:,.0f} Mpixels" if pixels else "too many pixels"
-    bound = f"; limit {limit / 1e6:,.0f} Mpixels" if limit else ""
-    return f"image too large ({size}{bound}); scale it down first"
+    if pixels and limit:
+        return _("image too large ({pixels:,.0f} Mpixels; limit {limit:,.0f} Mpixels); scale it down first").format(
+            pixels=pixels / 1e6, limit=limit / 1e6)
+    if pixels:
+        return _("image too large ({pixels:,.0f} Mpixels); scale it down first").format(pixels=pixels / 1e6)
+    if limit:
+        return _("image too large (too many pixels; limit {limit:,.0f} Mpixels); scale it down first").format(
+            limit=limit / 1e6)
+    return _("image too large (too many pixels); scale it down first")

@@ -16,23 +16,26 @@ import tempfile
 from pathlib import Path
 
 from cnnscope.errors import UsageError
+from cnnscope.i18n import N_, _
 
 
 class OutputError(UsageError):
     """An output path (``-o``, ``--out``) that cannot be written: the reason, in words."""
 
 
-REASONS = {errno.EACCES: "permission denied", errno.EPERM: "permission denied", errno.EROFS: "read-only file system",
-           errno.ENOENT: "no such folder", errno.ENOTDIR: "a part of the path is not a folder",
-           errno.EISDIR: "is a folder", errno.ENOSPC: "no space left on the device",
-           errno.EDQUOT: "disk quota exceeded", errno.ENAMETOOLONG: "the name is too long",
-           errno.EEXIST: "exists", errno.EXDEV: "cannot rename across file systems"}
+REASONS = {
+    errno.EACCES: N_("permission denied"), errno.EPERM: N_("permission denied"), errno.EROFS: N_("read-only file system"),
+    errno.ENOENT: N_("no such folder"), errno.ENOTDIR: N_("a part of the path is not a folder"),
+    errno.EISDIR: N_("is a folder"), errno.ENOSPC: N_("no space left on the device"),
+    errno.EDQUOT: N_("disk quota exceeded"), errno.ENAMETOOLONG: N_("the name is too long"),
+    errno.EEXIST: N_("exists"), errno.EXDEV: N_("cannot rename across file systems")}
 
 
 def cannot_write(path, error: OSError) -> OutputError:
     """The one-line error for an ``OSError`` met while writing ``path``."""
-    reason = REASONS.get(error.errno) or (error.strerror or type(error).__name__).lower()
-    return OutputError(f"cannot write {path}: {reason}")
+    known = REASONS.get(error.errno)
+    reason = _(known) if known else (error.strerror or type(error).__name__).lower()
+    return OutputError(_("cannot write {path}: {reason}").format(path=path, reason=reason))
 
 
 STREAM_FOLDERS = ("/dev/", "/proc/")  # never rename anything there: /dev/stdout may point at a regular file
@@ -59,12 +62,13 @@ def check_writable(path: str | Path) -> Path:
     if is_stream(path):
         return path
     if path.is_dir():
-        raise OutputError(f"cannot write {path}: is a folder")
+        raise OutputError(_("cannot write {path}: is a folder").format(path=path))
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         if folder.exists():
-            raise OutputError(f"cannot write {path}: {folder} is not a folder")
-        raise OutputError(f"cannot write {path}: no such folder ({folder} does not exist)")
+            raise OutputError(_("cannot write {path}: {folder} is not a folder").format(path=path, folder=folder))
+        raise OutputError(_("cannot write {path}: no such folder ({folder} does not exist)").format(
+                              path=path, folder=folder))
     return path
 
 
@@ -129,7 +133,8 @@ def refuse_output_over_inputs(output: str | Path | None, inputs) -> None:
         source = str(source)
         for name in {source, source.rpartition(":")[0]} - {""}:  # file.py:Name names file.py
             if same_file(output, name):
-                raise OutputError(f"-o {output}: is the input {name}; choose another output file")
+                raise OutputError(_("-o {output}: is the input {name}; choose another output file").format(
+                                      output=output, name=name))
 
 
 def _umask() -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from html import escape
 
 from cnnscope import units
+from cnnscope.i18n import _
 
 HTML_DEPTH = 2  # rows down to this nesting depth; the totals stand for the model row
 
@@ -78,7 +79,7 @@ def to_pandas(report):
     except ImportError:  # pragma: no cover - depends on the environment
         from cnnscope.errors import UsageError
 
-        raise UsageError("to_pandas() needs pandas: pip install pandas") from None
+        raise UsageError(_("to_pandas() needs pandas: pip install pandas")) from None
     records = []
     for r in report.layers:
         row = {key: getattr(r, key) for key in _SCALARS}

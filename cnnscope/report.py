@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
+from cnnscope.i18n import _, ngettext
 
 SCHEMA_VERSION = 2
 READABLE_SCHEMA_VERSIONS = (1, 2)  # v1: rf was a loose dict and rows had no op_kind
@@ -188,9 +189,11 @@ class ModelReport:
         from cnnscope.errors import LayerNotFoundError
 
         if calls:
-            have = "call 0" if len(calls) == 1 else f"calls 0..{len(calls) - 1}"
-            raise LayerNotFoundError(name, message=f"{self.model} has {len(calls)} call{'s' * (len(calls) > 1)} "
-                                                   f"of {name!r} ({have}), not call {call}")
+            n = len(calls)
+            raise LayerNotFoundError(name, message=ngettext(
+                "{model} has {n} call of {name!r} (call 0), not call {call}",
+                "{model} has {n} calls of {name!r} (calls 0..{last}), not call {call}", n).format(
+                    model=self.model, n=n, name=name, last=n - 1, call=call))
         raise LayerNotFoundError(name, [row.name for row in self.layers], where=self.model)
 
     def last_feature_map(self) -> LayerRecord | None:

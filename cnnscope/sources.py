@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 from cnnscope.zoo.registry import get_entry, is_prefixed, natural_inputs
 from cnnscope.zoo.user_file import is_file_reference, load_user_model, missing_name
+from cnnscope.i18n import _
 
 # The kinds of source.  A command's MODEL argument may be any of the first three; the app takes zoo
 # names and TEXT only (never FILE, which imports a file, nor SPEC, which reads one from the disk).
@@ -67,7 +68,7 @@ def load_model(source: str, device: str = "meta", input_shape=None, *, seed: int
     from cnnscope.errors import UsageError
 
     if download and not pretrained:
-        raise UsageError("--download goes with --pretrained")
+        raise UsageError(_("--download goes with --pretrained"))
     kind = source_kind(source, kinds)
     real = str(device) != "meta"
     if (weights or pretrained) and not real:
@@ -116,7 +117,8 @@ def source_kind(source: str, kinds: tuple[str, ...] = COMMAND_LINE) -> str:
         from cnnscope.errors import UsageError
 
         accepted = " or ".join(_KIND_NAMES[k] for k in kinds)
-        raise UsageError(f"{source!r} is {_KIND_NAMES[kind]}; only {accepted} is accepted here")
+        raise UsageError(_("{source!r} is {KIND_NAMES}; only {accepted} is accepted here").format(
+                             source=source, KIND_NAMES=_KIND_NAMES[kind], accepted=accepted))
     return kind
 
 
@@ -168,7 +170,7 @@ def _spec_from_text(text: str, limits):
 
     data = parse(text.strip(), name="spec")
     if "input" not in data:
-        raise SpecError("a one-line spec needs an input: start it with in<C>x<H>x<W>, e.g. in1x28x28,c5-6p2,...")
+        raise SpecError(_("a one-line spec needs an input: start it with in<C>x<H>x<W>, e.g. in1x28x28,c5-6p2,..."))
     return validate(data, limits)
 
 
@@ -243,9 +245,9 @@ def _from_pt2(source: str, device: str, input_shape, limits) -> LoadedModel:
 def _from_onnx(source: str, device: str, input_shape, limits) -> LoadedModel:
     from cnnscope.errors import UsageError
 
-    raise UsageError(f"{source}: an ONNX file is analysed (summary, rf, graph, compare, diff), not run: commands "
-                     "that need a PyTorch module with weights (features, filters, explain, train, --measure) take "
-                     "the model it was exported from")
+    raise UsageError(_("{source}: an ONNX file is analysed (summary, rf, graph, compare, diff), not run: commands "
+                       "that need a PyTorch module with weights (features, filters, explain, train, --measure) "
+                       "take the model it was exported from").format(source=source))
 
 
 _LOADERS = {ZOO: _from_zoo, SPEC: _from_spec(SPEC), TEXT: _from_spec(TEXT), FILE: _from_file, PT2: _from_pt2,

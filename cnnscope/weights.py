@@ -17,11 +17,14 @@ import torch
 from torch import nn
 
 from cnnscope.errors import WeightsError, require_file
+from cnnscope.i18n import N_, _
 
+# what the file is called in a message -> the same with its article (``is a folder, not a checkpoint``)
+_A_KIND = {"weights file": N_("a weights file"), "checkpoint": N_("a checkpoint"), "tensor file": N_("a tensor file")}
 _NESTED_KEYS = ("state_dict", "model_state_dict", "model")
 
 
-def read_weights_file(path: str | Path, what: str = "weights file"):
+def read_weights_file(path: str | Path, what: str = N_("weights file")):
     """What ``path`` holds, read with ``torch.load(..., weights_only=True)`` onto the CPU; a missing or
     unreadable file is a one-line WeightsError that calls it a ``what``."""
     import pickle
@@ -29,9 +32,9 @@ def read_weights_file(path: str | Path, what: str = "weights file"):
     import warnings
 
     path = Path(path)
-    require_file(path, WeightsError, f"a {what}", what)
+    require_file(path, WeightsError, _A_KIND.get(what, what), what)
     if path.stat().st_size == 0:  # an empty upload or a save cut short: say so, not torch's EOFError
-        raise WeightsError(f"{path}: the file is empty (0 bytes), not a PyTorch {what}")
+        raise WeightsError(_("{path}: the file is empty (0 bytes), not a PyTorch {what}").format(path=path, what=_(what)))
     try:
         with warnings.catch_warnings():  # torch's advice to pass weights_only=False is not for us to give
             warnings.simplefilter("ignore")
@@ -39,17 +42,19 @@ def read_weights_file(path: str | Path, what: str = "weights file"):
     except pickle.UnpicklingError as exc:
         if "Weights only load failed" not in str(exc) or "GLOBAL" not in str(exc):
             # torch's own text goes on to suggest weights_only=False: advice to run the file's code, never ours
-            raise WeightsError(f"{path}: not a readable PyTorch {what}: torch.save writes a zip of tensors "
-                               f"and this file is not one that loads safely ({_unpickler_reason(exc)}); save "
-                               "model.state_dict() with torch.save") from None
+            raise WeightsError(_("{path}: not a readable PyTorch {what}: torch.save writes a zip of tensors and "
+                                 "this file is not one that loads safely ({exc}); save model.state_dict() with "
+                                 "torch.save").format(path=path, what=_(what), exc=_unpickler_reason(exc))) from None
         found = re.search(r"GLOBAL (\S+)", str(exc))
         detail = f" ({found.group(1)})" if found else ""
-        raise WeightsError(f"{path}: holds Python objects{detail}, not only tensors; it is refused for safety "
-                           "(cnnscope loads weights with weights_only=True): save model.state_dict() instead") from None
+        raise WeightsError(_("{path}: holds Python objects{detail}, not only tensors; it is refused for safety "
+                             "(cnnscope loads weights with weights_only=True): save model.state_dict() instead").format(
+                               path=path, detail=detail)) from None
     except Exception as exc:  # noqa: BLE001 - a corrupt file can fail in any layer of the unpickler
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         reason = first if len(first) > 12 else f"{type(exc).__name__}{': ' + first if first else ''}"
-        raise WeightsError(f"{path}: not a readable PyTorch {what} ({reason})") from exc
+        raise WeightsError(_("{path}: not a readable PyTorch {what} ({reason})").format(
+                               path=path, what=_(what), reason=reason)) from exc
 
 
 def _unpickler_reason(exc) -> str:
@@ -76,7 +81,8 @@ def _state_dict_of(data, path: Path) -> dict[str, torch.Tensor]:
             data = data[key]
             break
     if not isinstance(data, dict) or not all(isinstance(v, torch.Tensor) for v in data.values()):
-        raise WeightsError(f"{path}: holds a {type(data).__name__}, not a state_dict of tensors")
+        raise WeightsError(_("{path}: holds a {name}, not a state_dict of tensors").format(
+                               path=path, name=type(data).__name__))
     # Checkpoints of DataParallel / torch.compile models prefix every key.
     for prefix in ("module.", "_orig_mod."):
         if data and all(k.startswith(prefix) for k in data):
@@ -93,15 +99,18 @@ def check_state_dict(model: nn.Module, state: dict[str, torch.Tensor], source: s
     expected = model.state_dict()
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
-    mismatched = [f"{k} {tuple(state[k].shape)} vs model {tuple(v.shape)}"
+    mismatched = [_("{key} {shape} vs model {expected}").format(key=k, shape=tuple(state[k].shape),
+                                                                expected=tuple(v.shape))
                   for k, v in expected.items() if k in state and tuple(state[k].shape) != tuple(v.shape)]
     problems = []
-    for label, items in (("missing keys", missing), ("unexpected keys", unexpected), ("shape mismatches", mismatched)):
+    for label, items in ((N_("missing keys: {keys}"), missing), (N_("unexpected keys: {keys}"), unexpected),
+                         (N_("shape mismatches: {keys}"), mismatched)):
         if items:
-            shown = ", ".join(items[:3]) + (f", … ({len(items)} in all)" if len(items) > 3 else "")
-            problems.append(f"{label}: {shown}")
+            shown = ", ".join(items[:3]) + (_(", … ({n} in all)").format(n=len(items)) if len(items) > 3 else "")
+            problems.append(_(label).format(keys=shown))
     if problems:
-        raise WeightsError(f"{source} do not fit the model: " + "; ".join(problems))
+        raise WeightsError(_("{source} do not fit the model: {problems}").format(source=source,
+                                                                                problems="; ".join(problems)))
 
 
 def apply_state_dict(model: nn.Module, state: dict[str, torch.Tensor], source: str = "weights") -> None:
@@ -163,9 +172,9 @@ def load_timm_pretrained(model: nn.Module, name: str, download: bool = False) ->
     hub_id = cfg.get("hf_hub_id")
     path = timm_cache_file(hub_id) if hub_id else None
     if path is None and not download:
-        where = f"Hugging Face repo {hub_id}" if hub_id else "its pretrained config"
-        raise WeightsError(f"{name}: its pretrained weights ({where}) are not in the local cache; cnnscope "
-                           "never downloads unless asked: add --download")
+        where = _("Hugging Face repo {hub_id}").format(hub_id=hub_id) if hub_id else _("its pretrained config")
+        raise WeightsError(_("{name}: its pretrained weights ({where}) are not in the local cache; cnnscope never "
+                             "downloads unless asked: add --download").format(name=name, where=where))
     try:
         if path is not None and path.endswith(".bin"):
             state = torch.load(path, map_location="cpu", weights_only=True)
@@ -175,7 +184,8 @@ def load_timm_pretrained(model: nn.Module, name: str, download: bool = False) ->
     except WeightsError:
         raise
     except Exception as exc:  # noqa: BLE001 - a damaged cache file or no network: one line either way
-        raise WeightsError(f"{name}: cannot read its pretrained weights ({_first_line(exc)})") from exc
+        raise WeightsError(_("{name}: cannot read its pretrained weights ({exc})").format(
+                               name=name, exc=_first_line(exc))) from exc
     tag = cfg.get("tag") or hub_id or arch
     return state, f"timm pretrained weights ({tag}{', downloaded' if path is None else ''})"
 
@@ -247,11 +257,11 @@ def _torchvision_weights(name: str):
     from torchvision.models import get_model_weights, list_models
 
     if name not in list_models():
-        raise WeightsError(f"{name} is not a torchvision model, so it has no pretrained weights")
+        raise WeightsError(_("{name} is not a torchvision model, so it has no pretrained weights").format(name=name))
     try:
         weights = get_model_weights(name).DEFAULT
     except (ValueError, KeyError, AttributeError):
-        raise WeightsError(f"{name} has no torchvision pretrained weights") from None
+        raise WeightsError(_("{name} has no torchvision pretrained weights").format(name=name)) from None
     return weights
 
 
@@ -261,8 +271,9 @@ def load_pretrained(name: str, download: bool = False, progress=None) -> dict:
     info = pretrained_file(name)
     if not info.cached:
         if not download:
-            raise WeightsError(f"torchvision's pretrained weights for {name} are not in the local cache "
-                               f"({info.path}); pass --download to fetch them ({info.size_text}, needs internet)")
+            raise WeightsError(_("torchvision's pretrained weights for {name} are not in the local cache ({path}); "
+                                 "pass --download to fetch them ({size_text}, needs internet)").format(
+                                   name=name, path=info.path, size_text=info.size_text))
         download_pretrained(info, progress=progress)
     return _renamed(name, load_state_dict(info.path))
 
@@ -275,8 +286,8 @@ def download_pretrained(info: PretrainedFile, progress=None) -> Path:
         return download_file(info.url, info.path, hash_prefix=hashed.group(1) if hashed else None,
                              progress=progress)
     except WeightsError as error:
-        raise WeightsError(f"{error}; without internet here, fetch that URL elsewhere and put the file at "
-                           f"{info.path}") from None
+        raise WeightsError(_("{error}; without internet here, fetch that URL elsewhere and put the file at {path}").format(
+                               error=error, path=info.path)) from None
 
 
 def download_file(url: str, path: str | Path, hash_prefix: str | None = None, progress=None,
@@ -315,12 +326,14 @@ def download_file(url: str, path: str | Path, hash_prefix: str | None = None, pr
                 # errors, a bad URL, a connection cut short (IncompleteRead)
                 reason = getattr(exc, "reason", None) or exc  # URLError wraps the socket's error
                 text = _first_line(reason) if isinstance(reason, BaseException) else str(reason)
-                raise WeightsError(f"downloading {url} failed ({text})") from None
+                raise WeightsError(_("downloading {url} failed ({text})").format(url=url, text=text)) from None
         if total is not None and done != total:
-            raise WeightsError(f"downloading {url} failed (got {done:,} of {total:,} bytes)")
+            raise WeightsError(_("downloading {url} failed (got {done:,} of {total:,} bytes)").format(
+                                   url=url, done=done, total=total))
         if hash_prefix and not digest.hexdigest().startswith(hash_prefix):
-            raise WeightsError(f"downloading {url} failed: its SHA-256 {digest.hexdigest()[:12]}… does not "
-                               f"start with {hash_prefix}, the prefix in its file name (a damaged download)")
+            raise WeightsError(_("downloading {url} failed: its SHA-256 {hexdigest}… does not start with "
+                                 "{hash_prefix}, the prefix in its file name (a damaged download)").format(
+                                   url=url, hexdigest=digest.hexdigest()[:12], hash_prefix=hash_prefix))
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):

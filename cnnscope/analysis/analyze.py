@@ -19,6 +19,7 @@ from cnnscope.analysis.preflight import FeatureMismatchError, TooSmallError
 from cnnscope.analysis.trace import Row, Tracer, run_trace
 from cnnscope.errors import ShapeError, UsageError
 from cnnscope.report import TRAIN_BATCH_CODE, Diagnostic, LayerRecord, ModelReport, Totals
+from cnnscope.i18n import _
 
 _META_FAILURE_HINTS = ("meta", "Meta", "data-dependent", "item()")
 _BATCH_NORM_NEEDS_TWO = "more than 1 value per channel"
@@ -39,14 +40,14 @@ def normalize_input_shapes(input_shape, default: Sequence[int] | None = None) ->
     with a batch of 1.  (The CLI reads three numbers as C,H,W; the API never guesses.)"""
     if input_shape is None:
         if default is None:
-            raise UsageError("this model has no natural input: give an input shape such as 1,3,224,224")
+            raise UsageError(_("this model has no natural input: give an input shape such as 1,3,224,224"))
         input_shape = (1, *default)
     shapes = list(input_shape) if _is_shape_list(input_shape) else [input_shape]
     result = []
     for shape in shapes:
         shape = tuple(int(s) for s in shape)
         if not shape or any(s < 1 for s in shape):
-            raise UsageError(f"input shape {shape} must be positive integers")
+            raise UsageError(_("input shape {shape} must be positive integers").format(shape=shape))
         result.append(shape)
     return result
 
@@ -76,11 +77,11 @@ def analyze(model: str | nn.Module, input_shape=None, *, name: str | None = None
     tensors in the dict's order; ``input_keywords`` names the keyword ones.
     """
     if mode not in ("eval", "train"):
-        raise UsageError(f"mode must be 'eval' or 'train', not {mode!r}")
+        raise UsageError(_("mode must be 'eval' or 'train', not {mode!r}").format(mode=mode))
     if isinstance(model, str) and model.lower().endswith(".onnx"):  # read natively: no module, no trace
         if mode != "eval" or input_data is not None or input_dtype is not None:
-            raise UsageError(f"{model}: an ONNX file is analysed as exported (eval mode, its own input dtypes); "
-                             "give only an input shape")
+            raise UsageError(_("{model}: an ONNX file is analysed as exported (eval mode, its own input dtypes); "
+                               "give only an input shape").format(model=model))
         from cnnscope.analysis.onnx_graph import analyze_onnx
 
         return analyze_onnx(model, input_shape, name=name)
@@ -103,14 +104,16 @@ def analyze(model: str | nn.Module, input_shape=None, *, name: str | None = None
         module, label, default = model, name or type(model).__name__, getattr(model, "input_shape", None)
         input_format = input_format_of(module)
     else:
-        raise UsageError(f"cannot analyze a {type(model).__name__}: pass a model name or an nn.Module")
+        raise UsageError(_("cannot analyze a {name}: pass a model name or an nn.Module").format(
+                             name=type(model).__name__))
     natural_input = input_shape is None
     if input_format == "image_list" and input_shape is None and default is not None:
         input_shape = [tuple(default)]
     shapes = normalize_input_shapes(input_shape, default)
     if input_format == "image_list":
         if keywords.names or keywords.constants:
-            raise UsageError(f"{label} is a detection model: it takes a list of images, not keyword arguments")
+            raise UsageError(_("{label} is a detection model: it takes a list of images, not keyword arguments").format(
+                                 label=label))
         shapes = _image_list_shapes(shapes, label)
     dtype = dtype or _model_dtype(module)
     dtypes = _input_dtypes(input_dtype, len(shapes), dtype)
@@ -122,7 +125,8 @@ def analyze(model: str | nn.Module, input_shape=None, *, name: str | None = None
     except TooSmallError as exc:
         fits = _smallest_fitting_size(module, shapes, dtypes, keywords)
         if fits is not None:
-            exc.args = (f"{exc}; the smallest square input that fits is {fits}×{fits}",)
+            exc.args = (_("{message}; the smallest square input that fits is {size}×{size}").format(
+                message=exc, size=fits),)
         raise
     except FeatureMismatchError as exc:
         size = _input_size_for_features(module, shapes, dtypes, exc, keywords)
@@ -179,8 +183,9 @@ def _image_list_shapes(shapes, label: str) -> list[tuple[int, ...]]:
             shape = shape[1:]
         if len(shape) != 3:
             shown = "×".join(map(str, shape))
-            raise UsageError(f"{label} is a detection model: it takes a list of 3×H×W images, not a {shown} "
-                             f"tensor; give one image as 3,H,W (several: join them with ';')")
+            raise UsageError(_("{label} is a detection model: it takes a list of 3×H×W images, not a {shown} "
+                               "tensor; give one image as 3,H,W (several: join them with ';')").format(
+                                 label=label, shown=shown))
         images.append(tuple(shape))
     return images
 
@@ -203,7 +208,7 @@ def _from_input_data(data, input_shape, input_dtype):
     """(shapes, dtypes, keywords) of example inputs: a tensor, a list/tuple of tensors, a dict
     of keyword arguments or an ``(args, kwargs)`` pair; positional tensors first."""
     if input_shape is not None or input_dtype is not None:
-        raise UsageError("give input_data, or input_shape and input_dtype, not both")
+        raise UsageError(_("give input_data, or input_shape and input_dtype, not both"))
     if isinstance(data, dict):
         args, kwargs = [], data
     elif (isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], (list, tuple))
@@ -212,12 +217,12 @@ def _from_input_data(data, input_shape, input_dtype):
     else:
         args, kwargs = (list(data) if isinstance(data, (list, tuple)) else [data]), {}
     if not all(isinstance(t, torch.Tensor) for t in args) or not all(isinstance(k, str) for k in kwargs):
-        raise UsageError("input_data takes a tensor, a list/tuple of tensors, a dict of keyword arguments "
-                         "or an (args, kwargs) pair")
+        raise UsageError(_("input_data takes a tensor, a list/tuple of tensors, a dict of keyword arguments or an "
+                           "(args, kwargs) pair"))
     named = {k: v for k, v in kwargs.items() if isinstance(v, torch.Tensor)}
     tensors = args + list(named.values())
     if not tensors:
-        raise UsageError("input_data holds no tensor")
+        raise UsageError(_("input_data holds no tensor"))
     keywords = _Keywords(tuple(named), {k: v for k, v in kwargs.items() if k not in named})
     return [tuple(t.shape) for t in tensors], [t.dtype for t in tensors], keywords
 
@@ -232,7 +237,8 @@ def parse_dtype(value) -> torch.dtype:
     aliases = {"float": "float32", "double": "float64", "half": "float16", "long": "int64", "int": "int32"}
     name = aliases.get(str(value).strip(), str(value).strip())
     if name not in _DTYPE_NAMES:
-        raise UsageError(f"unknown dtype {value!r}; choose from {', '.join(_DTYPE_NAMES)}")
+        raise UsageError(_("unknown dtype {value!r}; choose from {DTYPE_NAMES}").format(
+                             value=value, DTYPE_NAMES=', '.join(_DTYPE_NAMES)))
     return getattr(torch, name)
 
 
@@ -243,7 +249,8 @@ def _input_dtypes(input_dtype, count: int, model_dtype: torch.dtype) -> list[tor
     if len(values) == 1:
         values = values * count
     if len(values) != count:
-        raise UsageError(f"{len(values)} input dtypes for {count} inputs: give one, or one per input")
+        raise UsageError(_("{n} input dtypes for {count} inputs: give one, or one per input").format(
+                             n=len(values), count=count))
     return [parse_dtype(v) for v in values]
 
 
@@ -336,7 +343,7 @@ def _trace(module, shapes, dtypes, device, diagnostics, source, image_list: bool
         device = "cpu"
         if _model_device(module).type == "meta":
             if not isinstance(source, str):
-                raise ShapeError(f"the model cannot be traced on the meta device ({reason})")
+                raise ShapeError(_("the model cannot be traced on the meta device ({reason})").format(reason=reason))
             from cnnscope.sources import load_model
 
             module = load_model(source, device="cpu", seed=0).module  # seeded: data-dependent counts are repeatable
@@ -381,7 +388,7 @@ def _trace_meta(module: nn.Module, shapes, dtypes, image_list: bool = False, tra
 
 
 def _state_tensors(module):
-    return [t for _, t in _named_state(module)]
+    return [t for _unused, t in _named_state(module)]
 
 
 def _named_state(module):
@@ -393,7 +400,7 @@ def _shape_error(exc: Exception, shapes, module) -> ShapeError:
     tracer: Tracer | None = getattr(exc, "cnnscope_tracer", None)
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if tracer is None:
-        return ShapeError(f"the forward pass failed: {message}")
+        return ShapeError(_("the forward pass failed: {message}").format(message=message))
     layer, input_shapes = tracer.failing_call()
     where = layer or "(model)"
     received = ", ".join("×".join(map(str, s)) for s in input_shapes) or "no tensors"
@@ -441,7 +448,7 @@ def layer_records(tracer: Tracer, model: nn.Module, fields: dict | None = None) 
     counts = param_count.row_params(rows, model)
     records = []
     for row in rows:
-        macs, other, _ = inclusive[row.index]
+        macs, other, _unused = inclusive[row.index]
         params, trainable = counts[row.index]
         records.append(LayerRecord(
             index=row.index, name=row.name, type=row.type, kind=row.kind, depth=row.depth,

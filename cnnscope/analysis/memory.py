@@ -9,6 +9,8 @@ context, allocator caching and fragmentation, cuDNN workspaces and backward's tr
 
 from __future__ import annotations
 
+from cnnscope.i18n import _
+
 
 def training_bytes(counted, activation_bytes: int, input_bytes: int) -> tuple[int, int]:
     base = counted.param_bytes + counted.buffer_bytes + counted.trainable_bytes + activation_bytes + input_bytes
@@ -40,7 +42,8 @@ def adam_parts(totals, precision: str = "fp32", traced_bytes: int = 4) -> dict[s
     if precision not in PRECISIONS:
         from cnnscope.errors import UsageError
 
-        raise UsageError(f"unknown training precision {precision!r}; known: {', '.join(PRECISIONS)}")
+        raise UsageError(_("unknown training precision {precision!r}; known: {PRECISIONS}").format(
+                             precision=precision, PRECISIONS=', '.join(PRECISIONS)))
     trainable = totals.training_bytes_adam - totals.training_bytes_sgd  # one fp32 copy of the trainable parameters
     parts = {"parameters": totals.param_bytes, "buffers": totals.buffer_bytes, "gradients": trainable,
              "Adam moments": 2 * trainable, "activations": totals.activation_bytes, "input": totals.input_bytes}

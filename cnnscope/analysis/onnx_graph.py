@@ -24,6 +24,7 @@ from pathlib import Path
 from cnnscope.analysis import onnx_ops
 from cnnscope.analysis.onnx_read import DTYPE_NAMES, ELEMENT_BYTES, OnnxFile, load
 from cnnscope.report import Diagnostic, LayerRecord, ModelReport, Totals
+from cnnscope.i18n import _
 
 _SCOPES = "pkg.torch.onnx.name_scopes"
 _CLASSES = "pkg.torch.onnx.class_hierarchy"
@@ -59,7 +60,7 @@ def _shapes(input_shape) -> list[tuple[int, ...]] | None:
     several = isinstance(input_shape, (list, tuple)) and input_shape and isinstance(input_shape[0], (list, tuple))
     shapes = [tuple(int(v) for v in s) for s in (input_shape if several else [input_shape])]
     if any(not s or any(v < 1 for v in s) for s in shapes):
-        raise UsageError(f"input shape {input_shape} must be positive integers")
+        raise UsageError(_("input shape {input_shape} must be positive integers").format(input_shape=input_shape))
     return shapes
 
 
@@ -313,19 +314,20 @@ def _check(onnx_file: OnnxFile, n: _Node, row_name: str, in_shapes, outs, out_sh
     for out, shape in zip(outs, out_shapes):
         if shape is None:
             what = f"{n.proto.domain}.{n.op_type}, an op ONNX does not define" if foreign else n.op_type
-            raise InputError(f"{onnx_file.path}: shape inference cannot follow node {node!r} ({what}): the shape of "
-                             f"its output {out!r} is unknown")
+            raise InputError(_("{path}: shape inference cannot follow node {node!r} ({what}): the shape of its "
+                               "output {out!r} is unknown").format(path=onnx_file.path, node=node, what=what, out=out))
     first = in_shapes[0] if in_shapes else None
     if n.op_type == "Conv" and first is not None and len(in_shapes) > 1 and in_shapes[1] is not None:
         expected = in_shapes[1][1] * int(n.attrs.get("group", 1))
         if len(first) > 1 and first[1] != expected:
-            raise ShapeError(f"node {node!r} (Conv, {row_name}) expects {expected} input channels but receives "
-                             f"{first[1]} (input {'×'.join(map(str, first))})", layer=row_name)
+            raise ShapeError(_("node {node!r} (Conv, {row_name}) expects {expected} input channels but receives "
+                               "{first} (input {str})").format(
+                                 node=node, row_name=row_name, expected=expected, first=first[1], str='×'.join(map(str, first))), layer=row_name)
     if n.op_type in ("Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose") and first is not None \
             and math.prod(first) != math.prod(out_shapes[0]):
-        raise ShapeError(f"node {node!r} ({n.op_type}, {row_name}) cannot turn {'×'.join(map(str, first))} into "
-                         f"{'×'.join(map(str, out_shapes[0]))}: {math.prod(first):,} values against "
-                         f"{math.prod(out_shapes[0]):,}", layer=row_name)
+        raise ShapeError(_("node {node!r} ({op_type}, {row_name}) cannot turn {str} into {str2}: {prod:,} values "
+                           "against {prod2:,}").format(
+                             node=node, op_type=n.op_type, row_name=row_name, str='×'.join(map(str, first)), str2='×'.join(map(str, out_shapes[0])), prod=math.prod(first), prod2=math.prod(out_shapes[0])), layer=row_name)
 
 
 def _torch_version() -> str:
@@ -478,9 +480,9 @@ def _file_diagnostics(onnx_file: OnnxFile, data_nodes, nodes, inits) -> list[Dia
     folded = _folded_convs(nodes, inits)
     has_bn = any(n.op_type == "BatchNormalization" for n in data_nodes)
     if folded:
-        channels = sum(c for _, c, _ in folded)
-        biases = sum(c for _, c, has_bias in folded if has_bias)
-        names = ", ".join(name for name, _, _ in folded[:3]) + (f" and {len(folded) - 3} more" if len(folded) > 3 else "")
+        channels = sum(c for _unused, c, _unused in folded)
+        biases = sum(c for _unused, c, has_bias in folded if has_bias)
+        names = ", ".join(name for name, _unused, _unused in folded[:3]) + (f" and {len(folded) - 3} more" if len(folded) > 3 else "")
         if biases:
             gained = (f". The folded convolutions hold {biases:,} bias values: if they had no bias of their own (the "
                       f"usual convolution before a batch norm), the original model has {2 * channels - biases:,} "

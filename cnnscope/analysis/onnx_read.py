@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cnnscope.errors import InputError, UsageError
+from cnnscope.i18n import _, ngettext
 
 # TensorProto fields (onnx/onnx.proto3): dims=1, data_type=2, payloads, data_location=14.
 _PAYLOAD_FIELDS = frozenset({4, 5, 6, 7, 9, 10, 11})  # float/int32/string/int64/raw/double/uint64 data
@@ -107,7 +108,7 @@ def _fields(buf, start: int, end: int):
         if number == 0:
             raise ValueError("field number 0")
         if wire == 0:
-            _, after = _varint(buf, pos, end)
+            _unused, after = _varint(buf, pos, end)
             yield number, wire, begin, pos, after
             pos = after
         elif wire == 1 or wire == 5:
@@ -146,10 +147,10 @@ def _without_weights(buf, start: int, end: int, depth: int = 0) -> bytes:
 
 def _tensor_header(buf, start: int, end: int) -> bytes:
     fields = list(_fields(buf, start, end))
-    payload = sum(after - p for number, _, _, p, after in fields if number in _PAYLOAD_FIELDS)
+    payload = sum(after - p for number, _unused, _unused, p, after in fields if number in _PAYLOAD_FIELDS)
     if payload < _KEEP_BELOW:
         return bytes(buf[start:end])
-    return b"".join(bytes(buf[begin:after]) for number, _, begin, _, after in fields if number not in _PAYLOAD_FIELDS)
+    return b"".join(bytes(buf[begin:after]) for number, _unused, begin, _unused, after in fields if number not in _PAYLOAD_FIELDS)
 
 
 def read_model(path: Path):
@@ -157,30 +158,31 @@ def read_model(path: Path):
     try:
         import onnx
     except ImportError:
-        raise UsageError(f"{path}: reading .onnx files needs the onnx package: pip install 'cnnscope[onnx]'") from None
+        raise UsageError(_("{path}: reading .onnx files needs the onnx package: pip install 'cnnscope[onnx]'").format(
+                             path=path)) from None
 
     if path.is_dir():
-        raise InputError(f"{path}: is a folder, not an ONNX file")
+        raise InputError(_("{path}: is a folder, not an ONNX file").format(path=path))
     if not path.is_file():
-        raise InputError(f"{path}: no such ONNX file")
+        raise InputError(_("{path}: no such ONNX file").format(path=path))
     size = path.stat().st_size
     if size == 0:
-        raise InputError(f"{path}: an empty file, not an ONNX model")
+        raise InputError(_("{path}: an empty file, not an ONNX model").format(path=path))
     with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as buf:
         try:
             small = _without_weights(buf, 0, size)
         except _Truncated:
-            raise InputError(f"{path}: truncated: the file ends inside a record (an interrupted download or "
-                             "copy?)") from None
+            raise InputError(_("{path}: truncated: the file ends inside a record (an interrupted download or copy?)").format(
+                                 path=path)) from None
         except ValueError:
-            raise InputError(f"{path}: not an ONNX model (not a protobuf ModelProto)") from None
+            raise InputError(_("{path}: not an ONNX model (not a protobuf ModelProto)").format(path=path)) from None
     try:
         model = onnx.ModelProto.FromString(small)
     except Exception:  # noqa: BLE001 - protobuf's DecodeError and friends: the file is not a model
-        raise InputError(f"{path}: not an ONNX model (not a protobuf ModelProto)") from None
+        raise InputError(_("{path}: not an ONNX model (not a protobuf ModelProto)").format(path=path)) from None
     if not model.HasField("graph") or not model.graph.node or model.ir_version <= 0:
-        raise InputError(f"{path}: not an ONNX model: a protobuf without a graph of nodes (another kind of "
-                         "ONNX message, such as a saved tensor?)")
+        raise InputError(_("{path}: not an ONNX model: a protobuf without a graph of nodes (another kind of ONNX "
+                           "message, such as a saved tensor?)").format(path=path))
     return model
 
 
@@ -194,14 +196,14 @@ def check_external_data(model, path: Path) -> None:
         location = info.get("location", "")
         target = folder / location
         if not location or not target.is_file():
-            raise InputError(f"{path}: the weights of {tensor.name!r} are stored in {target}, which does not "
-                             "exist (copy it beside the .onnx file)")
+            raise InputError(_("{path}: the weights of {name!r} are stored in {target}, which does not exist (copy "
+                               "it beside the .onnx file)").format(path=path, name=tensor.name, target=target))
         needed = int(info.get("offset", 0) or 0) + int(
             info.get("length") or math.prod(tensor.dims) * ELEMENT_BYTES.get(tensor.data_type, 0))
         have = target.stat().st_size
         if have < needed:
-            raise InputError(f"{path}: {target} is truncated: {tensor.name!r} needs bytes up to {needed:,}, the "
-                             f"file has {have:,}")
+            raise InputError(_("{path}: {target} is truncated: {name!r} needs bytes up to {needed:,}, the file has "
+                               "{have:,}").format(path=path, target=target, name=tensor.name, needed=needed, have=have))
 
 
 def _graph_inputs(model) -> list:
@@ -214,21 +216,24 @@ def fix_input_shapes(model, input_shapes: list[tuple[int, ...]] | None, path: Pa
     inputs = _graph_inputs(model)
     notes = []
     if input_shapes is not None and len(input_shapes) != len(inputs):
-        raise UsageError(f"{path.name} takes {len(inputs)} input{'s' * (len(inputs) != 1)} "
-                         f"({', '.join(v.name for v in inputs)}), not {len(input_shapes)}")
+        raise UsageError(ngettext("{name} takes {n} input ({names}), not {given}",
+                                  "{name} takes {n} inputs ({names}), not {given}", len(inputs)).format(
+                             name=path.name, n=len(inputs), names=", ".join(v.name for v in inputs),
+                             given=len(input_shapes)))
     for k, value in enumerate(inputs):
         dims = value.type.tensor_type.shape.dim
         if input_shapes is not None:
             wanted = input_shapes[k]
             if len(dims) and len(wanted) != len(dims):
                 have = "×".join(d.dim_param or str(d.dim_value) for d in dims)
-                raise UsageError(f"{path.name}: input {value.name!r} has {len(dims)} dimensions ({have}), not "
-                                 f"{len(wanted)} ({'×'.join(map(str, wanted))})")
+                raise UsageError(_("{name}: input {name2!r} has {n} dimensions ({have}), not {n2} ({str})").format(
+                                     name=path.name, name2=value.name, n=len(dims), have=have, n2=len(wanted), str='×'.join(map(str, wanted))))
             fixed = [d for d, w in zip(dims, wanted) if d.dim_value and d.dim_value != w]
             if fixed:
                 have = "×".join(d.dim_param or str(d.dim_value) for d in dims)
-                raise UsageError(f"{path.name}: input {value.name!r} is fixed at {have} in the file; only its "
-                                 f"symbolic dimensions can change ({'×'.join(map(str, wanted))} asked)")
+                raise UsageError(_("{name}: input {name2!r} is fixed at {have} in the file; only its symbolic "
+                                   "dimensions can change ({str} asked)").format(
+                                     name=path.name, name2=value.name, have=have, str='×'.join(map(str, wanted))))
             value.type.tensor_type.shape.ClearField("dim")
             for w in wanted:
                 value.type.tensor_type.shape.dim.add().dim_value = int(w)
@@ -251,7 +256,8 @@ def infer(model, path: Path):
         return shape_inference.infer_shapes(model, check_type=False, strict_mode=not custom, data_prop=True)
     except Exception as error:  # noqa: BLE001 - onnx raises InferenceError and plain RuntimeErrors
         message = " ".join(str(error).split())
-        raise InputError(f"{path}: shape inference cannot follow the graph: {message}") from None
+        raise InputError(_("{path}: shape inference cannot follow the graph: {message}").format(
+                             path=path, message=message)) from None
 
 
 def _shape(value) -> list[int] | None:
@@ -298,7 +304,7 @@ def load(path: str | os.PathLike, input_shapes: list[tuple[int, ...]] | None = N
     inferred = infer(model, path)
     shapes, dtypes = _static(inferred)
     stored = {t.name for t in model.graph.initializer}
-    for _ in range(8):  # shape arithmetic inference could not follow: fold it, infer again
+    for _unused in range(8):  # shape arithmetic inference could not follow: fold it, infer again
         if all(shapes.get(o) is not None for node in inferred.graph.node for o in node.output if o):
             break
         from cnnscope.analysis.onnx_fold import fold

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from cnnscope.errors import ShapeError
 from cnnscope.geometry import explain_window, window_output_size
+from cnnscope.i18n import _
 
 
 class TooSmallError(ShapeError):
@@ -44,5 +45,5 @@ def check_window(name: str, type_name: str, x, attrs: dict) -> None:
         if window_output_size(size, **args) < 1:
             axis_name = ("height", "width")[axis] if n == 2 else f"axis {axis}"
             raise TooSmallError(
-                f"input too small: {label(name, type_name)} receives {shape_text(sizes)}, so its output "
-                f"{axis_name} would be {explain_window(size, **args)} < 1", layer=name)
+                _("input too small: {name} receives {sizes}, so its output {axis_name} would be {size} < 1").format(
+                    name=label(name, type_name), sizes=shape_text(sizes), axis_name=axis_name, size=explain_window(size, **args)), layer=name)

@@ -10,6 +10,7 @@ statistics.
 from __future__ import annotations
 
 import sys
+from cnnscope.i18n import _
 
 
 def add_parser(subparsers) -> None:
@@ -39,7 +40,7 @@ def run(args) -> int:
     from cnnscope.errors import UsageError
 
     if not 1 <= args.port <= 65535:
-        raise UsageError(f"--port {args.port}: choose a port between 1 and 65535")
+        raise UsageError(_("--port {port}: choose a port between 1 and 65535").format(port=args.port))
     warm_up()
     script = find_spec("cnnscope.app.main").origin  # run as a script, it calls run()
     sys.argv = ["streamlit", "run", script, "--server.port", str(args.port), "--server.address", args.address,

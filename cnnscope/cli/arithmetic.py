@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from cnnscope.cli.output import say
+from cnnscope.i18n import _
 
 SUFFIXES = (".gif", ".html")
 
@@ -40,7 +41,8 @@ def arithmetic_plan(args):
 
     missing = [flag for flag, value in (("--size", args.size), ("--kernel", args.kernel)) if value is None]
     if missing:
-        raise UsageError(f"--arithmetic needs {' and '.join(missing)} (e.g. --size 5 --kernel 3)")
+        raise UsageError(_("--arithmetic needs {missing} (e.g. --size 5 --kernel 3)").format(
+                             missing=' and '.join(missing)))
     return plan(args.size, args.kernel, stride=args.stride, padding=args.padding, dilation=args.dilation,
                 transposed=args.transposed, output_padding=args.output_padding)
 
@@ -51,7 +53,8 @@ def run(args) -> int:
     output = getattr(args, "output", None)
     suffix = PurePath(output).suffix.lower() if output and output != "-" else ""
     if output and output != "-" and suffix not in SUFFIXES:
-        raise UsageError(f"-o {output}: --arithmetic writes a .gif (animation) or a .html (a player page)")
+        raise UsageError(_("-o {output}: --arithmetic writes a .gif (animation) or a .html (a player page)").format(
+                             output=output))
     plan = arithmetic_plan(args)
     if not suffix:
         from cnnscope.studies.arithmetic import describe
@@ -69,5 +72,6 @@ def run(args) -> int:
         check_writable(output)  # before drawing the frames
         write_text_atomic(output, html_page(plan))
     kind = "transposed, " if plan.transposed else ""
-    say(f"wrote {output}: {len(plan.frames)} frames, {kind}{plan.settings()} → {plan.out}×{plan.out}")
+    say(_("wrote {output}: {n} frames, {kind}{settings} → {out}×{out}").format(
+            output=output, n=len(plan.frames), kind=kind, settings=plan.settings(), out=plan.out))
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cnnscope.cli.common import add_input, add_output, input_shapes
 from cnnscope.cli.output import emit
+from cnnscope.i18n import _
 
 
 def add_parser(subparsers) -> None:
@@ -21,7 +22,8 @@ def run(args) -> int:
     from cnnscope.spec.load import is_spec_file
 
     if not (is_spec_file(args.spec) or looks_compact(args.spec)):
-        raise UsageError(f"{args.spec!r} is not a spec: give a .yaml/.yml/.json file or a one-line spec")
+        raise UsageError(_("{spec!r} is not a spec: give a .yaml/.yml/.json file or a one-line spec").format(
+                             spec=args.spec))
     shape = (input_shapes(args) or [None])[0]
     chw = shape[1:] if shape and len(shape) == 4 else shape
     emit(generate_code(args.spec, input_shape=chw), args.output)

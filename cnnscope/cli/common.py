@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from cnnscope.export import formats
+from cnnscope.i18n import _
 
 MODEL_HELP = "a zoo name, path/to/file.py:ClassOrFactory, or a spec"
 SOURCE_HELP = ("a zoo name (see `cnnscope list`), path/to/file.py:ClassOrFactory, a .yaml/.json spec, a "
@@ -102,9 +103,10 @@ def parse_unit(text: str | None) -> tuple[int, ...] | None:
     try:
         unit = tuple(int(v) for v in text.replace(" ", "").split(","))
     except ValueError:
-        raise UsageError(f"--unit {text!r}: expected integers such as 7,7") from None
+        raise UsageError(_("--unit {text!r}: expected integers such as 7,7").format(text=text)) from None
     if any(v < 0 for v in unit):
-        raise UsageError(f"--unit {text!r}: positions must not be negative (0,0 is the top-left unit)")
+        raise UsageError(_("--unit {text!r}: positions must not be negative (0,0 is the top-left unit)").format(
+                             text=text))
     return unit
 
 
@@ -128,14 +130,16 @@ def output_format(args, suffixes: dict, default: str | None = "table") -> str:
     choices = ", ".join(list(suffixes)[:-1]) + f" or {list(suffixes)[-1]}"
     if suffix not in suffixes:
         if suffix or not default:
-            raise UsageError(f"-o {output}: unknown suffix {suffix or '(none)'}; choose {choices}")
+            raise UsageError(_("-o {output}: unknown suffix {value}; choose {choices}").format(
+                                 output=output, value=suffix or '(none)', choices=choices))
         return chosen or default
     named = suffixes[suffix]
     if named is None:
         return chosen or default
     if chosen is not None and chosen != named:
-        raise UsageError(f"--format {chosen} contradicts -o {output} (a {suffix} file is {named}); "
-                         "leave out --format or change the suffix")
+        raise UsageError(_("--format {chosen} contradicts -o {output} (a {suffix} file is {named}); leave out "
+                           "--format or change the suffix").format(
+                             chosen=chosen, output=output, suffix=suffix, named=named))
     return named
 
 
@@ -146,7 +150,7 @@ def check_study_args(args) -> None:
 
     for option, value in (("--epochs", getattr(args, "epochs", None)), ("--max-steps", getattr(args, "max_steps", None))):
         if value is not None and value < 1:
-            raise UsageError(f"{option} {value}: must be at least 1")
+            raise UsageError(_("{option} {value}: must be at least 1").format(option=option, value=value))
     if args.output:
         output_format(args, formats.DOCUMENT_SUFFIXES, default=None)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cnnscope.cli.common import add_input, add_output, add_seed, check_study_args, input_shapes
 from cnnscope.cli.output import emit, note, say
+from cnnscope.i18n import _
 
 
 def add_parser(subparsers) -> None:
@@ -36,7 +37,7 @@ def _compare(args) -> int:
     from cnnscope.studies.compare import compare_reports
 
     if len(args.models) < 2:
-        raise UsageError("compare needs at least two models")
+        raise UsageError(_("compare needs at least two models"))
     shapes = input_shapes(args)
     reports = []
     for model in args.models:
@@ -72,7 +73,7 @@ def _train_each(args) -> list:
 
     runs = []
     for name in args.models:
-        note(f"training {name} on {args.dataset} ...")
+        note(_("training {name} on {dataset} ...").format(name=name, dataset=args.dataset))
         runs.append((name, train_for_comparison(name, dataset=args.dataset, data_root=args.data_root,
                                                 epochs=args.epochs, seed=args.seed, device=args.device,
                                                 max_steps=args.max_steps)))
@@ -80,4 +81,4 @@ def _train_each(args) -> list:
 
 
 def _wrote(paths) -> None:
-    say("wrote " + ", ".join(str(p) for p in paths))
+    say(_("wrote {files}").format(files=", ".join(str(p) for p in paths)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cnnscope.cli.common import add_input, add_output
 from cnnscope.cli.output import emit, say
+from cnnscope.i18n import _
 
 FORMATS = ("text", "json", "md", "html")
 SUFFIXES = {".txt": "text", ".json": "json", ".md": "md", ".html": "html"}  # -o's suffix -> format
@@ -29,8 +30,8 @@ def run(args) -> int:
     from cnnscope.studies.diff import diff_reports
 
     if len(args.models) != 2:
-        raise UsageError(f"diff takes two models, A and B ({len(args.models)} given); "
-                         "`cnnscope compare` sets more side by side")
+        raise UsageError(_("diff takes two models, A and B ({n} given); `cnnscope compare` sets more side by side").format(
+                             n=len(args.models)))
     fmt = output_format(args, SUFFIXES, default="text")
     shapes = input_shapes(args)
     reports = []
@@ -47,5 +48,5 @@ def run(args) -> int:
         provenance = made_with("meta (analysis)", args.input or "each model's own")
     emit(render(diff, fmt, provenance), args.output)
     if args.output and args.output != "-":
-        say(f"wrote {args.output}")
+        say(_("wrote {output}").format(output=args.output))
     return 0

@@ -9,6 +9,7 @@ from pathlib import Path
 from cnnscope.cli import arithmetic
 from cnnscope.cli.common import add_layer, add_output, add_weight_choice
 from cnnscope.cli.output import emit, note, say
+from cnnscope.i18n import _, ngettext
 
 SUFFIXES = {".json": "json", ".txt": "text", ".html": "html", ".png": "png", ".jpg": "png", ".jpeg": "png"}
 
@@ -45,15 +46,15 @@ def run(args) -> int:
 
     if args.arithmetic:
         if args.model is not None or args.run is not None:
-            raise UsageError("--arithmetic needs no model (it draws a convolution's arithmetic on its own); "
-                             "leave out MODEL or --run")
+            raise UsageError(_("--arithmetic needs no model (it draws a convolution's arithmetic on its own); "
+                               "leave out MODEL or --run"))
         return arithmetic.run(args)
     if args.model is None and args.run is None:
-        raise UsageError("explain needs a MODEL (or --run DIR), or --arithmetic")
+        raise UsageError(_("explain needs a MODEL (or --run DIR), or --arithmetic"))
     if args.top < 1:
-        raise UsageError(f"--top {args.top}: must be at least 1")
+        raise UsageError(_("--top {top}: must be at least 1").format(top=args.top))
     if args.follow < 0:
-        raise UsageError(f"--follow {args.follow}: must be 0 or more")
+        raise UsageError(_("--follow {follow}: must be 0 or more").format(follow=args.follow))
     form = _format(args)
     model, inputs, picture, origin, names, label, expected = _prepare(args)
     try:
@@ -66,8 +67,8 @@ def run(args) -> int:
         from cnnscope.errors import InputError
 
         shape = "×".join(map(str, inputs.shape[1:]))
-        raise InputError(f"{args.image}: a {shape} input does not fit {label}, which takes "
-                         f"{'×'.join(map(str, expected))} ({error})") from None
+        raise InputError(_("{image}: a {shape} input does not fit {label}, which takes {str} ({error})").format(
+                             image=args.image, shape=shape, label=label, str='×'.join(map(str, expected)), error=error)) from None
     head = f"{label} · input {args.image} · weights: {origin}"
     if form == "json":
         from cnnscope.export.unit import unit_dict
@@ -103,10 +104,12 @@ def run(args) -> int:
             write_text_atomic(args.output, unit_html(explanations, title=head, picture_png=buffer.getvalue()))
     if args.output and args.output != "-":
         first = explanations[0]
-        after = (f" and {len(explanations) - 1} row{'s' if len(explanations) > 2 else ''} after it"
-                 if len(explanations) > 1 else "")
-        say(f"wrote {args.output}: {label} · layer {first.layer} · unit {','.join(map(str, first.unit))} = "
-            f"{first.value:.6g}{after} · {args.image} · weights: {origin}")
+        more = len(explanations) - 1
+        after = ngettext(" and {n} row after it", " and {n} rows after it", more).format(n=more) if more else ""
+        say(_("wrote {output}: {label} · layer {layer} · unit {unit} = {value:.6g}{after} · {image} · weights: "
+              "{origin}").format(output=args.output, label=label, layer=first.layer,
+                                 unit=",".join(map(str, first.unit)), value=first.value, after=after,
+                                 image=args.image, origin=origin))
     return 0
 
 
@@ -121,10 +124,12 @@ def _format(args) -> str:
     output = args.output
     suffix = PurePath(output).suffix.lower() if output and output != "-" else ""
     if output and output != "-" and suffix not in SUFFIXES:
-        raise UsageError(f"-o {output}: unknown suffix {suffix or '(none)'}; choose .json, .txt, .html or .png")
+        raise UsageError(_("-o {output}: unknown suffix {value}; choose .json, .txt, .html or .png").format(
+                             output=output, value=suffix or '(none)'))
     named = SUFFIXES.get(suffix)
     if args.format and named and named in ("json", "text") and args.format != named:
-        raise UsageError(f"--format {args.format} contradicts -o {output}; leave out --format or change the suffix")
+        raise UsageError(_("--format {format_value} contradicts -o {output}; leave out --format or change the "
+                           "suffix").format(format_value=args.format, output=output))
     return named or args.format or "text"
 
 
@@ -172,12 +177,13 @@ def _prepare(args):
         from cnnscope.errors import UsageError
 
         if not loaded.input_shape or len(loaded.input_shape) != 3:
-            raise UsageError(f"{loaded.name} has no image input shape to resize the picture to; "
-                             "give the input as a tensor file (--image x.pt or x.npy)")
+            raise UsageError(_("{name} has no image input shape to resize the picture to; give the input as a "
+                               "tensor file (--image x.pt or x.npy)").format(name=loaded.name))
         channels, height, width = loaded.input_shape
         if channels not in (1, 3):
-            raise UsageError(f"{loaded.name} takes {channels}-channel inputs, not a picture: give one as a tensor "
-                             f"file (--image x.pt or x.npy, {channels}×{height}×{width})")
+            raise UsageError(_("{name} takes {channels}-channel inputs, not a picture: give one as a tensor file "
+                               "(--image x.pt or x.npy, {channels}×{height}×{width})").format(
+                                 name=loaded.name, channels=channels, height=height, width=width))
         mean, std = loaded.normalization or (None, None)
         inputs, picture = picture_input(args.image, channels, (height, width), mean, std)
         inputs = inputs.to(dtype)
@@ -192,14 +198,16 @@ def _from_run(args):
 
     folder = Path(args.run)
     if not folder.is_dir():
-        raise InputError(f"--run {folder}: no such run folder")
+        raise InputError(_("--run {folder}: no such run folder").format(folder=folder))
     file = next((folder / name for name in ("best.pt", "model.pt") if (folder / name).is_file()), None)
     if file is None:
-        raise InputError(f"--run {folder}: no best.pt or model.pt in it (is it a `cnnscope train -o` folder?)")
+        raise InputError(_("--run {folder}: no best.pt or model.pt in it (is it a `cnnscope train -o` folder?)").format(
+                             folder=folder))
     checkpoint = load_checkpoint(file)
     config = checkpoint.config
     if args.model and args.model != config.get("model"):
-        raise UsageError(f"--run {folder} trained {config.get('model')}, not {args.model}; leave out MODEL")
+        raise UsageError(_("--run {folder} trained {get}, not {model}; leave out MODEL").format(
+                             folder=folder, get=config.get('model'), model=args.model))
     module = rebuild_model(checkpoint)
     shape = config.get("model_input_shape")
     meta = load_model(str(config["model"]), input_shape=tuple(shape) if shape else None)
@@ -216,10 +224,14 @@ def _explain_chain(model, inputs, args, names) -> list:
     captured = units.capture(model, inputs, layer)
     unit = units.parse_unit(args.unit) if args.unit else _default_unit(captured)
     if not args.unit:
-        where = "the largest |value| of the row" if len(unit) == 1 else "the largest |value| in channel 0"
-        note(f"unit {','.join(map(str, unit))} (the default: {where}; choose one with --unit)")
+        if len(unit) == 1:
+            note(_("unit {unit} (the default: the largest |value| of the row; choose one with --unit)").format(
+                unit=",".join(map(str, unit))))
+        else:
+            note(_("unit {unit} (the default: the largest |value| in channel 0; choose one with --unit)").format(
+                unit=",".join(map(str, unit))))
     chain = [units.explain_captured(captured, unit, top=args.top, names=names)]
-    for _ in range(args.follow):
+    for _unused in range(args.follow):
         step = units.follow(model, inputs, captured, unit)
         if step is None:
             break

@@ -6,6 +6,7 @@ from __future__ import annotations
 from cnnscope.cli.common import add_format, add_output, add_seed, check_study_args, passive_openmp
 from cnnscope.cli.output import emit, note, say
 from cnnscope.export.formats import TABLE_OR_JSON
+from cnnscope.i18n import _
 
 
 def add_parser(subparsers) -> None:
@@ -55,7 +56,7 @@ def _user_variants(texts: list[str]) -> dict[str, str]:
 
     user = dict(parse_user_variant(text) for text in texts)
     if len(user) != len(texts):
-        raise UsageError("--variant: each name once")
+        raise UsageError(_("--variant: each name once"))
     return user
 
 
@@ -68,11 +69,11 @@ def _training_only(args) -> None:
                                       ("--max-steps", args.max_steps), ("--threads", args.threads))
              if value is not None]
     if given:
-        raise UsageError(f"{', '.join(given)}: only with --train")
+        raise UsageError(_("{given}: only with --train").format(given=', '.join(given)))
 
 
 def _wrote(paths) -> None:
-    say("wrote " + ", ".join(str(p) for p in paths))
+    say(_("wrote {files}").format(files=", ".join(str(p) for p in paths)))
 
 
 def _study(args, user: dict) -> int:
@@ -112,7 +113,8 @@ def _experiment(args, user: dict) -> int:
     if seeds < 1:
         from cnnscope.errors import UsageError
 
-        raise UsageError(f"--seeds {seeds}: the experiment needs at least one seed (3 or more to judge the spread)")
+        raise UsageError(_("--seeds {seeds}: the experiment needs at least one seed (3 or more to judge the spread)").format(
+                             seeds=seeds))
     settings = ke.Settings(
         rf=args.rf, channels=ke.DEFAULT_CHANNELS if args.channels is None else args.channels,
         input_size=ke.DEFAULT_INPUT_SIZE if args.input_size is None else args.input_size,
@@ -123,13 +125,14 @@ def _experiment(args, user: dict) -> int:
         threads=1 if args.threads is None else args.threads)
     settings.check()
     if args.latency:
-        note("note: --latency is not measured with --train")
+        note(_("note: --latency is not measured with --train"))
 
     def on_run(kind, seed, run) -> None:
         from cnnscope.units import percent
 
-        note(f"{kind} seed {seed}: val acc {percent(run.final_val_acc)}, train loss {run.final_train_loss:.3f}, "
-             f"{run.seconds:.1f} s" + ("" if run.converged else " (not converged)"))
+        line = _("{kind} seed {seed}: val acc {accuracy}, train loss {loss:.3f}, {seconds:.1f} s").format(
+            kind=kind, seed=seed, accuracy=percent(run.final_val_acc), loss=run.final_train_loss, seconds=run.seconds)
+        note(line if run.converged else _("{line} (not converged)").format(line=line))
 
     experiment = ke.run_experiment(settings, user, on_run=on_run)
     lines = findings(experiment.variants, settings.rf, settings.channels)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from cnnscope.cli.common import add_format
 from cnnscope.cli.output import emit
 from cnnscope.export.formats import TABLE_OR_JSON
+from cnnscope.i18n import _
 
 
 def add_parser(subparsers) -> None:
@@ -38,7 +39,7 @@ def run(args) -> int:
         if group is None and pattern == "*" and timm_models.installed():
             more = len(prefix_entries("timm"))
     if not entries:
-        where = f" in group {group!r}" if group else ""
-        raise ModelNotFoundError(f"no model matches {pattern!r}{where}")
+        where = _(" in group {group!r}").format(group=group) if group else ""
+        raise ModelNotFoundError(_("no model matches {pattern!r}{where}").format(pattern=pattern, where=where))
     emit(listing.to_json(entries) if args.format == "json" else listing.to_text(entries, timm_count=more))
     return 0

@@ -13,7 +13,7 @@ import importlib
 from cnnscope._version import __version__
 from cnnscope.cli.common import Parser, check_paths
 from cnnscope.cli.output import run_guarded
-from cnnscope.i18n import LANGUAGES, _, normalize, set_language
+from cnnscope.i18n import LANGUAGES, _, normalize, use_language
 
 # command -> module of cnnscope.cli that defines it; in the order of `cnnscope --help`.
 COMMANDS: dict[str, str] = {
@@ -54,10 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def choose_language(argv: list[str]) -> list[str]:
-    """Take ``--lang X`` / ``--lang=X`` out of ``argv`` wherever it stands (before or after the command,
-    not after ``--``) and set the language: it, else ``CNNSCOPE_LANG``, else the locale.  An unknown
-    language is a UsageError (exit 2), never a silent English."""
+def choose_language(argv: list[str]) -> tuple[str, list[str]]:
+    """(the language, ``argv`` without it): ``--lang X`` / ``--lang=X`` wherever it stands (before or after
+    the command, not after ``--``), else ``CNNSCOPE_LANG``, else the locale.  An unknown language is a
+    UsageError (exit 2), never a silent English."""
     import os
 
     from cnnscope.errors import UsageError
@@ -86,8 +86,7 @@ def choose_language(argv: list[str]) -> list[str]:
     if chosen is None and variable and normalize(variable) is None:
         raise UsageError(_("CNNSCOPE_LANG={value}: unknown language; choose {choices}").format(
             value=variable, choices=", ".join(LANGUAGES)))
-    set_language(chosen or from_environment())
-    return rest
+    return normalize(chosen) if chosen else from_environment(), rest
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,10 +97,15 @@ def main(argv: list[str] | None = None) -> int:
 
     argparse_messages.install()
     try:
-        argv = choose_language(list(sys.argv[1:] if argv is None else argv))
+        language, argv = choose_language(list(sys.argv[1:] if argv is None else argv))
     except UsageError as error:
         sys.stderr.write(_("cnnscope: error: {message}").format(message=error) + "\n")
         return error.exit_code
+    with use_language(language):  # for this run only: a caller in the same thread keeps its language
+        return _run(argv)
+
+
+def _run(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:

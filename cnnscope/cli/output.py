@@ -47,7 +47,7 @@ def picture_format(output: str) -> str:
     try:
         return PICTURES[Path(output).suffix.lower()]
     except KeyError:
-        raise UsageError(f"-o {output}: write a .png or .jpg picture") from None
+        raise UsageError(_("-o {output}: write a .png or .jpg picture").format(output=output)) from None
 
 
 def is_picture(output: str | None) -> bool:

@@ -11,6 +11,7 @@ import sys
 import time
 
 from cnnscope.export.training_text import epoch_line, step_line
+from cnnscope.i18n import _
 from cnnscope.units import percent
 
 
@@ -32,7 +33,7 @@ class PlainProgress:
         return False
 
     def note(self, text: str) -> None:
-        sys.stderr.write(f"note: {text}\n")
+        sys.stderr.write(_("note: {message}").format(message=text) + "\n")
 
     def step(self, event) -> None:
         now = time.monotonic()
@@ -58,10 +59,13 @@ class RichProgress:
 
         self.console = console or Console(stderr=True)
         self.progress = Progress(
-            TextColumn("epoch {task.fields[epoch]}"), BarColumn(),
-            TextColumn("step {task.fields[step]}"), TextColumn("loss {task.fields[loss]}"),
+            # rich fills {task.fields[...]}: the translation keeps those fields as they are
+            TextColumn(_("epoch {epoch}").format(epoch="{task.fields[epoch]}")), BarColumn(),
+            TextColumn(_("step {step}").format(step="{task.fields[step]}")),
+            TextColumn(_("loss {loss}").format(loss="{task.fields[loss]}")),
             TextColumn("{task.fields[val]}"),
-            TextColumn("{task.fields[rate]} img/s"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+            TextColumn(_("{rate} img/s").format(rate="{task.fields[rate]}")), TimeElapsedColumn(), TextColumn("ETA"),
+            TimeRemainingColumn(),
             console=self.console, transient=False, auto_refresh=False)
         self.task = self.progress.add_task("train", total=None, epoch=f"1/{epochs}", step="-", loss="-", rate="-",
                                            val="")
@@ -79,7 +83,7 @@ class RichProgress:
         return False
 
     def note(self, text: str) -> None:
-        self.console.print(f"note: {text}", highlight=False)
+        self.console.print(_("note: {message}").format(message=text), highlight=False)
 
     def step(self, event) -> None:
         self.latest = event
@@ -103,8 +107,8 @@ class RichProgress:
     def epoch(self, record, history) -> None:
         best = history.best_epoch
         if record.val_acc is not None and best is not None and best.val_acc is not None:
-            self.progress.update(self.task, val=f"val {record.val_loss:.3f} {percent(record.val_acc)} "
-                                                f"best {percent(best.val_acc)}@{best.epoch}")
+            self.progress.update(self.task, val=_("val {loss:.3f} {accuracy} best {best}@{epoch}").format(
+                loss=record.val_loss, accuracy=percent(record.val_acc), best=percent(best.val_acc), epoch=best.epoch))
         if self.latest is not None:
             self._show(self.latest)
         self.progress.console.print(epoch_line(record, history), highlight=False)

@@ -7,6 +7,7 @@ from cnnscope.cli.common import (add_format, add_input, add_layer, add_model, ad
                                  input_shapes, output_format, parse_unit)
 from cnnscope.cli.output import emit, is_picture, terminal_width, write_picture
 from cnnscope.export.formats import RF_SUFFIXES
+from cnnscope.i18n import _
 
 
 def add_parser(subparsers) -> None:
@@ -36,7 +37,7 @@ def run(args) -> int:
     unit = parse_unit(args.unit)  # a malformed --unit or -o fails before any work
     fmt = output_format(args, RF_SUFFIXES)
     if args.samples < 1:
-        raise UsageError("--samples must be at least 1")
+        raise UsageError(_("--samples must be at least 1"))
     report = analyze(args.model, input_shapes(args))
     if args.layer:
         report.layer(args.layer)  # a one-line error with suggestions when absent
@@ -69,13 +70,14 @@ def _probe_unit(args, report, unit):
     from cnnscope.vis.images import open_image, to_input
 
     if not isinstance(report.input_shape[0], int) and len(report.input_shape) > 1:
-        raise UsageError(f"--unit, --image, --empirical and a .png -o probe a model with one image input; "
-                         f"{args.model} takes {len(report.input_shape)} inputs (the table works without them)")
+        raise UsageError(_("--unit, --image, --empirical and a .png -o probe a model with one image input; {model} "
+                           "takes {n} inputs (the table works without them)").format(
+                             model=args.model, n=len(report.input_shape)))
     shape = first_input_shape(report)
     if len(shape) != 4:
-        raise UsageError("drawing a field needs an image model with an N,C,H,W input")
-    loaded, _ = real_model(args.model, args.seed, weights=args.weights)
-    _, channels, height, width = shape
+        raise UsageError(_("drawing a field needs an image model with an N,C,H,W input"))
+    loaded, _unused = real_model(args.model, args.seed, weights=args.weights)
+    _unused, channels, height, width = shape
     if args.image:
         mean, std = loaded.normalization or (None, None)
         inputs, image = to_input(open_image(args.image), channels, (height, width), mean, std)
@@ -86,6 +88,6 @@ def _probe_unit(args, report, unit):
                              generator=torch.Generator().manual_seed(args.seed))
         image = Image.new("RGB", (width, height), (128, 128, 128))
     layer = args.layer or default_layer(report)
-    with status(f"measuring the effective field of {layer}"):
+    with status(_("measuring the effective field of {layer}").format(layer=layer)):
         field = probe(loaded.module, report, layer, inputs, unit, empirical=True)
     return field, image

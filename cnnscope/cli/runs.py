@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from cnnscope.cli.common import add_format, output_format
 from cnnscope.export.formats import RUNS_SUFFIXES
+from cnnscope.i18n import _
 
 
 def add_parser(subparsers):
@@ -41,7 +42,8 @@ def run(args) -> int:
     if output:
         for folder in args.folders:
             if Path(output).resolve().parent == Path(folder).resolve() and Path(output).name in RUN_FILES:
-                raise UsageError(f"-o {output}: is a file of the run folder {folder}; choose another output file")
+                raise UsageError(_("-o {output}: is a file of the run folder {folder}; choose another output file").format(
+                                     output=output, folder=folder))
 
     from cnnscope.studies.run_overlay import labels_for, run_report, summarize
 

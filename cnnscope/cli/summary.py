@@ -9,6 +9,7 @@ from cnnscope.cli.common import (SOURCE_HELP, add_format, add_input, add_model, 
 from cnnscope.cli.output import emit, say, terminal_width
 from cnnscope.errors import UsageError
 from cnnscope.export.formats import SUMMARY_FORMATS, SUMMARY_SUFFIXES
+from cnnscope.i18n import _
 
 
 def add_parser(subparsers) -> None:
@@ -50,7 +51,7 @@ def run(args) -> int:
     from cnnscope.export.summary_rows import parse_columns
 
     if args.depth is not None and args.depth < 0:
-        raise UsageError(f"--depth {args.depth}: must be 0 (totals only) or more")
+        raise UsageError(_("--depth {depth}: must be 0 (totals only) or more").format(depth=args.depth))
     fmt = output_format(args, SUMMARY_SUFFIXES)  # before any work, as the column names
     columns = parse_columns(args.columns)
     dtypes = _input_dtypes(args.input_dtype)
@@ -81,7 +82,7 @@ def _model_report(args, report, fmt: str, columns) -> None:
     if fmt == "html" and not (args.output and Path(args.output).suffix.lower() == ".html"):
         emit(model_document.render(report, "html", **options), args.output)
         return
-    say("wrote " + ", ".join(str(p) for p in write_document(model_document.document(report, **options), args.output)))
+    say(_("wrote {files}").format(files=", ".join(str(p) for p in write_document(model_document.document(report, **options), args.output))))
 
 
 def _filters(args) -> list:
@@ -97,7 +98,7 @@ def _filters(args) -> list:
     try:
         return [first_layer_filters(loaded.module.eval(), origin)]
     except CnnscopeError as error:
-        note(f"note: the report shows no filters: {error}")
+        note(_("note: the report shows no filters: {error}").format(error=error))
         return []
 
 
@@ -111,8 +112,8 @@ def _measured(source: str, report, device: str):
     chw = tuple(report.input_shape[1:]) if len(report.input_shape) == 4 else None
     loaded = load_model(source, device="cpu", input_shape=chw, seed=0)
     if loaded.input_format == "image_list":
-        raise UsageError(f"--measure: {loaded.name} is called with a list of images; "
-                         "measuring supports models called with tensors")
+        raise UsageError(_("--measure: {name} is called with a list of images; measuring supports models called "
+                           "with tensors").format(name=loaded.name))
     return dataclasses.replace(report, measured=measure_report(loaded.module, report, device))
 
 
@@ -123,7 +124,8 @@ def _input_dtypes(text: str | None):
 
     parts = text.split(";")
     if not all(part.strip() for part in parts):
-        raise UsageError(f"--input-dtype {text!r}: an empty dtype; give one such as int64, or one per input")
+        raise UsageError(_("--input-dtype {text!r}: an empty dtype; give one such as int64, or one per input").format(
+                             text=text))
     return [parse_dtype(part) for part in parts]
 
 

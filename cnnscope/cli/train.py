@@ -12,6 +12,7 @@ import sys
 
 from cnnscope.cli.common import SOURCE_HELP, add_model, add_seed, passive_openmp
 from cnnscope.cli.output import emit
+from cnnscope.i18n import _
 
 DATASET_HELP = ("digits (default: scikit-learn's 1,797 handwritten 8×8 digits, no download), mnist, "
                 "fashion-mnist, cifar10 (from --data-root), or folder:PATH (one sub-folder of images per class)")
@@ -70,7 +71,7 @@ def run(args) -> int:
     _check_numbers(args)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: exists and is not a folder")
+        raise UsageError(_("--out {out}: exists and is not a folder").format(out=out))
 
     from cnnscope.cli.progress import training_progress
     from cnnscope.export.training_text import run_summary
@@ -134,14 +135,17 @@ def _write_all(out, model, history) -> None:
 def _check_numbers(args) -> None:
     from cnnscope.errors import UsageError
 
-    checks = [(args.epochs >= 1, f"--epochs {args.epochs}: must be at least 1"),
-              (args.batch_size >= 1, f"--batch-size {args.batch_size}: must be at least 1"),
-              (args.lr is None or args.lr > 0, f"--lr {args.lr}: must be positive"),
-              (0 <= args.val_split < 1, f"--val-split {args.val_split}: must be at least 0 and below 1"),
-              (0 <= args.momentum < 1, f"--momentum {args.momentum}: must be at least 0 and below 1"),
-              (args.threads is None or args.threads >= 1, f"--threads {args.threads}: must be at least 1"),
+    at_least_1 = _("{option} {value}: must be at least 1")
+    below_1 = _("{option} {value}: must be at least 0 and below 1")
+    checks = [(args.epochs >= 1, at_least_1.format(option="--epochs", value=args.epochs)),
+              (args.batch_size >= 1, at_least_1.format(option="--batch-size", value=args.batch_size)),
+              (args.lr is None or args.lr > 0, _("{option} {value}: must be positive").format(option="--lr",
+                                                                                              value=args.lr)),
+              (0 <= args.val_split < 1, below_1.format(option="--val-split", value=args.val_split)),
+              (0 <= args.momentum < 1, below_1.format(option="--momentum", value=args.momentum)),
+              (args.threads is None or args.threads >= 1, at_least_1.format(option="--threads", value=args.threads)),
               (args.weight_decay is None or args.weight_decay >= 0,
-               f"--weight-decay {args.weight_decay}: must not be negative")]
+               _("{option} {value}: must not be negative").format(option="--weight-decay", value=args.weight_decay))]
     for ok, message in checks:
         if not ok:
             raise UsageError(message)

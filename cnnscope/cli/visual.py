@@ -8,6 +8,7 @@ from pathlib import Path
 from cnnscope.cli.common import add_input, add_layer, add_model, add_output, add_weight_choice, input_shapes, output_format
 from cnnscope.cli.output import note, say, write_picture
 from cnnscope.export.formats import GRAPH_SUFFIXES, PICTURE_SUFFIXES
+from cnnscope.i18n import _
 
 
 def add_parser(subparsers) -> None:
@@ -75,9 +76,10 @@ def fetch_pretrained(name: str) -> None:
     if info.cached:
         return
     if not sys.stderr.isatty():
-        note(f"downloading {info.url} ({info.size_text}) to {info.path}")
+        note(_("downloading {url} ({size_text}) to {path}").format(
+                 url=info.url, size_text=info.size_text, path=info.path))
         download_pretrained(info)
-        note(f"downloaded {info.path}")
+        note(_("downloaded {path}").format(path=info.path))
         return
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
@@ -86,7 +88,7 @@ def fetch_pretrained(name: str) -> None:
                   TransferSpeedColumn(), TimeRemainingColumn(), console=Console(stderr=True)) as bar:
         task = bar.add_task("download", total=info.size_mb * 1e6 if info.size_mb else None)
         download_pretrained(info, progress=lambda done, total: bar.update(task, completed=done, total=total))
-    note(f"downloaded {info.path}")
+    note(_("downloaded {path}").format(path=info.path))
 
 
 def _filters(args) -> int:
@@ -98,7 +100,7 @@ def _filters(args) -> int:
     out_channels, in_channels, kh, kw = weight.shape
     title = f"{loaded.name} · {name} · {out_channels} filters {kh}×{kw}×{in_channels} · weights: {origin}"
     write_picture(filter_grid(weight, title, shared_scale=args.shared_scale), args.output)
-    say(f"wrote {args.output}: {title}")
+    say(_("wrote {output}: {title}").format(output=args.output, title=title))
     return 0
 
 
@@ -109,17 +111,18 @@ def _features(args) -> int:
     from cnnscope.vis.images import open_image, to_input
 
     if args.top is not None and args.top < 1:
-        raise UsageError("--top must be at least 1")
+        raise UsageError(_("--top must be at least 1"))
     picture = open_image(args.image)
     loaded, origin = _model(args)
     if loaded.input_format == "image_pair":
-        raise UsageError(f"features draws a model with one image input; {args.model} takes a pair of frames")
+        raise UsageError(_("features draws a model with one image input; {model} takes a pair of frames").format(
+                             model=args.model))
     if not loaded.input_shape or len(loaded.input_shape) != 3:
-        raise UsageError(f"{args.model} has no image input shape to resize the picture to")
+        raise UsageError(_("{model} has no image input shape to resize the picture to").format(model=args.model))
     channels, height, width = loaded.input_shape
     # A detection model normalises inside its own transform: give it the plain picture.
     mean, std = (None, None) if loaded.input_format == "image_list" else (loaded.normalization or (None, None))
-    inputs, _ = to_input(picture, channels, (height, width), mean, std)
+    inputs, _unused = to_input(picture, channels, (height, width), mean, std)
     layer = args.layer or first_conv_name(loaded.module)
     activation = capture(loaded.module, inputs, layer)[0]
     shape = "×".join(map(str, activation.shape))
@@ -131,11 +134,13 @@ def _features(args) -> int:
     else:
         picture = feature_grid(activation, title, top=args.top)
     write_picture(picture, args.output)
-    say(f"wrote {args.output}: {title}")
+    say(_("wrote {output}: {title}").format(output=args.output, title=title))
     if activation.ndim == 1 and activation.shape[0] > MAX_BARS and args.top is None:
-        note(f"note: {activation.shape[0]} values; drew the {MAX_BARS} largest as bars (use --top K for fewer)")
+        note(_("note: {shape} values; drew the {MAX_BARS} largest as bars (use --top K for fewer)").format(
+                 shape=activation.shape[0], MAX_BARS=MAX_BARS))
     elif activation.ndim > 1 and activation.shape[0] > MAX_MAPS and args.top is None:
-        note(f"note: {activation.shape[0]} channels; drew the first {MAX_MAPS} (use --top K)")
+        note(_("note: {shape} channels; drew the first {MAX_MAPS} (use --top K)").format(
+                 shape=activation.shape[0], MAX_MAPS=MAX_MAPS))
     return 0
 
 
@@ -165,16 +170,17 @@ def _graph(args) -> int:
     from cnnscope.errors import UsageError
 
     if args.depth is not None and args.depth < 1:
-        raise UsageError(f"--depth {args.depth}: must be 1 or more")
+        raise UsageError(_("--depth {depth}: must be 1 or more").format(depth=args.depth))
     report = analyze(args.model, input_shapes(args))
     if Path(args.output).suffix.lower() == ".html":  # the interactive diagram: laid out in the page, no graphviz
         from cnnscope.export.interactive_diagram import diagram_page
         from cnnscope.files import write_text_atomic
 
         depth = args.depth or (max(row.depth for row in report.layers) if args.expand else 1)
-        say(f"wrote {write_text_atomic(Path(args.output), diagram_page(report, depth=max(depth, 1)))}")
+        say(_("wrote {output}").format(
+                output=write_text_atomic(Path(args.output), diagram_page(report, depth=max(depth, 1)))))
         return 0
     dot = to_dot(report, expand=args.expand, rankdir=args.rankdir, depth=args.depth, shapes=not args.no_shapes,
                  costs=not args.no_costs, roll=args.roll)
-    say(f"wrote {render(dot, args.output)}")
+    say(_("wrote {dot}").format(dot=render(dot, args.output)))
     return 0

@@ -24,6 +24,7 @@ from pathlib import Path
 from cnnscope.errors import UsageError
 from cnnscope.export.formats import DOCUMENT_SUFFIXES
 from cnnscope.files import write_bytes_atomic
+from cnnscope.i18n import _
 
 MAX_BYTES = 256 * 2**20
 
@@ -85,10 +86,10 @@ def provenance(device: str, input_shapes) -> dict:
 def check_output_path(path: str | Path) -> Path:
     path = Path(path)
     if path.suffix.lower() not in DOCUMENT_SUFFIXES:
-        raise UsageError(f"-o {path}: choose a .html, .md, .json or .csv report")
+        raise UsageError(_("-o {path}: choose a .html, .md, .json or .csv report").format(path=path))
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise UsageError(f"-o {path}: the folder {folder} does not exist")
+        raise UsageError(_("-o {path}: the folder {folder} does not exist").format(path=path, folder=folder))
     return path
 
 
@@ -122,7 +123,7 @@ def render_files(document: Document, filename: str) -> dict[str, bytes]:
     if suffix == ".csv":
         return {path.name: to_csv(document).encode()}
     if suffix != ".md":
-        raise UsageError(f"{filename}: choose a .html, .md, .json or .csv report")
+        raise UsageError(_("{filename}: choose a .html, .md, .json or .csv report").format(filename=filename))
     from cnnscope.vis.static_figures import figure_png
 
     folder = f"{path.stem}_charts"
@@ -136,7 +137,7 @@ def render_files(document: Document, filename: str) -> dict[str, bytes]:
         if diagram.svg is not None:
             files[f"{folder}/diagram{k + 1}.svg"] = diagram.svg.encode()
         pictures.append(f"{folder}/diagram{k + 1}.svg" if diagram.svg is not None else None)
-    for k, (_, png) in enumerate(document.images):
+    for k, (_unused, png) in enumerate(document.images):
         files[f"{folder}/image{k + 1}.png"] = png
     files[path.name] = to_markdown(document, images, pictures,
                                    [f"{folder}/image{k + 1}.png" for k in range(len(document.images))]).encode()
@@ -154,12 +155,13 @@ def to_zip(files: dict[str, bytes]) -> bytes:
 
 def _write_checked(path: Path, data: bytes) -> Path:
     if len(data) > MAX_BYTES:
-        raise UsageError(f"{path}: the report would be {len(data) / 2**20:.0f} MB, over the "
-                         f"{MAX_BYTES / 2**20:.0f} MB limit; compare fewer models or leave out per-layer data")
+        raise UsageError(_("{path}: the report would be {n:.0f} MB, over the {MAX_BYTES:.0f} MB limit; compare "
+                           "fewer models or leave out per-layer data").format(
+                             path=path, n=len(data) / 2**20, MAX_BYTES=MAX_BYTES / 2**20))
     try:
         return write_bytes_atomic(path, data)
     except OSError as exc:
-        raise UsageError(f"{path}: could not write the report ({exc.strerror or exc})") from None
+        raise UsageError(_("{path}: could not write the report ({value})").format(path=path, value=exc.strerror or exc)) from None
 
 
 def _provenance_line(p: dict) -> str:
@@ -195,7 +197,7 @@ def to_markdown(document: Document, images: list[str] | None = None, pictures: l
         lines += [f"## {diagram.title}", ""]
         lines += [f"![{diagram.title}]({picture})", ""] if picture else [f"_{DOT_NOTE}._", "", "```dot",
                                                                          diagram.dot.rstrip(), "```", ""]
-    for (caption, _), photo in zip(document.images, photos or []):
+    for (caption, _unused), photo in zip(document.images, photos or []):
         lines += [f"## {caption}", "", f"![{caption}]({photo})", ""]
     for table in [t for t in document.tables if t.at_end]:
         lines += _markdown_table(table)

@@ -9,6 +9,7 @@ from pathlib import Path
 from cnnscope.errors import CnnscopeError
 from cnnscope.export.formats import DOT_SOURCE, DRAWN_BY_DOT
 from cnnscope.files import write_bytes_atomic, write_text_atomic
+from cnnscope.i18n import _
 TIMEOUT_S = 180
 
 
@@ -23,18 +24,19 @@ def render(dot_source: str, output: str | Path) -> Path:
     if suffix in DOT_SOURCE:
         return write_text_atomic(output, dot_source)
     if suffix not in DRAWN_BY_DOT:
-        raise RenderError(f"{output}: choose .svg, .png, .pdf or .dot")
+        raise RenderError(_("{output}: choose .svg, .png, .pdf or .dot").format(output=output))
     if shutil.which("dot") is None:
         fallback = write_text_atomic(output.with_suffix(".dot"), dot_source)
-        raise RenderError(f"graphviz's dot is not installed, so {output} was not drawn; the diagram is in {fallback}: "
-                          f"render it with `dot -T{DRAWN_BY_DOT[suffix]} {fallback} -o {output}` "
-                          f"(install it with `apt-get install graphviz`), or write {output.with_suffix('.html')}, "
-                          "a page that draws it without graphviz")
+        raise RenderError(_("graphviz's dot is not installed, so {output} was not drawn; the diagram is in "
+                            "{fallback}: render it with `dot -T{DRAWN_BY_DOT} {fallback} -o {output}` (install it "
+                            "with `apt-get install graphviz`), or write {with_suffix}, a page that draws it "
+                            "without graphviz").format(
+                              output=output, fallback=fallback, DRAWN_BY_DOT=DRAWN_BY_DOT[suffix], with_suffix=output.with_suffix('.html')))
     try:
         drawn = _run_dot(dot_source, DRAWN_BY_DOT[suffix])
     except RenderError as error:
-        raise RenderError(f"{error}; graphviz cannot lay out every graph: try --rankdir LR "
-                          f"or --expand, or write {output.with_suffix('.dot').name} and render it elsewhere") from None
+        raise RenderError(_("{error}; graphviz cannot lay out every graph: try --rankdir LR or --expand, or write "
+                            "{name} and render it elsewhere").format(error=error, name=output.with_suffix('.dot').name)) from None
     return write_bytes_atomic(output, drawn)
 
 
@@ -42,17 +44,17 @@ def _run_dot(dot_source: str, fmt: str, timeout: float = TIMEOUT_S) -> bytes:
     """``dot -T<fmt>`` on the source; a RenderError when it is missing, slow or fails."""
     binary = shutil.which("dot")
     if binary is None:
-        raise RenderError("graphviz's dot is not installed")
+        raise RenderError(_("graphviz's dot is not installed"))
     try:
         result = subprocess.run([binary, f"-T{fmt}"], input=dot_source.encode(), capture_output=True,
                                 timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        raise RenderError(f"dot took over {timeout:.0f} s on this graph; write .dot and render it yourself, "
-                          "or leave out --expand") from None
+        raise RenderError(_("dot took over {timeout:.0f} s on this graph; write .dot and render it yourself, or "
+                            "leave out --expand").format(timeout=timeout)) from None
     if result.returncode != 0:
         message = result.stderr.decode(errors="replace").strip().splitlines()
         first = message[0] if message else "exit " + str(result.returncode)
-        raise RenderError(f"dot failed: {first[:200]}")
+        raise RenderError(_("dot failed: {first}").format(first=first[:200]))
     return result.stdout
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from cnnscope.i18n import _
 from cnnscope.zoo.registry import GROUPS
 
 
@@ -20,11 +21,11 @@ def to_text(entries, timm_count: int | None = None) -> str:
         members = [e for e in entries if e.group == group]
         if not members:
             continue
-        lines.append(f"{title} ({len(members)}):")
+        lines.append(_("{group} ({n}):").format(group=_(title), n=len(members)))
         width = max(22, *(len(e.name) for e in members))
         for entry in members:
             lines.append(f"  {entry.name:<{width}} {entry.input_text():<16} {entry.description}".rstrip())
     if timm_count:
-        lines.append(f"timm models ({timm_count:,}): list them with `cnnscope list 'timm:*'` "
-                     f"(or a pattern such as 'timm:*convnext*'); use one as timm:NAME")
+        lines.append(_("timm models ({n:,}): list them with `cnnscope list 'timm:*'` (or a pattern such as "
+                       "'timm:*convnext*'); use one as timm:NAME").format(n=timm_count))
     return "".join(line + "\n" for line in lines)

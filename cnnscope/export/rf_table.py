@@ -7,22 +7,25 @@ import io
 import json
 
 from cnnscope import units
+from cnnscope.i18n import N_, _, use_language
 from cnnscope.report import LayerRecord, ModelReport
 
-COLUMNS = ("Layer", "Type", "Kernel", "Stride", "Padding", "Dilation", "Size", "Jump", "Start", "Recurrence")
+# English ids: the CSV's keys (lower case) and the app's; ``_(column)`` is the header shown
+COLUMNS = (N_("Layer"), N_("Type"), N_("Kernel"), N_("Stride"), N_("Padding"), N_("Dilation"), N_("Size"),
+           N_("Jump"), N_("Start"), N_("Recurrence"))
 # What each column counts (the app's column tooltips)
 HELP = {
-    "Layer": "the row's name; a module called twice has a row per call",
-    "Type": "module class or function name",
-    "Kernel": "k: the window's side per axis (convolution and pooling rows)",
-    "Stride": "s: how far the window moves between neighbouring outputs",
-    "Padding": "p: zeros added on each side of the input before the window slides",
-    "Dilation": "d: the gap between kernel taps (1 = neighbouring pixels)",
-    "Size": "r (field size): how many input pixels (per side) one unit of this row's output can see; "
-            "global = the whole input",
-    "Jump": "j (jump): input pixels between the fields of two neighbouring units (the product of the strides so far)",
-    "Start": "where the first unit's field begins, in input pixels (negative: it reaches into the padding)",
-    "Recurrence": "this row's arithmetic: r_out = r_in + (k−1)·d·j_in, j_out = j_in·s, start_out = start_in − p·j_in",
+    "Layer": N_("the row's name; a module called twice has a row per call"),
+    "Type": N_("module class or function name"),
+    "Kernel": N_("k: the window's side per axis (convolution and pooling rows)"),
+    "Stride": N_("s: how far the window moves between neighbouring outputs"),
+    "Padding": N_("p: zeros added on each side of the input before the window slides"),
+    "Dilation": N_("d: the gap between kernel taps (1 = neighbouring pixels)"),
+    "Size": N_("r (field size): how many input pixels (per side) one unit of this row's output can see; "
+               "global = the whole input"),
+    "Jump": N_("j (jump): input pixels between the fields of two neighbouring units (the product of the strides so far)"),
+    "Start": N_("where the first unit's field begins, in input pixels (negative: it reaches into the padding)"),
+    "Recurrence": N_("this row's arithmetic: r_out = r_in + (k−1)·d·j_in, j_out = j_in·s, start_out = start_in − p·j_in"),
 }
 WINDOW_KINDS = ("conv", "pool", "transposed_conv")
 
@@ -68,15 +71,15 @@ def cells(row: LayerRecord) -> tuple[str, ...]:
     rf = row.rf
     if rf is None:
         size = jump = start = "—"
-        note = "not tracked"
+        note = _("not tracked")
     elif rf.is_global:
-        size, jump, start = f"global ({units.per_axis(rf.size)})", "—", "—"
-        note = "sees the whole input"
+        size, jump, start = _("global ({size})").format(size=units.per_axis(rf.size)), "—", "—"
+        note = _("sees the whole input")
     else:
         size, jump, start = units.per_axis(rf.size), units.per_axis(rf.jump), units.per_axis(rf.start)
-        note = (rf.recurrence or "") + ("  [gated by a global context]" if rf.gated else "")
+        note = (rf.recurrence or "") + ("  " + _("[gated by a global context]") if rf.gated else "")
     geometry = (units.per_axis(v) for v in (row.kernel_size, row.stride, row.padding, row.dilation))
-    return (row.name or "(model)", row.type, *geometry, size, jump, start, note)
+    return (row.name or _("(model)"), row.type, *geometry, size, jump, start, note)
 
 
 def to_text(report: ModelReport, rows, width: int = 160) -> str:
@@ -85,10 +88,11 @@ def to_text(report: ModelReport, rows, width: int = 160) -> str:
     from rich.table import Table
 
     console = Console(file=io.StringIO(), width=width, force_terminal=False, color_system=None, highlight=False)
-    table = Table(title=f"{report.model} — receptive fields at input {units.shape(report.input_shape)}",
-                  box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    title = _("{model} — receptive fields at input {shape}").format(model=report.model,
+                                                                    shape=units.shape(report.input_shape))
+    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
     for column in COLUMNS:
-        table.add_column(column, overflow="fold", no_wrap=column not in ("Layer", "Recurrence"))
+        table.add_column(_(column), overflow="fold", no_wrap=column not in ("Layer", "Recurrence"))
     for row in rows:
         table.add_row(*cells(row))
     console.print(table)
@@ -96,14 +100,25 @@ def to_text(report: ModelReport, rows, width: int = 160) -> str:
 
 
 def to_markdown(report: ModelReport, rows) -> str:
+    """In English whatever the language, like the JSON and CSV (an export other tools read)."""
+    with use_language("en"):
+        return _markdown(report, rows)
+
+
+def _markdown(report: ModelReport, rows) -> str:
     lines = [f"# {report.model}: receptive fields", "", f"Input {units.shape(report.input_shape)}.", "",
-             "| " + " | ".join(COLUMNS) + " |", "|" + "|".join("---" for _ in COLUMNS) + "|"]
+             "| " + " | ".join(COLUMNS) + " |", "|" + "|".join("---" for unused in COLUMNS) + "|"]
     for row in rows:
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells(row)) + " |")
     return "\n".join(lines) + "\n"
 
 
 def to_csv(report: ModelReport, rows) -> str:
+    with use_language("en"):  # the cells' words too: a CSV never changes with the language
+        return _csv(rows)
+
+
+def _csv(rows) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([c.lower() for c in COLUMNS] + ["global"])
@@ -127,17 +142,21 @@ def unit_line(field) -> str:
     when measured, the squares holding 50/90/99% of its effective field."""
     size = "×".join(str(v) for v in field.size)
     top, left, bottom, right = field.box if len(field.box) == 4 else (*field.box, 0, 0)[:4]
-    line = (f"unit {','.join(map(str, field.unit))} of {field.layer} (grid {'×'.join(map(str, field.grid))}): "
-            f"theoretical field {size}, rows {top}..{bottom}, columns {left}..{right}")
+    line = _("unit {unit} of {layer} (grid {grid}): theoretical field {size}, rows {top}..{bottom}, "
+             "columns {left}..{right}").format(unit=",".join(map(str, field.unit)), layer=field.layer,
+                                              grid="×".join(map(str, field.grid)), size=size, top=top,
+                                              bottom=bottom, left=left, right=right)
     if field.squares:
-        line += "; effective field squares " + ", ".join(f"{k} {v}" for k, v in field.squares.items())
+        line += _("; effective field squares {squares}").format(
+            squares=", ".join(f"{k} {v}" for k, v in field.squares.items()))
     return line
 
 
 def unit_title(report: ModelReport, field) -> str:
     """The title of a unit's field drawn on an image."""
-    return (f"{report.model} · {field.layer} · unit {','.join(map(str, field.unit))} · "
-            f"field {'×'.join(str(v) for v in field.size)}")
+    return _("{model} · {layer} · unit {unit} · field {size}").format(
+        model=report.model, layer=field.layer, unit=",".join(map(str, field.unit)),
+        size="×".join(str(v) for v in field.size))
 
 
 def render(report: ModelReport, rows, fmt: str = "table", unit=None, width: int = 160) -> str:

@@ -9,13 +9,17 @@ import csv
 import io
 import json
 
+from cnnscope.i18n import N_, _, ngettext, use_language
 from cnnscope.units import count, per_axis, percent, si
 
-COLUMNS = ("Run", "Model", "Status", "Epochs", "Params", "MACs", "RF", "Best val acc", "Final val acc", "Time")
+# English ids (the Markdown's headers); ``_(column)`` is the terminal's header
+COLUMNS = (N_("Run"), N_("Model"), N_("Status"), N_("Epochs"), N_("Params"), N_("MACs"), N_("RF"), N_("Best val acc"),
+           N_("Final val acc"), N_("Time"))
 
 
 def cells(row: dict) -> list[str]:
-    best = "—" if row["best_val_acc"] is None else f"{percent(row['best_val_acc'])} (epoch {row['best_epoch']})"
+    best = "—" if row["best_val_acc"] is None else _("{accuracy} (epoch {epoch})").format(
+        accuracy=percent(row["best_val_acc"]), epoch=row["best_epoch"])
     return [row["label"], row["model"], row["status"], str(row["epochs"]),
             "—" if row["params"] is None else count(row["params"]), "—" if row["macs"] is None else si(row["macs"]),
             "—" if row["rf"] is None else per_axis(row["rf"]), best, percent(row["final_val_acc"]),
@@ -30,18 +34,25 @@ def runs_text(runs, width: int | None = None) -> str:
     console = Console(file=io.StringIO(), width=width or 140, force_terminal=False, color_system=None,
                       highlight=False, soft_wrap=False)
     rows = [run.to_dict() for run in runs]
-    table = Table(title=f"{len(rows)} training runs", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    title = ngettext("{n} training run", "{n} training runs", len(rows)).format(n=len(rows))
+    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
     for column in COLUMNS:
-        table.add_column(column, justify="left" if column in ("Run", "Model", "Status") else "right")
+        table.add_column(_(column), justify="left" if column in ("Run", "Model", "Status") else "right")
     for row in rows:
         table.add_row(*cells(row))
     console.print(table)
     notes = [f"{row['label']}: {row['note']}" for row in rows if row['note']]
     text = console.file.getvalue()
-    return text + "".join(f"note: {line}\n" for line in notes)
+    return text + "".join(_("note: {message}").format(message=line) + "\n" for line in notes)
 
 
 def runs_markdown(runs) -> str:
+    """In English whatever the language, like the JSON and CSV."""
+    with use_language("en"):
+        return _markdown(runs)
+
+
+def _markdown(runs) -> str:
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(c.replace("|", "\\|") for c in cells(run.to_dict())) + " |" for run in runs]
     return "\n".join(lines) + "\n"

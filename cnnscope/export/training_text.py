@@ -5,6 +5,7 @@ Shared by the command line's progress display and its closing line; imports no t
 
 from __future__ import annotations
 
+from cnnscope.i18n import _, ngettext
 from cnnscope.units import percent
 
 
@@ -21,24 +22,28 @@ def epoch_line(record, history) -> str:
     ``lr ...`` appears when the learning rate differs from the previous epoch's."""
     epochs = history.config.get("epochs", "?")
     rate = record.images_per_s or 0.0
-    line = f"epoch {record.epoch}/{epochs}  train loss {record.train_loss:.4f} acc {percent(record.train_acc)}"
+    parts = [_("epoch {epoch}/{epochs}").format(epoch=record.epoch, epochs=epochs),
+             _("train loss {loss:.4f} acc {accuracy}").format(loss=record.train_loss,
+                                                            accuracy=percent(record.train_acc))]
     if record.val_acc is not None:
-        line += f"  val loss {record.val_loss:.4f} acc {percent(record.val_acc)}"
-    line += f"  {record.seconds:.1f} s  {rate:,.0f} img/s"
+        parts.append(_("val loss {loss:.4f} acc {accuracy}").format(loss=record.val_loss,
+                                                                    accuracy=percent(record.val_acc)))
+    parts.append(_("{seconds:.1f} s  {rate:,.0f} img/s").format(seconds=record.seconds, rate=rate))
     earlier = [e for e in history.epochs if e.epoch < record.epoch]
     if earlier and earlier[-1].lr != record.lr:
-        line += f"  lr {record.lr:g}"
+        parts.append(_("lr {lr:g}").format(lr=record.lr))
     best = history.best_epoch
     if earlier and best is not None and best.epoch == record.epoch:
-        line += "  * best"
-    return line
+        parts.append(_("* best"))
+    return "  ".join(parts)
 
 
 def step_line(event) -> str:
     """Where a long epoch stands: step, loss, throughput and the time left."""
     eta = event.elapsed / event.step * (event.total_steps - event.step)
-    return (f"epoch {event.epoch}/{event.epochs} step {event.epoch_step}/{event.steps_per_epoch}"
-            f"  loss {event.loss:.4f}  {event.images_per_s:,.0f} img/s  ETA {clock(eta)}")
+    return _("epoch {epoch}/{epochs} step {step}/{steps}  loss {loss:.4f}  {rate:,.0f} img/s  ETA {eta}").format(
+        epoch=event.epoch, epochs=event.epochs, step=event.epoch_step, steps=event.steps_per_epoch, loss=event.loss,
+        rate=event.images_per_s, eta=clock(eta))
 
 
 def run_summary(history, seconds: float, folder) -> str:
@@ -46,12 +51,16 @@ def run_summary(history, seconds: float, folder) -> str:
     last = history.last
     config = history.config
     rate = history.images_per_s or 0.0
-    line = (f"{config.get('model')} on {config.get('dataset')}: {len(history.epochs)} epochs in {seconds:.1f} s "
-            f"({rate:,.0f} images/s on {history.device}); train loss {last.train_loss:.4f}, "
-            f"accuracy {percent(last.train_acc)}")
+    n = len(history.epochs)
+    line = ngettext("{model} on {dataset}: {n} epoch in {seconds:.1f} s ({rate:,.0f} images/s on {device}); "
+                    "train loss {loss:.4f}, accuracy {accuracy}",
+                    "{model} on {dataset}: {n} epochs in {seconds:.1f} s ({rate:,.0f} images/s on {device}); "
+                    "train loss {loss:.4f}, accuracy {accuracy}", n).format(
+        model=config.get("model"), dataset=config.get("dataset"), n=n, seconds=seconds, rate=rate,
+        device=history.device, loss=last.train_loss, accuracy=percent(last.train_acc))
     if last.val_acc is not None:
-        line += (f"; validation loss {last.val_loss:.4f}, accuracy {percent(last.val_acc)} "
-                 f"(best {percent(history.best_val_acc)})")
+        line += _("; validation loss {loss:.4f}, accuracy {accuracy} (best {best})").format(
+            loss=last.val_loss, accuracy=percent(last.val_acc), best=percent(history.best_val_acc))
     if history.status != "completed" and history.message:
         line += f" [{history.status}: {history.message}]"
     from pathlib import Path
@@ -59,4 +68,4 @@ def run_summary(history, seconds: float, folder) -> str:
     from cnnscope.train.run_folder import RUN_FILES
 
     written = [name for name in RUN_FILES if (Path(folder) / name).is_file()]  # best.pt only when kept
-    return line + f"\nwrote {folder}/: {', '.join(written)}\n"
+    return line + "\n" + _("wrote {folder}/: {files}").format(folder=folder, files=", ".join(written)) + "\n"

@@ -78,12 +78,25 @@ def translations(code: str) -> _gettext.NullTranslations:
         with open(mo, "rb") as handle:
             return _gettext.GNUTranslations(handle)
     if po.exists():
-        try:
-            from cnnscope.i18n.catalogs import translations_from_po
-        except ImportError:  # Babel missing: English rather than a crash
-            return _gettext.NullTranslations()
-        return translations_from_po(po)
+        return _from_po(po)
     return _gettext.NullTranslations()
+
+
+def _from_po(po: Path) -> _gettext.NullTranslations:
+    """A ``.po`` compiled in memory with Babel (imported here, not from ``catalogs``: no module cycle)."""
+    import io
+
+    try:
+        from babel.messages.mofile import write_mo
+        from babel.messages.pofile import read_po
+    except ImportError:  # Babel missing: English rather than a crash
+        return _gettext.NullTranslations()
+    with open(po, "rb") as handle:
+        catalog = read_po(handle)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return _gettext.GNUTranslations(buffer)
 
 
 def _(message: str) -> str:

@@ -126,13 +126,6 @@ def add(code: str, mapping: dict) -> int:
     return len(mapping)
 
 
-def translations_from_po(path: Path) -> gettext.GNUTranslations:
-    buffer = io.BytesIO()
-    write_mo(buffer, _read(path), use_fuzzy=False)
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
-
-
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "compile"
     if command == "extract":

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from torch import nn
+from cnnscope.i18n import _
 
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w{0,80}")
 
@@ -38,7 +39,8 @@ def load_pt2(path: str | Path) -> Pt2Model:
         module = torch.export.unflatten(program)
     except Exception as exc:  # noqa: BLE001 - torch refuses some programs (e.g. preserved calls it cannot restore)
         text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"{path}: torch cannot restore the module tree of this program ({text})") from None
+        raise InputError(_("{path}: torch cannot restore the module tree of this program ({text})").format(
+                             path=path, text=text)) from None
     types = _recorded_types(program)
     kept = _rebuild_layers(module, types)
     _name_classes(module, types)
@@ -62,8 +64,8 @@ def _input_shapes(program) -> list[tuple[int, ...]]:
     for position, name in enumerate(user_inputs):
         value = placeholders[name].meta.get("val")
         if not isinstance(value, torch.Tensor):
-            raise InputError(f"{name!r} is an input of type {type(value).__name__}: cnnscope analyses models "
-                             "whose inputs are tensors")
+            raise InputError(_("{name!r} is an input of type {name2}: cnnscope analyses models whose inputs are "
+                               "tensors").format(name=name, name2=type(value).__name__))
         example = examples[position] if position < len(examples) else None
         shape = []
         for axis, size in enumerate(value.shape):
@@ -109,7 +111,7 @@ def _rebuild_layers(module: nn.Module, types: dict[str, str]) -> int:
         if layer is None:
             kept += type_name.startswith("torch.nn.")
             continue
-        parent_path, _, child = path.rpartition(".")
+        parent_path, _unused, child = path.rpartition(".")
         module.get_submodule(parent_path).register_module(child, layer)
     return kept
 

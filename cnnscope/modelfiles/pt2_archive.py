@@ -31,6 +31,7 @@ import zipfile
 from pathlib import Path
 
 from cnnscope.errors import InputError, require_file
+from cnnscope.i18n import N_, _
 
 # Names a symbolic expression of torch.export may use: sympy's constructors and the functions torch's
 # deserializer hands to sympify (``torch._export.serde.serialize``'s ``sympy_functions``).
@@ -65,12 +66,12 @@ _PLAIN_TARGETS = frozenset(
 def read_exported_program(path: str | Path):
     """The ``ExportedProgram`` a ``.pt2`` holds, read without unpickling or running anything from it."""
     path = Path(path)
-    require_file(path, InputError, "a .pt2 file", ".pt2 file")
+    require_file(path, InputError, N_("a .pt2 file"), N_(".pt2 file"))
     if path.stat().st_size == 0:
-        raise InputError(f"{path}: the file is empty (0 bytes), not a .pt2 archive")
+        raise InputError(_("{path}: the file is empty (0 bytes), not a .pt2 archive").format(path=path))
     if not zipfile.is_zipfile(path):
-        raise InputError(f"{path}: not a .pt2 archive (torch.export.save writes a zip file; this is not one, "
-                         "or it was cut short)")
+        raise InputError(_("{path}: not a .pt2 archive (torch.export.save writes a zip file; this is not one, or "
+                           "it was cut short)").format(path=path))
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
@@ -79,7 +80,7 @@ def read_exported_program(path: str | Path):
             _check_payloads(archive, names, root, path)
             inputs = _sample_inputs(archive, names, root, path)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError) as exc:
-        raise InputError(f"{path}: a damaged .pt2 archive ({_first_line(exc)})") from None
+        raise InputError(_("{path}: a damaged .pt2 archive ({exc})").format(path=path, exc=_first_line(exc))) from None
     return _deserialize(path, root, program, inputs)
 
 
@@ -87,16 +88,18 @@ def _root(names: list[str], path: Path) -> str:
     """The archive's top folder (``torch.export.save`` names it after the file)."""
     roots = {name.split("/", 1)[0] for name in names if "/" in name}
     if len(roots) != 1:
-        raise InputError(f"{path}: not a .pt2 archive (a zip file without torch.export.save's layout)")
+        raise InputError(_("{path}: not a .pt2 archive (a zip file without torch.export.save's layout)").format(
+                             path=path))
     root = roots.pop()
     if f"{root}/archive_format" not in names:
         if "serialized_exported_program.json" in names or f"{root}/serialized_exported_program.json" in names:
-            raise InputError(f"{path}: a .pt2 in the layout of torch 2.7 or older, which stores pickles; "
-                             "re-save it with torch.export.save from this torch")
+            raise InputError(_("{path}: a .pt2 in the layout of torch 2.7 or older, which stores pickles; re-save "
+                               "it with torch.export.save from this torch").format(path=path))
         if f"{root}/data.pkl" in names:
-            raise InputError(f"{path}: not a .pt2 archive but a torch.save file (weights or a checkpoint?); "
-                             "give weights with --weights to the model they belong to")
-        raise InputError(f"{path}: not a .pt2 archive (a zip file without torch.export.save's layout)")
+            raise InputError(_("{path}: not a .pt2 archive but a torch.save file (weights or a checkpoint?); give "
+                               "weights with --weights to the model they belong to").format(path=path))
+        raise InputError(_("{path}: not a .pt2 archive (a zip file without torch.export.save's layout)").format(
+                             path=path))
     return root
 
 
@@ -108,21 +111,24 @@ def _program_json(archive: zipfile.ZipFile, names: list[str], root: str, path: P
     version = archive.read(f"{root}/archive_version").decode("utf-8", "replace").strip() \
         if f"{root}/archive_version" in names else "0"
     if version != ARCHIVE_VERSION_VALUE:
-        raise InputError(f"{path}: .pt2 archive version {version[:20]}, but torch {torch.__version__} reads "
-                         f"version {ARCHIVE_VERSION_VALUE}: export it again with this torch, or upgrade torch")
+        raise InputError(_("{path}: .pt2 archive version {version}, but torch {version2} reads version "
+                           "{ARCHIVE_VERSION_VALUE}: export it again with this torch, or upgrade torch").format(
+                             path=path, version=version[:20], version2=torch.__version__, ARCHIVE_VERSION_VALUE=ARCHIVE_VERSION_VALUE))
     models = [n for n in names if n.startswith(f"{root}/models/") and n.endswith(".json")]
     if f"{root}/models/model.json" not in models:
         found = "AOTInductor compiled code only" if any("/data/aotinductor/" in n for n in names) else "no program"
-        raise InputError(f"{path}: holds {found}, not an exported program (models/model.json)")
+        raise InputError(_("{path}: holds {found}, not an exported program (models/model.json)").format(
+                             path=path, found=found))
     data = _read_json(archive, f"{root}/models/model.json", path)
     if not isinstance(data, dict) or not isinstance(data.get("schema_version"), dict):
-        raise InputError(f"{path}: models/model.json is not an exported program")
+        raise InputError(_("{path}: models/model.json is not an exported program").format(path=path))
     major, minor = data["schema_version"].get("major"), data["schema_version"].get("minor")
     if major != SCHEMA_VERSION[0] and (major, minor) != (0, 0):
         newer = "a newer" if isinstance(major, int) and major > SCHEMA_VERSION[0] else "another"
-        raise InputError(f"{path}: written by {newer} torch.export (serialized schema version {major}.{minor}); "
-                         f"torch {torch.__version__} reads version {SCHEMA_VERSION[0]}.x: export it again with "
-                         "this torch, or upgrade torch")
+        raise InputError(_("{path}: written by {newer} torch.export (serialized schema version {major}.{minor}); "
+                           "torch {version} reads version {SCHEMA_VERSION}.x: export it again with this torch, or "
+                           "upgrade torch").format(
+                             path=path, newer=newer, major=major, minor=minor, version=torch.__version__, SCHEMA_VERSION=SCHEMA_VERSION[0]))
     _check_program(data, path)
     data["guards_code"] = []  # Python source that ExportedProgram.module() would compile and run
     return data
@@ -132,8 +138,9 @@ def _read_json(archive: zipfile.ZipFile, name: str, path: Path):
     """A JSON member, its declared size checked first (a zip can inflate a small file into gigabytes)."""
     size = archive.getinfo(name).file_size
     if size > _MAX_JSON_BYTES:
-        raise InputError(f"{path}: refused: {name.split('/', 1)[-1]} would inflate to {size / 2**20:,.0f} MB of "
-                         f"JSON (at most {_MAX_JSON_BYTES // 2**20} MB is read)")
+        raise InputError(_("{path}: refused: {split} would inflate to {size:,.0f} MB of JSON (at most "
+                           "{MAX_JSON_BYTES} MB is read)").format(
+                             path=path, split=name.split('/', 1)[-1], size=size / 2**20, MAX_JSON_BYTES=_MAX_JSON_BYTES // 2**20))
     return json.loads(archive.read(name))
 
 
@@ -141,15 +148,17 @@ def _check_program(data: dict, path: Path) -> None:
     """Every expression sympify will evaluate, and every target the graph will call, is harmless."""
     for key in (data.get("range_constraints") or {}):
         if not _SYMBOL.fullmatch(str(key)):
-            raise InputError(f"{path}: refused: a range constraint names {str(key)[:60]!r}, not a size symbol")
+            raise InputError(_("{path}: refused: a range constraint names {key!r}, not a size symbol").format(
+                                 path=path, key=str(key)[:60]))
     for value in _walk(data):
         if "expr_str" in value:
             _check_expression(str(value["expr_str"]), path)
         if "target" in value and "inputs" in value and "outputs" in value:  # a graph node
             target = str(value["target"])
             if not (_TARGET.fullmatch(target) or target in _PLAIN_TARGETS):
-                raise InputError(f"{path}: refused: the graph calls {target[:80]!r}, which is not an ATen "
-                                 "operator (cnnscope runs only ATen operators from a .pt2)")
+                raise InputError(_("{path}: refused: the graph calls {target!r}, which is not an ATen operator "
+                                   "(cnnscope runs only ATen operators from a .pt2)").format(
+                                     path=path, target=target[:80]))
 
 
 def _walk(value):
@@ -170,8 +179,8 @@ def _check_expression(text: str, path: Path) -> None:
     except (SyntaxError, ValueError):
         tree = None
     if tree is None or not all(_allowed(node) for node in ast.walk(tree)):
-        raise InputError(f"{path}: refused: the symbolic size {text[:60]!r} is not a plain expression "
-                         "(sympy would evaluate it as Python code)")
+        raise InputError(_("{path}: refused: the symbolic size {text!r} is not a plain expression (sympy would "
+                           "evaluate it as Python code)").format(path=path, text=text[:60]))
 
 
 def _allowed(node: ast.AST) -> bool:
@@ -194,10 +203,12 @@ def _check_payloads(archive: zipfile.ZipFile, names: list[str], root: str, path:
     for kind, config_name in (("weights", "model_weights_config.json"), ("constants", "model_constants_config.json")):
         folder = f"{root}/data/{kind}/"
         if f"{folder}model.pt" in names:
-            raise InputError(f"{path}: refused: its {kind} are one pickle (an older .pt2 layout), which cnnscope "
-                             "does not unpickle; re-save it with torch.export.save from this torch")
+            raise InputError(_("{path}: refused: its {kind} are one pickle (an older .pt2 layout), which cnnscope "
+                               "does not unpickle; re-save it with torch.export.save from this torch").format(
+                                 path=path, kind=kind))
         if f"{folder}{config_name}" not in names:
-            raise InputError(f"{path}: not a complete .pt2 archive (data/{kind}/{config_name} is missing)")
+            raise InputError(_("{path}: not a complete .pt2 archive (data/{kind}/{config_name} is missing)").format(
+                                 path=path, kind=kind, config_name=config_name))
         config = _read_json(archive, f"{folder}{config_name}", path).get("config", {})
         for name, entry in config.items():
             file_name = str(entry.get("path_name", ""))
@@ -205,8 +216,9 @@ def _check_payloads(archive: zipfile.ZipFile, names: list[str], root: str, path:
                 what = ("a TorchScript custom object" if file_name.startswith("custom_obj_") else
                         "a pickled Python object" if file_name.startswith("opaque_obj_") else
                         "a pickled tensor subclass")
-                raise InputError(f"{path}: refused: {kind} entry {str(name)[:60]!r} is {what}, which loading "
-                                 "would unpickle (cnnscope reads only plain tensors from a .pt2)")
+                raise InputError(_("{path}: refused: {kind} entry {name!r} is {what}, which loading would unpickle "
+                                   "(cnnscope reads only plain tensors from a .pt2)").format(
+                                     path=path, kind=kind, name=str(name)[:60], what=what))
 
 
 def _sample_inputs(archive: zipfile.ZipFile, names: list[str], root: str, path: Path):
@@ -229,12 +241,13 @@ def _sample_inputs(archive: zipfile.ZipFile, names: list[str], root: str, path: 
     except pickle.UnpicklingError as exc:
         found = re.search(r"GLOBAL (\S+)", str(exc)) or re.search(r"WeightsUnpickler error:\s*(.+)", str(exc))
         detail = found.group(1).strip()[:100] if found else "not a pickle of tensors"
-        raise InputError(f"{path}: refused: its example inputs are not only tensors ({detail}); cnnscope "
-                         "unpickles them with weights_only=True, never more") from None
+        raise InputError(_("{path}: refused: its example inputs are not only tensors ({detail}); cnnscope "
+                           "unpickles them with weights_only=True, never more").format(path=path, detail=detail)) from None
     except Exception as exc:  # noqa: BLE001 - a damaged pickle can fail anywhere in the unpickler
-        raise InputError(f"{path}: a damaged .pt2 archive (example inputs: {_first_line(exc)})") from None
+        raise InputError(_("{path}: a damaged .pt2 archive (example inputs: {exc})").format(
+                             path=path, exc=_first_line(exc))) from None
     if not (isinstance(inputs, tuple) and len(inputs) == 2 and isinstance(inputs[1], dict)):
-        raise InputError(f"{path}: its example inputs are not an (args, kwargs) pair")
+        raise InputError(_("{path}: its example inputs are not an (args, kwargs) pair").format(path=path))
     return inputs
 
 
@@ -256,13 +269,13 @@ def _deserialize(path: Path, root: str, program: dict, inputs):
             state_dict = _load_state_dict(reader, "model")
             constants = _load_constants(reader, "model")
         if not isinstance(state_dict, dict) or not isinstance(constants, dict):  # checked above; never bytes
-            raise InputError(f"{path}: refused: weights in a pickled layout")
+            raise InputError(_("{path}: refused: weights in a pickled layout").format(path=path))
         return ExportedProgramDeserializer().deserialize(serialized, state_dict, constants, inputs)
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - a hand-edited or damaged program can fail in any part of torch
-        raise InputError(f"{path}: cannot read the exported program with torch {torch.__version__} "
-                         f"({_first_line(exc)})") from None
+        raise InputError(_("{path}: cannot read the exported program with torch {version} ({exc})").format(
+                             path=path, version=torch.__version__, exc=_first_line(exc))) from None
     finally:
         quiet.setLevel(level)
 

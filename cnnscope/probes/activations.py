@@ -14,6 +14,7 @@ from cnnscope.analysis import ops
 from cnnscope.analysis.trace import run_trace
 from cnnscope.errors import UsageError
 from cnnscope.probes.lookup import module_named, traced_row
+from cnnscope.i18n import _
 
 
 def drawable_convs(model: nn.Module) -> list[str]:
@@ -24,11 +25,11 @@ def drawable_convs(model: nn.Module) -> list[str]:
 
 def capture(model: nn.Module, inputs: torch.Tensor, layer: str) -> np.ndarray:
     """The output of row ``layer`` (first call) for ``inputs``, as a numpy array."""
-    tracer, _ = run_trace(model, [inputs], capture=frozenset({layer}))
+    tracer, _unused = run_trace(model, [inputs], capture=frozenset({layer}))
     if layer in tracer.captured:
         return tracer.captured[layer].detach().float().cpu().numpy()
     traced_row(tracer, layer)  # LayerNotFoundError, with suggestions, when there is no such row
-    raise UsageError(f"layer {layer!r} has no tensor output to show")
+    raise UsageError(_("layer {layer!r} has no tensor output to show").format(layer=layer))
 
 
 def first_conv_name(model: nn.Module) -> str:
@@ -37,7 +38,7 @@ def first_conv_name(model: nn.Module) -> str:
     convs = drawable_convs(model)
     if convs:
         return convs[0]
-    raise UsageError(f"{type(model).__name__} has no convolution layer to show")
+    raise UsageError(_("{name} has no convolution layer to show").format(name=type(model).__name__))
 
 
 def conv_weight(model: nn.Module, layer: str | None) -> tuple[str, np.ndarray]:
@@ -45,12 +46,14 @@ def conv_weight(model: nn.Module, layer: str | None) -> tuple[str, np.ndarray]:
     name = layer if layer is not None else first_conv_name(model)
     module = module_named(model, name, suggest=ops.is_conv_module)
     if not ops.is_conv_module(module):
-        raise UsageError(f"{name!r} is a {type(module).__name__}, not a convolution: filters exist for conv layers")
+        raise UsageError(_("{name!r} is a {name2}, not a convolution: filters exist for conv layers").format(
+                             name=name, name2=type(module).__name__))
     weight = module.weight.detach().float().cpu().numpy()
     if ops.module_kind(module) == "transposed_conv":
         weight = weight.swapaxes(0, 1)  # (in, out/groups, k...) -> (out/groups, in, k...)
     if weight.ndim == 3:
         weight = weight[:, :, None, :]  # 1-D kernels as one-row images
     if weight.ndim != 4:
-        raise UsageError(f"{name!r} has {weight.ndim - 2}-D kernels; only 1-D and 2-D kernels can be drawn")
+        raise UsageError(_("{name!r} has {ndim}-D kernels; only 1-D and 2-D kernels can be drawn").format(
+                             name=name, ndim=weight.ndim - 2))
     return name, weight

@@ -10,6 +10,7 @@ import torch
 from cnnscope.probes.empirical_rf import input_gradient, mass_squares
 from cnnscope.errors import UsageError
 from cnnscope.report import ModelReport, ReceptiveField
+from cnnscope.i18n import _
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ def default_layer(report: ModelReport) -> str:
     """The last feature map (``ModelReport.last_feature_map``), by name."""
     last = report.last_feature_map()
     if last is None:
-        raise UsageError("no layer of this model has a local receptive field")
+        raise UsageError(_("no layer of this model has a local receptive field"))
     return last.name
 
 
@@ -57,22 +58,25 @@ def probe(model: torch.nn.Module, report: ModelReport, layer: str, inputs: torch
     # The last call: the output the network goes on with, and the one input_gradient captures.
     row = [r for r in report.layers if r.name == layer][-1]
     if not row.rf or row.rf.is_global:
-        state = "sees the whole input" if row.rf else "has no tracked receptive field"
-        raise UsageError(f"layer {layer!r} {state}: pick a convolutional feature map")
+        if row.rf:
+            raise UsageError(_("layer {layer!r} sees the whole input: pick a convolutional feature map").format(
+                layer=layer))
+        raise UsageError(_("layer {layer!r} has no tracked receptive field: pick a convolutional feature map").format(
+            layer=layer))
     output = row.output_shape[0] if row.output_shape and isinstance(row.output_shape[0], list) else row.output_shape
     grid = tuple(output[2:])
     unit = tuple(unit) if unit is not None else tuple((s - 1) // 2 for s in grid)
     if len(unit) != len(grid):
         form = "Y,X" if len(grid) == 2 else "one a side"
-        raise UsageError(f"--unit {','.join(map(str, unit))}: give {len(grid)} numbers ({form}) "
-                         f"for {layer!r}'s output grid {'×'.join(map(str, grid))}")
+        raise UsageError(_("--unit {str}: give {n} numbers ({form}) for {layer!r}'s output grid {str2}").format(
+                             str=','.join(map(str, unit)), n=len(grid), form=form, layer=layer, str2='×'.join(map(str, grid))))
     if any(not 0 <= u < s for u, s in zip(unit, grid)):
-        raise UsageError(f"unit {','.join(map(str, unit))} is outside {layer!r}'s output grid "
-                         f"{'×'.join(map(str, grid))}")
+        raise UsageError(_("unit {str} is outside {layer!r}'s output grid {str2}").format(
+                             str=','.join(map(str, unit)), layer=layer, str2='×'.join(map(str, grid))))
     box, centre = theoretical_box(row.rf, unit)
     gradient = squares = None
     if empirical:
-        gradient, _, _ = input_gradient(model, inputs, layer, unit)
+        gradient, _unused, _unused = input_gradient(model, inputs, layer, unit)
         if gradient.ndim == 2:
             squares = mass_squares(gradient, centre)
     return UnitField(layer, unit, grid, tuple(row.rf.size), tuple(row.rf.jump), tuple(row.rf.start),

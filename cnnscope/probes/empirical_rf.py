@@ -16,6 +16,7 @@ from torch import nn
 from cnnscope.analysis.trace import run_trace
 from cnnscope.errors import UsageError
 from cnnscope.probes.lookup import traced_row
+from cnnscope.i18n import _
 
 
 def centre_unit(shape) -> tuple[int, ...]:
@@ -25,17 +26,19 @@ def centre_unit(shape) -> tuple[int, ...]:
 def input_gradient(model: nn.Module, inputs: torch.Tensor, layer: str, unit: tuple[int, ...] | None = None):
     """(gradient map of shape input spatial dims, unit used, output spatial shape)."""
     inputs = inputs.detach().clone().requires_grad_(True)
-    tracer, _ = run_trace(model, [inputs], grad=True, capture=frozenset({layer}))
+    tracer, _unused = run_trace(model, [inputs], grad=True, capture=frozenset({layer}))
     traced_row(tracer, layer)  # LayerNotFoundError, with suggestions, when there is no such row
     output = tracer.captured.get(layer)
     if output is None or output.dim() < 3:
-        raise UsageError(f"layer {layer!r} has no spatial output to take a unit from")
+        raise UsageError(_("layer {layer!r} has no spatial output to take a unit from").format(layer=layer))
     spatial = tuple(output.shape[2:])
     unit = tuple(unit) if unit is not None else centre_unit(output.shape)
     if len(unit) != len(spatial) or any(not 0 <= u < s for u, s in zip(unit, spatial)):
-        raise UsageError(f"unit {unit} is outside {layer!r}'s output grid {'×'.join(map(str, spatial))}")
+        raise UsageError(_("unit {unit} is outside {layer!r}'s output grid {str}").format(
+                             unit=unit, layer=layer, str='×'.join(map(str, spatial))))
     if not output.requires_grad:
-        raise UsageError(f"layer {layer!r} does not depend on the input through differentiable ops")
+        raise UsageError(_("layer {layer!r} does not depend on the input through differentiable ops").format(
+                             layer=layer))
     selected = output[(slice(None), slice(None), *unit)].sum()
     (grad,) = torch.autograd.grad(selected, inputs)
     magnitude = grad.abs().sum(dim=1).mean(dim=0)  # over channels, then over the batch

@@ -9,17 +9,18 @@ import torch
 from torch import nn
 
 from cnnscope.errors import UsageError
+from cnnscope.i18n import _
 
 
 def resolve_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise UsageError("--device cuda: no CUDA GPU is available here; use --device cpu or auto")
+        raise UsageError(_("--device cuda: no CUDA GPU is available here; use --device cpu or auto"))
     try:
         return torch.device(device)
     except RuntimeError:
-        raise UsageError(f"--device {device!r}: expected auto, cpu or cuda") from None
+        raise UsageError(_("--device {device!r}: expected auto, cpu or cuda").format(device=device)) from None
 
 
 def measure(model: nn.Module, input_shape, device: str = "cpu", warmup: int = 3, repeats: int = 10) -> float:

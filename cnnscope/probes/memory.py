@@ -31,6 +31,7 @@ from torch.utils._pytree import tree_leaves
 
 from cnnscope.errors import UsageError
 from cnnscope.probes.latency import resolve_device
+from cnnscope.i18n import _
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ def _inputs(shapes, dtypes, device, seed: int) -> list[torch.Tensor]:
 def _backward(output) -> None:
     parts = [t for t in tree_leaves(output) if isinstance(t, torch.Tensor) and t.requires_grad]
     if not parts:
-        raise UsageError("the model's output does not depend on any trainable parameter: nothing to backpropagate")
+        raise UsageError(_("the model's output does not depend on any trainable parameter: nothing to backpropagate"))
     loss = sum(t.float().sum() for t in parts)
     loss.backward()
 

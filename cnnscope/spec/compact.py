@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 
 from cnnscope.errors import SpecError
+from cnnscope.i18n import _
 
 _SIMPLE = {"bn": "batchnorm", "relu": "relu", "lrelu": "leakyrelu", "tanh": "tanh", "sigmoid": "sigmoid",
            "sig": "sigmoid", "gelu": "gelu", "silu": "silu", "id": "identity", "flat": "flatten",
@@ -42,7 +43,7 @@ def looks_compact(text: str) -> bool:
 def parse(text: str, name: str = "model") -> dict:
     """One-line spec -> the dict a YAML spec would hold (``input`` may be absent)."""
     if len(text) > MAX_LENGTH:
-        raise SpecError(f"the one-line spec is longer than {MAX_LENGTH} characters")
+        raise SpecError(_("the one-line spec is longer than {MAX_LENGTH} characters").format(MAX_LENGTH=MAX_LENGTH))
     parser = _Parser(text)
     data: dict = {"name": name}
     first = parser.peek_token()
@@ -175,7 +176,7 @@ def _layer(token: str, parser: _Parser):
     if match:
         kind, kernel, options = match.groups()
         args = {"kernel": int(kernel)}
-        for key, number, _, _ in _OPTION.findall(options):
+        for key, number, _unused, _unused in _OPTION.findall(options):
             args[{"s": "stride", "p": "padding"}[key]] = int(number)
         return {"maxpool" if kind == "mp" else "avgpool": args}
     import difflib
@@ -190,7 +191,7 @@ def _layer(token: str, parser: _Parser):
             f"'|' is not a separator (it splits the branches of cat(...)); {SEPARATORS}" if stray_bar else SEPARATORS))
     known = ["c3-64", "ct2-32", "mp2", "ap2", "gap", "aap7", "fc10", "do0.5", *_SIMPLE]
     close = difflib.get_close_matches(token, known, n=1)
-    hint = f' (did you mean "{close[0]}"?)' if close else ""
+    hint = _(' (did you mean "{name}"?)').format(name=close[0]) if close else ""
     raise parser.error(f"unknown layer token {typed!r}{hint}", "" if close else
                        f"write a conv as c<kernel>-<out> (c5-6), a pool as mp2 or ap2, a linear layer as fc10; {SEPARATORS}")
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from cnnscope.errors import SpecError, require_file
 from cnnscope.spec.compact import parse as parse_compact
 from cnnscope.spec.schema import Limits, Spec, validate
+from cnnscope.i18n import N_, _
 
 SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 MAX_FILE_BYTES = 1_000_000
@@ -18,7 +19,7 @@ def is_spec_file(source: str) -> bool:
     return source.lower().endswith(SPEC_SUFFIXES)
 
 
-EMPTY = "the spec is empty; see docs/spec.md for the format"
+EMPTY = N_("the spec is empty; see docs/spec.md for the format")
 
 
 def parse_text(text: str, suffix: str = ".yaml") -> object:
@@ -29,7 +30,7 @@ def parse_text(text: str, suffix: str = ".yaml") -> object:
     try:  # both parsers recurse into nested lists and maps
         return _bounded(_decode(text, suffix))
     except RecursionError:
-        raise SpecError("the spec is nested too deeply; a spec is a short text") from None
+        raise SpecError(_("the spec is nested too deeply; a spec is a short text")) from None
 
 
 def _decode(text: str, suffix: str) -> object:
@@ -38,7 +39,8 @@ def _decode(text: str, suffix: str) -> object:
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
-            raise SpecError(f"JSON syntax error at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+            raise SpecError(_("JSON syntax error at line {lineno}, column {colno}: {msg}").format(
+                                lineno=exc.lineno, colno=exc.colno, msg=exc.msg)) from None
     import yaml
 
     try:
@@ -61,8 +63,8 @@ def _bounded(data, limit: int = MAX_VALUES):
         item = stack.pop()
         count += 1
         if count > limit:
-            raise SpecError(f"the spec holds more than {limit:,} values once its YAML aliases (*name) are "
-                            "expanded; a spec is a short text")
+            raise SpecError(_("the spec holds more than {limit:,} values once its YAML aliases (*name) are "
+                              "expanded; a spec is a short text").format(limit=limit))
         if isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())
@@ -73,15 +75,16 @@ def _bounded(data, limit: int = MAX_VALUES):
 
 def read_spec_file(path: Path) -> str:
     """The text of a spec file: it must be a file, small, and UTF-8."""
-    require_file(path, SpecError, "a spec file", "spec file")
+    require_file(path, SpecError, N_("a spec file"), N_("spec file"))
     if path.stat().st_size > MAX_FILE_BYTES:
-        raise SpecError(f"{path}: larger than {MAX_FILE_BYTES:,} bytes; a spec is a short text")
+        raise SpecError(_("{path}: larger than {MAX_FILE_BYTES:,} bytes; a spec is a short text").format(
+                            path=path, MAX_FILE_BYTES=MAX_FILE_BYTES))
     data = path.read_bytes()
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SpecError(f"{path}: not UTF-8 text (byte {data[exc.start:exc.start + 1]!r} at position {exc.start}); "
-                        "save the spec as UTF-8") from None
+        raise SpecError(_("{path}: not UTF-8 text (byte {data!r} at position {start}); save the spec as UTF-8").format(
+                            path=path, data=data[exc.start:exc.start + 1], start=exc.start)) from None
 
 
 def load_spec(source: str, limits: Limits | None = None, input_shape=None) -> Spec:
@@ -90,7 +93,7 @@ def load_spec(source: str, limits: Limits | None = None, input_shape=None) -> Sp
         path = Path(source)
         data = parse_text(read_spec_file(path), path.suffix.lower())
         if data is None:
-            raise SpecError(f"{path}: {EMPTY}")
+            raise SpecError(_("{path}: the spec is empty; see docs/spec.md for the format").format(path=path))
         default_name = path.stem
     else:
         data = parse_compact(source)
@@ -100,8 +103,8 @@ def load_spec(source: str, limits: Limits | None = None, input_shape=None) -> Sp
         if input_shape is not None:
             data["input"] = list(input_shape)
         elif "input" not in data and not is_spec_file(source):
-            raise SpecError("a one-line spec needs an input: start it with in<C>x<H>x<W>, e.g. "
-                            "in1x28x28,c5-6p2,..., or pass --input")
+            raise SpecError(_("a one-line spec needs an input: start it with in<C>x<H>x<W>, e.g. "
+                              "in1x28x28,c5-6p2,..., or pass --input"))
     return validate(data, limits)
 
 
@@ -109,5 +112,5 @@ def spec_text_to_spec(text: str, limits: Limits | None = None, suffix: str = ".y
     """A spec typed in the app's editor (YAML or JSON text)."""
     data = parse_text(text, suffix)
     if data is None:
-        raise SpecError(EMPTY)
+        raise SpecError(_(EMPTY))
     return validate(data, limits)

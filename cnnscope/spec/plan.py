@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from cnnscope.geometry import explain_window, transposed_output_size, window_output_size
 from cnnscope.errors import SpecError
 from cnnscope.spec.schema import Concat, Layer, Repeat, Residual, Spec
+from cnnscope.i18n import _
 
 Shape = tuple  # (C, H, W) or (F,) after flatten
 
@@ -89,7 +90,8 @@ def _groups(a, channels: int, where: str) -> int:
     """A conv's or transposed conv's ``groups``, which must divide both its input and output channels."""
     groups = a["groups"]
     if channels % groups or a["out"] % groups:
-        raise SpecError(f"groups = {groups} must divide the input channels ({channels}) and out ({a['out']})", where)
+        raise SpecError(_("groups = {groups} must divide the input channels ({channels}) and out ({out})").format(
+                            groups=groups, channels=channels, out=a['out']), where)
     return groups
 
 
@@ -254,7 +256,8 @@ class _State:
             self.current = (name, "concat")
             if len({len(o) for o in outs}) > 1 or len({o[1:] for o in outs}) > 1:
                 shapes = ", ".join(_fmt(o) for o in outs)
-                raise SpecError(f"concat branches must keep the same spatial size, got {shapes}", node.where)
+                raise SpecError(_("concat branches must keep the same spatial size, got {shapes}").format(
+                                    shapes=shapes), node.where)
             out = (sum(o[0] for o in outs), *outs[0][1:])
             self.activations += math.prod(out)
             return ConcatPlan(tuple(branches), node.where), out
@@ -265,8 +268,8 @@ class _State:
         a, where, kind = layer.args, layer.where, layer.kind
         spatial = len(shape) == 3
         if kind in ("conv", "convtranspose", "maxpool", "avgpool", "adaptiveavgpool", "adaptivemaxpool") and not spatial:
-            raise SpecError(f"{kind} needs a channels×height×width input, but receives {shape[0]} features "
-                            "(after flatten)", where)
+            raise SpecError(_("{kind} needs a channels×height×width input, but receives {shape} features (after "
+                              "flatten)").format(kind=kind, shape=shape[0]), where)
         if kind == "conv":
             return self.conv(a, shape, where)
         if kind == "convtranspose":
@@ -298,7 +301,7 @@ class _State:
         groups = _groups(a, channels, where)
         pad = a["padding"]
         if pad == "same" and a["stride"] != (1, 1):
-            raise SpecError("padding 'same' needs stride 1 (PyTorch does not support it with strides)", where)
+            raise SpecError(_("padding 'same' needs stride 1 (PyTorch does not support it with strides)"), where)
         if pad in ("same", "valid"):
             numeric = tuple(d * (k - 1) // 2 for k, d in zip(a["kernel"], a["dilation"])) if pad == "same" else (0, 0)
         else:
@@ -325,11 +328,11 @@ class _State:
         for axis, size in enumerate((height, width)):
             stride, dilation = a["stride"][axis], a["dilation"][axis]
             if a["output_padding"][axis] >= max(stride, dilation):
-                raise SpecError("output_padding must be smaller than the stride or the dilation", where)
+                raise SpecError(_("output_padding must be smaller than the stride or the dilation"), where)
             out = transposed_output_size(size, a["kernel"][axis], stride, a["padding"][axis], dilation,
                                          a["output_padding"][axis])
             if out < 1:
-                raise SpecError(f"output {('height', 'width')[axis]} would be {out} < 1", where)
+                raise SpecError(_("output {value} would be {out} < 1").format(value=('height', 'width')[axis], out=out), where)
             sizes.append(out)
         params = channels * (a["out"] // groups) * a["kernel"][0] * a["kernel"][1] + (a["out"] if a["bias"] else 0)
         kwargs = _kw(kernel_size=_single(a["kernel"]),
@@ -348,7 +351,8 @@ class _State:
         for axis, size in enumerate((height, width)):
             effective = (a["kernel"][axis] - 1) * dilation[axis] + 1
             if a["padding"][axis] * 2 > effective:
-                raise SpecError(f"padding {a['padding'][axis]} is more than half the window ({effective})", where)
+                raise SpecError(_("padding {padding} is more than half the window ({effective})").format(
+                                    padding=a['padding'][axis], effective=effective), where)
             args = dict(kernel=a["kernel"][axis], stride=stride[axis], padding=a["padding"][axis],
                         dilation=dilation[axis], ceil_mode=a["ceil_mode"])
             sizes.append(window_output_size(size, **args))
@@ -363,12 +367,12 @@ class _State:
 
     def linear(self, a, shape, where) -> Call:
         if len(shape) != 1:
-            raise SpecError(f"linear needs a flat input, but receives {_fmt(shape)}: add flatten (or "
-                            "adaptiveavgpool then flatten) before it", where)
+            raise SpecError(_("linear needs a flat input, but receives {shape}: add flatten (or adaptiveavgpool "
+                              "then flatten) before it").format(shape=_fmt(shape)), where)
         features = shape[0]
         if a["in"] is not None and a["in"] != features:
-            raise SpecError(f"in = {a['in']}, but the input has {features} features here: set in: {features} "
-                            "or leave it out to infer it", where)
+            raise SpecError(_("in = {in_value}, but the input has {features} features here: set in: {features} or "
+                              "leave it out to infer it").format(in_value=a['in'], features=features), where)
         params = features * a["out"] + (a["out"] if a["bias"] else 0)
         return Call("Linear", (features, a["out"]), _kw(bias=False if not a["bias"] else None), where,
                     (a["out"],), params)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Union
 
 from cnnscope.errors import SpecError
+from cnnscope.i18n import _
 
 
 def _brief(value) -> str:
@@ -45,13 +46,13 @@ def _got(value, key: str) -> str:
 
 def pos_int(value, where, key):
     if not _is_int(value) or value < 1:
-        raise SpecError(f"{key} must be a positive integer, {_got(value, key)}", where)
+        raise SpecError(_("{key} must be a positive integer, {value}").format(key=key, value=_got(value, key)), where)
     return value
 
 
 def nonneg_int(value, where, key):
     if not _is_int(value) or value < 0:
-        raise SpecError(f"{key} must be a non-negative integer, {_got(value, key)}", where)
+        raise SpecError(_("{key} must be a non-negative integer, {value}").format(key=key, value=_got(value, key)), where)
     return value
 
 
@@ -59,7 +60,8 @@ def _pair(check):
     def parse(value, where, key):
         if isinstance(value, (list, tuple)):
             if len(value) != 2:
-                raise SpecError(f"{key} must be an integer or [h, w], got a list of {len(value)}", where)
+                raise SpecError(_("{key} must be an integer or [h, w], got a list of {n}").format(
+                                    key=key, n=len(value)), where)
             return tuple(check(v, where, key) for v in value)
         number = check(value, where, key)
         return (number, number)
@@ -75,31 +77,33 @@ def padding(value, where, key):
     if value in ("same", "valid"):
         return value
     if isinstance(value, str):
-        raise SpecError(f"{key} must be an integer, [h, w], 'same' or 'valid', got {_brief(value)}", where)
+        raise SpecError(_("{key} must be an integer, [h, w], 'same' or 'valid', got {value}").format(
+                            key=key, value=_brief(value)), where)
     return nonneg_pair(value, where, key)
 
 
 def boolean(value, where, key):
     if not isinstance(value, bool):
-        raise SpecError(f"{key} must be true or false, {_got(value, key) if value is None else 'got ' + _brief(value)}", where)
+        raise SpecError(_("{key} must be true or false, {value}").format(
+                            key=key, value=_got(value, key) if value is None else 'got ' + _brief(value)), where)
     return value
 
 
 def probability(value, where, key):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise SpecError(f"{key} must be a number in [0, 1), {_got(value, key)}", where)
+        raise SpecError(_("{key} must be a number in [0, 1), {value}").format(key=key, value=_got(value, key)), where)
     return float(value)
 
 
 def pos_float(value, where, key):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or value != value:
-        raise SpecError(f"{key} must be a positive number, {_got(value, key)}", where)
+        raise SpecError(_("{key} must be a positive number, {value}").format(key=key, value=_got(value, key)), where)
     return float(value)
 
 
 def real(value, where, key):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        raise SpecError(f"{key} must be a number, {_got(value, key)}", where)
+        raise SpecError(_("{key} must be a number, {value}").format(key=key, value=_got(value, key)), where)
     return float(value)
 
 
@@ -198,10 +202,10 @@ def _one_line(text) -> str:
 def _suggest(word: str, choices) -> str:
     key = re.sub(r"[\s_\-]", "", str(word).lower())
     if key in ALIASES and ALIASES[key] in choices:
-        return f' (did you mean "{ALIASES[key]}"?)'
+        return _(' (did you mean "{name}"?)').format(name=ALIASES[key])
     close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6) \
         or difflib.get_close_matches(str(word).lower(), list(choices), n=1, cutoff=0.6)
-    return f' (did you mean "{close[0]}"?)' if close else ""
+    return _(' (did you mean "{name}"?)').format(name=close[0]) if close else ""
 
 
 def _list_shape_hint(items, key: str) -> str:
@@ -222,27 +226,30 @@ SETTINGS_EXAMPLES = {"conv": "{out: 16, kernel: 3}", "convtranspose": "{out: 16,
 def validate(data: Any, limits: Limits | None = None) -> Spec:
     limits = limits or Limits()
     if not isinstance(data, dict):
-        raise SpecError(f"a spec is a mapping with name, input and layers, got {type(data).__name__}")
+        raise SpecError(_("a spec is a mapping with name, input and layers, got {name}").format(
+                            name=type(data).__name__))
     for key in data:
         if key not in TOP_KEYS:
-            raise SpecError(f'unknown key "{key}"{_suggest(key, TOP_KEYS)}; a spec has name, input and layers')
+            raise SpecError(_("unknown key \"{key}\"{key2}; a spec has name, input and layers").format(
+                                key=key, key2=_suggest(key, TOP_KEYS)))
     name = data.get("name", "model")
     if not isinstance(name, str) or not name.strip() or len(name) > 100:
         got = 'got nothing: write a name after "name:", e.g. name: my_net' if name is None else f"got {_brief(name)}"
-        raise SpecError(f"name must be a short text, {got}", "name")
+        raise SpecError(_("name must be a short text, {got}").format(got=got), "name")
     if "input" not in data:
-        raise SpecError("missing input: give the input as [channels, height, width], e.g. input: [3, 32, 32]")
+        raise SpecError(_("missing input: give the input as [channels, height, width], e.g. input: [3, 32, 32]"))
     shape = data["input"]
     if not isinstance(shape, (list, tuple)) or len(shape) != 3:
         got = ("got nothing: write it after \"input:\", e.g. input: [1, 28, 28]" if shape is None
                else f"got {_brief(shape)}")
-        raise SpecError(f"input must be [channels, height, width], {got}", "input")
+        raise SpecError(_("input must be [channels, height, width], {got}").format(got=got), "input")
     shape = tuple(pos_int(v, "input", "input") for v in shape)
     if shape[0] > limits.max_channels or max(shape[1:]) > limits.max_input_size:
-        raise SpecError(f"input {list(shape)} is larger than allowed ({limits.max_channels} channels, "
-                        f"{limits.max_input_size} pixels a side)", "input")
+        raise SpecError(_("input {shape} is larger than allowed ({max_channels} channels, {max_input_size} pixels "
+                          "a side)").format(
+                            shape=list(shape), max_channels=limits.max_channels, max_input_size=limits.max_input_size), "input")
     if "layers" not in data:
-        raise SpecError("missing layers: list the layers, e.g. layers: [conv: {out: 16}, relu]")
+        raise SpecError(_("missing layers: list the layers, e.g. layers: [conv: {out: 16}, relu]"))
     counter = [0]
     layers = _layer_list(data["layers"], "layers", 0, limits, counter)
     return Spec(name.strip(), shape, layers, limits)
@@ -252,7 +259,7 @@ def _layer_list(items, where: str, depth: int, limits: Limits, counter, times: i
     if not isinstance(items, list):
         raise SpecError(_list_shape_hint(items, where.rsplit(".", 1)[-1].split("[")[0]), where)
     if not items:
-        raise SpecError("the layer list is empty", where)
+        raise SpecError(_("the layer list is empty"), where)
     return tuple(_node(item, f"{where}[{k}]", depth, limits, counter, times) for k, item in enumerate(items))
 
 
@@ -262,33 +269,36 @@ def _node(item, where: str, depth: int, limits: Limits, counter, times: int) -> 
     elif isinstance(item, dict):
         if len(item) != 1:
             keys = ", ".join(map(str, item)) or "nothing"
-            raise SpecError(f"a layer is one key naming its type, got {keys}", where)
+            raise SpecError(_("a layer is one key naming its type, got {keys}").format(keys=keys), where)
         kind, body = next(iter(item.items()))
     elif item is None:  # "- " with nothing after it
-        raise SpecError("a list item with nothing after its '- ': write a layer type (e.g. - relu) or delete the line",
+        raise SpecError(_("a list item with nothing after its '- ': write a layer type (e.g. - relu) or delete the "
+                          "line"),
                         where)
     else:
-        raise SpecError(f"a layer is a type name or {{type: {{arguments}}}}, got {_brief(item)}", where)
+        raise SpecError(_("a layer is a type name or {{type: {{arguments}}}}, got {item}").format(item=_brief(item)), where)
     if not isinstance(kind, str):
-        raise SpecError(f"a layer type is a name, got {_brief(kind)}", where)
+        raise SpecError(_("a layer type is a name, got {kind}").format(kind=_brief(kind)), where)
     here = f"{where}.{kind}"
     if kind in BLOCKS:
         if depth + 1 > limits.max_depth:
-            raise SpecError(f"blocks are nested more than {limits.max_depth} deep", here)
+            raise SpecError(_("blocks are nested more than {max_depth} deep").format(max_depth=limits.max_depth), here)
         return _block(kind, body, here, depth + 1, limits, counter, times)
     if kind not in LAYERS:
         if " - " in kind or "\n" in kind:  # "- relu" lines not lined up: YAML reads them on as one text
-            raise SpecError(f"{_brief(kind)} reads as one layer: the '- ' lines are not lined up; give each layer "
-                            "its own line starting with '- ', all at the same indentation", where)
-        raise SpecError(f'unknown layer type "{kind}"{_suggest(kind, list(LAYERS) + list(BLOCKS))}', where)
+            raise SpecError(_("{kind} reads as one layer: the '- ' lines are not lined up; give each layer its own "
+                              "line starting with '- ', all at the same indentation").format(kind=_brief(kind)), where)
+        raise SpecError(_("unknown layer type \"{kind}\"{kind2}").format(
+                            kind=kind, kind2=_suggest(kind, list(LAYERS) + list(BLOCKS))), where)
     counter[0] += times
     if counter[0] > limits.max_layers:
-        raise SpecError(f"the network has more than {limits.max_layers} layers", where)
+        raise SpecError(_("the network has more than {max_layers} layers").format(max_layers=limits.max_layers), where)
     if body is None:
         body = {}
     example = SETTINGS_EXAMPLES.get(kind, "{out: 16}")
     if not isinstance(body, dict):
-        raise SpecError(f"the settings of {kind} are a mapping such as {example}, got {_brief(body)}", here)
+        raise SpecError(_("the settings of {kind} are a mapping such as {example}, got {body}").format(
+                            kind=kind, example=example, body=_brief(body)), here)
     schema = LAYERS[kind]
     args = {}
     for key, value in body.items():
@@ -297,41 +307,49 @@ def _node(item, where: str, depth: int, limits: Limits, counter, times: int) -> 
             if glued:  # {out:6} or {out 6}: YAML reads one key "out:6" with no value
                 setting, number = (glued.group(1), glued.group(2)) if glued.group(1) else (glued.group(3), glued.group(4))
                 how = "put a space after the colon" if glued.group(1) else "put a colon between a setting and its value"
-                raise SpecError(f'"{_one_line(key)}" reads as one word: {how}, {setting}: {_one_line(number)}', here)
+                raise SpecError(_("\"{key}\" reads as one word: {how}, {setting}: {number}").format(
+                                    key=_one_line(key), how=how, setting=setting, number=_one_line(number)), here)
             known = ", ".join(schema) or "no settings"
-            raise SpecError(f'unknown argument "{_one_line(key)}"{_suggest(key, schema)}; {kind} takes {known}', here)
+            raise SpecError(_("unknown argument \"{key}\"{key2}; {kind} takes {known}").format(
+                                key=_one_line(key), key2=_suggest(key, schema), kind=kind, known=known), here)
         args[key] = schema[key][0](value, here, key)
-    for key, (_, default) in schema.items():
+    for key, (_unused, default) in schema.items():
         if key not in args:
             if default is REQUIRED:
                 if not body:
-                    raise SpecError(f"{kind} needs settings such as {example}, found nothing", here)
-                raise SpecError(f'{kind} needs "{key}", e.g. {kind}: {example}', here)
+                    raise SpecError(_("{kind} needs settings such as {example}, found nothing").format(
+                                        kind=kind, example=example), here)
+                raise SpecError(_("{kind} needs \"{key}\", e.g. {kind}: {example}").format(
+                                    kind=kind, key=key, example=example), here)
             args[key] = default
     if kind in ("conv", "convtranspose", "linear") and args["out"] > limits.max_channels:
-        raise SpecError(f"out = {args['out']} is more than the {limits.max_channels} allowed", here)
+        raise SpecError(_("out = {out} is more than the {max_channels} allowed").format(
+                            out=args['out'], max_channels=limits.max_channels), here)
     return Layer(kind, args, here)
 
 
 def _block(kind, body, where, depth, limits, counter, times) -> Node:
     if not isinstance(body, dict):
-        raise SpecError(f"{kind} takes a mapping, e.g. {_BLOCK_EXAMPLES[kind]}", where)
+        raise SpecError(_("{kind} takes a mapping, e.g. {BLOCK_EXAMPLES}").format(
+                            kind=kind, BLOCK_EXAMPLES=_BLOCK_EXAMPLES[kind]), where)
     allowed = {"repeat": ("times", "layers"), "residual": ("layers", "shortcut"), "concat": ("branches",)}[kind]
     for key in body:
         if key not in allowed:
-            raise SpecError(f'unknown key "{key}"{_suggest(key, allowed)}; {kind} takes {", ".join(allowed)}', where)
+            raise SpecError(_("unknown key \"{key}\"{key2}; {kind} takes {allowed}").format(
+                                key=key, key2=_suggest(key, allowed), kind=kind, allowed=", ".join(allowed)), where)
     if kind == "repeat":
         if "times" not in body:
-            raise SpecError('repeat needs "times"', where)
+            raise SpecError(_("repeat needs \"times\""), where)
         count = pos_int(body["times"], where, "times")
         if count > limits.max_repeat:
-            raise SpecError(f"times = {count} is more than the {limits.max_repeat} allowed", where)
+            raise SpecError(_("times = {count} is more than the {max_repeat} allowed").format(
+                                count=count, max_repeat=limits.max_repeat), where)
         if "layers" not in body:
-            raise SpecError('repeat needs "layers"', where)
+            raise SpecError(_("repeat needs \"layers\""), where)
         return Repeat(count, _layer_list(body["layers"], f"{where}.layers", depth, limits, counter, times * count), where)
     if kind == "residual":
         if "layers" not in body:
-            raise SpecError('residual needs "layers"', where)
+            raise SpecError(_("residual needs \"layers\""), where)
         layers = _layer_list(body["layers"], f"{where}.layers", depth, limits, counter, times)
         shortcut = body.get("shortcut")
         if shortcut is not None:
@@ -339,7 +357,7 @@ def _block(kind, body, where, depth, limits, counter, times) -> Node:
         return Residual(layers, shortcut, where)
     branches = body.get("branches")
     if not isinstance(branches, list) or len(branches) < 2:
-        raise SpecError("concat needs branches: a list of at least two layer lists", where)
+        raise SpecError(_("concat needs branches: a list of at least two layer lists"), where)
     return Concat(tuple(_layer_list(b, f"{where}.branches[{k}]", depth, limits, counter, times)
                         for k, b in enumerate(branches)), where)
 

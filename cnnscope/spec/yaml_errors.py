@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from cnnscope.i18n import _
+
 _TAG = re.compile(r"!!?[\w/:.\-]*")
 _CLOSERS = {"{": "}", "[": "]"}
 
@@ -25,7 +27,7 @@ def plain_yaml_error(exc, text: str) -> str:
     at = mark.line if mark is not None else 0
     line, words = _explain(lines, problem, context, at, context_mark.line if context_mark is not None else None,
                            mark.column if mark is not None else 0)
-    return f"YAML syntax error at line {line + 1}: {words}"
+    return _("YAML syntax error at line {line}: {words}").format(line=line + 1, words=words)
 
 
 def _indent(line: str) -> int:

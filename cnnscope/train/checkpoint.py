@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from cnnscope.errors import WeightsError
+from cnnscope.i18n import N_, _
 
 FORMAT = "cnnscope.train/1"
 
@@ -49,9 +50,10 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     from cnnscope.weights import read_weights_file
 
     path = Path(path)
-    data = read_weights_file(path, what="checkpoint")
+    data = read_weights_file(path, what=N_("checkpoint"))
     if not (isinstance(data, dict) and data.get("format") == FORMAT and isinstance(data.get("state_dict"), dict)):
-        raise WeightsError(f"{path}: not a cnnscope training checkpoint (no {FORMAT!r} format tag)")
+        raise WeightsError(_("{path}: not a cnnscope training checkpoint (no {FORMAT!r} format tag)").format(
+                               path=path, FORMAT=FORMAT))
     return Checkpoint(data["state_dict"], dict(data.get("config") or {}), int(data.get("epoch", 0)))
 
 

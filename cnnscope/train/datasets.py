@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 
 from cnnscope.train.errors import DatasetError
+from cnnscope.i18n import _
 
 NAMES = ("digits", "mnist", "fashion-mnist", "cifar10")
 DEFAULT_ROOT = "data"
@@ -67,8 +68,9 @@ def load_dataset(name: str, root: str | os.PathLike | None = None, download: boo
     if name in _TORCHVISION:
         return load_torchvision(name, Path(root or DEFAULT_ROOT), download)
     close = difflib.get_close_matches(name, NAMES, n=1)
-    hint = f"did you mean {close[0]}? " if close else ""
-    raise DatasetError(f"unknown data set {name!r}: {hint}use one of {', '.join(NAMES)}, or folder:PATH")
+    hint = _("did you mean {name}? ").format(name=close[0]) if close else ""
+    raise DatasetError(_("unknown data set {name!r}: {hint}use one of {NAMES}, or folder:PATH").format(
+                           name=name, hint=hint, NAMES=', '.join(NAMES)))
 
 
 def load_digits() -> ImageSet:
@@ -77,7 +79,7 @@ def load_digits() -> ImageSet:
         try:
             from sklearn.datasets import load_digits as sklearn_digits
         except ImportError:
-            raise DatasetError("the digits data set ships with scikit-learn: pip install scikit-learn") from None
+            raise DatasetError(_("the digits data set ships with scikit-learn: pip install scikit-learn")) from None
         bunch = sklearn_digits()
         images, labels = torch.as_tensor(bunch.data), torch.as_tensor(bunch.target)
     else:
@@ -108,14 +110,16 @@ def load_torchvision(name: str, root: Path, download: bool) -> ImageSet:
     missing = [f for f in files if not (where / f).is_file()]
     if missing and not download:
         listed = ", ".join(missing) if len(missing) < len(files) else ", ".join(files)
-        raise DatasetError(f"{name} not found: put {listed} ({_ARCHIVES[name]}) in {where}/, "
-                           f"or pass --download (or choose another --data-root)")
+        raise DatasetError(_("{name} not found: put {listed} ({ARCHIVES}) in {where}/, or pass --download (or "
+                             "choose another --data-root)").format(
+                               name=name, listed=listed, ARCHIVES=_ARCHIVES[name], where=where))
     try:
         dataset = getattr(tvd, class_name)(str(root), train=True, download=download)
     except Exception as exc:  # noqa: BLE001 - network, checksum and format errors alike
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         action = "downloading" if download and missing else "reading"
-        raise DatasetError(f"{action} {name} in {where}/ failed: {first}") from exc
+        raise DatasetError(_("{action} {name} in {where}/ failed: {first}").format(
+                               action=action, name=name, where=where, first=first)) from exc
     data = dataset.data
     images = torch.as_tensor(data)
     if images.ndim == 3:                    # MNIST: N, H, W
@@ -130,21 +134,24 @@ def load_folder(path: str, size: tuple[int, int] | None, channels: int | None) -
     import torchvision.datasets as tvd
 
     if not path:
-        raise DatasetError("folder: needs a path, e.g. --dataset folder:photos/ (one sub-folder per class)")
+        raise DatasetError(_("folder: needs a path, e.g. --dataset folder:photos/ (one sub-folder per class)"))
     if not Path(path).is_dir():
-        raise DatasetError(f"folder:{path}: no such folder (expected one sub-folder of images per class)")
+        raise DatasetError(_("folder:{path}: no such folder (expected one sub-folder of images per class)").format(
+                               path=path))
     try:
         tree = tvd.ImageFolder(path)
     except (FileNotFoundError, RuntimeError) as exc:
         first = str(exc).strip().splitlines()[0]
-        raise DatasetError(f"folder:{path}: {first} (expected one sub-folder of images per class)") from exc
+        raise DatasetError(_("folder:{path}: {first} (expected one sub-folder of images per class)").format(
+                               path=path, first=first)) from exc
     if len(tree.classes) < 2:
-        raise DatasetError(f"folder:{path}: found {len(tree.classes)} class folder; training needs at least 2")
+        raise DatasetError(_("folder:{path}: found {n} class folder; training needs at least 2").format(
+                               path=path, n=len(tree.classes)))
     mode = "L" if channels == 1 else "RGB"
     if size is None:
         size = _first_size(tree.samples[0][0])
-    images = _decode_all([p for p, _ in tree.samples], size, mode)
-    labels = torch.tensor([label for _, label in tree.samples], dtype=torch.long)
+    images = _decode_all([p for p, _unused in tree.samples], size, mode)
+    labels = torch.tensor([label for _unused, label in tree.samples], dtype=torch.long)
     return ImageSet(f"folder:{path}", images, labels, list(tree.classes), source=str(Path(path)))
 
 
@@ -175,7 +182,7 @@ def _decode_all(paths: list[str], size: tuple[int, int], mode: str) -> torch.Ten
                     image = image.resize((width, height), Image.Resampling.BILINEAR)
                 out[index] = np.asarray(image).reshape(height, width, channels)
         except OSError as exc:
-            raise DatasetError(f"{path}: not a readable image ({exc})") from exc
+            raise DatasetError(_("{path}: not a readable image ({exc})").format(path=path, exc=exc)) from exc
 
     with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
         list(pool.map(decode, enumerate(paths)))

@@ -43,6 +43,7 @@ from cnnscope.train.divergence import DivergenceMonitor
 from cnnscope.train.errors import (DeviceError, ModelDataMismatch, TrainingDiverged, TrainingFailed,
                                    TrainingInterrupted)
 from cnnscope.train.history import EpochRecord, StepEvent, StepRecord, TrainHistory
+from cnnscope.i18n import _
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 DEFAULT_LR = {"sgd": 0.01, "adam": 1e-3, "adamw": 1e-3}
@@ -56,13 +57,13 @@ def resolve_device(name: str | torch.device = "auto") -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise DeviceError(f"device {name!r}: no CUDA GPU is visible to PyTorch "
-                              f"(torch {torch.__version__}, CUDA build {torch.version.cuda or 'none'}); "
-                              "use --device cpu or auto")
+            raise DeviceError(_("device {name!r}: no CUDA GPU is visible to PyTorch (torch {version}, CUDA build "
+                                "{value}); use --device cpu or auto").format(
+                                  name=name, version=torch.__version__, value=torch.version.cuda or 'none'))
         return torch.device(name)
     if name == "cpu":
         return torch.device("cpu")
-    raise DeviceError(f"unknown device {name!r}: use auto, cpu or cuda")
+    raise DeviceError(_("unknown device {name!r}: use auto, cpu or cuda").format(name=name))
 
 
 def describe_device(device: torch.device) -> str:
@@ -363,8 +364,8 @@ def _read(pending: list[tuple[torch.Tensor, int]]) -> list[tuple[float, int]]:
     """The pending losses as floats, in one device→host transfer."""
     if len(pending) == 1:
         return [(pending[0][0].item(), pending[0][1])]
-    values = torch.stack([t for t, _ in pending]).float().tolist()
-    return [(v, at) for v, (_, at) in zip(values, pending)]
+    values = torch.stack([t for t, _unused in pending]).float().tolist()
+    return [(v, at) for v, (_unused, at) in zip(values, pending)]
 
 
 def _snapshot(model: nn.Module, device: str | None = None) -> dict[str, torch.Tensor]:
@@ -524,7 +525,7 @@ def _fits(device: torch.device, data: TrainData, fraction: float) -> bool:
     element = 4 if data.transform is None else None   # adapted up front: held as float32
     needed = sum(t.numel() * (element or t.element_size()) for t in images)
     try:
-        free, _ = torch.cuda.mem_get_info(device)
+        free, _unused = torch.cuda.mem_get_info(device)
     except RuntimeError:
         return False
     return needed <= fraction * free

@@ -18,6 +18,7 @@ from torch import nn
 
 from cnnscope.files import write_bytes_atomic, write_text_atomic
 from cnnscope.train.history import TrainHistory
+from cnnscope.i18n import _
 
 HISTORY_JSON, HISTORY_CSV, CHECKPOINT, BEST_CHECKPOINT, LOSS_HTML, LOSS_PNG = (
     "history.json", "history.csv", "model.pt", "best.pt", "loss.html", "loss.png")
@@ -87,21 +88,23 @@ def read_run(folder: str | Path) -> TrainHistory:
 
     folder = Path(folder)
     if not folder.exists():
-        raise UsageError(f"{folder}: no such run folder")
+        raise UsageError(_("{folder}: no such run folder").format(folder=folder))
     if not folder.is_dir():
-        raise UsageError(f"{folder}: not a folder; pass the --out folder of a `cnnscope train` run")
+        raise UsageError(_("{folder}: not a folder; pass the --out folder of a `cnnscope train` run").format(
+                             folder=folder))
     path = folder / HISTORY_JSON
     if not path.is_file():
-        raise UsageError(f"{folder}: not a cnnscope run (no {HISTORY_JSON}); pass the --out folder of a "
-                         "`cnnscope train` run")
+        raise UsageError(_("{folder}: not a cnnscope run (no {HISTORY_JSON}); pass the --out folder of a `cnnscope "
+                           "train` run").format(folder=folder, HISTORY_JSON=HISTORY_JSON))
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise UsageError(f"{path}: unreadable ({error.__class__.__name__}: {error})") from None
+        raise UsageError(_("{path}: unreadable ({name}: {error})").format(
+                             path=path, name=error.__class__.__name__, error=error)) from None
     if not (isinstance(data, dict) and isinstance(data.get("epochs"), list) and isinstance(data.get("steps"), list)
             and isinstance(data.get("config"), dict)):
-        raise UsageError(f"{path}: not a cnnscope training history (no epochs/steps/config)")
+        raise UsageError(_("{path}: not a cnnscope training history (no epochs/steps/config)").format(path=path))
     try:
         return TrainHistory.from_dict(data)
     except (TypeError, ValueError, AttributeError) as error:
-        raise UsageError(f"{path}: not a cnnscope training history ({error})") from None
+        raise UsageError(_("{path}: not a cnnscope training history ({error})").format(path=path, error=error)) from None

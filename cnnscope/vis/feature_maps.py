@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnscope.i18n import _
 from cnnscope.vis.captions import with_title
 from cnnscope.vis.grid import compose, normalise, to_uint8
 
@@ -16,13 +17,13 @@ def select_channels(activation: np.ndarray, top: int | None, max_maps: int = MAX
     if top is not None:
         order = np.argsort(-np.abs(activation).reshape(channels, -1).mean(axis=1), kind="stable")
         chosen = [int(c) for c in order[:min(top, max_maps)]]
-        note = f"the {len(chosen)} most active of {channels} channels (mean |activation|)"
+        note = _("the {n} most active of {total} channels (mean |activation|)").format(n=len(chosen), total=channels)
         if top > max_maps:
-            note += f"; capped at {max_maps}"
+            note = _("{note}; capped at {n}").format(note=note, n=max_maps)
         return chosen, note
     chosen = list(range(min(channels, max_maps)))
-    return chosen, (f"the first {max_maps} of {channels} channels (use --top K to pick the most active)"
-                    if channels > max_maps else "")
+    return chosen, (_("the first {n} of {total} channels (use --top K to pick the most active)").format(
+        n=max_maps, total=channels) if channels > max_maps else "")
 
 
 def feature_grid(activation: np.ndarray, title: str, top: int | None = None, max_maps: int = MAX_MAPS):
@@ -38,7 +39,8 @@ def feature_grid(activation: np.ndarray, title: str, top: int | None = None, max
         fmap = activation[c]
         tiles.append(to_uint8(normalise(fmap)))
         labels.append(f"#{c}\n{fmap.min():.2g} / {fmap.max():.2g} / {fmap.mean():.2g}")
-    footer = "labels: channel, then min / max / mean" + (f"; {note}" if note else "")
+    footer = _("labels: channel, then min / max / mean")
+    footer = _("{first}; {second}").format(first=footer, second=note) if note else footer
     # the title wrapped to the grid's width (with_title), so that a long one does not shrink the tiles
     return with_title(compose(tiles, labels, "", tile_px=96, footer=footer), title, skip_top=24)
 
@@ -53,7 +55,7 @@ def bar_units(values: np.ndarray, top: int | None = None, max_bars: int = MAX_BA
     limit = min(max_bars, top or max_bars)
     if count <= limit:
         return list(range(count)), ""
-    return [int(k) for k in np.argsort(-np.asarray(values), kind="stable")[:limit]], f"the {limit} largest of {count} values"
+    return [int(k) for k in np.argsort(-np.asarray(values), kind="stable")[:limit]], _("the {n} largest of {total} values").format(n=limit, total=count)
 
 
 def value_bars(values: np.ndarray, title: str, names=None, top: int | None = None, max_bars: int = MAX_BARS):
@@ -75,7 +77,8 @@ def value_bars(values: np.ndarray, title: str, names=None, top: int | None = Non
     plot_w = 220
     low, high = min(0.0, float(values[chosen].min())), max(0.0, float(values[chosen].max()))
     span = (high - low) or 1.0
-    footer = "bars: the layer's output values" + (f"; {note}" if note else "")
+    footer = _("bars: the layer's output values")
+    footer = _("{first}; {second}").format(first=footer, second=note) if note else footer
     width = max(gap + label_w + plot_w + 2 * number_w + gap, fonts.width(footer, size) + 2 * gap)
     header = 6
     canvas = Image.new("RGB", (width, header + row_h * len(chosen) + 26), (255, 255, 255))

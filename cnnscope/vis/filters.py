@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from cnnscope.i18n import N_, _
 from cnnscope.vis.captions import with_title, wrap
 from cnnscope.vis.grid import compose, normalise, to_uint8
 
@@ -30,7 +31,7 @@ def filter_tiles(weight: np.ndarray, shared_scale: bool = False, max_filters: in
     shown = weight[:max_filters]
     notes = []
     if out_channels > max_filters:
-        notes.append(f"showing the first {max_filters} of {out_channels} filters")
+        notes.append(_("showing the first {shown} of {total} filters").format(shown=max_filters, total=out_channels))
     low, high = (float(weight.min()), float(weight.max())) if shared_scale else (None, None)
     tiles, labels = [], []
     one_d = is_line_kernel(weight)
@@ -53,7 +54,8 @@ def filter_tiles(weight: np.ndarray, shared_scale: bool = False, max_filters: in
             tiles.append(to_uint8(scaled[c]))
             labels.append(f"#{index}" + (f".{c}" if in_channels > 1 else ""))
     if in_channels not in (1, 3) and in_channels > max_channels:
-        notes.append(f"first {max_channels} of {in_channels} input channels per filter")
+        notes.append(_("first {shown} of {total} input channels per filter").format(shown=max_channels,
+                                                                                       total=in_channels))
     return tiles, labels, "; ".join(notes)
 
 
@@ -86,8 +88,8 @@ def filter_grid(weight: np.ndarray, title: str, shared_scale: bool = False, max_
     max_filters = max_filters or (MAX_FILTERS if per_tile else MAX_GREY_FILTERS)
     tiles, labels, note = filter_tiles(weight, shared_scale, max_filters=max_filters)
     columns = min(MAX_COLUMNS, math.ceil(math.sqrt(len(tiles)))) if per_tile else min(in_channels, MAX_INPUT_CHANNELS)
-    scale = "one shared scale" if shared_scale else "each filter normalised on its own"
-    footer = f"{scale}" + (f"; {note}" if note else "")
+    scale = _("one shared scale") if shared_scale else _("each filter normalised on its own")
+    footer = _("{first}; {second}").format(first=scale, second=note) if note else scale
     # the title is drawn here, wrapped to the grid's width, so that it does not widen the picture
     grid = with_title(compose(tiles, labels, "", columns=max(1, columns), tile_px=TILE_PX, footer=footer), title,
                       skip_top=GRID_HEADER)
@@ -99,12 +101,21 @@ def filter_grid(weight: np.ndarray, title: str, shared_scale: bool = False, max_
 
 def colour_bar_text(low: float | None, high: float | None, rgb: bool) -> tuple[str, str, str]:
     """(left end, right end, the sentence under the bar) of the filters' colour scale."""
-    what = "in each of R, G, B (the input's colour channels), " if rgb else ""
     if low is None:
-        return ("the filter's min", "its max", f"{what}dark = the filter's lowest weight, bright = its highest "
-                "(each filter stretched on its own: compare patterns, not strengths)")
-    zero = "; mid-grey is not 0" if not (low < 0 < high) or abs(low + high) > 0.1 * (high - low) else ""
-    return (f"{low:.3g}", f"{high:.3g}", f"{what}weight value, one scale for every filter{zero}")
+        sentence = (_("in each of R, G, B (the input's colour channels), dark = the filter's lowest weight, bright = "
+                      "its highest (each filter stretched on its own: compare patterns, not strengths)") if rgb else
+                    _("dark = the filter's lowest weight, bright = its highest (each filter stretched on its own: "
+                      "compare patterns, not strengths)"))
+        return (_("the filter's min"), _("its max"), sentence)
+    mid_grey_not_zero = not (low < 0 < high) or abs(low + high) > 0.1 * (high - low)
+    sentences = {  # (rgb, mid-grey is not 0): whole sentences, for the translations
+        (True, True): N_("in each of R, G, B (the input's colour channels), weight value, one scale for every "
+                         "filter; mid-grey is not 0"),
+        (True, False): N_("in each of R, G, B (the input's colour channels), weight value, one scale for every "
+                          "filter"),
+        (False, True): N_("weight value, one scale for every filter; mid-grey is not 0"),
+        (False, False): N_("weight value, one scale for every filter")}
+    return (f"{low:.3g}", f"{high:.3g}", _(sentences[rgb, mid_grey_not_zero]))
 
 
 def with_colour_bar(picture, low: float | None, high: float | None, rgb: bool = False):

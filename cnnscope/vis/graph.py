@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from cnnscope import units
 from cnnscope.report import LayerRecord, ModelReport
+from cnnscope.i18n import _
 
 
 @dataclass
@@ -252,5 +253,5 @@ def to_source(report: ModelReport, **options):
     except ImportError:
         from cnnscope.errors import UsageError
 
-        raise UsageError("the graphviz Python package is needed for inline diagrams: pip install graphviz") from None
+        raise UsageError(_("the graphviz Python package is needed for inline diagrams: pip install graphviz")) from None
     return graphviz.Source(to_dot(report, **options))

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from cnnscope.errors import InputError, UsageError, require_file
+from cnnscope.i18n import N_, _
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -26,7 +27,7 @@ def open_image(source: str | Path):
     if str(source).startswith("digits:"):
         return digits_image(str(source)[len("digits:"):])
     path = Path(source)
-    require_file(path, InputError, "an image file", "image file")
+    require_file(path, InputError, N_("an image file"), N_("image file"))
     import warnings
 
     from cnnscope.errors import image_too_large
@@ -37,17 +38,19 @@ def open_image(source: str | Path):
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as image:
                 if image.width * image.height > limit:  # before decoding a single pixel
-                    raise InputError(f"{path}: " + image_too_large(pixels=image.width * image.height, limit=limit))
+                    raise InputError(_("{path}: {reason}").format(
+                        path=path, reason=image_too_large(pixels=image.width * image.height, limit=limit)))
                 image.load()
                 picture = _to_rgb(image)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise InputError(f"{path}: " + image_too_large(str(exc), limit=limit)) from None
+        raise InputError(_("{path}: {reason}").format(path=path, reason=image_too_large(str(exc), limit=limit))) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         reason = str(exc).split(" (")[0] if str(exc) else type(exc).__name__
-        raise InputError(f"{path}: not a readable image ({reason})") from None
+        raise InputError(_("{path}: not a readable image ({reason})").format(path=path, reason=reason)) from None
     if min(picture.size) < MIN_SIDE:
-        raise InputError(f"{path}: the image is {picture.width}×{picture.height}; it needs at least "
-                         f"{MIN_SIDE}×{MIN_SIDE} pixels to show anything")
+        raise InputError(_("{path}: the image is {width}×{height}; it needs at least {MIN_SIDE}×{MIN_SIDE} pixels "
+                           "to show anything").format(
+                             path=path, width=picture.width, height=picture.height, MIN_SIDE=MIN_SIDE))
     return picture
 
 
@@ -73,12 +76,14 @@ def digits_image(index_text: str):
     try:
         index = int(index_text)
     except ValueError:
-        raise UsageError(f"digits:{index_text}: expected a sample number such as digits:17") from None
+        raise UsageError(_("digits:{index_text}: expected a sample number such as digits:17").format(
+                             index_text=index_text)) from None
     from sklearn.datasets import load_digits
 
     images = load_digits().images
     if not 0 <= index < len(images):
-        raise InputError(f"digits:{index}: the digits data set has samples 0..{len(images) - 1}")
+        raise InputError(_("digits:{index}: the digits data set has samples 0..{n}").format(
+                             index=index, n=len(images) - 1))
     array = (images[index] / 16.0 * 255).astype(np.uint8)
     return Image.fromarray(array, mode="L").convert("RGB")
 
@@ -97,7 +102,8 @@ def to_input(image, channels: int, size: tuple[int, int], mean=None, std=None):
     elif channels == 3:
         array = array.transpose(2, 0, 1)
     else:
-        raise UsageError(f"cannot feed an RGB image to a model with {channels} input channels")
+        raise UsageError(_("cannot feed an RGB image to a model with {channels} input channels").format(
+                             channels=channels))
     if mean is not None and std is not None and len(mean) == array.shape[0]:
         array = (array - np.array(mean, dtype=np.float32)[:, None, None]) / np.array(std, dtype=np.float32)[:, None, None]
     return torch.from_numpy(np.ascontiguousarray(array))[None], resized

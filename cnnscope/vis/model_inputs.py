@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from cnnscope.errors import InputError, UsageError
+from cnnscope.i18n import N_, _
 
 TENSOR_SUFFIXES = (".pt", ".pth", ".npy")
 
@@ -24,34 +25,37 @@ def tensor_input(path: str, expected: tuple[int, ...] | None, dtype: torch.dtype
     from cnnscope.errors import require_file
 
     source = Path(path)
-    require_file(source, InputError, "a tensor file", "tensor file")
+    require_file(source, InputError, N_("a tensor file"), N_("tensor file"))
     if source.suffix.lower() == ".npy":
         try:
             array = np.load(source, allow_pickle=False)
         except (ValueError, OSError, EOFError) as error:
-            raise InputError(f"{source}: not a readable .npy array ({str(error).splitlines()[0] or 'empty'})") from None
+            raise InputError(_("{source}: not a readable .npy array ({value})").format(
+                                 source=source, value=str(error).splitlines()[0] or 'empty')) from None
         if not np.issubdtype(array.dtype, np.number):
-            raise InputError(f"{source}: holds {array.dtype} values, not numbers")
+            raise InputError(_("{source}: holds {dtype} values, not numbers").format(source=source, dtype=array.dtype))
         tensor = torch.from_numpy(np.ascontiguousarray(array))
     else:
         from cnnscope.weights import read_weights_file
 
-        tensor = read_weights_file(source, what="tensor file")
+        tensor = read_weights_file(source, what=N_("tensor file"))
         if not isinstance(tensor, torch.Tensor):
-            raise InputError(f"{source}: holds a {type(tensor).__name__}, not a tensor (save one with torch.save(x, path))")
+            raise InputError(_("{source}: holds a {name}, not a tensor (save one with torch.save(x, path))").format(
+                                 source=source, name=type(tensor).__name__))
     want = "×".join(map(str, expected)) if expected else "C×H×W"
     shape = "×".join(map(str, tensor.shape)) or "a scalar"
     rank = len(expected) if expected else tensor.dim() - (tensor.dim() > 3)
     if tensor.dim() == rank:
         tensor = tensor.unsqueeze(0)
     if tensor.dim() != rank + 1 or tensor.shape[0] != 1 or (expected and tensor.shape[1] != expected[0]):
-        raise InputError(f"{source}: a tensor of shape {shape}; the model takes {want} (or 1×{want})")
+        raise InputError(_("{source}: a tensor of shape {shape}; the model takes {want} (or 1×{want})").format(
+                             source=source, shape=shape, want=want))
     if not tensor.is_floating_point() or tensor.dtype != dtype:
         tensor = tensor.to(dtype)
     if not bool(torch.isfinite(tensor).all()):
         bad = int((~torch.isfinite(tensor)).sum())
-        raise InputError(f"{source}: {bad:,} of its {tensor.numel():,} values are NaN or infinite; explain needs "
-                         "finite numbers")
+        raise InputError(_("{source}: {bad:,} of its {numel:,} values are NaN or infinite; explain needs finite "
+                           "numbers").format(source=source, bad=bad, numel=tensor.numel()))
     return tensor
 
 
@@ -77,17 +81,19 @@ def drawable(tensor: torch.Tensor) -> np.ndarray | None:
 def one_input(loaded) -> None:
     """UsageError unless the model takes one image tensor (explain follows one input)."""
     if loaded.input_format == "image_pair":
-        raise UsageError(f"{loaded.name} takes two inputs (a pair of frames); explain takes a model with one input")
+        raise UsageError(_("{name} takes two inputs (a pair of frames); explain takes a model with one input").format(
+                             name=loaded.name))
     shapes = loaded.natural_inputs()
     if shapes is not None and len(shapes) > 1:
-        raise UsageError(f"{loaded.name} takes {len(shapes)} inputs; explain takes a model with one input")
+        raise UsageError(_("{name} takes {n} inputs; explain takes a model with one input").format(
+                             name=loaded.name, n=len(shapes)))
     required = _required_inputs(loaded.module)
     if len(required) > 1:
-        raise UsageError(f"{loaded.name} takes {len(required)} inputs ({', '.join(required)}); explain takes a "
-                         "model with one input")
+        raise UsageError(_("{name} takes {n} inputs ({required}); explain takes a model with one input").format(
+                             name=loaded.name, n=len(required), required=', '.join(required)))
     if loaded.input_format == "image_list":
-        raise UsageError(f"{loaded.name} is a detection model that takes a list of images; explain takes a model "
-                         "with one tensor input")
+        raise UsageError(_("{name} is a detection model that takes a list of images; explain takes a model with "
+                           "one tensor input").format(name=loaded.name))
 
 
 def run_input(source: str, config: dict):
@@ -101,7 +107,7 @@ def run_input(source: str, config: dict):
     norm = config.get("normalization") or {}
     mean, std = norm.get("mean"), norm.get("std")
     if len(shape) != 3:
-        raise UsageError("the run does not record the input shape its model was trained on")
+        raise UsageError(_("the run does not record the input shape its model was trained on"))
     if str(source).startswith("digits:") and config.get("dataset") == "digits":
         from cnnscope.train.datasets import load_digits
         from cnnscope.vis.images import digits_image

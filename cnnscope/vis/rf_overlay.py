@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnscope.i18n import _
 from cnnscope.vis import fonts
 
 
@@ -40,7 +41,7 @@ def draw(picture, box, gradient: np.ndarray | None, squares: dict | None, title:
     cy, cx = centre
     r = max(2, factor)
     draw_left.ellipse([cx * factor - r, cy * factor - r, cx * factor + r, cy * factor + r], fill=(255, 40, 40))
-    caption = "theoretical field" + (" (clipped)" if clipped else "")
+    caption = _("theoretical field (clipped)") if clipped else _("theoretical field")
     panels = [(caption, left_panel)]
     # a 1024×1024 input: the text grows with the picture, readable when the page shows it smaller
     scale = max(1.0, ((1 + (gradient is not None)) * left_panel.width + 36) / 700)
@@ -66,11 +67,11 @@ def draw(picture, box, gradient: np.ndarray | None, squares: dict | None, title:
                 x = min(max(sq_left, 0) + 3, blended.width - 3.2 * size)
                 y = max(min(sq_bottom, blended.height) - 1.6 * size, 0)
             fonts.text(draw_right, (x, y), label, (80, 200, 255), size=size)
-        panels.append(("effective field |∂unit/∂input|", blended))
+        panels.append((_("effective field |∂unit/∂input|"), blended))
     margin = 12
-    width = sum(p.width for _, p in panels) + margin * (len(panels) + 1)
+    width = sum(p.width for unused, p in panels) + margin * (len(panels) + 1)
     header = round(44 * scale)
-    height = max(p.height for _, p in panels) + header + margin
+    height = max(p.height for unused, p in panels) + header + margin
     canvas = Image.new("RGB", (width, height), (255, 255, 255))
     pen = ImageDraw.Draw(canvas)
     fonts.text(pen, (margin, round(6 * scale)), title, (0, 0, 0), size=round(14 * scale))

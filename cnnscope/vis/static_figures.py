@@ -11,10 +11,30 @@ import io
 
 
 def figure_png(figure) -> bytes:
-    """A matplotlib rendering of a plotly figure's bar / line / marker traces (no browser needed)."""
+    """A matplotlib rendering of a plotly figure's bar / line / marker traces (no browser needed);
+    Chinese text (or the Chinese language) draws with the CJK font of ``vis/fonts.py``."""
     import matplotlib
 
     matplotlib.use("Agg")
+    from cnnscope.vis import fonts
+
+    with matplotlib.rc_context(fonts.matplotlib_rc(_texts(figure))):
+        return _figure_png(figure)
+
+
+def _texts(figure) -> list[str]:
+    """Every piece of text the picture may draw: titles, axis titles, annotations, trace names and labels."""
+    layout = figure.layout
+    texts = [layout.title.text, layout.xaxis.title.text, layout.yaxis.title.text]
+    texts += [a.text for a in layout.annotations or ()]
+    for trace in figure.data:
+        texts.append(trace.name)
+        texts += [str(t) for t in (getattr(trace, "text", None) or ()) if not isinstance(getattr(trace, "text"), str)]
+        texts += [v for v in (getattr(trace, "x", None) or ()) if isinstance(v, str)]
+    return [t for t in texts if t]
+
+
+def _figure_png(figure) -> bytes:
     import matplotlib.pyplot as plt
 
     layout = figure.layout

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from cnnscope.errors import ModelNotFoundError, UsageError
+from cnnscope.i18n import N_, _
 
 
 @dataclass(frozen=True)
@@ -47,13 +48,13 @@ def natural_inputs(input_shape, input_format: str) -> list[tuple[int, ...]]:
 
 # The groups in the order ``cnnscope list`` shows them: (group, title).
 GROUPS = (
-    ("tutorial", "Tutorial nets"),
-    ("torchvision", "torchvision classification models"),
-    ("detection", "torchvision detection models (input: a list of one image)"),
-    ("segmentation", "torchvision segmentation models"),
-    ("video", "torchvision video models (input: C×T×H×W clips)"),
-    ("optical_flow", "torchvision optical-flow models (input: a pair of images)"),
-    ("timm", "timm models (PyTorch Image Models; built without pretrained weights)"),
+    ("tutorial", N_("Tutorial nets")),
+    ("torchvision", N_("torchvision classification models")),
+    ("detection", N_("torchvision detection models (input: a list of one image)")),
+    ("segmentation", N_("torchvision segmentation models")),
+    ("video", N_("torchvision video models (input: C×T×H×W clips)")),
+    ("optical_flow", N_("torchvision optical-flow models (input: a pair of images)")),
+    ("timm", N_("timm models (PyTorch Image Models; built without pretrained weights)")),
 )
 GROUP_ALIASES = {"classification": "torchvision", "optical-flow": "optical_flow", "flow": "optical_flow"}
 
@@ -106,9 +107,9 @@ def is_prefixed(name: str) -> bool:
 def canonical_group(group: str) -> str:
     """``--group`` as given (``classification``, ``optical-flow``, ...) -> a group name; unknown raises."""
     group = GROUP_ALIASES.get(group.lower(), group.lower())
-    if group not in {g for g, _ in GROUPS}:
-        names = ", ".join(g for g, _ in GROUPS)
-        raise UsageError(f"unknown group {group!r}; the groups are {names}")
+    if group not in {g for g, _unused in GROUPS}:
+        names = ", ".join(g for g, _unused in GROUPS)
+        raise UsageError(_("unknown group {group!r}; the groups are {names}").format(group=group, names=names))
     return group
 
 
@@ -126,8 +127,9 @@ def get_entry(name: str) -> ModelEntry:
         _load_all(until=name)
     if name not in _REGISTRY:
         close = difflib.get_close_matches(name, list(_REGISTRY), n=3, cutoff=0.6)
-        hint = f"; did you mean {', '.join(close)}?" if close else "; `cnnscope list` shows them all"
-        raise ModelNotFoundError(f"unknown model {name!r}{hint}")
+        hint = (_("; did you mean {names}?").format(names=", ".join(close)) if close
+                else _("; `cnnscope list` shows them all"))
+        raise ModelNotFoundError(_("unknown model {name!r}{hint}").format(name=name, hint=hint))
     return _REGISTRY[name]
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from cnnscope.errors import ModelNotFoundError
 from cnnscope.zoo.registry import ModelEntry, add_prefix
+from cnnscope.i18n import _
 
 PREFIX = "timm"
 INSTALL_HINT = "timm is not installed: pip install \"cnnscope[timm]\" (or pip install timm)"
@@ -124,9 +125,9 @@ def resolve(name: str) -> ModelEntry:
         close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
         if not close:
             close = [n for n in names if name and name.split("_")[0] in n][:3]
-        hint = (f"; did you mean {', '.join(PREFIX + ':' + n for n in close)}?" if close
+        hint = (_("; did you mean {names}?").format(names=", ".join(PREFIX + ":" + n for n in close)) if close
                 else "; `cnnscope list 'timm:*'` shows them all")
-        raise ModelNotFoundError(f"unknown timm model {name!r}{hint}")
+        raise ModelNotFoundError(_("unknown timm model {name!r}{hint}").format(name=name, hint=hint))
     shape, norm = _config(name)
     return _entry(name, shape, norm)
 

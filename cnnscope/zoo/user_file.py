@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from cnnscope.errors import ModelNotFoundError, require_file
+from cnnscope.i18n import N_, _
 
 
 def is_file_reference(source: str) -> bool:
@@ -36,7 +37,8 @@ def _import_file(path: Path):
         spec.loader.exec_module(module)
     except Exception as exc:
         sys.modules.pop(module_name, None)
-        raise ModelNotFoundError(f"{path}: importing the file failed: {type(exc).__name__}: {exc}") from exc
+        raise ModelNotFoundError(_("{path}: importing the file failed: {name}: {exc}").format(
+                                     path=path, name=type(exc).__name__, exc=exc)) from exc
     finally:
         if added and folder in sys.path:
             sys.path.remove(folder)
@@ -50,15 +52,16 @@ def missing_name(source: str) -> None:
     path = Path(source)
     if path.suffix != ".py":
         return
-    require_file(path, ModelNotFoundError, "a Python file", "file")
+    require_file(path, ModelNotFoundError, N_("a Python file"), N_("file"))
     try:
         tree = ast.parse(path.read_bytes())
         names = [n.name for n in tree.body if isinstance(n, ast.ClassDef)] or \
             [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")]
     except (SyntaxError, ValueError):
         names = []
-    defines = f" (it defines: {', '.join(names[:8])})" if names else ""
-    raise ModelNotFoundError(f"give {source}:Name{defines}: Name is the nn.Module class or factory to build")
+    defines = _(" (it defines: {names})").format(names=", ".join(names[:8])) if names else ""
+    raise ModelNotFoundError(_("give {source}:Name{defines}: Name is the nn.Module class or factory to build").format(
+                                 source=source, defines=defines))
 
 
 def load_user_model(source: str, device: str = "cpu"):
@@ -66,32 +69,36 @@ def load_user_model(source: str, device: str = "cpu"):
     import torch
     from torch import nn
 
-    file_part, _, name = source.rpartition(":")
+    file_part, _unused, name = source.rpartition(":")
     path = Path(file_part)
-    require_file(path, ModelNotFoundError, "a Python file", "file")
+    require_file(path, ModelNotFoundError, N_("a Python file"), N_("file"))
     namespace = _import_file(path)
     if not hasattr(namespace, name):
         candidates = sorted(k for k, v in vars(namespace).items()
                             if inspect.isclass(v) and issubclass(v, nn.Module) and v.__module__ == namespace.__name__)
-        hint = f"; it defines {', '.join(candidates)}" if candidates else ""
-        raise ModelNotFoundError(f"{path} has no {name!r}{hint}")
+        hint = _("; it defines {names}").format(names=", ".join(candidates)) if candidates else ""
+        raise ModelNotFoundError(_("{path} has no {name!r}{hint}").format(path=path, name=name, hint=hint))
     target = getattr(namespace, name)
     if inspect.isclass(target) and not issubclass(target, nn.Module):
-        raise ModelNotFoundError(f"{source}: {name} is a class but not an nn.Module subclass")
+        raise ModelNotFoundError(_("{source}: {name} is a class but not an nn.Module subclass").format(
+                                     source=source, name=name))
     if not callable(target):
-        raise ModelNotFoundError(f"{source}: {name} is neither an nn.Module subclass nor a factory function")
+        raise ModelNotFoundError(_("{source}: {name} is neither an nn.Module subclass nor a factory function").format(
+                                     source=source, name=name))
     required = _required_parameters(target)
     if required:
         raise ModelNotFoundError(
-            f"{source}: {name} needs constructor arguments ({', '.join(required)}); "
-            "add defaults or a zero-argument factory function")
+            _("{source}: {name} needs constructor arguments ({required}); add defaults or a zero-argument factory "
+              "function").format(source=source, name=name, required=', '.join(required)))
     try:
         with torch.device(device):
             model = target()
     except Exception as exc:
-        raise ModelNotFoundError(f"{source}: building {name}() failed: {type(exc).__name__}: {exc}") from exc
+        raise ModelNotFoundError(_("{source}: building {name}() failed: {name2}: {exc}").format(
+                                     source=source, name=name, name2=type(exc).__name__, exc=exc)) from exc
     if not isinstance(model, nn.Module):
-        raise ModelNotFoundError(f"{source}: {name}() returned {type(model).__name__}, not an nn.Module")
+        raise ModelNotFoundError(_("{source}: {name}() returned {name2}, not an nn.Module").format(
+                                     source=source, name=name, name2=type(model).__name__))
     shape = getattr(model, "input_shape", None)
     return model, tuple(shape) if shape else None
 

@@ -8,6 +8,7 @@ from torch import nn
 from cnnscope.analysis import field as rf
 from cnnscope.analysis.ops.registry import register_kind, rule
 from cnnscope.analysis.preflight import ShapeError, label
+from cnnscope.i18n import _
 
 register_kind("embedding", "looks up a vector for every integer id (token embeddings)",
               modules=(nn.Embedding, nn.EmbeddingBag), functions=("embedding", "embedding_bag"))
@@ -17,8 +18,9 @@ register_kind("embedding", "looks up a vector for every integer id (token embedd
 def check_ids(tracer, row, module, tensors) -> None:
     ids = tensors[0]
     if ids.is_floating_point() or ids.is_complex():
-        raise ShapeError(f"{label(row.name, row.type)} takes integer ids but receives {str(ids.dtype)[6:]} values; "
-                         "give the input an integer dtype (--input-dtype int64, or input_dtype=torch.int64)",
+        raise ShapeError(_("{name} takes integer ids but receives {dtype} values; give the input an integer dtype "
+                           "(--input-dtype int64, or input_dtype=torch.int64)").format(
+                             name=label(row.name, row.type), dtype=str(ids.dtype)[6:]),
                          layer=row.name)
 
 

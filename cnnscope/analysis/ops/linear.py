@@ -7,6 +7,7 @@ import math
 
 from torch import nn
 
+from cnnscope.i18n import _
 from cnnscope.analysis import field as rf
 from cnnscope.analysis.ops.registry import register_kind, rule
 from cnnscope.analysis.preflight import FeatureMismatchError, label, shape_text
@@ -27,21 +28,25 @@ def check(tracer, row, module, tensors) -> None:
 
 def _message(tracer, row, expected: int, x) -> str:
     got = x.shape[-1]
-    detail = ""
+    detail = ()
     sources = tracer.sources([x])
     if sources and sources[0] >= 0:
         flattened = tracer.rows[sources[0]]
         if flattened.input_shapes and len(flattened.input_shapes[0]) > 2:
             before = flattened.input_shapes[0][1:]
             if math.prod(before) == got:
-                detail = f" ({shape_text(before)} from {flattened.name or flattened.type})"
-    return (f"{label(row.name, row.type)} expects {expected} input features but receives {got}{detail}: "
-            f"set in_features={got}")
+                detail = (shape_text(before), flattened.name or flattened.type)
+    if detail:
+        return _("{layer} expects {expected} input features but receives {got} ({shape} from {source}): "
+                 "set in_features={got}").format(layer=label(row.name, row.type), expected=expected, got=got,
+                                                 shape=detail[0], source=detail[1])
+    return _("{layer} expects {expected} input features but receives {got}: set in_features={got}").format(
+        layer=label(row.name, row.type), expected=expected, got=got)
 
 
 @rule("rf", "linear")
 def linear_field(engine, row, field: rf.Field):
-    in_shape, _ = engine.shapes(row)
+    in_shape, _unused = engine.shapes(row)
     if rf.positions(field, len(in_shape))[-1] == len(in_shape) - 1:
         return rf.Global("linear over a spatial axis")
     return rf.plain(field)

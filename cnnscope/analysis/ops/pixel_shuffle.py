@@ -18,6 +18,7 @@ from cnnscope.analysis.calls import arg, recorded_arg
 from cnnscope.analysis.ops.registry import register_kind, rule
 from cnnscope.analysis.preflight import ShapeError, label, shape_text
 from cnnscope.report import Diagnostic
+from cnnscope.i18n import _
 
 register_kind("pixel_shuffle", "sub-pixel rearrangement between channels and space (PixelShuffle/Unshuffle)",
               modules=(nn.PixelShuffle, nn.PixelUnshuffle), functions=("pixel_shuffle", "pixel_unshuffle"))
@@ -35,13 +36,15 @@ def _factor(row) -> tuple[int, bool]:
 
 def _check(name: str, type_name: str, x, factor: int, shuffle: bool) -> None:
     if x.dim() < 3:
-        raise ShapeError(f"{label(name, type_name)} expects (N, C, H, W) but receives {shape_text(x.shape)}", layer=name)
+        raise ShapeError(_("{name} expects (N, C, H, W) but receives {shape}").format(
+                             name=label(name, type_name), shape=shape_text(x.shape)), layer=name)
     if shuffle and x.shape[-3] % (factor * factor):
-        raise ShapeError(f"{label(name, type_name)} needs channels divisible by {factor}² = {factor * factor} "
-                         f"but receives {x.shape[-3]} (input {shape_text(x.shape)})", layer=name)
+        raise ShapeError(_("{name} needs channels divisible by {factor}² = {factor2} but receives {shape} (input "
+                           "{shape2})").format(
+                             name=label(name, type_name), factor=factor, factor2=factor * factor, shape=x.shape[-3], shape2=shape_text(x.shape)), layer=name)
     if not shuffle and (x.shape[-2] % factor or x.shape[-1] % factor):
-        raise ShapeError(f"{label(name, type_name)} needs height and width divisible by {factor} but receives "
-                         f"{shape_text(x.shape[-2:])}", layer=name)
+        raise ShapeError(_("{name} needs height and width divisible by {factor} but receives {shape}").format(
+                             name=label(name, type_name), factor=factor, shape=shape_text(x.shape[-2:])), layer=name)
 
 
 @rule("check_module", "pixel_shuffle")

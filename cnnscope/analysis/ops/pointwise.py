@@ -12,6 +12,7 @@ from cnnscope.analysis import field as rf
 from cnnscope.analysis.ops.merge import merged_field
 from cnnscope.analysis.ops.registry import register_kind, rule
 from cnnscope.analysis.preflight import ShapeError, label, shape_text
+from cnnscope.i18n import _
 
 _ACTIVATIONS = (
     nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.RReLU, nn.ELU, nn.SELU, nn.CELU, nn.GELU, nn.SiLU, nn.Mish,
@@ -46,12 +47,12 @@ def check_batch_norm(tracer, row, module, tensors) -> None:
     x = tensors[0]
     ranks = _BATCH_NORM_RANKS.get(type(module))
     if ranks and x.dim() not in ranks:
-        raise ShapeError(f"{label(row.name, row.type)} expects a {' or '.join(f'{d}-D' for d in ranks)} input but "
-                         f"receives {shape_text(x.shape)}; is the batch dimension missing?", layer=row.name)
+        raise ShapeError(_("{name} expects a {value} input but receives {shape}; is the batch dimension missing?").format(
+                             name=label(row.name, row.type), value=' or '.join(f'{d}-D' for d in ranks), shape=shape_text(x.shape)), layer=row.name)
     channels = x.shape[1 if x.dim() > 1 else 0]
     if module.num_features != channels:
-        raise ShapeError(f"{label(row.name, row.type)} expects {module.num_features} channels but receives "
-                         f"{channels} (input {shape_text(x.shape)})", layer=row.name)
+        raise ShapeError(_("{name} expects {num_features} channels but receives {channels} (input {shape})").format(
+                             name=label(row.name, row.type), num_features=module.num_features, channels=channels, shape=shape_text(x.shape)), layer=row.name)
 
 
 @rule("rf", "pointwise")

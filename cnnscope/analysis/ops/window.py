@@ -12,6 +12,7 @@ from cnnscope.analysis.calls import arg
 from cnnscope.analysis.ops.registry import register_kind, rule
 from cnnscope.analysis.preflight import ShapeError, check_window, label, shape_text
 from cnnscope.geometry import as_list, conv_padding, explain_window
+from cnnscope.i18n import _
 
 register_kind("conv", "convolution: a learned window slid over the spatial axes",
               modules=(_ConvNd,), functions=("conv1d", "conv2d", "conv3d"))
@@ -76,12 +77,12 @@ def check_channels(row, module, x) -> None:
     """A convolution's input has the channels (and rank) it was built for."""
     spatial = len(module.kernel_size)
     if x.dim() not in (spatial + 1, spatial + 2):
-        raise ShapeError(f"{label(row.name, row.type)} expects a {spatial + 2}-D input (N, C, spatial...) but "
-                         f"receives shape {shape_text(x.shape)}", layer=row.name)
+        raise ShapeError(_("{name} expects a {spatial}-D input (N, C, spatial...) but receives shape {shape}").format(
+                             name=label(row.name, row.type), spatial=spatial + 2, shape=shape_text(x.shape)), layer=row.name)
     axis = 0 if x.dim() == spatial + 1 else 1
     if x.shape[axis] != module.in_channels:
-        raise ShapeError(f"{label(row.name, row.type)} expects {module.in_channels} input channels but receives "
-                         f"{x.shape[axis]} (input {shape_text(x.shape)})", layer=row.name)
+        raise ShapeError(_("{name} expects {in_channels} input channels but receives {shape} (input {shape2})").format(
+                             name=label(row.name, row.type), in_channels=module.in_channels, shape=x.shape[axis], shape2=shape_text(x.shape)), layer=row.name)
 
 
 @rule("check_module", "conv")

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Callable
 
 from cnnscope.errors import UsageError
 from cnnscope.studies.kernels.verdict import Verdict, judge, mean_sd
+from cnnscope.i18n import _
 
 if TYPE_CHECKING:
     from cnnscope.train.history import TrainHistory
@@ -74,22 +75,23 @@ class Settings:
 
         check_target(self.rf)
         if self.channels < 1:
-            raise UsageError(f"--channels {self.channels}: must be at least 1")
+            raise UsageError(_("--channels {channels}: must be at least 1").format(channels=self.channels))
         if not self.seeds:
-            raise UsageError("--seeds 0: the experiment needs at least one seed (3 or more to judge the spread)")
+            raise UsageError(_("--seeds 0: the experiment needs at least one seed (3 or more to judge the spread)"))
         if len(set(self.seeds)) != len(self.seeds):
-            raise UsageError(f"seeds {list(self.seeds)}: each seed once")
+            raise UsageError(_("seeds {seeds}: each seed once").format(seeds=list(self.seeds)))
         if self.epochs < 1:
-            raise UsageError(f"--epochs {self.epochs}: must be at least 1")
+            raise UsageError(_("--epochs {epochs}: must be at least 1").format(epochs=self.epochs))
         if not (self.lr > 0 and math.isfinite(self.lr)):
-            raise UsageError(f"--lr {self.lr}: must be a positive number")
+            raise UsageError(_("--lr {lr}: must be a positive number").format(lr=self.lr))
         if self.batch_size < 1:
-            raise UsageError(f"--batch-size {self.batch_size}: must be at least 1")
+            raise UsageError(_("--batch-size {batch_size}: must be at least 1").format(batch_size=self.batch_size))
         if self.threads is not None and self.threads < 1:
-            raise UsageError(f"--threads {self.threads}: must be at least 1")
+            raise UsageError(_("--threads {threads}: must be at least 1").format(threads=self.threads))
         if self.input_size < self.rf:
-            raise UsageError(f"--input-size {self.input_size} is smaller than the {self.rf}×{self.rf} field: "
-                             f"the field would not fit in the input (use --input-size {self.rf} or more)")
+            raise UsageError(_("--input-size {input_size} is smaller than the {rf}×{rf} field: the field would not "
+                               "fit in the input (use --input-size {rf} or more)").format(
+                                 input_size=self.input_size, rf=self.rf))
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -410,6 +412,6 @@ def effective_field(model, data, settings: Settings, samples: int = 128) -> tupl
     from cnnscope.probes.empirical_rf import input_gradient, mass_squares
 
     x = (data.x_val if data.has_val else data.x)[:samples].detach().float().cpu()
-    gradient, unit, _ = input_gradient(model.cpu(), x, "2")
+    gradient, unit, _unused = input_gradient(model.cpu(), x, "2")
     squares = mass_squares(gradient, tuple(float(u) for u in unit))  # 'same' padding: the field is centred on the unit
     return squares, [[float(v) for v in row] for row in gradient]

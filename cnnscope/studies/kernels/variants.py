@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from torch import nn
 
 from cnnscope.errors import UsageError
+from cnnscope.i18n import _
 
 KINDS = ("single", "stack3x3", "factorized", "dilated")
 
@@ -39,10 +40,10 @@ class Variant:
 
 def check_target(rf: int) -> None:
     if rf < 3:
-        raise UsageError(f"--rf {rf}: the field must be at least 3 (a 1×1 convolution sees one pixel)")
+        raise UsageError(_("--rf {rf}: the field must be at least 3 (a 1×1 convolution sees one pixel)").format(rf=rf))
     if rf % 2 == 0:
-        raise UsageError(f"--rf {rf}: stacks of 3×3 convolutions grow the field by 2 at a time, so only odd "
-                         f"fields can be reached; try {rf - 1} or {rf + 1}")
+        raise UsageError(_("--rf {rf}: stacks of 3×3 convolutions grow the field by 2 at a time, so only odd "
+                           "fields can be reached; try {rf2} or {rf3}").format(rf=rf, rf2=rf - 1, rf3=rf + 1))
 
 
 def dilations(rf: int) -> list[int] | None:
@@ -97,7 +98,7 @@ def build_variant(kind: str, rf: int, channels: int) -> tuple[nn.Sequential, lis
         layers = [nn.Conv2d(c, c, rf, padding=rf // 2, bias=False), nn.ReLU()]
         names = [f"{rf}×{rf} conv"]
     elif kind == "stack3x3":
-        for _ in range((rf - 1) // 2):
+        for _unused in range((rf - 1) // 2):
             layers += [nn.Conv2d(c, c, 3, padding=1, bias=False), nn.ReLU()]
             names.append("3×3 conv")
     elif kind == "factorized":
@@ -111,7 +112,7 @@ def build_variant(kind: str, rf: int, channels: int) -> tuple[nn.Sequential, lis
             layers += [nn.Conv2d(c, c, 3, padding=d, dilation=d, bias=False), nn.ReLU()]
             names.append(f"3×3 conv, dilation {d}")
     else:
-        raise UsageError(f"unknown variant {kind!r}; choose from {', '.join(KINDS)}")
+        raise UsageError(_("unknown variant {kind!r}; choose from {KINDS}").format(kind=kind, KINDS=', '.join(KINDS)))
     return nn.Sequential(*layers), names
 
 
@@ -124,11 +125,12 @@ def parse_user_variant(text: str) -> tuple[str, str]:
     name, sep, spec = text.partition("=")
     name, spec = name.strip(), spec.strip()
     if not sep or not name or not spec:
-        raise UsageError(f"--variant {text!r}: expected NAME=SPEC, e.g. 5then3=c5-32psnb,relu,c3-32psnb,relu")
+        raise UsageError(_("--variant {text!r}: expected NAME=SPEC, e.g. 5then3=c5-32psnb,relu,c3-32psnb,relu").format(
+                             text=text))
     if name in KINDS:
-        raise UsageError(f"--variant {name}: {name!r} is a built-in variant; pick another name")
+        raise UsageError(_("--variant {name}: {name!r} is a built-in variant; pick another name").format(name=name))
     if not all(ch.isalnum() or ch in "_-+." for ch in name):
-        raise UsageError(f"--variant {name!r}: use letters, digits and _-+. in the name")
+        raise UsageError(_("--variant {name!r}: use letters, digits and _-+. in the name").format(name=name))
     return name, spec
 
 
@@ -136,7 +138,7 @@ def build_user_variant(spec: str, channels: int, size: int, device: str = "cpu")
     """A user's spec block, built for a C×size×size input."""
     from cnnscope.spec.build import build_from_spec
 
-    module, _ = build_from_spec(spec, device=device, input_shape=(channels, size, size))
+    module, _unused = build_from_spec(spec, device=device, input_shape=(channels, size, size))
     return module
 
 
@@ -154,12 +156,13 @@ def _user_variant(name: str, spec: str, rf: int, channels: int, size: int):
     output = report.layers[0].output_shape if report.layers else None
     if list(output or []) != [1, channels, size, size]:
         shape = "×".join(map(str, output[1:])) if output else "nothing"
-        raise UsageError(f"--variant {name}: maps {channels}×{size}×{size} to {shape}; a variant must keep the "
-                         f"{channels} channels (--channels) and the size ('same' padding, stride 1)")
+        raise UsageError(_("--variant {name}: maps {channels}×{size}×{size} to {shape}; a variant must keep the "
+                           "{channels} channels (--channels) and the size ('same' padding, stride 1)").format(
+                             name=name, channels=channels, size=size, shape=shape))
     if reached != [rf, rf]:
         field = "×".join(map(str, reached)) if reached else "no local"
-        raise UsageError(f"--variant {name}: its field is {field}, not the {rf}×{rf} of --rf; every variant must "
-                         "reach the same field")
+        raise UsageError(_("--variant {name}: its field is {field}, not the {rf}×{rf} of --rf; every variant must "
+                           "reach the same field").format(name=name, field=field, rf=rf))
     leaves = report.leaves()
     convs = [r for r in leaves if r.op_kind == "conv"]
     names = [_conv_name(r) for r in convs] or [spec]
@@ -184,9 +187,10 @@ def study(rf: int, channels: int, size: int, latency: bool = False, device: str 
 
     check_target(rf)
     if channels < 1 or size < 1:
-        raise UsageError("--channels and --size must be positive")
+        raise UsageError(_("--channels and --size must be positive"))
     if size < rf:
-        raise UsageError(f"--size {size} is smaller than the field {rf}: the field would not fit in the input")
+        raise UsageError(_("--size {size} is smaller than the field {rf}: the field would not fit in the input").format(
+                             size=size, rf=rf))
     variants = []
     for kind in [*kinds(rf), *(extra or {})]:
         if kind in KINDS:
