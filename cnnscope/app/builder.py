@@ -241,7 +241,7 @@ def _reference() -> str:
         _("Blocks ({blocks}): `repeat: {{times: 2, layers: [...]}}` repeats layers; "
           "`residual: {{layers: [...], shortcut: [...]}}` adds the shortcut's output (the input itself when "
           "there is none) to the layers'; `concat: {{branches: [[...], [...]]}}` joins branches on channels.  "
-          "The Tiny ResNet template shows a residual block written out.").format(blocks=", ".join(BLOCKS)),
+          "The Tiny ResNet template shows a residual block written out.").format(blocks=", ".join(f"`{block}`" for block in BLOCKS)),
         "",
         _("One line works too: `in1x28x28,c5-6,relu,mp2,c5-16,relu,mp2,flat,fc10` (c5-6: conv 5×5 to 6 channels, "
           "mp2: max-pool 2, fc10: linear to 10)."),

@@ -56,6 +56,7 @@ _CODE_FENCE = re.compile(r"```.*?```", re.S)
 _CODE_SPAN = re.compile(r"`[^`]*`")
 _URL = re.compile(r"\w+://\S+")
 _BOOK_TITLE = re.compile(r"《[^》]*》")  # a cited title keeps its own language
+_FLOW = re.compile(r"\{[^{}]*\}")  # a spec's settings in YAML's flow style: {out: 6, kernel: 5}
 _TAG = re.compile(r"<(style|script)\b.*?</\1>|<[^>]+>", re.S)
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_.:/%'+-]*")
 _WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
@@ -82,6 +83,7 @@ def english(text: str, names: frozenset = frozenset()) -> str | None:
     text = _CODE_SPAN.sub(" ", text)
     text = _URL.sub(" ", text)
     text = _BOOK_TITLE.sub(" ", text)
+    text = _FLOW.sub(" ", text)
     run: list[str] = []
     found = []
     # walk the tokens in order; anything that is not an English word (CJK, digits, identifiers, punctuation
@@ -292,3 +294,20 @@ def test_switching_the_language_keeps_the_page_and_the_model():
     at.sidebar.radio(key="lang").set_value("en").run()
     assert at.header[0].value.startswith("Receptive fields of resnet18")
     assert "lang" not in at.query_params  # English is the server's own language here
+
+
+def test_the_spec_builder_and_an_input_error_in_chinese():
+    """The Spec source (the builder's section, its tabs, form and reference) and a capped input's message."""
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.query_params["lang"] = "zh"
+    at.run()
+    at.sidebar.radio(key="source").set_value("Spec").run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["参数量"] == "57,226"  # the default spec, as in English
+    assert "规格：搭建或编辑网络" in [e.label for e in at.expander]
+    left = untranslated(at)
+    assert not left, "\n".join(left)
+    at.sidebar.text_input(key="spec_shape_(3, 32, 32)").set_value("1,3,5000,64").run()
+    errors = [e.value for e in at.error]
+    assert any("应用中输入限制为批量 1024" in e for e in errors), errors
+    assert not untranslated(at)
