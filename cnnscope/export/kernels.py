@@ -108,14 +108,14 @@ def _number(n: int) -> str:
 # -- the verdict in words -------------------------------------------------------------------------------
 
 def _points(value: float) -> str:
-    return f"{100 * value:.1f} points"
+    return _("{value} points").format(value=f"{100 * value:.1f}")
 
 
 def _signed(value: float) -> str:
     return f"{'+' if value >= 0 else '−'}{_points(abs(value))}"
 
 
-CLI_LONGER = "train longer (--epochs)"
+CLI_LONGER = N_("train longer (--epochs)")
 
 
 def verdict_text(verdict, longer: str = CLI_LONGER) -> str:
@@ -128,19 +128,21 @@ def verdict_text(verdict, longer: str = CLI_LONGER) -> str:
 
     def label(kind: str) -> str:
         if kind == "single":
-            return f"single {rf}×{rf}" if rf else "single k×k"
+            return _("single {rf}×{rf}").format(rf=rf) if rf else _("single k×k")
         return kind
 
     if not verdict.scored:
-        return "No variant has a validation accuracy; nothing to judge."
-    field_text = f"At a {rf}×{rf} field" if rf else "At the same field"
+        return _("No variant has a validation accuracy; nothing to judge.")
+    field_text = _("At a {rf}×{rf} field").format(rf=rf) if rf else _("At the same field")
     head = f"{field_text}{f' ({verdict.budget})' if verdict.budget else ''}"
-    sentences = [_not_learned(head, verdict, longer)] if verdict.not_learned else _judged(head, verdict, label)
+    sentences = [_not_learned(head, verdict, _(longer))] if verdict.not_learned else _judged(head, verdict, label)
     if verdict.not_converged:
-        sentences.append("Not converged (training loss still falling at the end) in "
-                         + ", ".join(f"{n} ({verdict.stats(n).not_converged} of {plural(verdict.stats(n).seeds, 'seed')})"
-                                     for n in verdict.not_converged)
-                         + ": more epochs may change these numbers.")
+        runs = _(", ").join(ngettext("{variant} ({n} of {seeds} seed)", "{variant} ({n} of {seeds} seeds)",
+                                     verdict.stats(n).seeds).format(variant=n, n=verdict.stats(n).not_converged,
+                                                                    seeds=verdict.stats(n).seeds)
+                            for n in verdict.not_converged)
+        sentences.append(_("Not converged (training loss still falling at the end) in {runs}: more epochs may change "
+                           "these numbers.").format(runs=runs))
     return " ".join(sentences)
 
 
@@ -148,17 +150,21 @@ def _not_learned(head: str, verdict, longer: str) -> str:
     """Who did not learn, against which chance level; no winner."""
     missed = verdict.not_learned
     first = verdict.stats(missed[0])  # every variant sees the same seeds, hence the same splits and rate
-    accuracies = ", ".join(f"{kind} {units.percent(verdict.stats(kind).val_acc_mean)}" for kind in missed)
-    margin = "" if first.chance_margin is None else \
-        f" by more than {_points(first.chance_margin)} (the larger of 5 points and 3 standard errors of an " \
-        f"accuracy on {first.n_val} validation images)"
-    text = (f"{head}: no winner at this budget. {_names(missed)} did not learn: mean validation accuracy "
-            f"{accuracies}, not clearly above the {units.percent(first.majority_rate)} of always guessing the "
-            f"majority class; a variant has learned when its mean beats that{margin}.")
+    accuracies = _(", ").join(f"{kind} {units.percent(verdict.stats(kind).val_acc_mean)}" for kind in missed)
+    values = dict(head=head, names=_names(missed), accuracies=accuracies, rate=units.percent(first.majority_rate))
+    if first.chance_margin is None:
+        text = _("{head}: no winner at this budget. {names} did not learn: mean validation accuracy {accuracies}, "
+                 "not clearly above the {rate} of always guessing the majority class; a variant has learned when its "
+                 "mean beats that.").format(**values)
+    else:
+        text = _("{head}: no winner at this budget. {names} did not learn: mean validation accuracy {accuracies}, "
+                 "not clearly above the {rate} of always guessing the majority class; a variant has learned when its "
+                 "mean beats that by more than {margin} (the larger of 5 points and 3 standard errors of an accuracy "
+                 "on {n} validation images).").format(margin=_points(first.chance_margin), n=first.n_val, **values)
     learned = [kind for kind in verdict.scored if kind not in missed]
     if learned:
-        text += (f" Learned: {', '.join(learned)}; variants are compared only when both learned, so {longer} to "
-                 "compare them.")
+        text += _(" Learned: {learned}; variants are compared only when both learned, so {longer} to compare "
+                  "them.").format(learned=_(", ").join(learned), longer=longer)
     return text
 
 
@@ -169,7 +175,8 @@ def plural(n: int, noun: str) -> str:
 
 def _names(kinds) -> str:
     kinds = list(kinds)
-    return kinds[0] if len(kinds) == 1 else f"{', '.join(kinds[:-1])} and {kinds[-1]}"
+    return kinds[0] if len(kinds) == 1 else _("{first} and {last}").format(first=_(", ").join(kinds[:-1]),
+                                                                             last=kinds[-1])
 
 
 def _judged(head: str, verdict, label) -> list[str]:
@@ -191,23 +198,30 @@ def _lead(head: str, verdict, main, label) -> str:
     base, best = verdict.baseline, verdict.best
     b, w = verdict.stats(base), verdict.stats(best)
     if best == base:
-        lead = f"the {label(base)} is the best: {units.percent(b.val_acc_mean)} ± {_points(b.val_acc_sd)}"
+        best_values = dict(head=head, base=label(base), mean=units.percent(b.val_acc_mean), sd=_points(b.val_acc_sd))
         if main is None:
-            return f"{head}, {lead}; there is nothing to compare it with."
+            return _("{head}, the {base} is the best: {mean} ± {sd}; there is nothing to compare it with.").format(
+                **best_values)
         if verdict.resolved:
-            return (f"{head}, {lead} of validation accuracy, ahead of every other variant by more than the seed "
-                    f"spread (the closest, {main.variant}, by {_points(-main.difference)}).")
-        return (f"{head}: not resolved at this budget. The {label(base)} has the best mean "
-                f"({units.percent(b.val_acc_mean)}), but {main.variant} is only {_points(-main.difference)} behind, "
-                f"within the seed spread of {_points(main.spread)}.")
-    numbers = (f"{units.percent(w.val_acc_mean)} ± {_points(w.val_acc_sd)} of validation accuracy against "
-               f"{units.percent(b.val_acc_mean)} ± {_points(b.val_acc_sd)} for the {label(base)}")
+            return _("{head}, the {base} is the best: {mean} ± {sd} of validation accuracy, ahead of every other "
+                     "variant by more than the seed spread (the closest, {closest}, by {gap}).").format(
+                closest=main.variant, gap=_points(-main.difference), **best_values)
+        return _("{head}: not resolved at this budget. The {base} has the best mean ({mean}), but {closest} is only "
+                 "{gap} behind, within the seed spread of {spread}.").format(
+            head=head, base=label(base), mean=units.percent(b.val_acc_mean), closest=main.variant,
+            gap=_points(-main.difference), spread=_points(main.spread))
+    numbers = _("{mean} ± {sd} of validation accuracy against {base_mean} ± {base_sd} for the {base}").format(
+        mean=units.percent(w.val_acc_mean), sd=_points(w.val_acc_sd), base_mean=units.percent(b.val_acc_mean),
+        base_sd=_points(b.val_acc_sd), base=label(base))
     if main.resolved:
-        return (f"{head}, {best} is more accurate on the validation images than the {label(base)}: {numbers}, "
-                f"+{_points(main.difference)}, more than the seed spread of {_points(main.spread)}.")
-    why = "only one seed, so no spread to compare against" if min(w.seeds, b.seeds) < 2 \
-        else f"+{_points(main.difference)} is within the seed spread of {_points(main.spread)}"
-    return f"{head}: not resolved at this budget. {best} has the best mean, {numbers}, but {why}."
+        return _("{head}, {best} is more accurate on the validation images than the {base}: {numbers}, +{gain}, more "
+                 "than the seed spread of {spread}.").format(head=head, best=best, base=label(base), numbers=numbers,
+                                                            gain=_points(main.difference), spread=_points(main.spread))
+    why = _("only one seed, so no spread to compare against") if min(w.seeds, b.seeds) < 2 \
+        else _("+{gain} is within the seed spread of {spread}").format(gain=_points(main.difference),
+                                                                      spread=_points(main.spread))
+    return _("{head}: not resolved at this budget. {best} has the best mean, {numbers}, but {why}.").format(
+        head=head, best=best, numbers=numbers, why=why)
 
 
 def _price(main, label) -> list[str]:
@@ -215,22 +229,26 @@ def _price(main, label) -> list[str]:
     if main is None or main.params_ratio is None:
         return []
     ratio = main.params_ratio
-    change = ("the same number of weights" if round(ratio, 2) == 1 else
-              f"{ratio:.2f}× the weights ({(1 - ratio) * 100:.0f}% fewer)" if ratio < 1 else
-              f"{ratio:.2f}× the weights ({(ratio - 1) * 100:.0f}% more)")
-    word = "Cost" if ratio > 1 or (main.macs_ratio or 0) > 1 else "Saving"
-    return [f"{word}: {main.variant} has {change} and {main.macs_ratio:.2f}× the MACs of the {label(main.against)}."]
+    change = (_("the same number of weights") if round(ratio, 2) == 1 else
+              _("{ratio}× the weights ({percent}% fewer)").format(ratio=f"{ratio:.2f}",
+                                                                  percent=f"{(1 - ratio) * 100:.0f}") if ratio < 1 else
+              _("{ratio}× the weights ({percent}% more)").format(ratio=f"{ratio:.2f}",
+                                                                 percent=f"{(ratio - 1) * 100:.0f}"))
+    text = (_("Cost: {variant} has {change} and {macs}× the MACs of the {base}.")
+            if ratio > 1 or (main.macs_ratio or 0) > 1 else
+            _("Saving: {variant} has {change} and {macs}× the MACs of the {base}."))
+    return [text.format(variant=main.variant, change=change, macs=f"{main.macs_ratio:.2f}", base=label(main.against))]
 
 
 def _question(question, rf: int | None) -> list[str]:
     """The issue's question, the 3×3 stack against the single k×k, when the lead was about another variant."""
     if question is None:
         return []
-    state = (f"more than the seed spread of {_points(question.spread)}" if question.resolved else
-             f"within the seed spread of {_points(question.spread)}: not resolved at this budget")
-    k = rf or "k"
-    return [f"The question itself, the 3×3 stack against the single {k}×{k}: {_signed(question.difference)}, "
-            f"{state}."]
+    text = (_("The question itself, the 3×3 stack against the single {k}×{k}: {difference}, more than the seed "
+              "spread of {spread}.") if question.resolved else
+            _("The question itself, the 3×3 stack against the single {k}×{k}: {difference}, within the seed spread "
+              "of {spread}: not resolved at this budget."))
+    return [text.format(k=rf or "k", difference=_signed(question.difference), spread=_points(question.spread))]
 
 
 def _others(others, base: str, label) -> list[str]:
@@ -238,10 +256,14 @@ def _others(others, base: str, label) -> list[str]:
         return []
     parts = []
     for c in others:
-        state = "resolved" if c.resolved else "within the spread"
-        parts.append(f"{c.variant} {_signed(c.difference)} ({state}; {c.params_ratio:.2f}× the weights)"
-                     if c.params_ratio is not None else f"{c.variant} {100 * c.difference:+.1f} points ({state})")
-    return [f"Against the {label(base)}, the others: " + "; ".join(parts) + "."]
+        state = _("resolved") if c.resolved else _("within the spread")
+        parts.append(_("{variant} {difference} ({state}; {ratio}× the weights)").format(
+            variant=c.variant, difference=_signed(c.difference), state=state, ratio=f"{c.params_ratio:.2f}")
+                     if c.params_ratio is not None else
+                     _("{variant} {difference} points ({state})").format(variant=c.variant,
+                                                                          difference=f"{100 * c.difference:+.1f}",
+                                                                          state=state))
+    return [_("Against the {base}, the others: {others}.").format(base=label(base), others=_("; ").join(parts))]
 
 
 def _fitting(verdict, label) -> list[str]:
@@ -251,27 +273,33 @@ def _fitting(verdict, label) -> list[str]:
     if fits_best is not None and verdict.stats(base).train_loss_mean is not None and best != base:
         a, b = verdict.stats(best), verdict.stats(base)
         gap = b.train_loss_mean - a.train_loss_mean
-        loss_text = f"final training loss {a.train_loss_mean:.3f} against {b.train_loss_mean:.3f}"
+        values = dict(best=best, base=label(base), loss=f"{a.train_loss_mean:.3f}", base_loss=f"{b.train_loss_mean:.3f}")
         if gap > a.train_loss_sd + b.train_loss_sd:
-            sentences.append(f"Training loss against validation accuracy: {best} also fits the training data better "
-                             f"({loss_text} for the {label(base)}), so the {label(base)}'s lower accuracy goes with "
-                             "underfitting at this budget, not with a generalisation gap.")
+            sentences.append(_("Training loss against validation accuracy: {best} also fits the training data better "
+                               "(final training loss {loss} against {base_loss} for the {base}), so the {base}'s lower "
+                               "accuracy goes with underfitting at this budget, not with a generalisation gap.").format(
+                **values))
         else:
-            sentences.append(f"Training loss against validation accuracy: {best} does not fit the training data "
-                             f"better by more than the seed spread ({loss_text} for the {label(base)}), but it is "
-                             "more accurate on the validation images: a smaller generalisation gap.")
+            sentences.append(_("Training loss against validation accuracy: {best} does not fit the training data "
+                               "better by more than the seed spread (final training loss {loss} against {base_loss} "
+                               "for the {base}), but it is more accurate on the validation images: a smaller "
+                               "generalisation gap.").format(**values))
     if fits_best is not None and fits_best != best:
         a, b = verdict.stats(fits_best), verdict.stats(best)
         if b.train_loss_mean - a.train_loss_mean > a.train_loss_sd + b.train_loss_sd:
-            sentences.append(f"{fits_best} fits the training data best (final training loss "
-                             f"{a.train_loss_mean:.3f} against {b.train_loss_mean:.3f}), but {best} is the most "
-                             "accurate on the validation images.")
+            sentences.append(_("{fits} fits the training data best (final training loss {loss} against {best_loss}), "
+                               "but {best} is the most accurate on the validation images.").format(
+                fits=fits_best, loss=f"{a.train_loss_mean:.3f}", best_loss=f"{b.train_loss_mean:.3f}", best=best))
     return sentences
 
 
 def verdict_data(verdict) -> dict:
     """``training.verdict`` of the JSON: the prose, then the data."""
-    return {"text": verdict_text(verdict), **verdict.to_dict()}
+    from cnnscope.i18n import use_language
+
+    with use_language("en"):  # the JSON is the same in every language
+        text = verdict_text(verdict)
+    return {"text": text, **verdict.to_dict()}
 
 
 # -- the experiment -------------------------------------------------------------------------------------
