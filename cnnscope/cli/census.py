@@ -123,7 +123,7 @@ def _engine(args, names: list[str]):
     if args.ray is not None:
         from cnnscope.studies.census.ray_engine import run_ray
 
-        return run_ray(names, census_row, None, address=args.ray or None, **common)
+        return run_ray(names, census_row, None, address=args.ray or None, workers=args.workers, **common)
     from cnnscope.studies.census.pool import run_local
 
     return run_local(names, census_row, None, workers=args.workers, **common)

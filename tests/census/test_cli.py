@@ -175,3 +175,17 @@ def test_a_census_stopped_midway_keeps_its_rows_and_the_rerun_completes_it(stop,
     rows = census_file.read(path)
     assert [r["name"] for r in rows] == SLOW_MODELS and all(r["status"] == "ok" for r in rows)
     assert rows[:done] == kept  # the rows kept were not made again
+
+
+@pytest.mark.slow
+def test_the_ray_path_in_local_mode(run_cli, tmp_path, analyze):
+    pytest.importorskip("ray")
+    path = tmp_path / "zoo.json"
+    code, out, err = run_cli("census", *TUTORIAL, "--ray", "--workers", "2", "-o", path)
+    assert code == 0, err
+    assert out.strip() == f"wrote 3 rows to {path} (0 failed)"
+    rows = census_file.read(path)
+    assert [r["name"] for r in rows] == TUTORIAL
+    for row in rows:
+        expected = expected_from_report(analyze(row["name"]))
+        assert {k: row[k] for k in expected} == expected, row["name"]

@@ -132,7 +132,7 @@ def test_a_pattern_matching_nothing_is_an_error():
 
     with pytest.raises(ModelNotFoundError, match="no model matches 'nosuch\\*'"):
         select(["lenet5", "nosuch*"])
-    with pytest.raises(ModelNotFoundError, match="in group detection"):
+    with pytest.raises(ModelNotFoundError, match="in group 'detection'"):
         select(["lenet5"], ["detection"])
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from cnnscope.errors import ModelNotFoundError
+from cnnscope.i18n import _
 from cnnscope.studies.census.columns import DONE_STATUSES, VERSION_COLUMNS, versions
 
 
@@ -28,8 +29,9 @@ def select(patterns: list[str], groups: list[str] | None = None) -> list[str]:
     for pattern in patterns or ["*"]:
         found = _matches(pattern, wanted)
         if not found:
-            where = f" in group {', '.join(wanted)}" if wanted else ""
-            raise ModelNotFoundError(f"no model matches {pattern!r}{where}")
+            # The words of `cnnscope list`, so that both read (and translate) alike.
+            where = _(" in group {group!r}").format(group=", ".join(wanted)) if wanted else ""
+            raise ModelNotFoundError(_("no model matches {pattern!r}{where}").format(pattern=pattern, where=where))
         names.update(dict.fromkeys(found))
     return list(names)
 
