@@ -150,7 +150,7 @@ def field_caption(e) -> str:
 def shown_channel(e, key: str) -> int:
     """The input channel whose patch, kernel and products are drawn: a select box when there are several,
     first set to the channel that contributes most (it moves there again when the unit changes)."""
-    channels = [c for c, _ in e.channels]
+    channels = [c for c, unused in e.channels]
     if len(channels) <= 1:
         return 0
     sums = dict(e.channels)

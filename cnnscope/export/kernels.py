@@ -429,7 +429,7 @@ def shade_map(gradient: list[list[float]]) -> list[str]:
 
 
 def _mean_curve(curves: list[list]) -> list[float]:
-    return [mean for _, mean, _ in curve_mean_sd(curves)]
+    return [point[1] for point in curve_mean_sd(curves)]
 
 
 def experiment_text(experiment, lines: list[str]) -> str:
@@ -451,11 +451,11 @@ def experiment_text(experiment, lines: list[str]) -> str:
     if maps:
         out += ["", f"Effective fields (|∂unit/∂input| of the centre unit, seed {s.seeds[0]}, trained; "
                     f"the theoretical field is {s.rf}×{s.rf}):"]
-        pictures = [shade_map(m) for _, m in maps]
-        captions = [f"50/90%: {_squares(experiment.results[kind].erf_mean())}" for kind, _ in maps]
+        pictures = [shade_map(m) for unused, m in maps]
+        captions = [f"50/90%: {_squares(experiment.results[kind].erf_mean())}" for kind, unused in maps]
         # the widest of name, picture and caption, plus a gap, so that neighbouring columns never touch
-        cell = max(*(len(kind) for kind, _ in maps), *(len(p[0]) for p in pictures if p), *map(len, captions)) + 3
-        out.append("  " + "".join(kind.ljust(cell) for kind, _ in maps).rstrip())
+        cell = max(*(len(kind) for kind, unused in maps), *(len(p[0]) for p in pictures if p), *map(len, captions)) + 3
+        out.append("  " + "".join(kind.ljust(cell) for kind, unused in maps).rstrip())
         for k in range(max(len(p) for p in pictures)):
             out.append("  " + "".join((p[k] if k < len(p) else "").ljust(cell) for p in pictures).rstrip())
         out.append("  " + "".join(caption.ljust(cell) for caption in captions).rstrip())

@@ -26,8 +26,8 @@ def _rgba(hex_colour: str, alpha: float) -> str:
 
 def _band(curves: list[list]) -> tuple[list[int], list[float], list[float], list[float]]:
     points = curve_mean_sd(curves)
-    return ([epoch for epoch, _, _ in points], [m for _, m, _ in points], [m - sd for _, m, sd in points],
-            [m + sd for _, m, sd in points])
+    return ([p[0] for p in points], [p[1] for p in points], [p[1] - p[2] for p in points],
+            [p[1] + p[2] for p in points])
 
 
 def curves_with_band(curves_by_variant: dict[str, list[list]], title: str, axis: str, percent: bool = False):

@@ -77,7 +77,7 @@ def curves(history: TrainHistory) -> dict[str, tuple[list, list]]:
         value = best.val_acc if _ok(best.val_acc) else best.train_loss
         series["best epoch"] = ([best.epoch], [value])
     rates = [(e.epoch, e.lr) for e in history.epochs if _ok(e.lr)]
-    changes = len({lr for _, lr in rates}) > 1
+    changes = len({lr for unused, lr in rates}) > 1
     series["learning rate"] = ([p[0] for p in rates], [p[1] for p in rates]) if changes else ([], [])
     return series
 
