@@ -17,29 +17,33 @@ EVERY_TORCHVISION_MODEL = "torchvision,detection,segmentation,video,optical_flow
 
 def add_parser(subparsers) -> None:
     census = subparsers.add_parser(
-        "census", help="one row of figures per model (params, MACs, memory, receptive field) over many models",
-        description="A row per model: group, family, natural input, parameters, MACs, activation and training "
-                    "memory, the receptive field at the last feature map, accuracy where torchvision publishes it. "
-                    f"Every torchvision model: cnnscope census --group {EVERY_TORCHVISION_MODEL} -o zoo.parquet")
+        "census", help=_("one row of figures per model (params, MACs, memory, receptive field) over many models"),
+        description=_("A row per model: group, family, natural input, parameters, MACs, activation and training "
+                      "memory, the receptive field at the last feature map, accuracy where torchvision publishes "
+                      "it. Every torchvision model: cnnscope census --group {groups} -o zoo.parquet").format(
+            groups=EVERY_TORCHVISION_MODEL))
     census.add_argument("patterns", nargs="*", metavar="PATTERN",
-                        help="as in `cnnscope list`: 'resnet*', 'timm:*convnext*' (default: every model of --group)")
+                        help=_("as in `cnnscope list`: 'resnet*', 'timm:*convnext*' (default: every model of "
+                               "--group)"))
     census.add_argument("-o", "--output", metavar="FILE",
-                        help="zoo.parquet, .csv, .json or .html (the explorer page); rows are added as they finish "
-                             "and a rerun skips the models already done (default: a table)")
+                        help=_("zoo.parquet, .csv, .json or .html (the explorer page); rows are added as they "
+                               "finish and a rerun skips the models already done (default: a table)"))
     census.add_argument("--group", metavar="GROUP[,GROUP...]", action="append",
-                        help="only these groups (comma-separated or repeated): tutorial, torchvision, detection, "
-                             "segmentation, video, optical_flow, timm")
-    census.add_argument("--workers", type=int, metavar="N", help="processes of the local pool (default: the cores)")
+                        help=_("only these groups (comma-separated or repeated): tutorial, torchvision, "
+                               "detection, segmentation, video, optical_flow, timm"))
+    census.add_argument("--workers", type=int, metavar="N",
+                        help=_("processes of the local pool, or CPUs of a local Ray (default: the cores)"))
     census.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
-                        help="run on a Ray cluster (local without ADDRESS); needs pip install \"cnnscope[ray]\"")
+                        help=_("run on a Ray cluster (a local one without ADDRESS); needs "
+                               "pip install \"cnnscope[ray]\""))
     census.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S",
-                        help=f"give up on a model after S seconds: a row with status timeout (default "
-                             f"{DEFAULT_TIMEOUT_S:.0f})")
+                        help=_("give up on a model after S seconds: a row with status timeout (default "
+                               "{seconds})").format(seconds=f"{DEFAULT_TIMEOUT_S:.0f}"))
     census.add_argument("--recycle-after", type=int, default=DEFAULT_RECYCLE_AFTER, metavar="N",
-                        help=f"replace a worker after N models, so a leak cannot grow (default "
-                             f"{DEFAULT_RECYCLE_AFTER})")
+                        help=_("replace a worker after N models, so that a leak cannot grow (default "
+                               "{n})").format(n=DEFAULT_RECYCLE_AFTER))
     census.add_argument("--memory-limit", type=int, metavar="MB",
-                        help="replace a worker whose resident memory passes MB after a model")
+                        help=_("replace a worker whose resident memory passes MB after a model"))
 
 
 def run(args) -> int:
