@@ -18,6 +18,7 @@ through its Agg canvas, without pyplot, so that no global backend state is touch
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 
@@ -142,6 +143,21 @@ def loss_html(history: TrainHistory) -> str:
     return loss_figure(history).to_html(include_plotlyjs=True, full_html=True)
 
 
+def _in_fonts(draw):
+    """``draw`` (a matplotlib picture) with the fonts of the reader's language: a CJK font for Chinese."""
+    @functools.wraps(draw)
+    def drawn(*args, **kwargs):
+        import matplotlib
+
+        from cnnscope.vis import fonts
+
+        with matplotlib.rc_context(fonts.matplotlib_rc()):
+            return draw(*args, **kwargs)
+
+    return drawn
+
+
+@_in_fonts
 def loss_png(history: TrainHistory, dpi: int = 110) -> bytes:
     series = curves(history)
     figure, ax = _mpl_figure(dpi)
@@ -232,6 +248,7 @@ def runs_html(runs: dict[str, TrainHistory]) -> str:
     return runs_figure(runs).to_html(include_plotlyjs=True, full_html=True)
 
 
+@_in_fonts
 def runs_png(runs: dict[str, TrainHistory], dpi: int = 110) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure

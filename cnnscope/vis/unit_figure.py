@@ -8,11 +8,22 @@ import io
 
 import numpy as np
 
+from cnnscope.i18n import _
+
 _ANNOTATE = 7  # kernels up to 7×7 carry their numbers in the cells
 
 
 def unit_picture(e, image: np.ndarray | None, title: str):
     """A PIL image.  ``image``: H×W×3 floats in 0..1 (the input as the model saw it, for drawing)."""
+    import matplotlib
+
+    from cnnscope.vis import fonts
+
+    with matplotlib.rc_context(fonts.matplotlib_rc([title])):  # a CJK font for Chinese labels
+        return _drawn(e, image, title)
+
+
+def _drawn(e, image, title: str):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -31,9 +42,9 @@ def unit_picture(e, image: np.ndarray | None, title: str):
             (y0, y1), (x0, x1) = e.clipped
             axis.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0 + 1, y1 - y0 + 1, fill=False, color="#ff2828", lw=2))
         field = "×".join(str(hi - lo + 1) for lo, hi in e.field) if e.field else "—"
-        axis.set_title(f"receptive field {field}", fontsize=9)
+        axis.set_title(_("receptive field {size}").format(size=field), fontsize=9)
     else:
-        axis.text(0.5, 0.5, "no image", ha="center", va="center")
+        axis.text(0.5, 0.5, _("no image"), ha="center", va="center")
     axis.set_xticks([])
     axis.set_yticks([])
     for axis, (name, kind, data) in zip(axes[1:], panels):
@@ -53,29 +64,31 @@ def unit_picture(e, image: np.ndarray | None, title: str):
 def _panels(e) -> list:
     if e.kernel is not None and e.patch is not None and e.kernel.ndim in (2, 3) and e.channels:
         # the input channel that contributes most: one channel's patch, kernel and products
-        ci = int(np.argmax([abs(s) for _, s in e.channels]))
+        ci = int(np.argmax([abs(item[1]) for item in e.channels]))
         channel = e.channels[ci][0]
         patch = e.patch[ci] if e.patch.ndim == 3 else e.patch[ci][None]
         kernel = e.kernel[ci] if e.kernel.ndim == 3 else e.kernel[ci][None]
         products = np.nan_to_num(patch * kernel, nan=0.0)
-        more = f" (1 of {len(e.channels)})" if len(e.channels) > 1 else ""
         if len(e.channels) == 1:
-            total = f"Σ {products.sum():.4g} + bias {e.bias or 0:.4g} = {e.sum:.4g}"
+            total = _("products: Σ {sum} + bias {bias} = {total}").format(
+                sum=f"{products.sum():.4g}", bias=f"{e.bias or 0:.4g}", total=f"{e.sum:.4g}")
+            patch_title = _("input patch, channel {channel}").format(channel=channel)
         else:
-            total = f"Σ {products.sum():.4g} (all channels + bias = {e.sum:.4g})"
-        return [(f"input patch, channel {channel}{more}", "grid", patch), ("kernel (weights)", "grid", kernel),
-                (f"products: {total}", "grid", products)]
+            total = _("products: Σ {sum} (all channels + bias = {total})").format(sum=f"{products.sum():.4g}",
+                                                                                  total=f"{e.sum:.4g}")
+            patch_title = _("input patch, channel {channel} (1 of {n})").format(channel=channel, n=len(e.channels))
+        return [(patch_title, "grid", patch), (_("kernel (weights)"), "grid", kernel), (total, "grid", products)]
     softmax = e.details.get("softmax") if isinstance(e.details, dict) else None
     panels = []
     if e.top:
-        panels.append((f"largest contributions of {e.terms:,}", "bars",
+        panels.append((_("largest contributions of {n}").format(n=f"{e.terms:,}"), "bars",
                        [(f"{t.channel}", t.product) for t in e.top[:12]]))
     window = e.details.get("window") if isinstance(e.details, dict) else None
     if window and len(window) <= 64:
-        panels.append(("window", "bars", [(",".join(map(str, c["at"])), c["input"]) for c in window]))
+        panels.append((_("window"), "bars", [(",".join(map(str, c["at"])), c["input"]) for c in window]))
     if softmax:
         ranked = sorted(softmax, key=lambda r: -r["probability"])[:10]
-        panels.append(("class probabilities", "bars", [(r["name"][:14], r["probability"]) for r in ranked]))
+        panels.append((_("class probabilities"), "bars", [(r["name"][:14], r["probability"]) for r in ranked]))
     return panels
 
 
@@ -94,8 +107,8 @@ def _grid(axis, data: np.ndarray, name: str) -> None:
 
 
 def _bars(axis, items, name: str) -> None:
-    labels = [label for label, _ in items]
-    values = [value for _, value in items]
+    labels = [item[0] for item in items]
+    values = [item[1] for item in items]
     axis.barh(range(len(values)), values, color=["#d62728" if v > 0 else "#1f77b4" for v in values])
     axis.set_yticks(range(len(values)), labels, fontsize=7)
     axis.invert_yaxis()

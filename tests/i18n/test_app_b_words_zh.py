@@ -95,3 +95,35 @@ def test_a_units_explanation_in_chinese():
         for line in chinese.formula + chinese.notes + [chinese.field_note]:
             assert english_left(line) == [], (layer, line)
         assert [_numbers(line) for line in chinese.formula] == [_numbers(line) for line in english.formula]
+
+
+def test_the_pictures_draw_chinese_with_a_cjk_font():
+    """The loss curves' PNG and a unit's picture (matplotlib) and the arithmetic GIF's frames (PIL): no
+    missing-glyph warning, and the Chinese frame differs from the English one where the words are."""
+    import warnings
+
+    import numpy as np
+    import torch
+
+    from cnnscope.probes.unit import explain
+    from cnnscope.studies.arithmetic import plan
+    from cnnscope.train.history import EpochRecord, StepRecord, TrainHistory
+    from cnnscope.vis import fonts
+    from cnnscope.vis.conv_animation import frame_image
+    from cnnscope.vis.training_curves import loss_png
+    from cnnscope.vis.unit_figure import unit_picture
+
+    if fonts.cjk_font_path() is None:
+        pytest.skip("no CJK font installed (pip install cnnscope[zh])")
+    history = TrainHistory([EpochRecord(1, 1.0, 0.5, 0.9, 0.6, 1.0, 1e-3), EpochRecord(2, 0.5, 0.7, 0.6, 0.8, 1.0, 1e-3)],
+                           [StepRecord(k, 1 + (k > 4), 1.0 / k) for k in range(1, 9)],
+                           {"model": "lenet5", "dataset": "digits", "steps_per_epoch": 4}, "cpu", status="completed")
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3)).eval()
+    e = explain(model, torch.randn(1, 1, 6, 6), "0", (1, 2, 2))
+    with use_language("zh"), warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*missing from.*")  # matplotlib's "Glyph ... missing from font"
+        assert loss_png(history)[:8] == b"\x89PNG\r\n\x1a\n"
+        unit_picture(e, np.zeros((6, 6, 3)), "层 0 的单元 (1, 2, 2)")
+        chinese = np.asarray(frame_image(plan(3, 3, 1, 0), 0))
+    english = np.asarray(frame_image(plan(3, 3, 1, 0), 0))
+    assert chinese.shape[1] == english.shape[1] and not np.array_equal(chinese[:40], english[:40])
