@@ -54,7 +54,8 @@ def render(choice) -> None:
             worked=shown.worked, n=len(shown.frames), name=_(shown.name)))
     else:
         st.markdown(_("Worked out: `{worked}`  ({n} frames)").format(worked=shown.worked, n=len(shown.frames)))
-    page, gif, height = _player(settings, language())
+    with st.spinner(_("Drawing the frames…")):
+        page, gif, height = _player(settings, language())
     # st.iframe: the successor of st.components.v1.html (deprecated in this Streamlit), the same sandboxed frame
     st.iframe(page, height=height, alt=_("convolution arithmetic player"))
     name = "arithmetic-" + "-".join(f"{letter}{value}" for letter, value in zip("nkspd", settings)) \
@@ -64,7 +65,7 @@ def render(choice) -> None:
         st.code("\n".join(describe(shown)), language=None)
 
 
-@st.cache_data(show_spinner="Drawing the frames…", max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16)  # the spinner is the caller's, in the visitor's language
 def _player(settings: tuple, lang: str = "en") -> tuple[str, bytes, int]:
     """(the HTML player, the GIF, the player's height in px) for these settings in language ``lang``, drawn once."""
     from cnnscope.vis.conv_animation import frame_size, gif_bytes, html_page

@@ -204,7 +204,7 @@ def _class_names(output, weights):
     return None if names[0] in ("class 0", _("class {k}").format(k=0)) else names
 
 
-@st.cache_resource(show_spinner="running the model once for this row", max_entries=24)
+@st.cache_resource(show_spinner=False, max_entries=24)  # the spinner is the caller's, in the visitor's language
 def _captured(choice, weights_key, image_key: str, layer: str, *, _model, _inputs, _lock):
     """One traced forward pass per (model, weights, image, row), kept: clicks reuse it."""
     from cnnscope.probes.unit import capture
@@ -215,8 +215,9 @@ def _captured(choice, weights_key, image_key: str, layer: str, *, _model, _input
 
 def captured_row(context: dict, layer: str):
     weights = context["weights"]
-    return _captured(context["choice"], weights.key, context["image_key"], layer, _model=weights.model,
-                     _inputs=context["inputs"], _lock=weights.lock)
+    with st.spinner(_("running the model once for this row")):
+        return _captured(context["choice"], weights.key, context["image_key"], layer, _model=weights.model,
+                         _inputs=context["inputs"], _lock=weights.lock)
 
 
 def _next_rows(context: dict, captured, e, names) -> None:

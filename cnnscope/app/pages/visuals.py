@@ -65,8 +65,9 @@ def render(choice) -> None:
         top = st.slider(_("Most active channels"), 1, 64, 16, key="maps_top")
         image, label = pick_image("maps", digit_first=weights.dataset in DIGIT_DATASETS)
         key = real_models.image_key(image)
-        seen, logits = _prediction(choice, weights.key, key, _model=model, _image=image, _lock=lock,
-                                   _normalization=weights.normalization)
+        with st.spinner(_("running the model on the image")):
+            seen, logits = _prediction(choice, weights.key, key, _model=model, _image=image, _lock=lock,
+                                       _normalization=weights.normalization)
         classes = tuple(class_names(len(logits), weights.classes, weights.dataset)) if logits is not None else None
         left, right = st.columns([1, 2])
         with left:
@@ -76,10 +77,10 @@ def render(choice) -> None:
             st.image(seen, caption=caption, width=min(224, max(112, width)))
             show_prediction(logits, classes, weights.key)
         with right:
-            picture = _feature_picture(choice, weights.key, layer, key, label, top, origin, output_names=classes,
-                                       lang=language(),
-                                       _model=model, _image=image, _lock=lock, _logits=logits,
-                                       _normalization=weights.normalization)
+            with st.spinner(_("computing the feature maps")):
+                picture = _feature_picture(choice, weights.key, layer, key, label, top, origin, output_names=classes,
+                                           lang=language(), _model=model, _image=image, _lock=lock, _logits=logits,
+                                           _normalization=weights.normalization)
             st.image(picture)
 
 
@@ -111,7 +112,7 @@ def model_inputs(choice, image, normalization: tuple | None = None):
     return to_input(image, channels, (height, width), mean, std)
 
 
-@st.cache_resource(show_spinner="running the model on the image", max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)  # the spinner is the caller's, in the visitor's language
 def _prediction(choice, weights, image_key: str, *, _model, _image, _lock, _normalization=None):
     """(the picture as the model sees it, the first image's logits or None): one full forward pass per
     (model, weights, image)."""
@@ -128,7 +129,7 @@ def _prediction(choice, weights, image_key: str, *, _model, _image, _lock, _norm
     return seen, class_logits(output)
 
 
-@st.cache_resource(show_spinner="computing the feature maps", max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)
 def _feature_picture(choice, weights, layer: str, image_key: str, label: str, top: int, origin: str,
                      output_names: tuple | None = None, lang: str = "", *, _model, _image, _lock, _logits=None,
                      _normalization=None):
