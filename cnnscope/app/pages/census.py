@@ -8,6 +8,7 @@ import streamlit as st
 
 from cnnscope import units
 from cnnscope.app import plain_text
+from cnnscope.app.pages import in_language
 from cnnscope.errors import CnnscopeError
 from cnnscope.i18n import N_, _, ngettext
 from cnnscope.studies.census import explore
@@ -111,13 +112,13 @@ def _filters(rows: list[dict]) -> tuple[str, explore.Filters]:
     """The controls, and the filters they set."""
     columns = st.columns(3)
     by = columns[0].radio(_("Colour by"), ("group", "family"), horizontal=True, key="census_colour",
-                          format_func=_)
+                          format_func=in_language(_))
     max_macs = _budget(columns[1], _("MAC budget"), [r.get("macs") for r in rows], "census_macs")
     max_params = _budget(columns[2], _("Parameter budget"), [r.get("params") for r in rows], "census_params")
     columns = st.columns(3)
     sizes = explore.input_sizes(rows)
     inputs = columns[0].multiselect(_("Input size"), sizes, default=sizes, key="census_inputs",
-                                    format_func=lambda s: s or _("none"))
+                                    format_func=in_language(lambda s: s or _("none")))
     missing = explore.without_accuracy(rows)
     min_acc = columns[1].number_input(
         _("Minimum acc@1 (%)"), min_value=0.0, max_value=100.0, value=0.0, step=0.5, key="census_acc",
@@ -150,7 +151,7 @@ def _budget(column, label: str, values, key: str):
     if not steps:
         return None
     picked = column.select_slider(label, options=[*steps, ANY], value=ANY, key=key,
-                                  format_func=lambda v: _("any") if v == ANY else f"≤ {units.si(v)}")
+                                  format_func=in_language(lambda v: _("any") if v == ANY else f"≤ {units.si(v)}"))
     return None if picked == ANY else picked
 
 
