@@ -14,9 +14,9 @@ from cnnscope.i18n import _
 
 
 def add_parser(subparsers) -> None:
-    app = subparsers.add_parser("app", help="start the browser app (Streamlit), warmed up")
+    app = subparsers.add_parser("app", help=_("start the browser app (Streamlit), warmed up"))
     app.add_argument("--port", type=int, default=8501)
-    app.add_argument("--address", default="127.0.0.1", help="interface to listen on (default: this machine only)")
+    app.add_argument("--address", default="127.0.0.1", help=_("interface to listen on (default: this machine only)"))
 
 
 def warm_up() -> None:

@@ -18,21 +18,22 @@ SUFFIXES = (".gif", ".html")
 def add_arguments(parser) -> None:
     group = parser.add_argument_group("convolution arithmetic (--arithmetic)")
     group.add_argument("--arithmetic", action="store_true",
-                       help="no model: animate a square convolution's kernel sliding over its padded input, one "
-                            "frame per output cell, with the output-size formula worked out (text without -o; "
-                            "-o conv.gif or conv.html for the animation)")
-    group.add_argument("--size", type=int, metavar="N", help="with --arithmetic: the input's side (at most 32)")
-    group.add_argument("--kernel", type=int, metavar="K", help="with --arithmetic: the kernel's side")
-    group.add_argument("--stride", type=int, default=1, metavar="S", help="with --arithmetic: the stride (default 1)")
+                       help=_("no model: animate a square convolution's kernel sliding over its padded input, one "
+                              "frame per output cell, with the output-size formula worked out (text without -o; -o "
+                              "conv.gif or conv.html for the animation)"))
+    group.add_argument("--size", type=int, metavar="N", help=_("with --arithmetic: the input's side (at most 32)"))
+    group.add_argument("--kernel", type=int, metavar="K", help=_("with --arithmetic: the kernel's side"))
+    group.add_argument("--stride", type=int, default=1, metavar="S", help=_("with --arithmetic: the stride (default "
+                                                                            "1)"))
     group.add_argument("--padding", type=int, default=0, metavar="P",
-                       help="with --arithmetic: zero padding on each side (default 0)")
+                       help=_("with --arithmetic: zero padding on each side (default 0)"))
     group.add_argument("--dilation", type=int, default=1, metavar="D",
-                       help="with --arithmetic: the gap between kernel taps (default 1)")
+                       help=_("with --arithmetic: the gap between kernel taps (default 1)"))
     group.add_argument("--transposed", action="store_true",
-                       help="with --arithmetic: a transposed convolution, drawn as a direct one over the "
-                            "zero-inserted, padded input")
+                       help=_("with --arithmetic: a transposed convolution, drawn as a direct one over the "
+                              "zero-inserted, padded input"))
     group.add_argument("--output-padding", type=int, default=0, metavar="P",
-                       help="with --arithmetic --transposed: extra cells on the far side (default 0)")
+                       help=_("with --arithmetic --transposed: extra cells on the far side (default 0)"))
 
 
 def arithmetic_plan(args):

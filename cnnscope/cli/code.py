@@ -8,11 +8,11 @@ from cnnscope.i18n import _
 
 
 def add_parser(subparsers) -> None:
-    code = subparsers.add_parser("code", help="standalone PyTorch source for a spec file or one-line spec")
-    code.add_argument("spec", help="a .yaml/.yml/.json spec file, or a one-line spec such as "
-                      "'in1x28x28,c5-6p2,tanh,ap2,flat,fc10'")
-    add_input(code, "C,H,W overriding the spec's input")
-    add_output(code, "write the source to FILE (atomically)")
+    code = subparsers.add_parser("code", help=_("standalone PyTorch source for a spec file or one-line spec"))
+    code.add_argument("spec", help=_("a .yaml/.yml/.json spec file, or a one-line spec such as "
+                                     "'in1x28x28,c5-6p2,tanh,ap2,flat,fc10'"))
+    add_input(code, _("C,H,W overriding the spec's input"))
+    add_output(code, _("write the source to FILE (atomically)"))
 
 
 def run(args) -> int:

@@ -10,13 +10,60 @@ from __future__ import annotations
 import argparse
 
 from cnnscope.export import formats
-from cnnscope.i18n import _
+from cnnscope.i18n import N_, _
 
-MODEL_HELP = "a zoo name, path/to/file.py:ClassOrFactory, or a spec"
-SOURCE_HELP = ("a zoo name (see `cnnscope list`), path/to/file.py:ClassOrFactory, a .yaml/.json spec, a "
-               "one-line spec, or a model file (.onnx, or .pt2 from torch.export.save)")
-INPUT_HELP = "C,H,W or N,C,H,W (default: the model's natural input)"
-WEIGHTS_HELP = "a state_dict or checkpoint (weights_only=True)"
+MODEL_HELP = N_("a zoo name, path/to/file.py:ClassOrFactory, or a spec")
+SOURCE_HELP = N_("a zoo name (see `cnnscope list`), path/to/file.py:ClassOrFactory, a .yaml/.json spec, a "
+                 "one-line spec, or a model file (.onnx, or .pt2 from torch.export.save)")
+# the option helps are English ids (N_); the helpers below show them with _() when the parser is built
+INPUT_HELP = N_("C,H,W or N,C,H,W (default: the model's natural input)")
+WEIGHTS_HELP = N_("a state_dict or checkpoint (weights_only=True)")
+
+
+def display_width(text: str) -> int:
+    """Terminal columns of ``text``: a wide (CJK) character takes two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, but Chinese help text is wrapped by display width, between any two
+    CJK characters (argparse's textwrap counts characters and breaks only at spaces)."""
+
+    def _split_lines(self, text, width):
+        import re
+
+        if display_width(text) == len(text):
+            return super()._split_lines(text, width)
+        wide = "\u2e80-\u9fff\u3000-\u303f\uff00-\uffef"
+        lines, line = [], []  # line: its tokens (a word, a space or one CJK character)
+        for token in re.findall(f" |[{wide}]|[^ {wide}]+", " ".join(text.split())):
+            if line and token != " " and display_width("".join(line) + token) > width:
+                # never start a line with closing punctuation: the token before it goes down with it
+                carried = [line.pop()] if token in "）」』，。；：、？！" and len(line) > 1 else []
+                lines.append("".join(line).rstrip())
+                line = carried + [token]
+            elif line or token != " ":
+                line.append(token)
+        line = "".join(line)
+        return lines + ([line.rstrip()] if line.strip() else [])
+
+    def _format_usage(self, usage, actions, groups, prefix):
+        """argparse indents the usage's continuation lines by len("usage: cnnscope ..."); a Chinese
+        prefix is wider on screen than it is long, so they get the difference."""
+        text = super()._format_usage(usage, actions, groups, prefix)
+        shown = prefix if prefix is not None else argparse._("usage: ")
+        extra = display_width(shown) - len(shown)
+        if not extra:
+            return text
+        first, *rest = text.split("\n")
+        return "\n".join([first, *(" " * extra + line if line.startswith(" ") else line for line in rest)])
+
+    def _fill_text(self, text, width, indent):
+        if display_width(text) == len(text):
+            return super()._fill_text(text, width, indent)
+        return "\n".join(indent + line for line in self._split_lines(text, width))
 
 
 class Parser(argparse.ArgumentParser):
@@ -26,6 +73,7 @@ class Parser(argparse.ArgumentParser):
     value, not an option, so that the command can say what is wrong with it."""
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)
         import re
 
@@ -40,49 +88,53 @@ class Parser(argparse.ArgumentParser):
 # -- options several commands take -----------------------------------------------------------------
 
 def add_model(parser, help: str = MODEL_HELP) -> None:
-    parser.add_argument("model", help=help)
+    parser.add_argument("model", help=_(help) if help else help)
 
 
 def add_input(parser, help: str = INPUT_HELP) -> None:
-    parser.add_argument("--input", metavar="SHAPE", help=help)
+    parser.add_argument("--input", metavar="SHAPE", help=_(help) if help else help)
 
 
 def add_format(parser, choices=formats.FORMATS, default: str | None = "table") -> None:
     """``default=None``: the command tells an explicit ``--format`` from none (``output_format``)."""
     parser.add_argument("--format", choices=choices, default=default,
-                        help=None if default else f"default: {choices[0]}, or what the suffix of -o names")
+                        help=None if default else _("default: {format}, or what the suffix of -o names").format(
+                            format=choices[0]))
 
 
 def add_output(parser, help: str, required: bool = False) -> None:
-    parser.add_argument("-o", "--output", metavar="FILE", required=required, help=help)
+    parser.add_argument("-o", "--output", metavar="FILE", required=required, help=_(help) if help else help)
 
 
 def add_weights(parser, help: str = WEIGHTS_HELP) -> None:
-    parser.add_argument("--weights", metavar="FILE", help=help)
+    parser.add_argument("--weights", metavar="FILE", help=_(help) if help else help)
 
 
 def add_seed(parser, help: str | None = None, metavar: str | None = None) -> None:
-    parser.add_argument("--seed", type=int, default=0, metavar=metavar, help=help)
+    parser.add_argument("--seed", type=int, default=0, metavar=metavar, help=_(help) if help else help)
 
 
 def add_weight_choice(parser, *, run: bool = False, download: bool = True) -> None:
     """Where real weights come from: ``--weights FILE``, ``--pretrained`` (with ``--download``), a training
     ``--run DIR`` when ``run``, else a seeded random initialisation (``--seed``)."""
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--weights", metavar="FILE", help=WEIGHTS_HELP)
+    group.add_argument("--weights", metavar="FILE", help=_(WEIGHTS_HELP))
     if run:
-        group.add_argument("--run", metavar="DIR", help="a training run folder (cnnscope train --out DIR): its best "
-                           "epoch's weights (best.pt, else model.pt), input pipeline and class names")
-    group.add_argument("--pretrained", action="store_true", help="torchvision's pretrained weights, if they are "
-                       "already in the local torch hub cache ($TORCH_HOME/hub/checkpoints)")
+        group.add_argument("--run", metavar="DIR", help=_("a training run folder (cnnscope train --out DIR): its "
+                                                          "best epoch's weights (best.pt, else model.pt), input "
+                                                          "pipeline and class names"))
+    group.add_argument("--pretrained", action="store_true", help=_("torchvision's pretrained weights, if they are "
+                                                                   "already in the local torch hub cache "
+                                                                   "($TORCH_HOME/hub/checkpoints)"))
     if download:
-        parser.add_argument("--download", action="store_true", help="with --pretrained: download them if absent, "
-                            "with a progress bar (the error without it says the size)")
-    add_seed(parser, "seed of the random initialisation when no weights are given (default 0)")
+        parser.add_argument("--download", action="store_true", help=_("with --pretrained: download them if absent, "
+                                                                      "with a progress bar (the error without it "
+                                                                      "says the size)"))
+    add_seed(parser, _("seed of the random initialisation when no weights are given (default 0)"))
 
 
 def add_layer(parser, help: str) -> None:
-    parser.add_argument("--layer", metavar="NAME", help=help)
+    parser.add_argument("--layer", metavar="NAME", help=_(help) if help else help)
 
 
 # -- option values -> library arguments --------------------------------------------------------------

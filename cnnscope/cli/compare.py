@@ -8,21 +8,21 @@ from cnnscope.i18n import _
 
 
 def add_parser(subparsers) -> None:
-    compare = subparsers.add_parser("compare", help="architectures side by side; reports in HTML/MD/JSON/CSV")
-    compare.add_argument("models", nargs="+", metavar="MODEL", help="two or more zoo names, specs or file.py:Name")
-    add_input(compare, "C,H,W or N,C,H,W for every model (default: each one's own)")
-    compare.add_argument("--latency", action="store_true", help="measure forward latency (median after warm-up)")
-    compare.add_argument("--device", default="cpu", help="for latency and training: auto, cpu or cuda (default cpu)")
+    compare = subparsers.add_parser("compare", help=_("architectures side by side; reports in HTML/MD/JSON/CSV"))
+    compare.add_argument("models", nargs="+", metavar="MODEL", help=_("two or more zoo names, specs or file.py:Name"))
+    add_input(compare, _("C,H,W or N,C,H,W for every model (default: each one's own)"))
+    compare.add_argument("--latency", action="store_true", help=_("measure forward latency (median after warm-up)"))
+    compare.add_argument("--device", default="cpu", help=_("for latency and training: auto, cpu or cuda (default cpu)"))
     _train_options(compare)
-    add_output(compare, "report.html, .md, .json or .csv (default: a table)")
+    add_output(compare, _("report.html, .md, .json or .csv (default: a table)"))
 
 
 def _train_options(parser) -> None:
-    parser.add_argument("--train", action="store_true", help="also train each one briefly and overlay the losses")
-    parser.add_argument("--dataset", default="digits", help="data set for --train (default: the embedded digits)")
-    parser.add_argument("--data-root", metavar="DIR", help="where local MNIST/CIFAR files lie")
-    parser.add_argument("--epochs", type=int, default=2, help="epochs for --train (default 2)")
-    parser.add_argument("--max-steps", type=int, metavar="N", help="stop each run after N steps (quick checks)")
+    parser.add_argument("--train", action="store_true", help=_("also train each one briefly and overlay the losses"))
+    parser.add_argument("--dataset", default="digits", help=_("data set for --train (default: the embedded digits)"))
+    parser.add_argument("--data-root", metavar="DIR", help=_("where local MNIST/CIFAR files lie"))
+    parser.add_argument("--epochs", type=int, default=2, help=_("epochs for --train (default 2)"))
+    parser.add_argument("--max-steps", type=int, metavar="N", help=_("stop each run after N steps (quick checks)"))
     add_seed(parser)
 
 

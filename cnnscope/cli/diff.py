@@ -11,15 +11,15 @@ SUFFIXES = {".txt": "text", ".json": "json", ".md": "md", ".html": "html"}  # -o
 
 
 def add_parser(subparsers) -> None:
-    diff = subparsers.add_parser("diff", help="two architectures aligned row by row: rows added, removed, changed")
+    diff = subparsers.add_parser("diff", help=_("two architectures aligned row by row: rows added, removed, changed"))
     diff.add_argument("models", nargs="+", metavar="MODEL",
-                      help="A and B: zoo names, timm:NAME, file.py:Name, specs or model files")
+                      help=_("A and B: zoo names, timm:NAME, file.py:Name, specs or model files"))
     # One shape for both sides: a diff asks what differs in the architectures, at one input; where the
     # inputs differ anyway (each side's natural input) the header says so
-    add_input(diff, "C,H,W or N,C,H,W for both models (default: each one's own)")
+    add_input(diff, _("C,H,W or N,C,H,W for both models (default: each one's own)"))
     diff.add_argument("--format", choices=FORMATS, default=None,
-                      help="default: text, or what the suffix of -o names")
-    add_output(diff, "diff.txt, .md, .json or .html (default: text on stdout)")
+                      help=_("default: text, or what the suffix of -o names"))
+    add_output(diff, _("diff.txt, .md, .json or .html (default: text on stdout)"))
 
 
 def run(args) -> int:

@@ -16,28 +16,29 @@ SUFFIXES = {".json": "json", ".txt": "text", ".html": "html", ".png": "png", ".j
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "explain", help="how one output unit of a layer is computed, with the real numbers",
-        description="Work out one unit of a layer from the real input and weights: the receptive field, the "
-                    "kernel, every product (or the largest), the bias and the sum, checked in float64 against "
-                    "the model's own value; pools, batch norm, activations, linear rows and softmax too.")
-    parser.add_argument("model", nargs="?", help="a model name, timm:NAME, file.py:Name or a spec file "
-                        "(with --run: taken from the run)")
-    add_layer(parser, "any row of the summary (default: the first convolution)")
-    parser.add_argument("--unit", metavar="C,Y,X", help="channel, row and column of the output map counted from "
-                        "0 (one number for a linear row; default: the largest |value| in channel 0)")
+        "explain", help=_("how one output unit of a layer is computed, with the real numbers"),
+        description=_("Work out one unit of a layer from the real input and weights: the receptive field, the "
+                      "kernel, every product (or the largest), the bias and the sum, checked in float64 against "
+                      "the model's own value; pools, batch norm, activations, linear rows and softmax too."))
+    parser.add_argument("model", nargs="?", help=_("a model name, timm:NAME, file.py:Name or a spec file (with "
+                                                   "--run: taken from the run)"))
+    add_layer(parser, _("any row of the summary (default: the first convolution)"))
+    parser.add_argument("--unit", metavar="C,Y,X", help=_("channel, row and column of the output map counted from "
+                                                          "0 (one number for a linear row; default: the largest "
+                                                          "|value| in channel 0)"))
     parser.add_argument("--image", metavar="IMG", default="digits:0",
-                        help="a PNG/JPEG (resized and normalised as the model expects), digits:N (sample N of the "
-                             "embedded handwritten digits; default digits:0), or x.pt / x.npy: a C×H×W or "
-                             "1×C×H×W tensor used exactly as it is")
+                        help=_("a PNG/JPEG (resized and normalised as the model expects), digits:N (sample N of "
+                               "the embedded handwritten digits; default digits:0), or x.pt / x.npy: a C×H×W or "
+                               "1×C×H×W tensor used exactly as it is"))
     add_weight_choice(parser, run=True)
     parser.add_argument("--top", type=int, default=10, metavar="K",
-                        help="how many of the largest products to list (default 10; the rest are summed)")
+                        help=_("how many of the largest products to list (default 10; the rest are summed)"))
     parser.add_argument("--follow", type=int, default=0, metavar="N",
-                        help="also explain the next N rows the value goes on to (the same position through "
-                             "activations, the pool window that holds it, the most active unit of a conv or "
-                             "linear row)")
-    parser.add_argument("--format", choices=("text", "json"), default=None, help="default: text, or what -o names")
-    add_output(parser, "unit.json, unit.txt, unit.html (a page with the picture) or unit.png (a picture)")
+                        help=_("also explain the next N rows the value goes on to (the same position through "
+                               "activations, the pool window that holds it, the most active unit of a conv or "
+                               "linear row)"))
+    parser.add_argument("--format", choices=("text", "json"), default=None, help=_("default: text, or what -o names"))
+    add_output(parser, _("unit.json, unit.txt, unit.html (a page with the picture) or unit.png (a picture)"))
     arithmetic.add_arguments(parser)
 
 

@@ -10,35 +10,37 @@ from cnnscope.i18n import _
 
 
 def add_parser(subparsers) -> None:
-    kernels = subparsers.add_parser("kernels", help="reaching one receptive field: k×k against 3×3 stacks, "
-                                    "factorised and dilated convolutions; --train runs the experiment")
-    kernels.add_argument("--rf", type=int, default=7, help="the target field (odd, default 7)")
-    kernels.add_argument("--channels", type=int, help="C in and out of every conv (default 64; 32 with --train)")
-    kernels.add_argument("--size", type=int, default=56, help="input height and width of the analysis without "
-                         "--train (default 56)")
+    kernels = subparsers.add_parser("kernels", help=_("reaching one receptive field: k×k against 3×3 stacks, "
+                                                      "factorised and dilated convolutions; --train runs the "
+                                                      "experiment"))
+    kernels.add_argument("--rf", type=int, default=7, help=_("the target field (odd, default 7)"))
+    kernels.add_argument("--channels", type=int, help=_("C in and out of every conv (default 64; 32 with --train)"))
+    kernels.add_argument("--size", type=int, default=56, help=_("input height and width of the analysis without "
+                                                                "--train (default 56)"))
     kernels.add_argument("--variant", action="append", default=[], metavar="NAME=SPEC",
-                         help="add a variant: a one-line spec or spec file mapping C channels to C at the same size "
-                         "whose field is --rf, e.g. 5then3=c5-32psnb,relu,c3-32psnb,relu (repeatable)")
-    kernels.add_argument("--latency", action="store_true", help="measure each variant's forward latency")
-    kernels.add_argument("--device", default="cpu", help="for latency and training: auto, cpu or cuda")
+                         help=_("add a variant: a one-line spec or spec file mapping C channels to C at the same "
+                                "size whose field is --rf, e.g. 5then3=c5-32psnb,relu,c3-32psnb,relu (repeatable)"))
+    kernels.add_argument("--latency", action="store_true", help=_("measure each variant's forward latency"))
+    kernels.add_argument("--device", default="cpu", help=_("for latency and training: auto, cpu or cuda"))
     kernels.add_argument("--train", action="store_true",
-                         help="run the experiment: train every variant in the same classifier over several seeds "
-                         "and judge the difference")
-    kernels.add_argument("--dataset", default="digits", help="data set for --train (default: the embedded digits)")
-    kernels.add_argument("--data-root", metavar="DIR", help="where local MNIST/CIFAR files lie")
-    kernels.add_argument("--input-size", type=int, help="training input height and width (default 8, the digits' "
-                         "own size)")
-    kernels.add_argument("--epochs", type=int, help="epochs per run (default 30)")
-    kernels.add_argument("--lr", type=float, help="Adam's learning rate (default 0.003)")
-    kernels.add_argument("--batch-size", type=int, help="batch size (default 32)")
-    kernels.add_argument("--seeds", type=int, help="runs per variant, seeds --seed … --seed+N−1 (default 3); each "
-                         "sets the initialisation, the split and the shuffle")
-    kernels.add_argument("--max-steps", type=int, metavar="N", help="stop each run after N steps (quick checks)")
-    kernels.add_argument("--threads", type=int, metavar="N", help="CPU threads for --train (default 1: these nets "
-                         "are tiny, and one thread was 3× faster than two on a busy 2-core machine)")
-    add_seed(kernels, "the first seed (default 0)")
+                         help=_("run the experiment: train every variant in the same classifier over several seeds "
+                                "and judge the difference"))
+    kernels.add_argument("--dataset", default="digits", help=_("data set for --train (default: the embedded digits)"))
+    kernels.add_argument("--data-root", metavar="DIR", help=_("where local MNIST/CIFAR files lie"))
+    kernels.add_argument("--input-size", type=int, help=_("training input height and width (default 8, the digits' "
+                                                          "own size)"))
+    kernels.add_argument("--epochs", type=int, help=_("epochs per run (default 30)"))
+    kernels.add_argument("--lr", type=float, help=_("Adam's learning rate (default 0.003)"))
+    kernels.add_argument("--batch-size", type=int, help=_("batch size (default 32)"))
+    kernels.add_argument("--seeds", type=int, help=_("runs per variant, seeds --seed … --seed+N−1 (default 3); "
+                                                     "each sets the initialisation, the split and the shuffle"))
+    kernels.add_argument("--max-steps", type=int, metavar="N", help=_("stop each run after N steps (quick checks)"))
+    kernels.add_argument("--threads", type=int, metavar="N", help=_("CPU threads for --train (default 1: these "
+                                                                    "nets are tiny, and one thread was 3× faster "
+                                                                    "than two on a busy 2-core machine)"))
+    add_seed(kernels, _("the first seed (default 0)"))
     add_format(kernels, TABLE_OR_JSON, default=None)
-    add_output(kernels, "report.html, .md, .json or .csv")
+    add_output(kernels, _("report.html, .md, .json or .csv"))
 
 
 def run(args) -> int:

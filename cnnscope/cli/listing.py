@@ -10,12 +10,12 @@ from cnnscope.i18n import _
 
 def add_parser(subparsers) -> None:
     listing = subparsers.add_parser(
-        "list", help="list the buildable models by group (wildcards such as 'resnet*' or 'timm:*convnext*')")
+        "list", help=_("list the buildable models by group (wildcards such as 'resnet*' or 'timm:*convnext*')"))
     listing.add_argument("pattern", nargs="?", default="*",
-                         help="fnmatch pattern (default: all); 'timm:PATTERN' searches timm's models")
+                         help=_("fnmatch pattern (default: all); 'timm:PATTERN' searches timm's models"))
     listing.add_argument("--group", metavar="GROUP",
-                         help="only one group: tutorial, torchvision (classification), detection, segmentation, "
-                              "video, optical_flow, timm")
+                         help=_("only one group: tutorial, torchvision (classification), detection, segmentation, "
+                                "video, optical_flow, timm"))
     add_format(listing, TABLE_OR_JSON)
 
 

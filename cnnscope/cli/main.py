@@ -42,7 +42,8 @@ def command_module(command: str):
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="cnnscope", description=_("See inside convolutional networks: shapes, parameters, "
                                                    "MACs, memory and receptive fields of any CNN."))
-    parser.add_argument("--version", action="version", version=f"cnnscope {__version__}")
+    parser.add_argument("--version", action="version", version=f"cnnscope {__version__}",
+                        help=_("show program's version number and exit"))
     # Read by choose_language before parsing (it may follow the command); here for --help.
     parser.add_argument("--lang", choices=tuple(LANGUAGES),
                         help=_("language of tables, messages and errors (default: CNNSCOPE_LANG, else the locale); "

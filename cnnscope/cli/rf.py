@@ -11,22 +11,23 @@ from cnnscope.i18n import _
 
 
 def add_parser(subparsers) -> None:
-    rf = subparsers.add_parser("rf", help="receptive fields, with the recurrence written out; one unit's field "
-                               "drawn on an image, theoretical beside effective")
+    rf = subparsers.add_parser("rf", help=_("receptive fields, with the recurrence written out; one unit's field "
+                                            "drawn on an image, theoretical beside effective"))
     add_model(rf)
-    add_layer(rf, "show the rows this layer depends on, and probe its units (default for --image/--empirical: "
-              "the last feature map)")
+    add_layer(rf, _("show the rows this layer depends on, and probe its units (default for --image/--empirical: "
+                    "the last feature map)"))
     add_input(rf)
     add_format(rf, default=None)
-    rf.add_argument("--image", metavar="IMG", help="a PNG/JPEG to draw the field on (resized to the input)")
-    rf.add_argument("--unit", metavar="Y,X", help="the output unit to probe (default: the centre unit)")
-    rf.add_argument("--empirical", action="store_true", help="also measure the effective receptive field: "
-                    "|∂unit/∂input| averaged over inputs, and the squares holding 50/90/99%% of it")
-    add_weights(rf, "weights for the effective field (weights_only=True); default: random initialisation")
-    rf.add_argument("--samples", type=int, default=16, metavar="N", help="random inputs to average over "
-                    "without --image (default 16)")
-    add_seed(rf, "seed of the random weights and inputs (default 0)")
-    add_output(rf, ".png draws the unit's field; .json/.csv/.md/.txt write the table")
+    rf.add_argument("--image", metavar="IMG", help=_("a PNG/JPEG to draw the field on (resized to the input)"))
+    rf.add_argument("--unit", metavar="Y,X", help=_("the output unit to probe (default: the centre unit)"))
+    rf.add_argument("--empirical", action="store_true", help=_("also measure the effective receptive field: "
+                                                               "|∂unit/∂input| averaged over inputs, and the "
+                                                               "squares holding 50/90/99%% of it"))
+    add_weights(rf, _("weights for the effective field (weights_only=True); default: random initialisation"))
+    rf.add_argument("--samples", type=int, default=16, metavar="N", help=_("random inputs to average over without "
+                                                                           "--image (default 16)"))
+    add_seed(rf, _("seed of the random weights and inputs (default 0)"))
+    add_output(rf, _(".png draws the unit's field; .json/.csv/.md/.txt write the table"))
 
 
 def run(args) -> int:

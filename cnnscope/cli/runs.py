@@ -14,16 +14,16 @@ from cnnscope.i18n import _
 
 def add_parser(subparsers):
     runs = subparsers.add_parser(
-        "runs", help="overlay the curves of several training runs and compare them in a table",
-        description="Read the run folders written by `cnnscope train --out DIR` and print one row per run: "
-                    "parameters, MACs and receptive field of the last feature map (from the trained model's "
-                    "analysis), best and final validation accuracy, training time. With -o, write their "
-                    "curves laid over each other (smoothed training loss, validation loss, validation "
-                    "accuracy with the best epoch marked) as .html or .png.")
-    runs.add_argument("folders", nargs="+", metavar="DIR", help="run folders (each holds a history.json)")
+        "runs", help=_("overlay the curves of several training runs and compare them in a table"),
+        description=_("Read the run folders written by `cnnscope train --out DIR` and print one row per run: "
+                      "parameters, MACs and receptive field of the last feature map (from the trained model's "
+                      "analysis), best and final validation accuracy, training time. With -o, write their curves "
+                      "laid over each other (smoothed training loss, validation loss, validation accuracy with the "
+                      "best epoch marked) as .html or .png."))
+    runs.add_argument("folders", nargs="+", metavar="DIR", help=_("run folders (each holds a history.json)"))
     add_format(runs)
-    runs.add_argument("-o", "--output", metavar="FILE", help="write the overlaid curves to FILE (.html or .png)")
-    runs.add_argument("--no-arch", action="store_true", help="skip the architecture columns (no model rebuild)")
+    runs.add_argument("-o", "--output", metavar="FILE", help=_("write the overlaid curves to FILE (.html or .png)"))
+    runs.add_argument("--no-arch", action="store_true", help=_("skip the architecture columns (no model rebuild)"))
     return runs
 
 

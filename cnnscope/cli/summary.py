@@ -13,36 +13,37 @@ from cnnscope.i18n import _
 
 
 def add_parser(subparsers) -> None:
-    summary = subparsers.add_parser("summary", help="per-layer shapes, parameters, MACs and memory")
-    add_model(summary, SOURCE_HELP + " such as 'in1x28x28,c5-6p2,tanh,ap2,flat,fc10'")
-    add_input(summary, "C,H,W or N,C,H,W (several inputs: separate with ';'); default: the model's natural input")
+    summary = subparsers.add_parser("summary", help=_("per-layer shapes, parameters, MACs and memory"))
+    add_model(summary, _("{source_help} such as 'in1x28x28,c5-6p2,tanh,ap2,flat,fc10'").format(
+        source_help=_(SOURCE_HELP)))
+    add_input(summary, _("C,H,W or N,C,H,W (several inputs: separate with ';'); default: the model's natural input"))
     summary.add_argument("--depth", type=int, metavar="N",
-                         help="show rows down to this nesting depth (default 3, and every row in an .html/.md "
-                              "report; 0 shows totals only)")
-    summary.add_argument("--all", action="store_true", help="show every row, whatever the depth")
+                         help=_("show rows down to this nesting depth (default 3, and every row in an .html/.md "
+                                "report; 0 shows totals only)"))
+    summary.add_argument("--all", action="store_true", help=_("show every row, whatever the depth"))
     summary.add_argument("--columns", metavar="LIST",
-                         help="table columns, comma-separated: name,type,kind,input,output,kernel,stride,padding,"
-                              "params,params%%,trainable,macs,macs%%,flops,other,memory,rf,jump,start "
-                              "(default name,type,output,params,macs,macs%%,rf)")
+                         help=_("table columns, comma-separated: "
+                                "name,type,kind,input,output,kernel,stride,padding,params,params%%,trainable,macs,macs%%,flops,other,memory,rf,jump,start "
+                                "(default name,type,output,params,macs,macs%%,rf)"))
     summary.add_argument("--input-dtype", metavar="DTYPE",
-                         help="the inputs' dtype, or one per input separated by ';' (int64 for token ids; "
-                              "float16, bfloat16, ...); default: the model's parameter dtype")
+                         help=_("the inputs' dtype, or one per input separated by ';' (int64 for token ids; "
+                                "float16, bfloat16, ...); default: the model's parameter dtype"))
     summary.add_argument("--mode", choices=("eval", "train"), default="eval",
-                         help="trace in eval mode (default) or training mode: dropout and batch statistics "
-                              "active, auxiliary heads called (at the natural input, a batch of 2 where batch norm "
-                              "would see one value per channel)")
+                         help=_("trace in eval mode (default) or training mode: dropout and batch statistics "
+                                "active, auxiliary heads called (at the natural input, a batch of 2 where batch "
+                                "norm would see one value per channel)"))
     summary.add_argument("--by-operator", action="store_true",
-                         help="add MACs per ATen operator under the totals (always in --format json)")
+                         help=_("add MACs per ATen operator under the totals (always in --format json)"))
     summary.add_argument("--measure", action="store_true",
-                         help="also run the model for real (random weights, seeded) and show the measured peak "
-                              "memory of a forward and of a forward+backward beside the estimate")
+                         help=_("also run the model for real (random weights, seeded) and show the measured peak "
+                                "memory of a forward and of a forward+backward beside the estimate"))
     summary.add_argument("--measure-device", choices=("cpu", "cuda", "auto"), default="cpu",
-                         help="where --measure runs (default cpu; auto: cuda when there is a GPU)")
+                         help=_("where --measure runs (default cpu; auto: cuda when there is a GPU)"))
     add_format(summary, SUMMARY_FORMATS, default=None)
-    add_weights(summary, "a state_dict or checkpoint to check against the model (loaded with weights_only=True)")
-    add_output(summary, "write to FILE instead of standard output, in the format its suffix names: .html or .md "
-                        "(the model report: totals, every row, diagram, charts along the depth; .md writes its "
-                        "pictures into FILE_charts/), .json, .csv or .txt (the table)")
+    add_weights(summary, _("a state_dict or checkpoint to check against the model (loaded with weights_only=True)"))
+    add_output(summary, _("write to FILE instead of standard output, in the format its suffix names: .html or .md "
+                          "(the model report: totals, every row, diagram, charts along the depth; .md writes its "
+                          "pictures into FILE_charts/), .json, .csv or .txt (the table)"))
 
 
 def run(args) -> int:

@@ -12,48 +12,51 @@ import sys
 
 from cnnscope.cli.common import SOURCE_HELP, add_model, add_seed, passive_openmp
 from cnnscope.cli.output import emit
-from cnnscope.i18n import _
+from cnnscope.i18n import N_, _
 
-DATASET_HELP = ("digits (default: scikit-learn's 1,797 handwritten 8×8 digits, no download), mnist, "
-                "fashion-mnist, cifar10 (from --data-root), or folder:PATH (one sub-folder of images per class)")
+DATASET_HELP = N_("digits (default: scikit-learn's 1,797 handwritten 8×8 digits, no download), mnist, "
+                  "fashion-mnist, cifar10 (from --data-root), or folder:PATH (one sub-folder of images per class)")
 
 
 def add_parser(subparsers):
     train = subparsers.add_parser(
-        "train", help="train a model briefly on a small data set, with live progress and loss curves",
-        description="Train MODEL (random initialisation, seeded) on a data set and write history.json, "
-                    "history.csv, model.pt, loss.html and loss.png to --out. Images are adapted to the "
-                    "model's input (resized, grayscale↔RGB, normalised); a final Linear layer whose width "
-                    "differs from the data set's class count is replaced.")
+        "train", help=_("train a model briefly on a small data set, with live progress and loss curves"),
+        description=_("Train MODEL (random initialisation, seeded) on a data set and write history.json, "
+                      "history.csv, model.pt, loss.html and loss.png to --out. Images are adapted to the model's "
+                      "input (resized, grayscale↔RGB, normalised); a final Linear layer whose width differs from "
+                      "the data set's class count is replaced."))
     add_model(train, SOURCE_HELP)
-    train.add_argument("--dataset", default="digits", metavar="NAME", help=DATASET_HELP)
-    train.add_argument("--data-root", metavar="DIR", help="where mnist/fashion-mnist/cifar10 live, as torchvision "
-                       "lays them out (DIR/MNIST/raw/..., DIR/cifar-10-batches-py/...); default ./data")
-    train.add_argument("--download", action="store_true", help="download mnist/fashion-mnist/cifar10 into "
-                       "--data-root when the files are missing")
-    _number(train, "--epochs", int, 10, "N", "passes over the training split (default 10)")
-    _number(train, "--batch-size", int, 32, "B", "images per step (default 32)")
-    _number(train, "--lr", float, None, "LR", "learning rate (default 0.001 for adam/adamw, 0.01 for sgd)")
-    train.add_argument("--optimizer", choices=("sgd", "adam", "adamw"), default="adam", help="default adam")
-    _number(train, "--momentum", float, 0.9, "M", "SGD momentum (default 0.9)")
-    _number(train, "--weight-decay", float, None, "WD", "default 0 (adamw: 0.01)")
+    train.add_argument("--dataset", default="digits", metavar="NAME", help=_(DATASET_HELP))
+    train.add_argument("--data-root", metavar="DIR", help=_("where mnist/fashion-mnist/cifar10 live, as "
+                                                            "torchvision lays them out (DIR/MNIST/raw/..., "
+                                                            "DIR/cifar-10-batches-py/...); default ./data"))
+    train.add_argument("--download", action="store_true", help=_("download mnist/fashion-mnist/cifar10 into "
+                                                                 "--data-root when the files are missing"))
+    _number(train, "--epochs", int, 10, "N", _("passes over the training split (default 10)"))
+    _number(train, "--batch-size", int, 32, "B", _("images per step (default 32)"))
+    _number(train, "--lr", float, None, "LR", _("learning rate (default 0.001 for adam/adamw, 0.01 for sgd)"))
+    train.add_argument("--optimizer", choices=("sgd", "adam", "adamw"), default="adam", help=_("default adam"))
+    _number(train, "--momentum", float, 0.9, "M", _("SGD momentum (default 0.9)"))
+    _number(train, "--weight-decay", float, None, "WD", _("default 0 (adamw: 0.01)"))
     train.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
-                       help="auto: cuda when PyTorch sees a GPU, else cpu (default auto)")
-    add_seed(train, "seeds the initial weights, the validation split and the shuffling; CPU runs with one seed "
-             "are bit-identical (default 0)", metavar="S")
-    _number(train, "--val-split", float, 0.2, "F", "fraction of the training images held out for validation, 0 "
-            "for none (default 0.2)")
-    _number(train, "--threads", int, None, "N", "CPU threads for PyTorch (default: PyTorch's choice, one per "
-            "core); 1 is often faster on a busy machine; runs are bit-identical for the same seed and thread count")
+                       help=_("auto: cuda when PyTorch sees a GPU, else cpu (default auto)"))
+    add_seed(train, _("seeds the initial weights, the validation split and the shuffling; CPU runs with one seed "
+                      "are bit-identical (default 0)"), metavar="S")
+    _number(train, "--val-split", float, 0.2, "F", _("fraction of the training images held out for validation, 0 "
+                                                     "for none (default 0.2)"))
+    _number(train, "--threads", int, None, "N", _("CPU threads for PyTorch (default: PyTorch's choice, one per "
+                                                  "core); 1 is often faster on a busy machine; runs are "
+                                                  "bit-identical for the same seed and thread count"))
     train.add_argument("--amp", choices=("auto", "off", "bf16"), default="auto",
-                       help="bf16 autocast; auto: on a CUDA GPU that supports bf16, off on the CPU (default auto)")
+                       help=_("bf16 autocast; auto: on a CUDA GPU that supports bf16, off on the CPU (default auto)"))
     train.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
-                       help="channels_last memory format for the model and the batches (default: on for "
-                       "convolutional nets on CUDA, off on the CPU, where it measured slower)")
-    train.add_argument("--compile", action="store_true", help="run the model through torch.compile (slow to "
-                       "start; pays off only for long runs, mostly on a GPU)")
-    train.add_argument("--out", required=True, metavar="DIR", help="the folder to write the run's files to "
-                       "(created if missing; its files are replaced)")
+                       help=_("channels_last memory format for the model and the batches (default: on for "
+                              "convolutional nets on CUDA, off on the CPU, where it measured slower)"))
+    train.add_argument("--compile", action="store_true", help=_("run the model through torch.compile (slow to "
+                                                                "start; pays off only for long runs, mostly on a "
+                                                                "GPU)"))
+    train.add_argument("--out", required=True, metavar="DIR", help=_("the folder to write the run's files to "
+                                                                     "(created if missing; its files are replaced)"))
     return train
 
 

@@ -12,35 +12,36 @@ from cnnscope.i18n import _
 
 
 def add_parser(subparsers) -> None:
-    filters = subparsers.add_parser("filters", help="a grid of a conv layer's kernels (default: the first conv)")
+    filters = subparsers.add_parser("filters", help=_("a grid of a conv layer's kernels (default: the first conv)"))
     add_model(filters)
     _weights_options(filters)
-    add_layer(filters, "a conv layer (default: the first one)")
-    filters.add_argument("--shared-scale", action="store_true", help="one colour scale for all filters "
-                         "(default: each filter normalised on its own)")
-    add_output(filters, "a .png (or .jpg) to write", required=True)
+    add_layer(filters, _("a conv layer (default: the first one)"))
+    filters.add_argument("--shared-scale", action="store_true", help=_("one colour scale for all filters (default: "
+                                                                       "each filter normalised on its own)"))
+    add_output(filters, _("a .png (or .jpg) to write"), required=True)
 
-    features = subparsers.add_parser("features", help="a layer's activations on an image, as a grid")
+    features = subparsers.add_parser("features", help=_("a layer's activations on an image, as a grid"))
     add_model(features)
-    features.add_argument("--image", metavar="IMG", required=True, help="a PNG/JPEG, or digits:N for sample N "
-                          "of the embedded handwritten digits")
-    add_layer(features, "any row of the summary, functional ones included (default: the first conv)")
+    features.add_argument("--image", metavar="IMG", required=True, help=_("a PNG/JPEG, or digits:N for sample N of "
+                                                                          "the embedded handwritten digits"))
+    add_layer(features, _("any row of the summary, functional ones included (default: the first conv)"))
     _weights_options(features)
-    features.add_argument("--top", type=int, metavar="K", help="show the K most active channels")
-    add_output(features, "a .png (or .jpg) to write", required=True)
+    features.add_argument("--top", type=int, metavar="K", help=_("show the K most active channels"))
+    add_output(features, _("a .png (or .jpg) to write"), required=True)
 
-    graph = subparsers.add_parser("graph", help="the architecture as a graphviz diagram")
+    graph = subparsers.add_parser("graph", help=_("the architecture as a graphviz diagram"))
     add_model(graph)
     add_input(graph)
-    graph.add_argument("--expand", action="store_true", help="one node per call; no collapsing of repeated blocks")
+    graph.add_argument("--expand", action="store_true", help=_("one node per call; no collapsing of repeated blocks"))
     graph.add_argument("--rankdir", choices=("TB", "LR", "BT", "RL"), default="TB",
-                       help="direction: top-to-bottom (default), left-to-right, bottom-to-top, right-to-left")
-    graph.add_argument("--depth", type=int, metavar="N", help="draw each block at nesting depth N as one node")
-    graph.add_argument("--roll", action="store_true", help="draw repeated calls of one module as one node with a loop")
-    graph.add_argument("--no-shapes", action="store_true", help="leave the tensor shapes off nodes and edges")
-    graph.add_argument("--no-costs", action="store_true", help="leave params, MACs and RF off the nodes")
-    add_output(graph, ".svg, .png, .pdf (drawn by graphviz's dot), .html (an interactive page: pan, zoom, open "
-                      "blocks, click a layer; no graphviz needed) or .dot", required=True)
+                       help=_("direction: top-to-bottom (default), left-to-right, bottom-to-top, right-to-left"))
+    graph.add_argument("--depth", type=int, metavar="N", help=_("draw each block at nesting depth N as one node"))
+    graph.add_argument("--roll", action="store_true", help=_("draw repeated calls of one module as one node with a "
+                                                             "loop"))
+    graph.add_argument("--no-shapes", action="store_true", help=_("leave the tensor shapes off nodes and edges"))
+    graph.add_argument("--no-costs", action="store_true", help=_("leave params, MACs and RF off the nodes"))
+    add_output(graph, _(".svg, .png, .pdf (drawn by graphviz's dot), .html (an interactive page: pan, zoom, open "
+                        "blocks, click a layer; no graphviz needed) or .dot"), required=True)
 
 
 def _weights_options(parser) -> None:

@@ -15,15 +15,17 @@ from cnnscope.units import count, per_axis, percent, si
 # English ids (the Markdown's headers); ``_(column)`` is the terminal's header
 COLUMNS = (N_("Run"), N_("Model"), N_("Status"), N_("Epochs"), N_("Params"), N_("MACs"), N_("RF"), N_("Best val acc"),
            N_("Final val acc"), N_("Time"))
+# a run's status (train/history.py STATUSES), marked here for the catalog; the cell shows _(status)
+STATUS_IDS = (N_("running"), N_("completed"), N_("interrupted"), N_("diverged"), N_("failed"))
 
 
 def cells(row: dict) -> list[str]:
     best = "—" if row["best_val_acc"] is None else _("{accuracy} (epoch {epoch})").format(
         accuracy=percent(row["best_val_acc"]), epoch=row["best_epoch"])
-    return [row["label"], row["model"], row["status"], str(row["epochs"]),
+    return [row["label"], row["model"], _(row["status"]), str(row["epochs"]),
             "—" if row["params"] is None else count(row["params"]), "—" if row["macs"] is None else si(row["macs"]),
             "—" if row["rf"] is None else per_axis(row["rf"]), best, percent(row["final_val_acc"]),
-            f"{row['seconds']:.1f} s"]
+            _("{seconds:.1f} s").format(seconds=row["seconds"])]
 
 
 def runs_text(runs, width: int | None = None) -> str:

@@ -13,7 +13,8 @@ pytest.importorskip("babel")
 from cnnscope.i18n import catalogs  # noqa: E402
 
 BRACE_FIELD = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)[^{}]*\}(?!\})")
-PERCENT_FIELD = re.compile(r"%(?:\(([A-Za-z_]+)\))?[-#0 +]*\d*(?:\.\d+)?[sdrfgiexX%]")
+# argparse's %-fields; no space flag, so that "{percent}% fewer" is not read as "% f"
+PERCENT_FIELD = re.compile(r"%(?:\(([A-Za-z_]+)\))?[-#0+]*\d*(?:\.\d+)?[sdrfgiexX%]")
 
 
 def placeholders(text: str) -> set[str]:
@@ -68,3 +69,4 @@ def test_placeholder_reader_sees_both_styles():
     assert placeholders("{path}: {n:,} of {total!r}") == {"path", "n", "total"}
     assert placeholders("invalid choice: %(value)r (choose from %(choices)s) %s") == {"%(value)", "%(choices)", "%s"}
     assert placeholders("a {{literal}} brace") == set()
+    assert placeholders("{percent}% fewer") == {"percent"}

@@ -140,12 +140,16 @@ CHINESE_ROWS = ["o-missing-folder", "o-read-only", "spec-latin1", "depth-negativ
 ROWS = {row.id: row for row in bad_inputs.BAD}
 
 # What may stay as it is in a Chinese line: quoted values, paths and file names, options, code.
-UNTRANSLATABLE = re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`|\S*[/\\]\S*|\S+\.\w+\b|--?[\w-]+|\w+\(\)|[A-Z]\w*")
-ENGLISH_SENTENCE = re.compile(r"\b[a-z]{2,}(?:[ ,]+[a-z]{2,})+")  # two English words in a row
+UNTRANSLATABLE = re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`|\{[^}]*\}|\S*[/\\]\S*|\S+\.\w+\b|--?[\w-]+|\w+\(\)|"
+                            r"[A-Z]\w*")
+ENGLISH_WORDS = {n: re.compile(r"\b[a-z]{2,}(?:,? +[a-z]{2,}){%d,}" % (n - 1)) for n in (2, 3)}
 
 
-def english_left(line: str) -> list[str]:
-    return ENGLISH_SENTENCE.findall(UNTRANSLATABLE.sub(" ", line))
+def english_left(line: str, words: int = 2) -> list[str]:
+    """Runs of ``words`` or more English words in ``line`` once quoted values, paths, options, choices
+    and code are taken out: an error line allows none; help text, which names tools ("torch hub",
+    "cnnscope train"), is checked for three in a row."""
+    return ENGLISH_WORDS[words].findall(UNTRANSLATABLE.sub(" ", line))
 
 
 def test_the_english_detector_finds_an_untranslated_sentence():
@@ -170,3 +174,28 @@ def test_bad_input_line_in_chinese(row_id, tmp_path, run_cli, monkeypatch):
     monkeypatch.setenv("CNNSCOPE_LANG", "en")
     english_code, unused, english_err, *unused_states = bad_inputs.run_row(row, tmp_path / "en", run_cli, monkeypatch)
     assert english_code == code and row.message in english_err
+
+
+HELPED = ["list", "summary", "rf", "code", "filters", "features", "graph", "explain", "compare", "diff", "kernels",
+          "train", "runs", "app"]
+
+
+@pytest.mark.parametrize("command", HELPED)
+def test_help_in_chinese_has_no_english_sentence(run_cli, command):
+    code, out, err = run_cli("--lang", "zh", command, "--help")
+    assert code == 0 and out.startswith("用法：")
+    usage_end = out.index("\n\n")  # the usage lines are option names
+    left = [line for line in out[usage_end:].splitlines() if english_left(line, words=3)]
+    assert not left, left
+
+
+def test_chinese_help_is_wrapped_by_display_width(run_cli):
+    from cnnscope.cli.common import display_width
+
+    code, out, err = run_cli("--lang", "zh", "train", "--help")
+    wrapped = [line for line in out.splitlines() if CJK.search(line)]
+    assert len(wrapped) > 20
+    # argparse wraps to the terminal width less 2 (COLUMNS, else 80 in a pipe); no Chinese line is wider
+    limit = max(display_width(line) for line in run_cli("train", "--help")[1].splitlines())
+    assert max(display_width(line) for line in wrapped) <= limit
+    assert not any(line.lstrip().startswith(("）", "，", "。")) for line in wrapped)
