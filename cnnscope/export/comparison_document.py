@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from cnnscope import units
 from cnnscope.export.document import Document, Table, provenance
+from cnnscope.i18n import N_, _
 
-COMPARE_COLUMNS = ["model", "input", "params", "trainable", "frozen", "MACs", "FLOPs", "param MB", "activation MB",
-                   "train MB (SGD)", "train MB (Adam)", "conv layers", "linear layers", "last feature map", "RF",
-                   "jump", "latency ms", "val acc"]
+# English ids (the reports' row names); the terminal table shows _(name)
+COMPARE_COLUMNS = [N_("model"), N_("input"), N_("params"), N_("trainable"), N_("frozen"), N_("MACs"), N_("FLOPs"),
+                   N_("param MB"), N_("activation MB"), N_("train MB (SGD)"), N_("train MB (Adam)"), N_("conv layers"),
+                   N_("linear layers"), N_("last feature map"), N_("RF"), N_("jump"), N_("latency ms"), N_("val acc")]
 
 
 def compare_table_rows(comparison) -> list[list[str]]:
@@ -84,4 +86,6 @@ def comparison_text(comparison) -> str:
     """The side-by-side table for a terminal (``cnnscope compare`` without ``-o``)."""
     from cnnscope.export.text import columns_table
 
-    return columns_table(*comparison_table(comparison)) + "".join(f"{line}\n" for line in chance_notes(comparison))
+    columns, rows = comparison_table(comparison)
+    rows = [[_(row[0]), *row[1:]] for row in rows]  # the metrics' names in the current language
+    return columns_table(columns, rows) + "".join(f"{line}\n" for line in chance_notes(comparison))
