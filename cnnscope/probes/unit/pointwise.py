@@ -8,21 +8,21 @@ import torch
 import torch.nn.functional as F
 
 from cnnscope.analysis.calls import arg
-from cnnscope.i18n import _
+from cnnscope.i18n import N_, _
 from cnnscope.probes.unit.explanation import UnitExplanation, make_check
 
 # The formula of each activation in letters; the value itself always comes from torch in float64.
 ACTIVATIONS = {
     "relu": "max(0, x)", "relu6": "min(max(0, x), 6)", "leaky_relu": "x if x ≥ 0 else slope·x",
     "elu": "x if x > 0 else α·(eˣ − 1)", "selu": "scale·(x if x > 0 else α·(eˣ − 1))",
-    "celu": "max(0, x) + min(0, α·(e^(x/α) − 1))", "gelu": "x·Φ(x), Φ the standard normal CDF",
+    "celu": "max(0, x) + min(0, α·(e^(x/α) − 1))", "gelu": N_("x·Φ(x), Φ the standard normal CDF"),
     "silu": "x·σ(x) = x / (1 + e⁻ˣ)", "sigmoid": "σ(x) = 1 / (1 + e⁻ˣ)", "tanh": "(eˣ − e⁻ˣ) / (eˣ + e⁻ˣ)",
     "hardswish": "x·min(max(x + 3, 0), 6) / 6", "hardsigmoid": "min(max(x + 3, 0), 6) / 6",
     "hardtanh": "min(max(x, min_val), max_val)", "mish": "x·tanh(softplus(x))",
-    "softplus": "log(1 + eˣ) / β·β (linear above the threshold)", "logsigmoid": "log σ(x)",
+    "softplus": N_("log(1 + eˣ) / β·β (linear above the threshold)"), "logsigmoid": "log σ(x)",
     "softsign": "x / (1 + |x|)", "tanhshrink": "x − tanh(x)", "threshold": "x if x > threshold else value",
-    "prelu": "x if x ≥ 0 else a·x (a learned per channel)", "hardshrink": "x if |x| > λ else 0",
-    "softshrink": "x − λ·sign(x) if |x| > λ else 0", "rrelu": "x if x ≥ 0 else a·x (a fixed in eval)",
+    "prelu": N_("x if x ≥ 0 else a·x (a learned per channel)"), "hardshrink": "x if |x| > λ else 0",
+    "softshrink": "x − λ·sign(x) if |x| > λ else 0", "rrelu": N_("x if x ≥ 0 else a·x (a fixed in eval)"),
 }
 PASS_THROUGH = {"dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
                 "identity"}
@@ -70,7 +70,7 @@ def activation(layer, unit, call, value) -> UnitExplanation:
     x = arg(call.args, call.kwargs, 0, "input", None)
     xin = float(x.detach().double()[(0, *unit)])
     redone = _float64_call(call, x, unit)
-    rule = ACTIVATIONS.get(call.name, f"{call.name}(x)")
+    rule = _(ACTIVATIONS[call.name]) if call.name in ACTIVATIONS else f"{call.name}(x)"  # prose ones are N_
     formula = [f"y = {call.name}(x) = {rule}", f"y = {call.name}({xin:.6g}) = {redone:.6g}"]
     if call.name == "relu":
         formula[1] = f"y = max(0, {xin:.6g}) = {redone:.6g}"
