@@ -26,8 +26,10 @@ class FeatureMismatchError(ShapeError):
 
 def label(name: str, type_name: str) -> str:
     if not name:
-        return f"the model ({type_name})"
-    return f"{'layer ' if name.isdigit() else ''}{name} ({type_name})"
+        return _("the model ({type})").format(type=type_name)
+    if name.isdigit():
+        return _("layer {name} ({type})").format(name=name, type=type_name)
+    return f"{name} ({type_name})"
 
 
 def shape_text(shape) -> str:
@@ -43,7 +45,7 @@ def check_window(name: str, type_name: str, x, attrs: dict) -> None:
         args = dict(kernel=kernel[axis], stride=attrs["stride"][axis], padding=attrs["padding"][axis],
                     dilation=attrs["dilation"][axis], ceil_mode=bool(attrs.get("ceil_mode", False)))
         if window_output_size(size, **args) < 1:
-            axis_name = ("height", "width")[axis] if n == 2 else f"axis {axis}"
+            axis_name = (_("height"), _("width"))[axis] if n == 2 else _("axis {axis}").format(axis=axis)
             raise TooSmallError(
                 _("input too small: {name} receives {sizes}, so its output {axis_name} would be {size} < 1").format(
                     name=label(name, type_name), sizes=shape_text(sizes), axis_name=axis_name, size=explain_window(size, **args)), layer=name)

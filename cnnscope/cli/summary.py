@@ -155,4 +155,5 @@ def _print_partial(source: str, error) -> None:
         return
     rows = partial_report(error, tracer.model, source)
     if any(r.depth >= 1 for r in rows):
-        emit(partial_table(f"{source}: rows traced before the failure", rows, terminal_width()))
+        emit(partial_table(_("{source}: rows traced before the failure").format(source=source), rows,
+                           terminal_width()))
