@@ -16,7 +16,6 @@ other pages.
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import threading
 import time
@@ -29,7 +28,7 @@ import streamlit as st
 
 from cnnscope.app import run_store
 from cnnscope.app.plain_text import plain
-from cnnscope.i18n import N_, _
+from cnnscope.i18n import N_, _, language, use_language
 
 # A run's status as the page says it (TrainHistory.status and the job's own; the JSON keeps the English word).
 STATUS_NAMES = {"preparing": N_("preparing"), "running": N_("running"), "completed": N_("completed"),
@@ -74,11 +73,16 @@ class TrainingJob:
         return self.finished is not None
 
     def start(self) -> "TrainingJob":
-        # the run's notes and messages in the visitor's language: the thread runs in a copy of this context
-        self.thread = threading.Thread(target=contextvars.copy_context().run, args=(self._run,),
-                                       name=f"cnnscope-train-{self.label}", daemon=True)
+        # the run's notes and messages in the visitor's language (only the language: Streamlit's own context
+        # variables stay with the script's thread)
+        self.thread = threading.Thread(target=self._run_in, args=(language(),), name=f"cnnscope-train-{self.label}",
+                                       daemon=True)
         self.thread.start()
         return self
+
+    def _run_in(self, lang: str) -> None:
+        with use_language(lang):
+            self._run()
 
     def _run(self) -> None:
         from cnnscope.errors import CnnscopeError
