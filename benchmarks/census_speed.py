@@ -15,6 +15,7 @@ Usage::
 
     python benchmarks/census_speed.py rate              # every torchvision model, --workers 1 then 2
     python benchmarks/census_speed.py startup           # a worker's start, forkserver against imports
+    python benchmarks/census_speed.py memory            # a worker's memory after each model, before/after trim
     python benchmarks/census_speed.py timm --out timm.csv   # the full timm census (long: run it under nice)
     python benchmarks/census_speed.py summarize timm.csv    # a census file's rows, statuses, memory
 
@@ -181,6 +182,29 @@ def startup(args) -> None:
           f"{float(rest_kept):.2f} s -> a recycled worker costs {(float(rest_fresh) - float(rest_kept)) / 8:.3f} s")
 
 
+def memory(args) -> None:
+    """One process, ``census_row`` of each model in turn: the peak during it, the resident memory after it,
+    and after glibc's ``malloc_trim(0)`` (what a census worker now does after every model)."""
+    import ctypes
+
+    from cnnscope.studies.census.pool import resident_bytes
+    from cnnscope.studies.census.row import census_row
+
+    trim = ctypes.CDLL("libc.so.6").malloc_trim
+    print(f"load {load()}")
+    print("| model | model s | VmHWM during it (MB) | VmRSS after (MB) | after malloc_trim (MB) | malloc_trim took |\n"
+          "|---|---:|---:|---:|---:|---:|")
+    for name in args.models:
+        row = census_row(name)
+        after = resident_bytes()
+        start = time.perf_counter()
+        trim(0)
+        took = time.perf_counter() - start
+        print(f"| {name} | {row['seconds']:.2f} | {row['peak_memory_bytes'] / 2**20:.0f} | {after / 2**20:.0f} | "
+              f"{resident_bytes() / 2**20:.0f} | {took * 1000:.1f} ms |", flush=True)
+    print(f"load {load()}")
+
+
 def timm(args) -> None:
     out = Path(args.out)
     print(f"{os.cpu_count()} CPUs; the timm census ('timm:*'), nice {args.nice}; "
@@ -196,19 +220,23 @@ def timm(args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", choices=["rate", "startup", "timm", "summarize"])
+    parser.add_argument("what", choices=["rate", "startup", "memory", "timm", "summarize"])
     parser.add_argument("file", nargs="?", help="summarize: the census file")
     parser.add_argument("--workers", type=int, nargs="+", default=None, help="rate: 1 2; timm: 2")
     parser.add_argument("--sample", type=float, default=2.0, help="seconds between memory samples")
     parser.add_argument("--repeats", type=int, default=3, help="startup: repeats")
     parser.add_argument("--out", default="timm-census.csv", help="timm: the census file")
     parser.add_argument("--nice", type=int, default=10, help="timm: nice level")
+    parser.add_argument("--models", nargs="+", default=["resnet18", "maskrcnn_resnet50_fpn", "resnet18"],
+                        help="memory: the models, in this order")
     args = parser.parse_args()
     if args.what == "rate":
         args.workers = args.workers or [1, 2]
         rate(args)
     elif args.what == "startup":
         startup(args)
+    elif args.what == "memory":
+        memory(args)
     elif args.what == "timm":
         args.workers = args.workers or [2]
         timm(args)
