@@ -6,7 +6,7 @@ process (or a Ray worker) can import them by reference.
 ``exit-*`` calls ``os._exit(3)``, ``kill-*`` SIGKILLs its own process, ``kill-once-*`` does so only the
 first time (a marker file in ``options["folder"]``, where every model also
 writes ``NAME.pid``), ``hang-*`` spins in a busy loop, ``nap-*`` sleeps for
-an hour, ``leak-*`` keeps ``options["leak_mb"]`` MB for good.  The row holds the worker's pid and its
+an hour, ``late-*`` answers and SIGKILLs its process 0.05 s later, ``leak-*`` keeps ``options["leak_mb"]`` MB for good.  The row holds the worker's pid and its
 resident memory after the model (``rss``, bytes).
 """
 
@@ -45,6 +45,10 @@ def behave(name: str, options: dict | None = None) -> dict:
             pass
     elif kind == "nap":
         time.sleep(3600)
+    elif kind == "late":
+        import threading
+
+        threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGKILL)).start()
     elif kind == "leak":
         _KEPT.append(b"\x01" * (options["leak_mb"] * 2**20))  # written, so resident
     return {"name": name, "status": "ok", "error": "", "pid": os.getpid(), "rss": resident_bytes()}

@@ -104,6 +104,14 @@ def test_a_worker_that_dies_once_loses_nothing(tmp_path):
     assert (tmp_path / "kill-once-1").exists()
 
 
+def test_a_worker_killed_between_two_models_loses_nothing():
+    events = run(["late-1", "sleep-1", "sleep-2"], {"seconds": 0.3}, workers=1)
+    result = rows(events)
+    assert all(row["status"] == "ok" for row in result.values())
+    assert starts(events)["sleep-1"] == 2  # sent to the dying worker, then to a fresh one
+    assert result["late-1"]["pid"] != result["sleep-1"]["pid"]
+
+
 @pytest.mark.parametrize("name", ["hang-1", "nap-1"])
 def test_a_model_past_its_timeout_is_a_timeout_row_and_its_worker_is_killed(name):
     start = time.monotonic()

@@ -241,7 +241,10 @@ class _Supervisor:
 
     def _send(self, worker: _Worker, name: str) -> Started:
         worker.model, worker.since = name, time.monotonic()
-        worker.conn.send(name)
+        try:
+            worker.conn.send(name)
+        except OSError:  # it died between two models (the OOM killer): its sentinel reports it, the model retried
+            pass
         self.busy.append(worker)
         return Started(name, worker.label)
 
