@@ -47,7 +47,9 @@ def render(choice) -> None:
     else:
         st.code(diff_body(diff), language="diff")
         columns, rows = totals_table(diff)
-        st.dataframe([dict(zip([_("total"), *columns[1:]], row)) for row in rows], hide_index=True, width="stretch")
+        # the export's English labels (the catalog's ids): the totals' names and "change", shown translated
+        shown = [_("total"), *columns[1:-1], _(columns[-1])]
+        st.dataframe([dict(zip(shown, [_(row[0]), *row[1:]])) for row in rows], hide_index=True, width="stretch")
     stem = f"diff-{_file_part(diff.a.source)}-{_file_part(diff.b.source)}"
     buttons = st.columns(3)
     for column, (fmt, suffix, mime) in zip(buttons, (("html", "html", "text/html"), ("md", "md", "text/markdown"),

@@ -35,8 +35,8 @@ def render(choice) -> None:
             from cnnscope.export.comparison_document import comparison_table
             from cnnscope.vis.charts import comparison_figures
 
-            columns, rows = comparison_table(comparison)
-            st.dataframe([dict(zip(columns, row)) for row in rows], hide_index=True, width="stretch")
+            columns, rows = comparison_table(comparison)  # models as columns, the metrics' English names as rows
+            st.dataframe([dict(zip(columns, [_(row[0]), *row[1:]])) for row in rows], hide_index=True, width="stretch")
             for figure in comparison_figures(comparison):
                 st.plotly_chart(figure, width="stretch")
         else:
@@ -66,14 +66,14 @@ def _table(name: str, columns: list[str], rows: list[list], priority: tuple[str,
     """The full interactive table on a wide screen; on a phone, its ``priority`` columns as a compact table
     whose cells wrap (``responsive``), so the key numbers stay on the screen."""
     wide, narrow = responsive.wide_and_narrow(name)
-    records = [dict(zip(columns, row)) for row in rows]
+    # the export names its columns in English (the ids of the catalog): shown in the visitor's language
+    records = [dict(zip(map(_, columns), row)) for row in rows]
     with wide:
         st.dataframe(records, hide_index=True, width="stretch")
     with narrow:
-        # the export's headers are in the visitor's language: so are the names looked for
-        keys = [c for c in map(_, priority) if c in columns]
-        numeric = tuple(map(_, _NUMERIC))
-        st.html(responsive.compact_html(records, keys, numeric=tuple(k for k in keys if k in numeric)))
+        keys = [c for c in priority if c in columns]
+        st.html(responsive.compact_html(records, [_(k) for k in keys],
+                                        numeric=tuple(_(k) for k in keys if k in _NUMERIC)))
 
 
 _NUMERIC = ("weights", "MACs", "RF", "final val acc")
@@ -220,7 +220,7 @@ def _show_experiment(experiment) -> None:
     (st.success if experiment.verdict.resolved else st.warning)(verdict_text(experiment.verdict, _(APP_LONGER)))
     with st.expander(_("Per seed")):
         columns, rows = seed_table(experiment)
-        st.dataframe([dict(zip(columns, row)) for row in rows], hide_index=True, width="stretch")
+        st.dataframe([dict(zip(map(_, columns), row)) for row in rows], hide_index=True, width="stretch")
     for k, figure in enumerate(experiment_figures(experiment)):
         st.plotly_chart(figure, width="stretch", key=f"kx_figure_{k}")
 
