@@ -131,7 +131,7 @@ def analyze(model: str | nn.Module, input_shape=None, *, name: str | None = None
     except FeatureMismatchError as exc:
         size = _input_size_for_features(module, shapes, dtypes, exc, keywords)
         if size is not None:
-            exc.args = (f"{exc}, or feed a {size}×{size} input",)
+            exc.args = (_("{message}, or feed a {size}×{size} input").format(message=exc, size=size),)
         raise
     except ShapeError as exc:
         if not (mode == "train" and _BATCH_NORM_NEEDS_TWO in str(exc)):

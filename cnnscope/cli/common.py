@@ -179,7 +179,7 @@ def output_format(args, suffixes: dict, default: str | None = "table") -> str:
     output = getattr(args, "output", None)
     chosen = getattr(args, "format", None)
     suffix = PurePath(output).suffix.lower() if output and output != "-" else ""
-    choices = ", ".join(list(suffixes)[:-1]) + f" or {list(suffixes)[-1]}"
+    choices = _("{first} or {last}").format(first=", ".join(list(suffixes)[:-1]), last=list(suffixes)[-1])
     if suffix not in suffixes:
         if suffix or not default:
             raise UsageError(_("-o {output}: unknown suffix {value}; choose {choices}").format(
