@@ -119,6 +119,7 @@ def test_a_task_whose_worker_dies_once_is_retried_by_ray(mixed):
 def test_a_model_past_its_timeout_is_cancelled_and_its_worker_killed(ray_running, tmp_path):
     from cnnscope.studies.census.ray_engine import run_ray
 
+    list(run_ray(["ok-a", "ok-b"], behave))  # warm workers: a model's clock starts when it is submitted
     start = time.monotonic()
     result = rows(run_ray(["hang-1", "nap-1"], behave, {"folder": str(tmp_path)}, timeout=8))
     for name in ("hang-1", "nap-1"):

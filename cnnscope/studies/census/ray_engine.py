@@ -5,7 +5,9 @@ after ``recycle_after`` tasks (``max_calls``); ``ray.cancel(force=True)`` kills 
 its deadline (a cancelled task is not retried); Ray's memory monitor kills the worker of a task when the
 node runs short of memory (and the task is retried like any other death).  What this module adds: the
 deadline per model (``ray.wait`` with a timeout), the "timeout" and "crashed" rows, and a window of as
-many tasks in flight as the cluster has CPUs, so that a model's clock starts about when it runs.
+many tasks in flight as the cluster has CPUs, so that a model's clock, which starts when its task is
+submitted (Ray does not tell the driver when a task begins), starts about when it runs; when Ray has to
+start a worker for it, that start (seconds) counts against the model's timeout.
 
 Memory: Ray has no per-worker resident-memory limit for tasks and no public way for a task's worker to
 retire itself, so ``memory_limit_mb`` is handed to Ray's scheduler as the task's ``memory`` reservation
