@@ -178,7 +178,10 @@ def visible_texts(at) -> list[tuple[str, str]]:
                 add("markdown", getattr(proto, "body", ""))
         elif kind == "arrow_data_frame" or type(node).__name__ == "Dataframe":
             try:
-                add("table column", *[str(c) for c in node.value.columns])
+                frame = node.value
+                add("table column", *[str(c) for c in frame.columns])
+                if len(frame.columns) and str(frame.columns[0]) == "":  # a transposed table: its rows are named
+                    add("table row name", *[str(v) for v in frame.iloc[:, 0]])
             except Exception:  # noqa: BLE001 - a frame AppTest cannot read back: its config still counts
                 pass
             columns = getattr(proto, "columns", "")
