@@ -14,9 +14,8 @@ import streamlit as st
 
 from cnnscope.app import pages, plain_text, sidebar, training
 from cnnscope.errors import CnnscopeError, user_error
+from cnnscope.app.sidebar import LANGUAGE_KEY
 from cnnscope.i18n import _, from_environment, normalize, set_language
-
-LANGUAGE_KEY = "lang"  # the switch's session key and the URL's query key (?lang=zh)
 
 
 def run() -> None:

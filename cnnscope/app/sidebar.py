@@ -15,6 +15,7 @@ MAX_LINK_SPEC = 2000
 # the "Model from" choices: the English word is the session's value, the label is translated
 SOURCES = {"Zoo": N_("Zoo"), "Spec": N_("Spec"), "File": N_("File")}
 HTML_LANG = {"en": "en", "zh": "zh-Hans"}
+LANGUAGE_KEY = "lang"  # the switch's session key and the URL's query key (?lang=zh)
 
 
 def render():
@@ -60,8 +61,6 @@ def language_switch() -> None:
     """English / 中文 at the top of the sidebar.  ``main.frame`` has already set the language from its value
     (the widget's key is the session's ``lang``); here the URL follows it, so that a link opens in it too:
     ``?lang=zh`` while it differs from the server's own language, no ``lang`` otherwise."""
-    from cnnscope.app.main import LANGUAGE_KEY
-
     code = st.sidebar.radio("语言 / Language", tuple(LANGUAGES), key=LANGUAGE_KEY, horizontal=True,
                             format_func=LANGUAGES.get, label_visibility="collapsed")
     # the page's own <html lang>: the browser picks Simplified Chinese glyphs for CJK text, screen readers the voice
