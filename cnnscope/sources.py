@@ -76,7 +76,8 @@ def load_model(source: str, device: str = "meta", input_shape=None, *, seed: int
     with seeded(seed if real else None):
         loaded = _LOADERS[kind](source, device, input_shape, limits)
     if real and loaded.origin is None:  # a .pt2 says where its own weights came from
-        loaded.origin = "random initialisation" + ("" if seed is None else f" (seed {seed})")
+        loaded.origin = (_("random initialisation") if seed is None else
+                         _("random initialisation (seed {seed})").format(seed=seed))
     if weights:
         from cnnscope.weights import load_weights
 
