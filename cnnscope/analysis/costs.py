@@ -187,9 +187,15 @@ def _flop_counter_ops() -> set:
 _TORCH_COUNTED = _flop_counter_ops()
 
 
+_OP_NAMES: dict = {}  # ATen overload -> its packet's name (a forward calls a few dozen overloads many times)
+
+
 def op_name(func) -> str:
     """``aten.convolution`` for ``aten.convolution.default``: the name a breakdown shows."""
-    return str(func.overloadpacket)
+    name = _OP_NAMES.get(func)
+    if name is None:
+        name = _OP_NAMES[func] = str(func.overloadpacket)
+    return name
 
 
 def is_uncounted(func) -> bool:
@@ -250,25 +256,37 @@ def macs_of(func, args, kwargs, out) -> int:
     return int(formula(args, kwargs, out)) if formula else 0
 
 
+_POINTWISE: dict = {}  # ATen overload -> whether it is tagged pointwise and is no copy (tags never change)
+
+
+def _counts_pointwise(func) -> bool:
+    pointwise = _POINTWISE.get(func)
+    if pointwise is None:
+        pointwise = _POINTWISE[func] = func.overloadpacket not in _COPIES and torch.Tag.pointwise in func.tags
+    return pointwise
+
+
 def other_ops_of(func, args, kwargs, out) -> int:
-    packet = func.overloadpacket
-    formula = _OTHER_FORMULAS.get(packet)
+    formula = _OTHER_FORMULAS.get(func.overloadpacket)
     if formula is not None:
         return int(formula(args, kwargs, out))
-    if packet in _COPIES:
-        return 0
-    if torch.Tag.pointwise in func.tags:
+    if _counts_pointwise(func):
         first = out[0] if isinstance(out, (tuple, list)) else out
         return _numel(first.shape) if isinstance(first, torch.Tensor) else 0
     return 0
 
 
+_FRESH_RETURNS: dict = {}  # ATen overload -> per return, whether it is a new tensor (no alias of an input)
+
+
 def allocated_bytes(func, out) -> int:
     """Bytes of the new tensors an op returns: views and in-place results allocate nothing."""
-    returns = func._schema.returns
+    fresh = _FRESH_RETURNS.get(func)
+    if fresh is None:
+        fresh = _FRESH_RETURNS[func] = [ret.alias_info is None for ret in func._schema.returns]
     outputs = out if isinstance(out, (tuple, list)) else (out,)
     total = 0
-    for ret, tensor in zip(returns, outputs):
-        if isinstance(tensor, torch.Tensor) and ret.alias_info is None:
+    for new, tensor in zip(fresh, outputs):
+        if new and isinstance(tensor, torch.Tensor):
             total += tensor.numel() * tensor.element_size()
     return total

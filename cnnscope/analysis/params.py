@@ -42,17 +42,44 @@ def row_params(rows, model: nn.Module) -> list[tuple[int, int]]:
     the leaf rows add up to the parameters the forward pass uses.
     """
     seen: set[int] = set()
+    subtrees: dict[int, dict] | None = {} if _walks_as_nn_module(model) else None
     result = []
     for row in rows:
         if row.module is None or row.call > 0:
             result.append((0, 0))
             continue
-        tensors = list(row.module.parameters())
-        if not row.children:
-            tensors = [p for p in tensors if id(p) not in seen]
+        if row.children and subtrees is not None:
+            tensors = list(_subtree_parameters(row.module, subtrees).values())
+        elif row.children:
+            tensors = list(row.module.parameters())
+        else:
+            tensors = [p for p in row.module.parameters() if id(p) not in seen]
             seen.update(id(p) for p in tensors)
         result.append((sum(p.numel() for p in tensors), sum(p.numel() for p in tensors if p.requires_grad)))
     return result
+
+
+_WALK = ("parameters", "named_parameters", "_named_members", "named_modules")
+
+
+def _walks_as_nn_module(model: nn.Module) -> bool:
+    """Whether no class in ``model`` overrides how ``parameters()`` finds tensors."""
+    classes = {type(m) for m in model.modules()}
+    return all(getattr(cls, name) is getattr(nn.Module, name) for cls in classes for name in _WALK)
+
+
+def _subtree_parameters(module: nn.Module, memo: dict[int, dict]) -> dict:
+    """``{id: parameter}`` of ``module.parameters()`` (each tensor once), built from the children's
+    so that a container row does not walk its whole subtree again (``memo``: per module id)."""
+    found = memo.get(id(module))
+    if found is None:
+        found = {}
+        for child in module._modules.values():
+            if child is not None:
+                found.update(_subtree_parameters(child, memo))
+        found.update((id(p), p) for p in module._parameters.values() if p is not None)
+        memo[id(module)] = found
+    return found
 
 
 def unused_diagnostics(tracer, model: nn.Module) -> list[Diagnostic]:

@@ -44,8 +44,21 @@ _PASSTHROUGH = frozenset({
 _ARITHMETIC = {"add", "sub", "mul", "div", "truediv", "floordiv", "matmul", "pow", "and", "or", "neg"}
 
 
+_OP_NAMES: dict = {}  # func -> op_name(func): torch-level callables are few and long-lived
+
+
 def op_name(func) -> str:
     """A readable name for a torch-level function: ``__iadd__`` -> ``add``, ``_max_pool2d`` -> ``max_pool2d``."""
+    try:
+        return _OP_NAMES[func]
+    except KeyError:
+        name = _OP_NAMES[func] = _op_name(func)
+        return name
+    except TypeError:  # an unhashable callable
+        return _op_name(func)
+
+
+def _op_name(func) -> str:
     name = getattr(func, "__name__", None) or type(func).__name__
     name = getattr(func, "_opname", name)  # an ATen overload (a .pt2's graph): add_.Tensor -> add_
     if name.startswith("__") and name.endswith("__") and name not in _METADATA:
@@ -64,17 +77,44 @@ def is_atomic(module: nn.Module) -> bool:
     return type(module).__module__.startswith("torch.") and next(module.children(), None) is None
 
 
+_SCALARS = frozenset({int, float, bool, str, type(None), torch.dtype, torch.device})
+_CONTAINERS = frozenset({tuple, list, dict})
+
+
 def _tensors(obj) -> list[torch.Tensor]:
-    leaves, _ = tree_flatten(obj)
-    return [x for x in leaves if isinstance(x, torch.Tensor)]
+    """The tensors among ``obj``'s pytree leaves, in ``tree_flatten``'s order.
+
+    Called on the arguments and results of every op: plain tuples, lists and dicts are walked
+    here, and only other containers (named tuples, ``OrderedDict``, registered dataclasses) go
+    through ``tree_flatten``, which costs several times more per call."""
+    found: list[torch.Tensor] = []
+    _collect(obj, found)
+    return found
+
+
+def _collect(obj, found: list) -> None:
+    kind = type(obj)
+    if kind in _SCALARS:
+        return
+    if isinstance(obj, torch.Tensor):
+        found.append(obj)
+    elif kind in _CONTAINERS:
+        for value in (obj.values() if kind is dict else obj):
+            _collect(value, found)
+    else:
+        leaves, _ = tree_flatten(obj)
+        found.extend(x for x in leaves if isinstance(x, torch.Tensor))
+
+
+def _shapes_of(tensors: list[torch.Tensor]) -> Any:
+    if len(tensors) == 1:
+        return list(tensors[0].shape)
+    return [list(t.shape) for t in tensors] or None
 
 
 def shape_of(output) -> Any:
     """A shape for one tensor, a list of shapes for several, None for none."""
-    tensors = _tensors(output)
-    if len(tensors) == 1:
-        return list(tensors[0].shape)
-    return [list(t.shape) for t in tensors] or None
+    return _shapes_of(_tensors(output))
 
 
 @dataclass
@@ -149,6 +189,10 @@ class Tracer:
         self.names = {m: n for n, m in model.named_modules()}
         self.rows: list[Row] = []
         self.stack: list[Row | _Frame] = []
+        self._rows_open: list[Row] = []  # the Rows of ``stack``, innermost last
+        self._formulas_open = 0  # open rows with a module formula (their ops are not charged MACs)
+        self._per_type: dict[type, tuple] = {}  # module class -> (kind, geometry, check, formula)
+        self._atomic: dict[int, bool] = {}  # id(module) -> is_atomic(module)
         self.producer: dict[int, int] = {}
         self._keep: list[torch.Tensor] = []  # keeps ids unique while the trace runs
         self._calls: dict[int, int] = {}
@@ -165,6 +209,8 @@ class Tracer:
         self._capture(index, tensors)
 
     def _capture(self, index: int, tensors) -> None:
+        if not self.capture:
+            return
         # A copy, because a later in-place op (ReLU(inplace=True) after ``out += x``) would
         # overwrite the very tensor object; clone() stays on the autograd graph.  A module called
         # several times keeps its last call's output: the one the network goes on with.
@@ -187,10 +233,18 @@ class Tracer:
         return [self.producer[id(t)] for t in tensors if id(t) in self.producer]
 
     def innermost_row(self) -> Row | None:
-        for frame in reversed(self.stack):
-            if isinstance(frame, Row):
-                return frame
-        return None
+        return self._rows_open[-1] if self._rows_open else None
+
+    def _module_rules(self, module) -> tuple:
+        """(kind, module_attrs rule, check_module rule, MAC formula) of a module's class, looked up once
+        per trace: the registries walk the class's MRO, and a network calls few classes many times."""
+        cls = type(module)
+        rules = self._per_type.get(cls)
+        if rules is None:
+            kind = ops.module_kind(module)
+            rules = self._per_type[cls] = (kind, ops.get_rule("module_attrs", kind),
+                                           ops.get_rule("check_module", kind), costs.module_formula(module))
+        return rules
 
     def mark_inputs(self, inputs) -> None:
         """Number the model's input tensors: ``inputs[k]`` is produced by ``-1 - k`` (positional
@@ -202,39 +256,47 @@ class Tracer:
     # -- module rows -----------------------------------------------------------------------
     def pre_hook(self, module, args, kwargs):
         parent = self.innermost_row()
-        tensors = _tensors((args, kwargs))
+        tensors = _tensors(args)
+        if kwargs:
+            tensors += _tensors(kwargs)
         name = self.names.get(module, type(module).__name__)
         call = self._calls.get(id(module), 0)
         self._calls[id(module)] = call + 1
-        kind = ops.module_kind(module)
-        geometry = ops.get_rule("module_attrs", kind)
+        kind, geometry, check, formula = self._module_rules(module)
+        atomic = self._atomic.get(id(module))
+        if atomic is None:
+            atomic = self._atomic[id(module)] = is_atomic(module)
         row = Row(
             index=len(self.rows), name=name, type=type(module).__name__, kind="module",
             depth=0 if parent is None else parent.depth + 1,
             parent=None if parent is None else parent.index, call=call, module=module,
-            atomic=is_atomic(module), input_shapes=[list(t.shape) for t in tensors],
+            atomic=atomic, input_shapes=[list(t.shape) for t in tensors],
             inputs=self.sources(tensors), attrs=geometry(module) if geometry else {}, op_kind=kind,
         )
-        row.formula = costs.module_formula(module)
+        row.formula = formula
+        if formula is not None:
+            self._formulas_open += 1
         if self.capture and (name in self.capture or parent is not None and parent.name in self.capture):
             self.calls[name] = []  # a module called again: its last call is the one kept
         if parent is not None:
             parent.children.append(row.index)
         self.rows.append(row)
         self.stack.append(row)
-        check = ops.get_rule("check_module", kind)
+        self._rows_open.append(row)
         if check is not None and tensors:
             check(self, row, module, tensors)
 
     def post_hook(self, module, args, kwargs, output):
         row = self.stack.pop()
         assert isinstance(row, Row) and row.module is module, "unbalanced module hooks"
+        self._rows_open.pop()
         outputs = _tensors(output)
-        row.output_shape = shape_of(output)
+        row.output_shape = _shapes_of(outputs)
         row.output_bytes = sum(t.numel() * t.element_size() for t in outputs)
         row.finished = True
         row.output_from = self.sources(outputs)
         if row.formula is not None:
+            self._formulas_open -= 1
             macs = int(row.formula(module, args, output))
             row.self_macs += macs
             key = f"formula:{type(module).__name__}"
@@ -246,16 +308,21 @@ class Tracer:
 
     # -- functional rows -------------------------------------------------------------------
     def call_function(self, func, args, kwargs):
-        parent = self.innermost_row()
-        if (parent is not None and parent.atomic and parent.name in self.calls and self.stack
-                and self.stack[-1] is parent):
-            self._record_call(parent.name, func, args, kwargs)
-        if parent is None or parent.atomic or not isinstance(self.stack[-1], Row):
+        parent = self._rows_open[-1] if self._rows_open else None
+        if parent is None:
+            return func(*args, **kwargs)
+        if parent.atomic:  # its own calls are its implementation: recorded only for a captured row
+            if self.calls and parent.name in self.calls and self.stack[-1] is parent:
+                self._record_call(parent.name, func, args, kwargs)
+            return func(*args, **kwargs)
+        if self.stack[-1] is not parent:  # inside a functional call: its own internals
             return func(*args, **kwargs)
         name = op_name(func)
         if name in _METADATA:
             return func(*args, **kwargs)
-        tensors = _tensors((args, kwargs))
+        tensors = _tensors(args)
+        if kwargs:
+            tensors += _tensors(kwargs)
         sources = self.sources(tensors)
         if not sources:  # parameters, buffers, constants: not on the data path
             return func(*args, **kwargs)
@@ -297,7 +364,7 @@ class Tracer:
             type=name, kind="function", depth=parent.depth + 1, parent=parent.index, call=parent.call,
             module=None, atomic=True, input_shapes=[list(t.shape) for t in tensors],
             inputs=sources, attrs=attrs, op_kind=kind,
-            output_shape=shape_of(out),
+            output_shape=_shapes_of(outputs),
             output_bytes=sum(t.numel() * t.element_size() for t in outputs),
             self_macs=frame.self_macs, self_other=frame.self_other, self_alloc=frame.self_alloc,
             self_macs_by_op=frame.self_macs_by_op, finished=True, call_args=(sanitize(args), sanitize(kwargs)),
@@ -338,7 +405,7 @@ class Tracer:
             elif isinstance(value, (list, tuple)):
                 self.used_tensors.update(id(v) for v in value if isinstance(v, torch.Tensor))
         frame = self.stack[-1] if self.stack else self.outside
-        counted_by_formula = any(isinstance(f, Row) and f.formula is not None for f in self.stack)
+        counted_by_formula = self._formulas_open > 0
         macs = 0 if counted_by_formula else costs.macs_of(func, args, kwargs, out)
         if macs:
             name = costs.op_name(func)
@@ -432,7 +499,16 @@ def run_trace(model: nn.Module, inputs: list[torch.Tensor], call=None, grad: boo
     return tracer, output
 
 
-_STATE_DICTS = frozenset({"_parameters", "_buffers"})  # parameters and buffers: never touched here
+# nn.Module's own bookkeeping (parameters, buffers, children, hooks, the training flag): never touched
+# here, and never a plain attribute holding tensors, so the walks below skip them without a look.
+_MODULE_INTERNALS = frozenset(vars(nn.Module()))
+_PLAIN = frozenset({bool, int, float, str, type(None)})
+
+
+def _plain_attributes(module: nn.Module):
+    """(name, value) of a module's own attributes that may hold tensors."""
+    return [(key, value) for key, value in vars(module).items()
+            if type(value) not in _PLAIN and key not in _MODULE_INTERNALS]
 
 
 def _holds_tensors(value) -> bool:
@@ -451,8 +527,8 @@ def _tensor_attributes(model: nn.Module) -> dict:
     is a list of tensors that its forward replaces with copies on the input's device)."""
     saved = {}
     for module in model.modules():
-        for key, value in vars(module).items():
-            if key not in _STATE_DICTS and _holds_tensors(value):
+        for key, value in _plain_attributes(module):
+            if _holds_tensors(value):
                 saved[(module, key)] = (value, dict(value) if isinstance(value, dict) else
                                         list(value) if isinstance(value, list) else None)
     return saved
@@ -461,8 +537,7 @@ def _tensor_attributes(model: nn.Module) -> dict:
 def _restore_tensor_attributes(model: nn.Module, saved: dict) -> None:
     """Put back what ``_tensor_attributes`` saw, and drop tensor attributes the forward added."""
     for module in model.modules():
-        for key in [k for k, v in vars(module).items()
-                    if k not in _STATE_DICTS and (module, k) not in saved and _holds_tensors(v)]:
+        for key in [k for k, v in _plain_attributes(module) if (module, k) not in saved and _holds_tensors(v)]:
             del module.__dict__[key]
     for (module, key), (value, contents) in saved.items():
         if isinstance(value, dict):
