@@ -8,8 +8,9 @@ build and analysis, measured in its worker) is summed too: if it grows with 2 wo
 each other (or the machine was busy).  While a census runs, the resident memory of its workers (the
 forkserver's children) is sampled every ``--sample`` seconds; "peak memory per worker" is the largest
 sample and, independently, the largest ``peak_memory_bytes`` of a row (a worker's VmHWM during one model).
-The load average (``os.getloadavg``) is printed before and after each census: other sessions share this
-machine.
+"Busy" is that sum over workers × wall time: the share of the workers' time spent on models (not on
+start-up, the main process or the last models' tail).  The load average (``os.getloadavg``) is printed
+before and after each census: other sessions share this machine.
 
 Usage::
 
@@ -123,13 +124,16 @@ def summarize(path: Path) -> dict:
 
 def print_census(result: dict) -> None:
     per_minute = result["rows"] / result["wall"] * 60 if result["wall"] else 0.0
+    busy = result["model_seconds"] / (result["workers"] * result["wall"]) if result["wall"] else 0.0
     print(f"| {result['workers']} | {result['rows']} | {result['wall']:.1f} | {per_minute:.1f} | "
-          f"{result['model_seconds']:.1f} | {result['row_peak_mb']:.0f} | {result['sampled_peak_mb']:.0f} | "
+          f"{result['model_seconds']:.1f} | {busy:.0%} | {result['row_peak_mb']:.0f} | "
+          f"{result['sampled_peak_mb']:.0f} | "
           f"{result['load_before']} → {result['load_after']} |")
 
 
-HEADER = ("| workers | models | wall (s) | models/min | Σ model s | max row peak (MB) | max sampled worker RSS (MB) "
-          "| load 1/5/15 min before → after |\n|---:|---:|---:|---:|---:|---:|---:|---|")
+HEADER = ("| workers | models | wall (s) | models/min | Σ model s | busy | max row peak (MB) "
+          "| max sampled worker RSS (MB) | load 1/5/15 min before → after |\n"
+          "|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 
 
 def rate(args) -> None:
