@@ -13,18 +13,19 @@ row, a death (the sentinel) and a deadline are each seen by one ``wait``, and ki
 other.  Everything else is the standard library's: processes, pipes, ``wait``, the forkserver, daemons.
 
 Workers come from the ``forkserver`` context with torch, torchvision, the analysis (and timm when the
-census has timm models) imported once in the server: a forked worker is ready at once instead of paying
-those imports (3.6 s with torchvision, 4.7 s with timm here) at every start and every recycle.  Forking a
-process that imported torch but never ran an op is safe: no OpenMP pool exists yet, and torch resets its
-thread pools after a fork (the unsafe case, fork after torch has run threads, never happens).  Where
-there is no forkserver (Windows), ``spawn``.  The server is the standard library's and lives as long as
-this process; only its first start's preload counts.
+census has timm models) imported once in the server: a recycled worker costs 0.25 s (fork and first
+model) instead of those imports at every start and every recycle (3.6 s with torchvision, 4.7 s with timm
+on a quiet machine, 14 s at load 12; docs/benchmarks.md, "Census speed").  Forking a process that imported
+torch but never ran an op is what torch's own DataLoader does on Linux (fork after import); the unsafe case,
+fork after torch ran its intra-op thread pool or CUDA, never happens in the server.  Where there is no
+forkserver (Windows), ``spawn``.  The server is the standard library's and lives as long as this process;
+only its first start's preload counts.
 
 A worker ignores Ctrl-C (the supervisor decides), exits when the supervisor process ends even in the
 middle of a model (a thread waits on the supervisor's pidfd: a forked worker's parent is the forkserver,
 which lives as long as its workers, so ``PR_SET_PDEATHSIG`` would not fire; a worker waiting for its next
-model sees its pipe close anyway), silences stdout and warnings (a row carries a model's error), and uses
-``cores / workers`` torch threads.
+model sees its pipe close anyway), silences stdout and warnings (a row carries a model's error), uses
+``cores / workers`` torch threads, and gives freed heap back after each model (``malloc_trim``).
 """
 
 from __future__ import annotations
