@@ -254,7 +254,18 @@ class Tracer:
             self._keep.append(t)
 
     # -- module rows -----------------------------------------------------------------------
+    # The hooks' own tensor reads (``t.shape``, ``numel()``, a captured ``clone()``) are bookkeeping,
+    # not the model's calls: torch-level recording is off while they run, which also spares a
+    # round trip through ``_FunctionRecorder`` for each of them.  The dispatcher still sees the clone.
     def pre_hook(self, module, args, kwargs):
+        with torch._C.DisableTorchFunction():
+            self._open_row(module, args, kwargs)
+
+    def post_hook(self, module, args, kwargs, output):
+        with torch._C.DisableTorchFunction():
+            self._close_row(module, args, output)
+
+    def _open_row(self, module, args, kwargs):
         parent = self.innermost_row()
         tensors = _tensors(args)
         if kwargs:
@@ -286,7 +297,7 @@ class Tracer:
         if check is not None and tensors:
             check(self, row, module, tensors)
 
-    def post_hook(self, module, args, kwargs, output):
+    def _close_row(self, module, args, output):
         row = self.stack.pop()
         assert isinstance(row, Row) and row.module is module, "unbalanced module hooks"
         self._rows_open.pop()
