@@ -20,6 +20,11 @@ kernels and dispatch caches met for the first time, which would fall on whicheve
 then ``--repeats`` (default 1) timed rounds of (a), (b), (c); the per-model figure is the minimum
 of its rounds.  Garbage is collected before each timed call, and the collector is off while it runs.
 
+Clock: the CPU time of this process (``time.process_time``), because the machine this was
+written on is shared (2 cores, other jobs running): a meta forward is single-threaded Python and
+C++ work, so its CPU seconds are its cost, and other jobs' load barely moves them, while wall
+seconds move with the load.  ``--wall`` times wall seconds instead.
+
 Usage::
 
     python benchmarks/analysis_overhead.py                    # 150 timm models + torchvision
@@ -64,15 +69,18 @@ def build(name: str):
     return loaded.module.eval(), (1, *loaded.input_shape)
 
 
+CLOCK = time.process_time  # CPU seconds of this process (--wall: time.perf_counter)
+
+
 def timed(fn, profiler: cProfile.Profile | None = None) -> float:
     gc.collect()
     gc.disable()
     try:
         if profiler is not None:
             profiler.enable()
-        start = time.perf_counter()
+        start = CLOCK()
         fn()
-        return time.perf_counter() - start
+        return CLOCK() - start
     finally:
         if profiler is not None:
             profiler.disable()
@@ -155,10 +163,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1, help="timed rounds per model; the minimum counts")
     parser.add_argument("--no-torchvision", action="store_true", help="skip the torchvision classifiers")
     parser.add_argument("--worst", type=int, default=10, help="worst ratios to list")
+    parser.add_argument("--wall", action="store_true", help="time wall seconds, not this process's CPU seconds")
     parser.add_argument("--profile", action="store_true", help="cProfile (c) and print the top functions")
     parser.add_argument("--profile-top", type=int, default=40)
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
+    global CLOCK
+    if args.wall:
+        CLOCK = time.perf_counter
 
     import torch  # noqa: F401  (imports are not timed)
     import cnnscope.zoo  # noqa: F401  (registers the timm: prefix)
@@ -166,7 +178,7 @@ def main() -> None:
     profiler = cProfile.Profile() if args.profile else None
     load = os.getloadavg()
     print(f"load before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {os.cpu_count()} CPUs; "
-          f"torch {torch.__version__}; repeats {args.repeats}")
+          f"torch {torch.__version__}; repeats {args.repeats}; clock {'wall' if args.wall else 'CPU'}")
     if args.models:
         groups = [("models", args.models, None)]
     else:
