@@ -110,7 +110,25 @@ def read(path) -> list[dict]:
     if not data.strip():
         return []
     rows = {"parquet": _read_parquet, "csv": _read_csv, "json": _read_json, "html": _read_html}[fmt](data, path)
-    return [conform(row) for row in rows]
+    return [_conform_stored(row, number, path) for number, row in enumerate(rows, 1)]
+
+
+def _conform_stored(row: dict, number: int, path) -> dict:
+    """``conform(row)``, or the one line that names the row (counted from 1) and the column that is not what
+    the census holds there: a figure edited into a word, a JSON list, a row without a name."""
+    try:
+        result = conform(row)
+    except (TypeError, ValueError, OverflowError):
+        for column in NAMES:
+            try:
+                conform({column: row.get(column)})
+            except (TypeError, ValueError, OverflowError):
+                raise NotACensusError(_("{path}: row {n}: {column} is {value}, not a number").format(
+                    path=path, n=number, column=column, value=repr(row.get(column)))) from None
+        raise not_a_census(path) from None
+    if not result["name"]:
+        raise NotACensusError(_("{path}: row {n} has no name").format(path=path, n=number))
+    return result
 
 
 def not_a_census(path) -> NotACensusError:
