@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from cnnscope.errors import WeightsError, require_file
-from cnnscope.i18n import N_, _
+from cnnscope.i18n import N_, _, ngettext
 
 # what the file is called in a message -> the same with its article (``is a folder, not a checkpoint``)
 _A_KIND = {"weights file": N_("a weights file"), "checkpoint": N_("a checkpoint"), "tensor file": N_("a tensor file")}
@@ -200,10 +200,15 @@ def _describe(data, path: Path) -> str:
         config = data["config"]
         parts = [str(config.get(k)) for k in ("model", "dataset") if config.get(k)]
         epochs = config.get("epochs")
-        detail = " on ".join(parts) + (f", {epochs} epochs" if epochs else "")
-        return f"cnnscope train checkpoint {path.name}" + (f" ({detail})" if detail else "")
+        detail = _("{model} on {dataset}").format(model=parts[0], dataset=parts[1]) if len(parts) == 2 else "".join(parts)
+        if epochs:  # a picture's title, in the reader's language
+            count = ngettext("{n} epoch", "{n} epochs", epochs).format(n=epochs)
+            detail = _("{detail}, {epochs}").format(detail=detail, epochs=count) if detail else count
+        if detail:
+            return _("cnnscope train checkpoint {file} ({detail})").format(file=path.name, detail=detail)
+        return _("cnnscope train checkpoint {file}").format(file=path.name)
     if isinstance(data, dict) and any(isinstance(data.get(k), dict) for k in _NESTED_KEYS):
-        return f"checkpoint {path.name}"
+        return _("checkpoint {file}").format(file=path.name)
     return f"state_dict {path.name}"
 
 

@@ -99,7 +99,8 @@ def _filters(args) -> int:
     loaded, origin = _model(args)
     name, weight = conv_weight(loaded.module, args.layer)
     out_channels, in_channels, kh, kw = weight.shape
-    title = f"{loaded.name} · {name} · {out_channels} filters {kh}×{kw}×{in_channels} · weights: {origin}"
+    title = _("{layer} · {n} filters {kh}×{kw}×{inp} · weights: {origin}").format(  # the app's title, model first
+        layer=f"{loaded.name} · {name}", n=out_channels, kh=kh, kw=kw, inp=in_channels, origin=origin)
     write_picture(filter_grid(weight, title, shared_scale=args.shared_scale), args.output)
     say(_("wrote {output}: {title}").format(output=args.output, title=title))
     return 0
@@ -127,7 +128,8 @@ def _features(args) -> int:
     layer = args.layer or first_conv_name(loaded.module)
     activation = capture(loaded.module, inputs, layer)[0]
     shape = "×".join(map(str, activation.shape))
-    title = f"{loaded.name} · {layer} · {shape} · {Path(args.image).name} · weights: {origin}"
+    title = _("{layer} · {shape} · {image} · weights: {origin}").format(
+        layer=f"{loaded.name} · {layer}", shape=shape, image=Path(args.image).name, origin=origin)
     if activation.ndim == 1:  # a Linear output: bars, named by class when it is the model's output
         from cnnscope.vis.feature_maps import value_bars
 

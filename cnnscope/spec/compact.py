@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 
 from cnnscope.errors import SpecError
-from cnnscope.i18n import _
+from cnnscope.i18n import N_, _
 
 _SIMPLE = {"bn": "batchnorm", "relu": "relu", "lrelu": "leakyrelu", "tanh": "tanh", "sigmoid": "sigmoid",
            "sig": "sigmoid", "gelu": "gelu", "silu": "silu", "id": "identity", "flat": "flatten",
@@ -57,7 +57,7 @@ def parse(text: str, name: str = "model") -> dict:
 
 
 EXAMPLE = "in1x28x28,c5-6p2,tanh,ap2,flat,fc10"
-SEPARATORS = f"layers are separated by commas, e.g. {EXAMPLE}"
+SEPARATORS = N_("layers are separated by commas, e.g. {example}")  # a message: _(SEPARATORS).format(example=EXAMPLE)
 
 
 class _Parser:
@@ -78,8 +78,11 @@ class _Parser:
         return self.typed[self.typed_at(self.pos - len(token)):self.typed_at(self.pos - 1) + 1]
 
     def error(self, message: str, fix: str = "") -> SpecError:
-        return SpecError(f"{message} at character {self.typed_at(self.pos) + 1} of {self.typed!r}"
-                         + (f": {fix}" if fix else ""))
+        """``message`` and ``fix`` come translated; the place is a sentence of its own."""
+        where = dict(problem=message, position=self.typed_at(self.pos) + 1, text=repr(self.typed))
+        if fix:
+            return SpecError(_("{problem} at character {position} of {text}: {fix}").format(fix=fix, **where))
+        return SpecError(_("{problem} at character {position} of {text}").format(**where))
 
     def peek_token(self) -> str:
         match = re.match(r"[A-Za-z0-9.\-]+", self.text[self.pos:])
@@ -92,8 +95,8 @@ class _Parser:
 
     def expect(self, char: str) -> None:
         if not self.text.startswith(char, self.pos):
-            found = self.text[self.pos] if self.pos < len(self.text) else "the end"
-            raise self.error(f"expected {char!r}, found {found!r}")
+            found = repr(self.text[self.pos] if self.pos < len(self.text) else _("the end"))
+            raise self.error(_("expected {char}, found {found}").format(char=repr(char), found=found))
         self.pos += 1
 
     def items(self, end: str, stop: str = "") -> list:
@@ -103,9 +106,9 @@ class _Parser:
             result.append(self.item())
         if end == "" and self.pos != len(self.text):
             if self.text[self.pos] == "|":
-                raise self.error("unexpected '|'", f"'|' is not a separator (it splits the branches of cat(...)); "
-                                                   f"{SEPARATORS}")
-            raise self.error(f"unexpected {self.text[self.pos]!r}")
+                raise self.error(_("unexpected '|'"), _("'|' is not a separator (it splits the branches of cat(...)); "
+                                                        "{separators}").format(separators=_separators()))
+            raise self.error(_("unexpected {char}").format(char=repr(self.text[self.pos])))
         return result
 
     def item(self):
@@ -116,7 +119,7 @@ class _Parser:
             self.expect("*")
             count = self.take_token()
             if not count.isdigit():
-                raise self.error("expected a repeat count after '*'")
+                raise self.error(_("expected a repeat count after '*'"))
             return {"repeat": {"times": int(count), "layers": body}}
         token = self.peek_token()
         if token in ("res", "cat") and self.text.startswith("(", self.pos + len(token)):
@@ -136,8 +139,8 @@ class _Parser:
             self.expect(")")
             return {"concat": {"branches": branches}}
         if not token:
-            found = self.text[self.pos] if self.pos < len(self.text) else "the end"
-            raise self.error(f"expected a layer, found {found!r}")
+            found = repr(self.text[self.pos] if self.pos < len(self.text) else _("the end"))
+            raise self.error(_("expected a layer, found {found}").format(found=found))
         self.pos += len(token)
         return _layer(token, self)
 
@@ -159,7 +162,7 @@ def _layer(token: str, parser: _Parser):
         try:
             return {"dropout": {"p": float(rest)}}
         except ValueError:
-            raise parser.error(f"dropout wants a probability such as do0.5, got {token!r}") from None
+            raise parser.error(_("dropout wants a probability such as do0.5, got {token}").format(token=repr(token))) from None
     match = _CONV.match(token)
     if match:
         kind, kh, kw, out, options = match.groups()
@@ -184,23 +187,31 @@ def _layer(token: str, parser: _Parser):
     typed = parser.typed_token(token)
     parser.pos -= len(token)  # point at the token's start, as typed
     fix = _FULL_WORDS.get(re.match(r"[a-z]*", token.lower()).group(0), "")
+    fix = _(fix) if fix else ""  # not _(""): gettext gives the catalog's header for the empty id
     if fix:  # a layer written as the YAML names it ('conv 6 5', 'maxpool2'): the token syntax and an example
         rest = parser.text[parser.pos + len(token):]
         stray_bar = rest.startswith("|") and "cat(" not in parser.text
-        raise parser.error(f"unknown layer token {typed!r}", fix + "; " + (
-            f"'|' is not a separator (it splits the branches of cat(...)); {SEPARATORS}" if stray_bar else SEPARATORS))
+        unknown = _("unknown layer token {token}").format(token=repr(typed))
+        if stray_bar:
+            raise parser.error(unknown, _("{fix}; '|' is not a separator (it splits the branches of cat(...)); "
+                                          "{separators}").format(fix=fix, separators=_separators()))
+        raise parser.error(unknown, _("{fix}; {separators}").format(fix=fix, separators=_separators()))
     known = ["c3-64", "ct2-32", "mp2", "ap2", "gap", "aap7", "fc10", "do0.5", *_SIMPLE]
     close = difflib.get_close_matches(token, known, n=1)
     hint = _(' (did you mean "{name}"?)').format(name=close[0]) if close else ""
-    raise parser.error(f"unknown layer token {typed!r}{hint}", "" if close else
-                       f"write a conv as c<kernel>-<out> (c5-6), a pool as mp2 or ap2, a linear layer as fc10; {SEPARATORS}")
+    raise parser.error(_("unknown layer token {token}").format(token=repr(typed)) + hint, "" if close else
+                       _("write a conv as c<kernel>-<out> (c5-6), a pool as mp2 or ap2, a linear layer as fc10; "
+                         "{separators}").format(separators=_separators()))
 
 
-_CONV_FIX = "write a conv as c<kernel>-<out>, e.g. c5-6p2 (kernel 5, 6 channels, padding 2)"
-_FULL_WORDS = {"conv": _CONV_FIX, "convolution": _CONV_FIX,
-               "maxpool": "write a max-pool as mp<kernel>, e.g. mp2", "max": "write a max-pool as mp<kernel>, e.g. mp2",
-               "avgpool": "write an average pool as ap<kernel>, e.g. ap2",
-               "avg": "write an average pool as ap<kernel>, e.g. ap2",
-               "linear": "write a linear layer as fc<out>, e.g. fc10", "dense": "write a linear layer as fc<out>, e.g. fc10",
-               "fc": "write a linear layer as fc<out>, e.g. fc10",
-               "dropout": "write a dropout as do<p>, e.g. do0.5", "batchnorm": "write a batch norm as bn"}
+def _separators() -> str:
+    return _(SEPARATORS).format(example=EXAMPLE)
+
+
+_CONV_FIX = N_("write a conv as c<kernel>-<out>, e.g. c5-6p2 (kernel 5, 6 channels, padding 2)")
+_MAX_FIX = N_("write a max-pool as mp<kernel>, e.g. mp2")
+_AVG_FIX = N_("write an average pool as ap<kernel>, e.g. ap2")
+_LINEAR_FIX = N_("write a linear layer as fc<out>, e.g. fc10")
+_FULL_WORDS = {"conv": _CONV_FIX, "convolution": _CONV_FIX, "maxpool": _MAX_FIX, "max": _MAX_FIX,
+               "avgpool": _AVG_FIX, "avg": _AVG_FIX, "linear": _LINEAR_FIX, "dense": _LINEAR_FIX, "fc": _LINEAR_FIX,
+               "dropout": N_("write a dropout as do<p>, e.g. do0.5"), "batchnorm": N_("write a batch norm as bn")}

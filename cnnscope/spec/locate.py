@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from cnnscope.i18n import _
+
 _STEP = re.compile(r"([A-Za-z_]\w*)((?:\[\d+\])*)")
 
 
@@ -43,9 +45,10 @@ def table_name(location: str) -> str | None:
 
 
 def ordinal(n: int) -> str:
-    """1 -> 1st, 2 -> 2nd, 11 -> 11th, 23 -> 23rd."""
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+    """1 -> 1st, 2 -> 2nd, 11 -> 11th, 23 -> 23rd (in Chinese 第 1, 第 2: each suffix is a message)."""
+    if 10 <= n % 100 <= 20 or n % 10 not in (1, 2, 3):
+        return _("{n}th").format(n=n)
+    return (_("{n}st"), _("{n}nd"), _("{n}rd"))[n % 10 - 1].format(n=n)
 
 
 def entry_words(location: str) -> str | None:
@@ -57,12 +60,14 @@ def entry_words(location: str) -> str | None:
     indices = [(k, p) for k, p in enumerate(path) if isinstance(p, int)]
     k, index = indices[-1]
     if k == 1:
-        return f"the {ordinal(index + 1)} layer in the list"
+        return _("the {ordinal} layer in the list").format(ordinal=ordinal(index + 1))
     owner = path[k - 1]
     if isinstance(owner, int):  # concat.branches[b][j]
-        return f"the {ordinal(index + 1)} layer of branch {owner + 1} of the concat block"
+        return _("the {ordinal} layer of branch {branch} of the concat block").format(
+            ordinal=ordinal(index + 1), branch=owner + 1)
     block = path[k - 2] if k >= 2 and isinstance(path[k - 2], str) else "block"
-    return f"the {ordinal(index + 1)} layer of the {block} block's {owner}"
+    return _("the {ordinal} layer of the {block} block's {owner}").format(
+        ordinal=ordinal(index + 1), block=block, owner=owner)
 
 
 def line_of(text: str, location: str) -> int | None:
@@ -104,5 +109,8 @@ def heading(location: str, text: str | None = None, layer: str | None = None, ki
     words = [w for w in (kind, entry_words(location)) if w]
     line = line_of(text, location) if text else None
     if line:
-        words.append(f"line {line}")
-    return f"layer {name}" + (f" ({', '.join(words)})" if words else "")
+        words.append(_("line {line}").format(line=line))
+    if not words:
+        return _("layer {name}").format(name=name)
+    # Translators: a spec layer's heading, e.g. "layer 0 (conv, the 1st layer in the list, line 6)"
+    return _("layer {name} ({details})").format(name=name, details=_(", ").join(words))

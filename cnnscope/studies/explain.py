@@ -23,7 +23,9 @@ WINDOW_LEGEND = N_("n = input size along the axis, k = kernel size, s = stride, 
 RF_LEGEND = N_("r = receptive field size (how many input pixels one unit can see, per side), j = jump (input pixels "
                "between the fields of neighbouring units), start = where the first unit's field begins (negative: "
                "in the padding); k = kernel size, s = stride, p = padding, d = dilation of this row.")
-RF_FORMULA = "r_out = r_in + (k−1)·d·j_in,   j_out = j_in·s,   start_out = start_in − p·j_in   (the input: r = 1, j = 1, start = 0)"
+# Translators: keep the formula; translate only the words in the brackets
+RF_FORMULA = N_("r_out = r_in + (k−1)·d·j_in,   j_out = j_in·s,   start_out = start_in − p·j_in   (the input: r = 1, "
+                "j = 1, start = 0)")
 _WINDOWS = ("conv", "pool")
 
 

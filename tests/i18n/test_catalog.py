@@ -70,3 +70,13 @@ def test_placeholder_reader_sees_both_styles():
     assert placeholders("invalid choice: %(value)r (choose from %(choices)s) %s") == {"%(value)", "%(choices)", "%s"}
     assert placeholders("a {{literal}} brace") == set()
     assert placeholders("{percent}% fewer") == {"percent"}
+
+
+def test_the_receptive_field_formula_is_a_message():
+    """The app's RF page shows the recurrence with its words ("the input: ...") in the visitor's language."""
+    from cnnscope.i18n import _, use_language
+    from cnnscope.studies.explain import RF_FORMULA
+
+    with use_language("zh"):
+        shown = _(RF_FORMULA)
+    assert "输入" in shown and "the input" not in shown and shown.startswith("r_out = r_in + (k−1)·d·j_in")

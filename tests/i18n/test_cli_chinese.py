@@ -136,7 +136,8 @@ CHINESE_ROWS = ["o-missing-folder", "o-read-only", "spec-latin1", "depth-negativ
                 "features-image-missing", "unknown-command", "summary-no-model", "list-no-match", "summary-unknown-model",
                 "summary-format", "summary-depth-text", "file-needs-arguments", "spec-missing", "weights-other-model",
                 "rf-layer-unknown", "rf-unit-outside", "filters-layer-not-conv", "code-zoo-name", "train-epochs-zero",
-                "input-too-small", "spec-unknown-key"]
+                "input-too-small", "spec-unknown-key", "explain-unit-outside", "explain-unit-rank", "explain-unit-text",
+                "one-line-unknown-layer", "compare-bad-one-line"]
 ROWS = {row.id: row for row in bad_inputs.BAD}
 
 # What may stay as it is in a Chinese line: quoted values, paths and file names, options, code.
@@ -199,3 +200,32 @@ def test_chinese_help_is_wrapped_by_display_width(run_cli):
     limit = max(display_width(line) for line in run_cli("train", "--help")[1].splitlines())
     assert max(display_width(line) for line in wrapped) <= limit
     assert not any(line.lstrip().startswith(("）", "，", "。")) for line in wrapped)
+
+
+def test_a_spec_layer_is_named_in_chinese(run_cli):
+    """The heading of a spec's failing layer (its name, which entry of the list, its line) is a sentence too."""
+    broken = Path(__file__).resolve().parents[2] / "examples" / "broken.yaml"
+    code, out, err = run_cli("summary", str(broken), "--lang", "zh")
+    line = err.strip()
+    assert code == 1 and "层 0（conv，列表中的第 1 层，第 6 行）" in line, line
+    assert english_left(line.partition("未知的参数")[0]) == [], line  # the argument names after it stay as typed
+
+
+def test_filter_and_feature_pictures_are_titled_in_chinese(run_cli, tmp_path):
+    for argv in (("filters", "lenet5"), ("features", "lenet5", "--image", "digits:17")):
+        code, out, err = run_cli(*argv, "-o", str(tmp_path / "picture.png"), "--lang", "zh")
+        assert code == 0, err
+        assert "权重：" in out and "weights" not in out, out  # the title drawn on the picture, also said on stdout
+    assert "个滤波器" in run_cli("filters", "lenet5", "-o", str(tmp_path / "f.png"), "--lang", "zh")[1]
+
+
+def test_a_training_checkpoint_is_described_in_chinese(tmp_path):
+    """Picture titles name a cnnscope training run's weights in the reader's language."""
+    from cnnscope.i18n import use_language
+    from cnnscope.weights import _describe
+
+    run = {"config": {"model": "lenet5", "dataset": "digits", "epochs": 10}, "state_dict": {}}
+    assert _describe(run, tmp_path / "model.pt") == "cnnscope train checkpoint model.pt (lenet5 on digits, 10 epochs)"
+    with use_language("zh"):
+        assert _describe(run, tmp_path / "model.pt") == "cnnscope train 检查点 model.pt（lenet5 在 digits 上，10 个轮次）"
+        assert _describe({"model": {}}, tmp_path / "w.pt") == "检查点 w.pt"

@@ -38,10 +38,10 @@ def parse_unit(text: str) -> tuple[int, ...]:
     try:
         unit = tuple(int(p) for p in parts)
     except ValueError:
-        raise UsageError(f"--unit {text}: expected whole numbers C,Y,X such as 0,12,12 (channel, row, column), "
-                         "or one number for a linear row") from None
+        raise UsageError(_("--unit {text}: expected whole numbers C,Y,X such as 0,12,12 (channel, row, column), "
+                           "or one number for a linear row").format(text=text)) from None
     if any(u < 0 for u in unit):
-        raise UsageError(f"--unit {text}: positions count from 0; negative numbers are not positions")
+        raise UsageError(_("--unit {text}: positions count from 0; negative numbers are not positions").format(text=text))
     return unit
 
 
@@ -52,10 +52,11 @@ def check_unit(unit: tuple[int, ...], shape: tuple[int, ...], layer: str) -> Non
     size = "×".join(map(str, shape))
     ranges = ", ".join(f"{name} 0..{n - 1}" for name, n in zip(letters, shape))
     if len(unit) != len(shape):
-        raise UsageError(f"--unit {','.join(map(str, unit))}: layer {layer}'s output is {size}, so a unit is "
-                         f"{','.join(letters)} ({ranges})")
+        raise UsageError(_("--unit {unit}: layer {layer}'s output is {size}, so a unit is {letters} ({ranges})").format(
+            unit=",".join(map(str, unit)), layer=layer, size=size, letters=",".join(letters), ranges=ranges))
     if any(u >= n for u, n in zip(unit, shape)):
-        raise UsageError(f"--unit {','.join(map(str, unit))} is outside layer {layer}'s output map {size} ({ranges})")
+        raise UsageError(_("--unit {unit} is outside layer {layer}'s output map {size} ({ranges})").format(
+            unit=",".join(map(str, unit)), layer=layer, size=size, ranges=ranges))
 
 
 def capture(model, inputs: torch.Tensor, layer: str) -> Captured:
