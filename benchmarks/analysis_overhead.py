@@ -11,7 +11,7 @@ Target: the total of (c) over the timm models at most the total of (b) (ratio c/
 Models (fixed, so runs compare): timm's ``timm.list_models()`` sorted, every ``--step``-th
 (default 9, so ~152 names) from the first, skipping the ones that fail to build on meta or whose
 forward fails in any of (a), (b), (c), up to ``--count`` (default 150) models; then every
-torchvision classifier (``cnnscope list --group classification``), reported apart.  The skipped names are
+torchvision classifier (``cnnscope list --group torchvision``), reported apart.  The skipped names are
 listed.  Each model is built on meta at its natural input (the timm pretrained config's
 ``input_size``, the torchvision weights' crop size), batch 1.
 
@@ -58,7 +58,7 @@ def timm_names(step: int) -> list[str]:
 def torchvision_names() -> list[str]:
     from cnnscope.zoo.registry import list_entries
 
-    return [e.name for e in list_entries() if e.group == "classification"]
+    return [e.name for e in list_entries() if e.group == "torchvision"]
 
 
 def build(name: str):
