@@ -13,14 +13,16 @@ import html
 import json
 
 from cnnscope import units
+from cnnscope.i18n import N_
 from cnnscope.studies.diff import ADDED, CHANGED, REMOVED, SAME, ArchitectureDiff, Block, Entry, Unchanged
 
 MARKS = {ADDED: "+", REMOVED: "-", CHANGED: "~", SAME: " "}
 FIELD_LABELS = {"kind": "kind", "output_shape": "shape", "kernel_size": "kernel", "stride": "stride",
                 "padding": "padding", "dilation": "dilation", "groups": "groups", "params": "params",
                 "macs": "MACs", "rf": "RF"}
-TOTAL_LABELS = {"rows": "rows", "params": "params", "macs": "MACs", "flops": "FLOPs", "param_bytes": "param MB",
-                "activation_bytes": "activation MB", "rf": "RF (last feature map)"}
+# N_: the exports stay English; the app shows these names translated (they are the catalog's ids)
+TOTAL_LABELS = {"rows": N_("rows"), "params": N_("params"), "macs": "MACs", "flops": "FLOPs",
+                "param_bytes": N_("param MB"), "activation_bytes": N_("activation MB"), "rf": N_("RF (last feature map)")}
 NAME_WIDTH = 40  # the name column's width at most (longer names overflow it)
 
 
@@ -152,7 +154,7 @@ def totals_table(diff: ArchitectureDiff) -> tuple[list[str], list[list[str]]]:
         fmt = _megabytes if name.endswith("_bytes") else (units.si if name in ("macs", "flops") else units.count)
         change = "0" if delta == 0 else (_signed(fmt, delta) + (f" ({_percent(100 * delta / a)})" if a else ""))
         rows.append([TOTAL_LABELS[name], fmt(a), fmt(b), change])
-    return ["", _short(diff.a.source), _short(diff.b.source), "change"], rows
+    return ["", _short(diff.a.source), _short(diff.b.source), N_("change")], rows
 
 
 # -- text --------------------------------------------------------------------------------------------------

@@ -80,3 +80,14 @@ def test_the_receptive_field_formula_is_a_message():
     with use_language("zh"):
         shown = _(RF_FORMULA)
     assert "输入" in shown and "the input" not in shown and shown.startswith("r_out = r_in + (k−1)·d·j_in")
+
+
+def test_the_diff_totals_names_are_messages():
+    """The app's diff tab shows the export's English totals names and "change" through _(): each needs an entry."""
+    from cnnscope.export.diff import TOTAL_LABELS
+    from cnnscope.i18n import _, use_language
+
+    names = [name for name in TOTAL_LABELS.values() if name not in ("MACs", "FLOPs")] + ["change"]
+    with use_language("zh"):
+        untranslated = [name for name in names if _(name) == name]
+    assert not untranslated
