@@ -47,8 +47,11 @@ def kernel_report(variants, lines: list[str], rf: int, channels: int, size: int,
 def report_text(report: Document) -> str:
     """A report's title, its first table in padded columns, and its findings, as plain text
     (``cnnscope kernels`` without ``-o``)."""
-    table = report.tables[0]
-    lines = [report.title, "", *_padded(table.columns, table.rows)]
+    table, data = report.tables[0], report.data
+    # the terminal's text in the reader's language (the report's own title and columns stay the export's)
+    title = _("Reaching a {rf}×{rf} receptive field with {channels} channels at {size}×{size}").format(
+        rf=data["target_rf"], channels=data["channels"], size=data["size"])
+    lines = [title, "", *_padded([_(c) for c in table.columns], table.rows)]
     lines += ["", *[f"- {line}" for line in report.findings]]
     return "\n".join(lines) + "\n"
 
@@ -464,7 +467,16 @@ def experiment_text(experiment, lines: list[str]) -> str:
 
 
 def _padded(columns, rows) -> list[str]:
-    widths = [max(len(str(c)) for c in [col, *[row[k] for row in rows]]) for k, col in enumerate(columns)]
-    out = ["  ".join(c.ljust(w) for c, w in zip(columns, widths))]
-    out += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)) for row in rows]
-    return out
+    """Columns padded by display width: a CJK character takes two terminal columns."""
+    widths = [max(_width(str(c)) for c in [col, *[row[k] for row in rows]]) for k, col in enumerate(columns)]
+
+    def line(cells) -> str:
+        return "  ".join(str(c) + " " * (w - _width(str(c))) for c, w in zip(cells, widths))
+
+    return [line(columns), *[line(row) for row in rows]]
+
+
+def _width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

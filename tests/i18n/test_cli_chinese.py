@@ -229,3 +229,14 @@ def test_a_training_checkpoint_is_described_in_chinese(tmp_path):
     with use_language("zh"):
         assert _describe(run, tmp_path / "model.pt") == "cnnscope train 检查点 model.pt（lenet5 在 digits 上，10 个轮次）"
         assert _describe({"model": {}}, tmp_path / "w.pt") == "检查点 w.pt"
+
+
+def test_kernels_table_in_chinese_is_aligned(run_cli):
+    """``cnnscope kernels``: title and headers in Chinese, columns padded by display width, numbers the English ones."""
+    english, chinese = run_cli("kernels")[1], run_cli("kernels", "--lang", "zh")[1]
+    lines = chinese.splitlines()
+    assert lines[0].startswith("达到 7×7 的感受野") and lines[2].startswith("变体") and "权重数" in lines[2]
+    header, first = lines[2], lines[3]
+    assert cell_len(header[:header.index("MACs")]) == cell_len(first[:first.index("629.41 M")])
+    table = slice(3, 7)
+    assert NUMBER.findall("\n".join(english.splitlines()[table])) == NUMBER.findall("\n".join(lines[table]))

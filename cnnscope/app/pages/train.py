@@ -12,7 +12,7 @@ import streamlit as st
 
 from cnnscope import units
 from cnnscope.app import plain_text, real_models, training, zoo_picker
-from cnnscope.i18n import _, ngettext
+from cnnscope.i18n import _, language, ngettext, set_language
 
 MAX_EPOCHS = 30
 MAX_BATCH = 512
@@ -63,7 +63,7 @@ def render(choice) -> None:
             choice, lambda: _prepare(choice, dataset, root), options,
             lambda number: f"{number}. {choice.label} · {optimizer} lr {float(lr):g} · {int(epochs)} ep"))
     if job is not None and not job.done:
-        _live(job)
+        _live(job, language())
     elif job is not None:
         _show_result(job.label, job.history, job.notes, job.message, job.save_error)
     elif training.finished_runs():  # a new session (a reload): the latest kept run
@@ -143,8 +143,10 @@ def _prepare(choice, dataset: str, root: str | None):
 
 
 @st.fragment(run_every=REFRESH_S)
-def _live(job) -> None:
-    """Redrawn every second while the run goes on; the whole page reruns once it has ended."""
+def _live(job, lang: str) -> None:
+    """Redrawn every second while the run goes on; the whole page reruns once it has ended.  A fragment's
+    rerun runs this function alone, not the app's frame that sets the language: ``lang`` is the page's."""
+    set_language(lang)
     if job.done:
         st.rerun()
     from cnnscope.vis.training_curves import loss_figure
