@@ -33,7 +33,7 @@ def render(choice) -> None:
         st.error(plain_text.plain(error))
         return
     st.caption(source)
-    _reset_filters_for(source)
+    _reset_filters_for(source, rows)
     if not rows:
         st.info(_("This census has no rows."))
         return
@@ -57,6 +57,8 @@ def render(choice) -> None:
     names = [r["name"] for r in kept]
     if names:
         left, right = st.columns([3, 1], vertical_alignment="bottom")
+        if st.session_state.get("census_open_name") not in names:  # filtered out, or another census's
+            st.session_state["census_open_name"] = names[0]
         left.selectbox(_("Model"), names, key="census_open_name")
         right.button(_("Open its Summary"), key="census_open", on_click=_open_picked)
 
@@ -117,11 +119,11 @@ def _filters(rows: list[dict]) -> tuple[str, explore.Filters]:
     max_params = _budget(columns[2], _("Parameter budget"), [r.get("params") for r in rows], "census_params")
     columns = st.columns(3)
     sizes = explore.input_sizes(rows)
-    inputs = columns[0].multiselect(_("Input size"), sizes, default=sizes, key="census_inputs",
+    inputs = columns[0].multiselect(_("Input size"), sizes, key="census_inputs",
                                     format_func=in_language(lambda s: s or _("none")))
     missing = explore.without_accuracy(rows)
     min_acc = columns[1].number_input(
-        _("Minimum acc@1 (%)"), min_value=0.0, max_value=100.0, value=0.0, step=0.5, key="census_acc",
+        _("Minimum acc@1 (%)"), min_value=0.0, max_value=100.0, step=0.5, key="census_acc",
         help=ngettext("{n} of {total} models has no published acc@1: a minimum above 0 leaves it out.",
                       "{n} of {total} models have no published acc@1: a minimum above 0 leaves them out.",
                       missing).format(n=missing, total=len(rows)))
@@ -129,20 +131,26 @@ def _filters(rows: list[dict]) -> tuple[str, explore.Filters]:
         columns[1].caption(ngettext("{n} model without a published acc@1 is left out.",
                                     "{n} models without a published acc@1 are left out.", missing).format(n=missing))
     found = explore.statuses(rows)
-    statuses = columns[2].multiselect(_("Status"), found, default=found, key="census_statuses")
+    statuses = columns[2].multiselect(_("Status"), found, key="census_statuses")
     return by, explore.Filters(max_macs=max_macs, max_params=max_params, inputs=frozenset(inputs),
                                min_acc1=float(min_acc) if min_acc > 0 else None, statuses=frozenset(statuses))
 
 
-FILTER_KEYS = ("census_macs", "census_params", "census_inputs", "census_acc", "census_statuses", "census_open_name")
+def filter_defaults(rows: list[dict]) -> dict:
+    """The filters' open positions for a census, by widget key: every input size and status, no budget."""
+    return {"census_macs": ANY, "census_params": ANY, "census_inputs": explore.input_sizes(rows), "census_acc": 0.0,
+            "census_statuses": explore.statuses(rows), "census_open_name": rows[0]["name"] if rows else None}
 
 
-def _reset_filters_for(source: str) -> None:
-    """Another census: its filters start open (the last census's input sizes or budgets would hide its rows)."""
-    if st.session_state.get("census_source") != source:
-        for key in FILTER_KEYS:
-            st.session_state.pop(key, None)
-        st.session_state["census_source"] = source
+def _reset_filters_for(source: str, rows: list[dict]) -> None:
+    """Another census: its filters start open (the last census's input sizes or budgets would hide its rows).
+    They are set through the session state, which the browser follows; removing them would not do: the
+    browser would go on showing the last census's choices and send them back at the next click."""
+    fresh = st.session_state.get("census_source") != source
+    st.session_state["census_source"] = source
+    for key, value in filter_defaults(rows).items():
+        if fresh or key not in st.session_state:  # a widget's state is dropped while its page is not shown
+            st.session_state[key] = value
 
 
 def _budget(column, label: str, values, key: str):
@@ -150,7 +158,7 @@ def _budget(column, label: str, values, key: str):
     steps = explore.budget_steps(values)
     if not steps:
         return None
-    picked = column.select_slider(label, options=[*steps, ANY], value=ANY, key=key,
+    picked = column.select_slider(label, options=[*steps, ANY], key=key,
                                   format_func=in_language(lambda v: _("any") if v == ANY else f"≤ {units.si(v)}"))
     return None if picked == ANY else picked
 
