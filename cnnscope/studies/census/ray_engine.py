@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
 from cnnscope.errors import UsageError
+from cnnscope.i18n import _
 from cnnscope.studies.census.columns import failed_row
 from cnnscope.studies.census.events import Finished, Started
 from cnnscope.studies.census.pool import check_limits
@@ -66,8 +67,12 @@ def _events(ray, names, task, options, *, address, timeout, recycle_after, memor
         return
     started_here = not ray.is_initialized()
     if started_here:
-        ray.init(address=address, num_cpus=(workers or os.cpu_count() or 1) if address is None else None,
-                 include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+        try:
+            ray.init(address=address, num_cpus=(workers or os.cpu_count() or 1) if address is None else None,
+                     include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+        except (ValueError, ConnectionError) as error:  # an address Ray cannot parse or reach
+            raise UsageError(_("cannot use the Ray cluster at {address!r}: {reason}").format(
+                address=address, reason=_first_line(error, with_type=False))) from None
     pending: dict = {}  # ObjectRef -> (name, submitted at)
     try:
         remote = ray.remote(num_cpus=1, max_retries=1, max_calls=recycle_after or 0,
@@ -80,8 +85,8 @@ def _events(ray, names, task, options, *, address, timeout, recycle_after, memor
                 pending[remote.remote(task, name, options)] = (name, time.monotonic())
                 yield Started(name, "ray")
             wait = None if timeout is None else max(
-                0.0, min(since for _, since in pending.values()) + timeout - time.monotonic()) + 0.01
-            ready, _ = ray.wait(list(pending), num_returns=1, timeout=wait)
+                0.0, min(since for unused, since in pending.values()) + timeout - time.monotonic()) + 0.01
+            ready, unready = ray.wait(list(pending), num_returns=1, timeout=wait)
             for ref in ready:
                 name, since = pending.pop(ref)
                 yield Finished(name, _row(ray, ref, name, time.monotonic() - since))
@@ -110,6 +115,8 @@ def _row(ray, ref, name: str, seconds: float) -> dict:
         return failed_row(name, "crashed", f"its worker died twice ({_first_line(error)})", seconds)
 
 
-def _first_line(error: BaseException) -> str:
+def _first_line(error: BaseException, with_type: bool = True) -> str:
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    if not with_type:
+        return lines[0] if lines else type(error).__name__
     return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
