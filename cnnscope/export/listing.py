@@ -24,7 +24,9 @@ def to_text(entries, timm_count: int | None = None) -> str:
         lines.append(_("{group} ({n}):").format(group=_(title), n=len(members)))
         width = max(22, *(len(e.name) for e in members))
         for entry in members:
-            lines.append(f"  {entry.name:<{width}} {entry.input_text():<16} {entry.description}".rstrip())
+            # a tutorial net's description is a message (N_); the JSON keeps the English one
+            shown = _(entry.description) if entry.description else ""
+            lines.append(f"  {entry.name:<{width}} {entry.input_text():<16} {shown}".rstrip())
     if timm_count:
         lines.append(_("timm models ({n:,}): list them with `cnnscope list 'timm:*'` (or a pattern such as "
                        "'timm:*convnext*'); use one as timm:NAME").format(n=timm_count))

@@ -6,11 +6,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cnnscope.i18n import N_
 from cnnscope.zoo.registry import register_model
 
 
 @register_model("lenet5", group="tutorial", input_shape=(1, 28, 28),
-                description="LeNet-5 (LeCun et al., 1998) with tanh and average pooling")
+                description=N_("LeNet-5 (LeCun et al., 1998) with tanh and average pooling"))
 def lenet5() -> nn.Module:
     return nn.Sequential(
         nn.Conv2d(1, 6, 5, padding=2), nn.Tanh(), nn.AvgPool2d(2, 2),
@@ -21,7 +22,7 @@ def lenet5() -> nn.Module:
 
 
 @register_model("alexnet_mnist", group="tutorial", input_shape=(1, 224, 224),
-                description="AlexNet (Krizhevsky et al., 2012) for 1×224×224 inputs and 10 classes")
+                description=N_("AlexNet (Krizhevsky et al., 2012) for 1×224×224 inputs and 10 classes"))
 def alexnet_mnist() -> nn.Module:
     return nn.Sequential(
         nn.Conv2d(1, 96, 11, stride=4, padding=1), nn.ReLU(), nn.MaxPool2d(3, 2),
@@ -53,7 +54,7 @@ class Inception(nn.Module):
 
 
 @register_model("inception_mini", group="tutorial", input_shape=(1, 28, 28),
-                description="A small GoogLeNet-style net with two Inception blocks")
+                description=N_("A small GoogLeNet-style net with two Inception blocks"))
 def inception_mini() -> nn.Module:
     return nn.Sequential(
         nn.Conv2d(1, 10, 5), nn.ReLU(), nn.MaxPool2d(2, 2), Inception(10),
@@ -76,7 +77,7 @@ class ResidualBlock(nn.Module):
 
 
 @register_model("resnet_mini", group="tutorial", input_shape=(1, 28, 28),
-                description="A small ResNet-style net with two residual blocks")
+                description=N_("A small ResNet-style net with two residual blocks"))
 def resnet_mini() -> nn.Module:
     return nn.Sequential(
         nn.Conv2d(1, 16, 5), nn.ReLU(), nn.MaxPool2d(2), ResidualBlock(16),
@@ -94,7 +95,7 @@ def nin_block(in_channels: int, out_channels: int, kernel: int, stride: int, pad
 
 
 @register_model("nin", group="tutorial", input_shape=(1, 224, 224),
-                description="Network in Network (Lin et al., 2013) for 1×224×224 inputs and 10 classes")
+                description=N_("Network in Network (Lin et al., 2013) for 1×224×224 inputs and 10 classes"))
 def nin() -> nn.Module:
     return nn.Sequential(
         nin_block(1, 96, 11, 4, 0), nn.MaxPool2d(3, 2),
@@ -125,6 +126,6 @@ class TutorialCNN(nn.Module):
 
 
 @register_model("tutorial_cnn", group="tutorial", input_shape=(1, 28, 28),
-                description="The classic beginner MNIST net (functional ReLU, max-pool and view)")
+                description=N_("The classic beginner MNIST net (functional ReLU, max-pool and view)"))
 def tutorial_cnn() -> nn.Module:
     return TutorialCNN()

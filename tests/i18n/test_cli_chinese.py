@@ -240,3 +240,12 @@ def test_kernels_table_in_chinese_is_aligned(run_cli):
     assert cell_len(header[:header.index("MACs")]) == cell_len(first[:first.index("629.41 M")])
     table = slice(3, 7)
     assert NUMBER.findall("\n".join(english.splitlines()[table])) == NUMBER.findall("\n".join(lines[table]))
+
+
+def test_list_describes_the_tutorial_nets_in_chinese(run_cli):
+    """The tutorial nets' descriptions are messages: Chinese in the text, English in the JSON."""
+    code, out, err = run_cli("list", "--lang", "zh")
+    assert code == 0, err
+    assert "使用 tanh 和平均池化" in out and "with tanh" not in out
+    assert "经典的 MNIST 入门网络" in out
+    assert "with tanh and average pooling" in run_cli("--lang", "zh", "list", "lenet5", "--format", "json")[1]
