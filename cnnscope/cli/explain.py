@@ -89,8 +89,8 @@ def run(args) -> int:
         from cnnscope.vis.unit_figure import unit_picture
 
         first = explanations[0]
-        image = unit_picture(first, picture, f"{label} · layer {first.layer} · unit {','.join(map(str, first.unit))} = "
-                             f"{first.value:.4g}")
+        image = unit_picture(first, picture, _("{label} · layer {layer} · unit {unit} = {value:.4g}").format(
+            label=label, layer=first.layer, unit=",".join(map(str, first.unit)), value=first.value))
         if form == "png":
             from cnnscope.cli.output import write_picture
 

@@ -249,3 +249,16 @@ def test_list_describes_the_tutorial_nets_in_chinese(run_cli):
     assert "使用 tanh 和平均池化" in out and "with tanh" not in out
     assert "经典的 MNIST 入门网络" in out
     assert "with tanh and average pooling" in run_cli("--lang", "zh", "list", "lenet5", "--format", "json")[1]
+
+
+def test_the_explain_picture_is_titled_in_chinese(run_cli, tmp_path, monkeypatch):
+    import cnnscope.vis.unit_figure as unit_figure
+
+    titles = []
+    drawn = unit_figure.unit_picture
+    monkeypatch.setattr(unit_figure, "unit_picture", lambda e, p, title, *a, **k: titles.append(title) or drawn(
+        e, p, title, *a, **k))
+    code, out, err = run_cli("explain", "lenet5", "--image", "digits:17", "--unit", "2,12,12", "-o",
+                             str(tmp_path / "unit.png"), "--lang", "zh")
+    assert code == 0, err
+    assert titles == ["lenet5 · 层 0 · 单元 2,12,12 = 0.5109"], titles
