@@ -45,7 +45,7 @@ from multiprocessing.connection import Connection, wait
 from cnnscope.errors import UsageError
 from cnnscope.studies.census.columns import failed_row
 from cnnscope.studies.census.events import Finished, Started
-from cnnscope.studies.census.row import census_row, error_line
+from cnnscope.studies.census.row import census_row, error_line, unfinished_row
 
 # What every census model needs, imported once in the forkserver (see the module's docstring).
 PRELOAD = ("torch", "torchvision", "cnnscope.sources", "cnnscope.zoo", "cnnscope.analysis.analyze",
@@ -284,7 +284,7 @@ class _Supervisor:
         if self.deaths[name] < 2:  # once: retried on a fresh worker, in the same slot
             yield self._send(self._start(), name)
             return
-        yield Finished(name, failed_row(name, "crashed", f"its worker died twice ({cause})", seconds))
+        yield Finished(name, unfinished_row(name, "crashed", f"its worker died twice ({cause})", seconds))
         if self.todo:
             yield self._send(self._start(), self.todo.popleft())
 
@@ -292,7 +292,7 @@ class _Supervisor:
         name, seconds = worker.model, time.monotonic() - worker.since
         self.busy.remove(worker)
         self._kill(worker)
-        yield Finished(name, failed_row(name, "timeout", f"took longer than {self.timeout:g} s", seconds))
+        yield Finished(name, unfinished_row(name, "timeout", f"took longer than {self.timeout:g} s", seconds))
         if self.todo:
             yield self._send(self._start(), self.todo.popleft())
 

@@ -27,7 +27,7 @@ from cnnscope.i18n import _
 from cnnscope.studies.census.columns import failed_row
 from cnnscope.studies.census.events import Finished, Started
 from cnnscope.studies.census.pool import check_limits
-from cnnscope.studies.census.row import census_row, error_line
+from cnnscope.studies.census.row import census_row, error_line, unfinished_row
 
 INSTALL_HINT = 'the Ray engine needs Ray: pip install "cnnscope[ray]"'
 
@@ -96,8 +96,8 @@ def _events(ray, names, task, options, *, address, timeout, recycle_after, memor
                     if now - since > timeout:
                         ray.cancel(ref, force=True)  # kills its worker; a cancelled task is not retried
                         del pending[ref]
-                        yield Finished(name, failed_row(name, "timeout", f"took longer than {timeout:g} s",
-                                                        now - since))
+                        yield Finished(name, unfinished_row(name, "timeout", f"took longer than {timeout:g} s",
+                                                            now - since))
     finally:
         for ref in pending:  # stopped early: nothing may keep running
             ray.cancel(ref, force=True)
@@ -112,7 +112,7 @@ def _row(ray, ref, name: str, seconds: float) -> dict:
     except ray.exceptions.RayTaskError as error:  # run_task raised: only if the row itself failed
         return failed_row(name, "error", error_line(error.cause if error.cause else error), seconds)
     except ray.exceptions.RayError as error:
-        return failed_row(name, "crashed", f"its worker died twice ({_first_line(error)})", seconds)
+        return unfinished_row(name, "crashed", f"its worker died twice ({_first_line(error)})", seconds)
 
 
 def _first_line(error: BaseException, with_type: bool = True) -> str:

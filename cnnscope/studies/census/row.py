@@ -45,6 +45,17 @@ def census_row(name: str, options: dict | None = None) -> dict:
     return row
 
 
+def unfinished_row(name: str, status: str, message: str, seconds: float | None = None) -> dict:
+    """The row of a model that did not finish (``timeout``, ``crashed``), made by the engine, not its worker:
+    with the zoo's description of it (group, family, input, published accuracy) where the zoo knows it, so
+    that the row says what the model is; nothing measured."""
+    try:
+        known = describe(name)
+    except Exception:  # noqa: BLE001 - a name the zoo does not know: a plain failed row
+        known = {}
+    return failed_row(name, status, message, seconds, **known)
+
+
 def figures(report) -> dict:
     """The columns a report gives: totals, the field at the last spatial feature map, row counts."""
     from cnnscope.studies.compare import depth_counts
