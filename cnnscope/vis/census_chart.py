@@ -29,8 +29,9 @@ def census_scatter(rows: list[dict], by: str, sizes: dict[str, float] | None = N
     figure.update_layout(height=520, margin=dict(t=20, b=50, l=70, r=20), hovermode="closest",
                          legend=dict(title=dict(text=_(by)), itemsizing="constant"),
                          xaxis_title=_("parameters"), yaxis_title=_("MACs"))
-    figure.update_xaxes(type="log")
-    figure.update_yaxes(type="log")
+    # SI prefixes (G, not plotly's default B for 10^9), as cnnscope writes counts everywhere else
+    figure.update_xaxes(type="log", exponentformat="SI")
+    figure.update_yaxes(type="log", exponentformat="SI")
     return figure
 
 

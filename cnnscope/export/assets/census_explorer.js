@@ -120,7 +120,9 @@
     });
     var layout = {
       margin: {l: 70, r: 10, t: 36, b: 55}, hovermode: "closest", legend: {title: {text: state.by}, itemsizing: "constant"},
-      xaxis: {type: "log", title: {text: text.headers.params}}, yaxis: {type: "log", title: {text: text.headers.macs}}
+      // SI prefixes (G, not plotly's default B for 10^9), as the table and the rest of cnnscope
+      xaxis: {type: "log", exponentformat: "SI", title: {text: text.headers.params}},
+      yaxis: {type: "log", exponentformat: "SI", title: {text: text.headers.macs}}
     };
     Plotly.react(plot, traces, layout, {displaylogo: false, responsive: true});
     return onPlot;
