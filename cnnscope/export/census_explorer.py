@@ -20,7 +20,7 @@ import re
 from functools import cache
 from importlib import resources
 
-from cnnscope.i18n import N_, _, ngettext
+from cnnscope.i18n import N_, _, language, ngettext
 from cnnscope.studies.census import explore
 from cnnscope.studies.census.columns import FORMAT, VERSION
 
@@ -88,7 +88,7 @@ def render(rows: list[dict], meta: dict) -> str:
                       f"{e(_(label))}</th>" for key, label in TABLE)
     from cnnscope.export.plotly_bundle import basic_script
 
-    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+    return f"""<!DOCTYPE html><html lang="{e(language())}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{e(title)}</title>
 <style>{_style()}</style></head><body>
 <h1>{e(title)}</h1>
