@@ -67,6 +67,7 @@ def render(rows: list[dict], meta: dict) -> str:
         "sizes": sizes,
         "macSteps": explore.budget_steps(row.get("macs") for row in rows),
         "paramSteps": explore.budget_steps(row.get("params") for row in rows),
+        "colourBy": {"group": _("group"), "family": _("family")},  # the legend's title
         "hover": {"params": _("parameters"), "macs": _("MACs"), "rf": _("RF"), "acc1": _("acc@1"),
                   "input": _("input")},
     }

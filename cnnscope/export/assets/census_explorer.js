@@ -119,7 +119,7 @@
       });
     });
     var layout = {
-      margin: {l: 70, r: 10, t: 36, b: 55}, hovermode: "closest", legend: {title: {text: state.by}, itemsizing: "constant"},
+      margin: {l: 70, r: 10, t: 36, b: 55}, hovermode: "closest", legend: {title: {text: text.colourBy[state.by]}, itemsizing: "constant"},
       // SI prefixes (G, not plotly's default B for 10^9), as the table and the rest of cnnscope
       xaxis: {type: "log", exponentformat: "SI", title: {text: text.headers.params}},
       yaxis: {type: "log", exponentformat: "SI", title: {text: text.headers.macs}}
