@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 
 from cnnscope.errors import UsageError
+from cnnscope.i18n import language
 from cnnscope.studies.census.columns import failed_row
 from cnnscope.studies.census.events import Finished, Started
 from cnnscope.studies.census.row import census_row, error_line, unfinished_row
@@ -109,8 +110,12 @@ def death_cause(exitcode: int | None) -> str:
 
 # -- the worker ------------------------------------------------------------------------------------------
 
-def _serve(conn: Connection, task, options, threads: int, supervisor: int) -> None:
-    """A worker's life: receive a name, send back (name, row, resident bytes), until None or EOF."""
+def _serve(conn: Connection, task, options, threads: int, supervisor: int, language: str = "en") -> None:
+    """A worker's life: receive a name, send back (name, row, resident bytes), until None or EOF.
+    ``language``: the census's (``--lang`` is set in the supervisor only), for the rows' error lines."""
+    from cnnscope.i18n import set_language
+
+    set_language(language)
     _settle_in(threads)
     _exit_with(supervisor)
     while True:
@@ -211,6 +216,7 @@ class _Supervisor:
         self.memory_limit = None if memory_limit_mb is None else memory_limit_mb * 2**20
         self.threads = max(1, (os.cpu_count() or 1) // workers)
         self.context = _context(task, names)
+        self.language = language()  # the census's, for the workers' error lines
         self.busy: list[_Worker] = []
         self.leaving: list[multiprocessing.process.BaseProcess] = []  # told to stop, not yet reaped
         self.deaths: Counter[str] = Counter()
@@ -234,7 +240,7 @@ class _Supervisor:
     def _start(self) -> _Worker:
         parent, child = self.context.Pipe()
         process = self.context.Process(target=_serve, args=(child, self.task, self.options, self.threads,
-                                                            os.getpid()),
+                                                            os.getpid(), self.language),
                                        name="cnnscope-census", daemon=True)
         process.start()
         child.close()  # the worker holds its end: EOF on ours means it is gone

@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
 from cnnscope.errors import UsageError
-from cnnscope.i18n import _
+from cnnscope.i18n import _, language
 from cnnscope.studies.census.columns import failed_row
 from cnnscope.studies.census.events import Finished, Started
 from cnnscope.studies.census.pool import check_limits
@@ -53,8 +53,12 @@ def run_ray(names: Iterable[str], task: Callable[[str, dict | None], dict] = cen
                    memory_limit_mb=memory_limit_mb, workers=workers)
 
 
-def run_task(task, name: str, options):
-    """What a Ray worker runs: ``task``'s row; an exception it raises is an "error" row, as in the pool."""
+def run_task(task, name: str, options, language: str = "en"):
+    """What a Ray worker runs: ``task``'s row; an exception it raises is an "error" row, as in the pool.
+    ``language``: the census's, for the row's error line."""
+    from cnnscope.i18n import set_language
+
+    set_language(language)
     start = time.perf_counter()
     try:
         return task(name, options)
@@ -78,11 +82,12 @@ def _events(ray, names, task, options, *, address, timeout, recycle_after, memor
         remote = ray.remote(num_cpus=1, max_retries=1, max_calls=recycle_after or 0,
                             memory=None if memory_limit_mb is None else memory_limit_mb * 2**20)(run_task)
         window = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        census_language = language()
         todo = deque(names)
         while todo or pending:
             while todo and len(pending) < window:
                 name = todo.popleft()
-                pending[remote.remote(task, name, options)] = (name, time.monotonic())
+                pending[remote.remote(task, name, options, census_language)] = (name, time.monotonic())
                 yield Started(name, "ray")
             wait = None if timeout is None else max(
                 0.0, min(since for unused, since in pending.values()) + timeout - time.monotonic()) + 0.01
