@@ -18,3 +18,16 @@ def test_a_worker_writes_the_error_in_the_censuss_language(tmp_path):
         english = census_row(name)["error"]
     assert here != english  # the message has a Chinese translation
     assert rows[0]["status"] == "error" and rows[0]["error"] == here
+
+
+def test_a_timeout_row_says_so_in_the_censuss_language():
+    from cnnscope.i18n import _
+    from cnnscope.studies.census.pool import run_local
+
+    from .test_failed_rows_described import nap
+
+    with use_language("zh"):
+        rows = [e.row for e in run_local(["no_such_net"], nap, workers=1, timeout=1) if hasattr(e, "row")]
+        expected = _("took longer than {seconds} s").format(seconds="1")
+    assert expected != "took longer than 1 s"  # translated
+    assert rows[0]["status"] == "timeout" and rows[0]["error"] == expected

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 
 from cnnscope.errors import UsageError
-from cnnscope.i18n import language
+from cnnscope.i18n import _, language
 from cnnscope.studies.census.columns import failed_row
 from cnnscope.studies.census.events import Finished, Started
 from cnnscope.studies.census.row import census_row, error_line, unfinished_row
@@ -290,7 +290,8 @@ class _Supervisor:
         if self.deaths[name] < 2:  # once: retried on a fresh worker, in the same slot
             yield self._send(self._start(), name)
             return
-        yield Finished(name, unfinished_row(name, "crashed", f"its worker died twice ({cause})", seconds))
+        message = _("its worker died twice ({cause})").format(cause=cause)
+        yield Finished(name, unfinished_row(name, "crashed", message, seconds))
         if self.todo:
             yield self._send(self._start(), self.todo.popleft())
 
@@ -298,7 +299,8 @@ class _Supervisor:
         name, seconds = worker.model, time.monotonic() - worker.since
         self.busy.remove(worker)
         self._kill(worker)
-        yield Finished(name, unfinished_row(name, "timeout", f"took longer than {self.timeout:g} s", seconds))
+        message = _("took longer than {seconds} s").format(seconds=f"{self.timeout:g}")
+        yield Finished(name, unfinished_row(name, "timeout", message, seconds))
         if self.todo:
             yield self._send(self._start(), self.todo.popleft())
 

@@ -101,8 +101,8 @@ def _events(ray, names, task, options, *, address, timeout, recycle_after, memor
                     if now - since > timeout:
                         ray.cancel(ref, force=True)  # kills its worker; a cancelled task is not retried
                         del pending[ref]
-                        yield Finished(name, unfinished_row(name, "timeout", f"took longer than {timeout:g} s",
-                                                            now - since))
+                        message = _("took longer than {seconds} s").format(seconds=f"{timeout:g}")
+                        yield Finished(name, unfinished_row(name, "timeout", message, now - since))
     finally:
         for ref in pending:  # stopped early: nothing may keep running
             ray.cancel(ref, force=True)
@@ -117,7 +117,8 @@ def _row(ray, ref, name: str, seconds: float) -> dict:
     except ray.exceptions.RayTaskError as error:  # run_task raised: only if the row itself failed
         return failed_row(name, "error", error_line(error.cause if error.cause else error), seconds)
     except ray.exceptions.RayError as error:
-        return unfinished_row(name, "crashed", f"its worker died twice ({_first_line(error)})", seconds)
+        message = _("its worker died twice ({cause})").format(cause=_first_line(error))
+        return unfinished_row(name, "crashed", message, seconds)
 
 
 def _first_line(error: BaseException, with_type: bool = True) -> str:
