@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from cnnscope.i18n import _
+from cnnscope.i18n import N_, _
 from cnnscope.units import count, megabytes, si
+
+
+# a row's status as the table shows it (the file keeps the English word: it is data)
+STATUSES = {"ok": N_("ok"), "error": N_("error"), "timeout": N_("timeout"), "crashed": N_("crashed")}
 
 
 def census_table(rows: list[dict]) -> str:
@@ -20,7 +24,8 @@ def _cells(row: dict) -> list[str]:
     def number(value, show) -> str:
         return "" if value is None else show(value)
 
-    status = row["status"] if row["status"] == "ok" else f"{row['status']}: {row['error']}"
+    shown = _(STATUSES[row["status"]]) if row["status"] in STATUSES else row["status"]
+    status = shown if row["status"] == "ok" else f"{shown}: {row['error']}"
     return [row["name"], row["group"], row["input"], number(row["params"], count), number(row["macs"], si),
             number(row["activation_bytes"], megabytes), number(row["training_bytes_adam"], megabytes),
             _pair(row["rf_size_h"], row["rf_size_w"]), _pair(row["rf_jump_h"], row["rf_jump_w"]),
