@@ -370,7 +370,7 @@ def _trace_meta(module: nn.Module, shapes, dtypes, image_list: bool = False, tra
                 keywords=None):
     inputs = [torch.empty(shape, dtype=dt, device="meta") for shape, dt in zip(shapes, dtypes)]
     inputs, kwargs = (keywords or _Keywords()).split(inputs)
-    if all(t.device.type == "meta" for t in _state_tensors(module)):
+    if _all_on_meta(module):
         return run_trace(module, inputs, _image_list_call(module) if image_list else None, training=training,
                          kwargs=kwargs)
     # A real module: swap in meta copies of its parameters and buffers for the call only.
@@ -387,8 +387,15 @@ def _trace_meta(module: nn.Module, shapes, dtypes, image_list: bool = False, tra
     return tracer, output
 
 
-def _state_tensors(module):
-    return [t for _unused, t in _named_state(module)]
+def _all_on_meta(module: nn.Module) -> bool:
+    """Whether every parameter and buffer is on meta (read off each module's own dicts: cheaper than
+    ``named_parameters``, which also removes duplicates, on models of thousands of modules)."""
+    for submodule in module.modules():
+        for table in (submodule._parameters, submodule._buffers):
+            for tensor in table.values():
+                if tensor is not None and tensor.device.type != "meta":
+                    return False
+    return True
 
 
 def _named_state(module):
@@ -440,6 +447,13 @@ def _sum_by_op(dicts) -> dict:
     return dict(sorted(total.items(), key=lambda item: -item[1]))
 
 
+def _by_size(macs_by_op: dict) -> dict:
+    """One row's MACs by op, largest first (most rows have none or one op)."""
+    if len(macs_by_op) < 2:
+        return dict(macs_by_op)
+    return dict(sorted(macs_by_op.items(), key=lambda item: -item[1]))
+
+
 def layer_records(tracer: Tracer, model: nn.Module, fields: dict | None = None) -> list[LayerRecord]:
     rows = tracer.rows
     fields = fields or {}
@@ -458,7 +472,7 @@ def layer_records(tracer: Tracer, model: nn.Module, fields: dict | None = None) 
             macs=macs, flops=2 * macs, other_ops=other, output_bytes=row.output_bytes,
             inputs=list(row.inputs), output_from=list(row.output_from) if row.children else [],
             rf=fields.get(row.index), op_kind=None if row.children else row.op_kind,
-            macs_by_operator=_sum_by_op([by_op[row.index]]), **row.attrs,
+            macs_by_operator=_by_size(by_op[row.index]), **row.attrs,
         ))
     return records
 

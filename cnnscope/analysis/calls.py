@@ -14,10 +14,18 @@ class TensorArg:
     shape: tuple
 
 
+_KEPT = frozenset({int, float, bool, str, slice, type(None), type(Ellipsis)})
+
+
 def sanitize(value):
     """Arguments without tensors (so the trace keeps no activations alive)."""
+    kind = type(value)
+    if kind in _KEPT:  # most arguments: checked first, by exact type (this runs for every functional row)
+        return value
     if isinstance(value, torch.Tensor):
         return TensorArg(tuple(value.shape))
+    if kind is tuple or kind is list:
+        return kind(sanitize(v) for v in value)
     if isinstance(value, (list, tuple)):
         return type(value)(sanitize(v) for v in value) if not hasattr(value, "_fields") else tuple(sanitize(v) for v in value)
     if isinstance(value, dict):

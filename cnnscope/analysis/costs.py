@@ -279,6 +279,25 @@ def other_ops_of(func, args, kwargs, out) -> int:
 _FRESH_RETURNS: dict = {}  # ATen overload -> per return, whether it is a new tensor (no alias of an input)
 
 
+def op_costs(func) -> tuple:
+    """What ``macs_of``, ``other_ops_of``, ``allocated_bytes`` and ``is_uncounted`` look up for one ATen
+    overload, in one tuple: (name, MAC formula or None, other-ops formula or None, counts one op per
+    output element, per return whether it is a new tensor, does uncounted MAC work).  The tables can
+    change between traces (``register_formula``), so a tracer caches this per trace, not forever."""
+    packet = func.overloadpacket
+    macs = _MAC_FORMULAS.get(packet)
+    other = _OTHER_FORMULAS.get(packet)
+    fresh = _FRESH_RETURNS.get(func)
+    if fresh is None:
+        fresh = _FRESH_RETURNS[func] = [ret.alias_info is None for ret in func._schema.returns]
+    return (op_name(func), macs, other, other is None and _counts_pointwise(func), tuple(fresh),
+            macs is None and is_uncounted(func))
+
+
+def numel(shape) -> int:
+    return _numel(shape)
+
+
 def allocated_bytes(func, out) -> int:
     """Bytes of the new tensors an op returns: views and in-place results allocate nothing."""
     fresh = _FRESH_RETURNS.get(func)

@@ -48,12 +48,13 @@ def row_params(rows, model: nn.Module) -> list[tuple[int, int]]:
         if row.module is None or row.call > 0:
             result.append((0, 0))
             continue
-        if row.children and subtrees is not None:
-            tensors = list(_subtree_parameters(row.module, subtrees).values())
-        elif row.children:
-            tensors = list(row.module.parameters())
+        # Each tensor once per row (``parameters()`` semantics), read from the memo when the classes allow.
+        found = (list(_subtree_parameters(row.module, subtrees).values()) if subtrees is not None
+                 else list(row.module.parameters()))
+        if row.children:
+            tensors = found
         else:
-            tensors = [p for p in row.module.parameters() if id(p) not in seen]
+            tensors = [p for p in found if id(p) not in seen]
             seen.update(id(p) for p in tensors)
         result.append((sum(p.numel() for p in tensors), sum(p.numel() for p in tensors if p.requires_grad)))
     return result

@@ -122,7 +122,14 @@ def compute(tracer: Tracer, input_shapes, unbatched: bool = False) -> tuple[dict
     engine = _Engine(tracer, input_shapes, unbatched)
     states = engine.run()
     image = engine.image_size
-    return {index: as_field(state, image) for index, state in states.items()}, _dedupe(engine.diagnostics)
+    shown: dict[int, ReceptiveField | None] = {}  # id(state) -> its field: pointwise rows share their input's state
+    fields = {}
+    for index, state in states.items():
+        key = id(state)
+        if key not in shown:
+            shown[key] = as_field(state, image)
+        fields[index] = shown[key]
+    return fields, _dedupe(engine.diagnostics)
 
 
 def as_field(state, image_size) -> ReceptiveField | None:

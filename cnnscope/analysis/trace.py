@@ -41,6 +41,8 @@ _PASSTHROUGH = frozenset({
     "contiguous", "clone", "detach", "to", "type", "float", "double", "half", "bfloat16",
     "cpu", "cuda", "requires_grad_", "detach_", "type_as", "__iter__",
 })
+# What a torch-level call on activations does to the trace: nothing, pass its input's producer on, or a row.
+_SKIP, _KEEP_VALUES, _ROW = "skip", "keep values", "row"
 _ARITHMETIC = {"add", "sub", "mul", "div", "truediv", "floordiv", "matmul", "pow", "and", "or", "neg"}
 
 
@@ -87,8 +89,17 @@ def _tensors(obj) -> list[torch.Tensor]:
     Called on the arguments and results of every op: plain tuples, lists and dicts are walked
     here, and only other containers (named tuples, ``OrderedDict``, registered dataclasses) go
     through ``tree_flatten``, which costs several times more per call."""
+    if isinstance(obj, torch.Tensor):
+        return [obj]
     found: list[torch.Tensor] = []
-    _collect(obj, found)
+    if type(obj) is tuple:  # the arguments of every call: walked here without a call per element
+        for value in obj:
+            if isinstance(value, torch.Tensor):
+                found.append(value)
+            elif type(value) not in _SCALARS:
+                _collect(value, found)
+    else:
+        _collect(obj, found)
     return found
 
 
@@ -126,7 +137,7 @@ class Call:
     kwargs: dict
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """A row while tracing (mutable); analysis turns it into a frozen LayerRecord."""
 
@@ -156,14 +167,16 @@ class Row:
     output_from: list[int] = field(default_factory=list)  # rows that produced this row's outputs
 
 
-@dataclass
 class _Frame:
     """Costs of a functional call in progress (it becomes a row only if it returns a tensor)."""
 
-    self_macs: int = 0
-    self_other: int = 0
-    self_alloc: int = 0
-    self_macs_by_op: dict = field(default_factory=dict)
+    __slots__ = ("self_macs", "self_other", "self_alloc", "self_macs_by_op")
+
+    def __init__(self):
+        self.self_macs = 0
+        self.self_other = 0
+        self.self_alloc = 0
+        self.self_macs_by_op: dict = {}
 
 
 def _absorb(row: Row, frame: _Frame) -> None:
@@ -193,6 +206,8 @@ class Tracer:
         self._formulas_open = 0  # open rows with a module formula (their ops are not charged MACs)
         self._per_type: dict[type, tuple] = {}  # module class -> (kind, geometry, check, formula)
         self._atomic: dict[int, bool] = {}  # id(module) -> is_atomic(module)
+        self._per_function: dict = {}  # torch-level callable -> (name, role, kind, geometry, check, in place)
+        self._per_op: dict = {}  # ATen overload -> costs.op_costs(overload)
         self.producer: dict[int, int] = {}
         self._keep: list[torch.Tensor] = []  # keeps ids unique while the trace runs
         self._calls: dict[int, int] = {}
@@ -203,10 +218,12 @@ class Tracer:
 
     # -- helpers ---------------------------------------------------------------------------
     def _mark(self, tensors, index: int) -> None:
+        producer = self.producer
         for t in tensors:
-            self.producer[id(t)] = index
-            self._keep.append(t)
-        self._capture(index, tensors)
+            producer[id(t)] = index
+        self._keep.extend(tensors)
+        if self.capture:
+            self._capture(index, tensors)
 
     def _capture(self, index: int, tensors) -> None:
         if not self.capture:
@@ -328,8 +345,9 @@ class Tracer:
             return func(*args, **kwargs)
         if self.stack[-1] is not parent:  # inside a functional call: its own internals
             return func(*args, **kwargs)
-        name = op_name(func)
-        if name in _METADATA:
+        info = self._function_info(func)
+        name, role, kind, geometry, check, in_place = info
+        if role is _SKIP:
             return func(*args, **kwargs)
         tensors = _tensors(args)
         if kwargs:
@@ -337,15 +355,12 @@ class Tracer:
         sources = self.sources(tensors)
         if not sources:  # parameters, buffers, constants: not on the data path
             return func(*args, **kwargs)
-        if name in _PASSTHROUGH:
+        if role is _KEEP_VALUES:
             out = func(*args, **kwargs)
             self._mark(_tensors(out), sources[0])
             return out
         frame = _Frame()
-        kind = ops.function_kind(name)
-        geometry = ops.get_rule("function_attrs", kind)
         attrs = geometry(name, args, kwargs) if geometry else {}
-        check = ops.get_rule("check_function", kind)
         if check is not None and tensors:
             check(f"{parent.name}.{name}" if parent.name else name, name, attrs, (args, kwargs), tensors)
         if self.capture:  # the row's name, known before the call (the count is committed after it)
@@ -383,16 +398,36 @@ class Tracer:
         parent.children.append(row.index)
         self.rows.append(row)
         self._mark(outputs, row.index)
-        self._mark_written_base(func, args, row.index)
+        if in_place:
+            self._mark_written_base(args, row.index)
         return out
 
-    def _mark_written_base(self, func, args, index: int) -> None:
+    def _function_info(self, func) -> tuple:
+        """(name, role, kind, geometry rule, check rule, in place) of a torch-level callable, looked up once per trace."""
+        try:
+            return self._per_function[func]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable callable
+            return self._describe_function(func)
+        info = self._per_function[func] = self._describe_function(func)
+        return info
+
+    @staticmethod
+    def _describe_function(func) -> tuple:
+        name = op_name(func)
+        role = _SKIP if name in _METADATA else _KEEP_VALUES if name in _PASSTHROUGH else _ROW
+        kind = ops.function_kind(name)
+        raw = getattr(func, "__name__", "")
+        in_place = raw.endswith("_") and not raw.endswith("__") or raw.startswith("__i")
+        return (name, role, kind, ops.get_rule("function_attrs", kind), ops.get_rule("check_function", kind),
+                in_place)
+
+    def _mark_written_base(self, args, index: int) -> None:
         """An in-place op on a view (``batch[:, :h, :w].copy_(image)``, torchvision's detection
         transform) writes into the view's base: later reads of the base come from this row."""
         target = args[0] if args else None
-        raw = getattr(func, "__name__", "")
-        in_place = raw.endswith("_") and not raw.endswith("__") or raw.startswith("__i")
-        if in_place and isinstance(target, torch.Tensor) and target._base is not None:
+        if isinstance(target, torch.Tensor) and target._base is not None:
             self.producer[id(target._base)] = index
             self._keep.append(target._base)
 
@@ -410,22 +445,36 @@ class Tracer:
 
     # -- costs from the dispatcher ---------------------------------------------------------
     def charge(self, func, args, kwargs, out) -> None:
+        used = self.used_tensors
         for value in args:
             if isinstance(value, torch.Tensor):
-                self.used_tensors.add(id(value))
+                used.add(id(value))
             elif isinstance(value, (list, tuple)):
-                self.used_tensors.update(id(v) for v in value if isinstance(v, torch.Tensor))
+                used.update(id(v) for v in value if isinstance(v, torch.Tensor))
+        try:
+            name, mac_rule, other_rule, pointwise, fresh, uncounted = self._per_op[func]
+        except KeyError:
+            name, mac_rule, other_rule, pointwise, fresh, uncounted = self._per_op[func] = costs.op_costs(func)
         frame = self.stack[-1] if self.stack else self.outside
-        counted_by_formula = self._formulas_open > 0
-        macs = 0 if counted_by_formula else costs.macs_of(func, args, kwargs, out)
-        if macs:
-            name = costs.op_name(func)
-            frame.self_macs_by_op[name] = frame.self_macs_by_op.get(name, 0) + macs
-        elif not counted_by_formula and costs.is_uncounted(func):
-            self._note_uncounted(func, args)
-        frame.self_macs += macs
-        frame.self_other += costs.other_ops_of(func, args, kwargs, out)
-        frame.self_alloc += costs.allocated_bytes(func, out)
+        if not self._formulas_open:  # inside a module with its own formula, the ops' MACs are not charged
+            if mac_rule is not None:
+                macs = int(mac_rule(args, kwargs, out))
+                if macs:
+                    frame.self_macs_by_op[name] = frame.self_macs_by_op.get(name, 0) + macs
+                    frame.self_macs += macs
+            elif uncounted:
+                self._note_uncounted(func, args)
+        if other_rule is not None:
+            frame.self_other += int(other_rule(args, kwargs, out))
+        elif pointwise:
+            first = out[0] if isinstance(out, (tuple, list)) else out
+            if isinstance(first, torch.Tensor):
+                frame.self_other += costs.numel(first.shape)
+        if isinstance(out, (tuple, list)):
+            frame.self_alloc += sum(t.numel() * t.element_size() for new, t in zip(fresh, out)
+                                    if new and isinstance(t, torch.Tensor))
+        elif fresh and fresh[0] and isinstance(out, torch.Tensor):
+            frame.self_alloc += out.numel() * out.element_size()
 
     def _note_uncounted(self, func, args) -> None:
         entry = self.uncounted.setdefault(costs.op_name(func), {"calls": 0, "shapes": [], "rows": []})
@@ -480,12 +529,13 @@ def run_trace(model: nn.Module, inputs: list[torch.Tensor], call=None, grad: boo
     kwargs = kwargs or {}
     tracer.mark_inputs(list(inputs) + [v for v in kwargs.values() if isinstance(v, torch.Tensor)])
     handles = []
-    flags = {m: m.training for m in model.modules()}
-    attributes = _tensor_attributes(model)
+    modules = list(model.modules())  # walked once: the walk itself costs, on models of thousands
+    flags = {m: m.training for m in modules}
+    attributes = _tensor_attributes(modules)
     buffers = ({name: b.detach().clone() for name, b in model.named_buffers() if b.device.type != "meta"}
                if training else {})
     try:
-        for module in model.modules():
+        for module in modules:
             handles.append(module.register_forward_pre_hook(tracer.pre_hook, with_kwargs=True))
             handles.append(module.register_forward_hook(tracer.post_hook, with_kwargs=True))
         model.train(training)
@@ -501,7 +551,7 @@ def run_trace(model: nn.Module, inputs: list[torch.Tensor], call=None, grad: boo
             handle.remove()
         for module, flag in flags.items():
             module.training = flag
-        _restore_tensor_attributes(model, attributes)
+        _restore_tensor_attributes(modules, attributes)
         if buffers:
             with torch.no_grad():
                 for name, buffer in model.named_buffers():
@@ -518,8 +568,9 @@ _PLAIN = frozenset({bool, int, float, str, type(None)})
 
 def _plain_attributes(module: nn.Module):
     """(name, value) of a module's own attributes that may hold tensors."""
-    return [(key, value) for key, value in vars(module).items()
-            if type(value) not in _PLAIN and key not in _MODULE_INTERNALS]
+    attributes = module.__dict__
+    keys = attributes.keys() - _MODULE_INTERNALS  # a set operation in C: most modules have none left
+    return [(key, attributes[key]) for key in keys if type(attributes[key]) not in _PLAIN]
 
 
 def _holds_tensors(value) -> bool:
@@ -532,12 +583,12 @@ def _holds_tensors(value) -> bool:
     return False
 
 
-def _tensor_attributes(model: nn.Module) -> dict:
+def _tensor_attributes(modules: list[nn.Module]) -> dict:
     """Every plain attribute (not a parameter or buffer) that holds tensors, with a copy of its
     contents: a forward may rebind or refill them (torchvision's ``AnchorGenerator.cell_anchors``
     is a list of tensors that its forward replaces with copies on the input's device)."""
     saved = {}
-    for module in model.modules():
+    for module in modules:
         for key, value in _plain_attributes(module):
             if _holds_tensors(value):
                 saved[(module, key)] = (value, dict(value) if isinstance(value, dict) else
@@ -545,9 +596,9 @@ def _tensor_attributes(model: nn.Module) -> dict:
     return saved
 
 
-def _restore_tensor_attributes(model: nn.Module, saved: dict) -> None:
+def _restore_tensor_attributes(modules: list[nn.Module], saved: dict) -> None:
     """Put back what ``_tensor_attributes`` saw, and drop tensor attributes the forward added."""
-    for module in model.modules():
+    for module in modules:
         for key in [k for k, v in _plain_attributes(module) if (module, k) not in saved and _holds_tensors(v)]:
             del module.__dict__[key]
     for (module, key), (value, contents) in saved.items():

@@ -43,6 +43,9 @@ def run_ray(names: Iterable[str], task: Callable[[str, dict | None], dict] = cen
     ``workers`` CPUs (default: the number of cores), shut down when the census ends.  An already
     initialised Ray is used as it is.  Raises UsageError when Ray is not installed.
     """
+    # Ray's tqdm support replaces builtins.print in the calling process once it starts a bar manager; a
+    # census is a guest in that process (a notebook, the test suite), so it asks Ray not to.
+    os.environ.setdefault("RAY_TQDM_PATCH_PRINT", "0")
     try:
         import ray
     except ImportError:
