@@ -12,6 +12,12 @@ What a writer marks in the Markdown, right above the block, in HTML comments a r
 ``<!-- console: vary REGEX [REGEX ...] -->``
     text that differs from run to run (timings, temporary paths, versions): every match is
     replaced by ``<varies>`` in both the expected and the actual output before they are compared.
+``<!-- console: tolerance REL -->``
+    numbers computed in float32 from real weights or images: each number may differ from the
+    documented one by the relative amount REL, or by one unit of its last printed digit (another
+    CPU's vector instructions round float sums differently).  The words between them must match.
+``<!-- console: spacing -->``
+    runs of spaces may differ: a table whose column widths follow the numbers in it.
 ``<!-- console: columns N -->``
     the terminal width the output was made at (``COLUMNS=N``; the default is 100).
 ``<!-- console: before COMMAND -->``
@@ -62,6 +68,8 @@ class Options:
     before: list[str] = field(default_factory=list)
     slow: bool = False
     skip: str | None = None
+    tolerance: float = 0.0
+    spacing: bool = False
 
 
 def options_above(text: str, start: int) -> Options:
@@ -85,6 +93,10 @@ def options_above(text: str, start: int) -> Options:
             options.before.append(argument)
         elif name == "slow":
             options.slow = True
+        elif name == "tolerance":
+            options.tolerance = float(argument)
+        elif name == "spacing":
+            options.spacing = True
         elif name == "skip":
             options.skip = argument or "marked skip"
         else:
@@ -119,8 +131,12 @@ def normalised(lines: list[str], vary: list[str]) -> list[str]:
     return out
 
 
-def matches(expected: list[str], actual: list[str]) -> bool:
-    """``expected`` equals ``actual``, a line ``...`` standing for any run of lines (none included)."""
+def matches(expected: list[str], actual: list[str], tolerance: float = 0.0, spacing: bool = False) -> bool:
+    """``expected`` equals ``actual``, a line ``...`` standing for any run of lines (none included);
+    lines compare as ``same_line`` says."""
+    def same(want: list[str], got: list[str]) -> bool:
+        return len(want) == len(got) and all(same_line(w, g, tolerance, spacing) for w, g in zip(want, got))
+
     segments: list[list[str]] = [[]]
     for line in expected:
         if line == ELLIPSIS:
@@ -128,23 +144,50 @@ def matches(expected: list[str], actual: list[str]) -> bool:
         else:
             segments[-1].append(line)
     if len(segments) == 1:
-        return expected == actual
+        return same(expected, actual)
     first, *middle, last = segments
-    if actual[:len(first)] != first or len(actual) < len(first) + len(last):
+    if not same(first, actual[:len(first)]) or len(actual) < len(first) + len(last):
         return False
-    if last and actual[len(actual) - len(last):] != last:
+    if last and not same(last, actual[len(actual) - len(last):]):
         return False
     position, end = len(first), len(actual) - len(last)
     for segment in middle:  # each in order, at its first place
-        position = _find(actual, segment, position, end)
+        position = _find(actual, segment, position, end, same)
         if position < 0:
             return False
         position += len(segment)
     return True
 
 
-def _find(lines: list[str], segment: list[str], start: int, end: int) -> int:
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
+
+
+def same_line(expected: str, actual: str, tolerance: float = 0.0, spacing: bool = False) -> bool:
+    """Equal; with ``spacing``, up to the width of runs of spaces; with ``tolerance``, numbers within
+    ``tolerance`` of each other (relative) or one unit of the last printed digit apart."""
+    if expected == actual:
+        return True
+    if not tolerance and not spacing:
+        return False
+    if not tolerance:
+        return expected.split() == actual.split()
+    skeleton = (lambda line: _NUMBER.sub("#", line).split()) if spacing else (lambda line: _NUMBER.sub("#", line))
+    if skeleton(expected) != skeleton(actual):
+        return False
+    return all(_close(want, got, tolerance) for want, got in zip(_NUMBER.findall(expected), _NUMBER.findall(actual)))
+
+
+def _close(want: str, got: str, tolerance: float) -> bool:
+    a, b = float(want), float(got)
+    mantissa = want.lower().split("e")[0]
+    exponent = int(want.lower().split("e")[1]) if "e" in want.lower() else 0
+    decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+    last_digit = 10.0 ** (exponent - decimals)
+    return abs(a - b) <= max(tolerance * max(abs(a), abs(b)), last_digit * 1.000001)
+
+
+def _find(lines: list[str], segment: list[str], start: int, end: int, same) -> int:
     for at in range(start, end - len(segment) + 1):
-        if lines[at:at + len(segment)] == segment:
+        if same(segment, lines[at:at + len(segment)]):
             return at
     return -1

@@ -85,6 +85,6 @@ def test_console_example(document, command, options, folders):
         assert done.returncode != 0, f"{where}\nexit 0, but the page shows an error"
     else:
         assert done.returncode == 0, f"{where}\nexit {done.returncode}, but the page shows no error"
-    assert matches(expected, actual), (
+    assert matches(expected, actual, options.tolerance, options.spacing), (
         f"{where}\n--- documented ({VARIES} marks text that varies)\n" + "\n".join(expected)
         + "\n--- printed\n" + "\n".join(actual))
