@@ -42,22 +42,37 @@ def row_params(rows, model: nn.Module) -> list[tuple[int, int]]:
     the leaf rows add up to the parameters the forward pass uses.
     """
     seen: set[int] = set()
-    subtrees: dict[int, dict] | None = {} if _walks_as_nn_module(model) else None
+    subtrees: dict[int, tuple] | None = {} if _walks_as_nn_module(model) else None
     result = []
     for row in rows:
         if row.module is None or row.call > 0:
             result.append((0, 0))
             continue
+        if row.children and subtrees is not None:
+            _found, total, trainable = _subtree(row.module, subtrees)
+            result.append((total, trainable))
+            continue
         # Each tensor once per row (``parameters()`` semantics), read from the memo when the classes allow.
-        found = (list(_subtree_parameters(row.module, subtrees).values()) if subtrees is not None
+        found = (list(_subtree(row.module, subtrees)[0].values()) if subtrees is not None
                  else list(row.module.parameters()))
         if row.children:
             tensors = found
         else:
             tensors = [p for p in found if id(p) not in seen]
             seen.update(id(p) for p in tensors)
-        result.append((sum(p.numel() for p in tensors), sum(p.numel() for p in tensors if p.requires_grad)))
+        result.append(_sizes(tensors))
     return result
+
+
+def _sizes(tensors) -> tuple[int, int]:
+    """(elements, trainable elements) of ``tensors``."""
+    total = trainable = 0
+    for tensor in tensors:
+        n = tensor.numel()
+        total += n
+        if tensor.requires_grad:
+            trainable += n
+    return total, trainable
 
 
 _WALK = ("parameters", "named_parameters", "_named_members", "named_modules")
@@ -69,18 +84,28 @@ def _walks_as_nn_module(model: nn.Module) -> bool:
     return all(getattr(cls, name) is getattr(nn.Module, name) for cls in classes for name in _WALK)
 
 
-def _subtree_parameters(module: nn.Module, memo: dict[int, dict]) -> dict:
-    """``{id: parameter}`` of ``module.parameters()`` (each tensor once), built from the children's
-    so that a container row does not walk its whole subtree again (``memo``: per module id)."""
-    found = memo.get(id(module))
-    if found is None:
-        found = {}
+def _subtree(module: nn.Module, memo: dict[int, tuple]) -> tuple[dict, int, int]:
+    """(``{id: parameter}`` of ``module.parameters()``, their elements, their trainable elements), built
+    from the children's so that a container row does not walk or sum its whole subtree again
+    (``memo``: per module id).  The children's sums add up unless a tensor is shared inside the
+    subtree; then it is summed afresh, each tensor once."""
+    entry = memo.get(id(module))
+    if entry is None:
+        found: dict = {}
+        total = trainable = parts = 0
         for child in module._modules.values():
             if child is not None:
-                found.update(_subtree_parameters(child, memo))
-        found.update((id(p), p) for p in module._parameters.values() if p is not None)
-        memo[id(module)] = found
-    return found
+                child_found, child_total, child_trainable = _subtree(child, memo)
+                found.update(child_found)
+                total, trainable, parts = total + child_total, trainable + child_trainable, parts + len(child_found)
+        own = [p for p in module._parameters.values() if p is not None]
+        found.update((id(p), p) for p in own)
+        own_total, own_trainable = _sizes(own)
+        total, trainable, parts = total + own_total, trainable + own_trainable, parts + len(own)
+        if len(found) != parts:
+            total, trainable = _sizes(found.values())
+        entry = memo[id(module)] = (found, total, trainable)
+    return entry
 
 
 def unused_diagnostics(tracer, model: nn.Module) -> list[Diagnostic]:

@@ -208,6 +208,7 @@ class Tracer:
         self._atomic: dict[int, bool] = {}  # id(module) -> is_atomic(module)
         self._per_function: dict = {}  # torch-level callable -> (name, role, kind, geometry, check, in place)
         self._per_op: dict = {}  # ATen overload -> costs.op_costs(overload)
+        self._quiet: list = []  # (atomic row, the DisableTorchFunction context entered for it), innermost last
         self.producer: dict[int, int] = {}
         self._keep: list[torch.Tensor] = []  # keeps ids unique while the trace runs
         self._calls: dict[int, int] = {}
@@ -274,13 +275,28 @@ class Tracer:
     # The hooks' own tensor reads (``t.shape``, ``numel()``, a captured ``clone()``) are bookkeeping,
     # not the model's calls: torch-level recording is off while they run, which also spares a
     # round trip through ``_FunctionRecorder`` for each of them.  The dispatcher still sees the clone.
+    #
+    # An atomic module's own torch calls are its implementation, never rows (unless the row is captured):
+    # torch-level recording stays off from its pre-hook to its post-hook, which spares the mode's round
+    # trip for each of them.  The dispatcher still charges their costs to the row.
     def pre_hook(self, module, args, kwargs):
         with torch._C.DisableTorchFunction():
-            self._open_row(module, args, kwargs)
+            row = self._open_row(module, args, kwargs)
+        if row.atomic and not (self.calls and row.name in self.calls):
+            quiet = torch._C.DisableTorchFunction()
+            quiet.__enter__()
+            self._quiet.append((row, quiet))
 
     def post_hook(self, module, args, kwargs, output):
+        if self._quiet and self._quiet[-1][0] is self.stack[-1]:
+            self._quiet.pop()[1].__exit__(None, None, None)
         with torch._C.DisableTorchFunction():
             self._close_row(module, args, output)
+
+    def release(self) -> None:
+        """Turn torch-level recording back on where a forward failed inside an atomic module."""
+        while self._quiet:
+            self._quiet.pop()[1].__exit__(None, None, None)
 
     def _open_row(self, module, args, kwargs):
         parent = self.innermost_row()
@@ -313,6 +329,7 @@ class Tracer:
         self._rows_open.append(row)
         if check is not None and tensors:
             check(self, row, module, tensors)
+        return row
 
     def _close_row(self, module, args, output):
         row = self.stack.pop()
@@ -547,6 +564,7 @@ def run_trace(model: nn.Module, inputs: list[torch.Tensor], call=None, grad: boo
             exc.partial = tracer
         raise
     finally:
+        tracer.release()
         for handle in handles:
             handle.remove()
         for module, flag in flags.items():
