@@ -444,11 +444,11 @@ def _sum_by_op(dicts) -> dict:
     for d in dicts:
         for op, macs in d.items():
             total[op] = total.get(op, 0) + macs
-    return dict(sorted(total.items(), key=lambda item: -item[1]))
+    return _by_size(total)
 
 
 def _by_size(macs_by_op: dict) -> dict:
-    """One row's MACs by op, largest first (most rows have none or one op)."""
+    """MACs by op, largest first (a copy; most rows have none or one op)."""
     if len(macs_by_op) < 2:
         return dict(macs_by_op)
     return dict(sorted(macs_by_op.items(), key=lambda item: -item[1]))

@@ -268,15 +268,27 @@ def _counts_pointwise(func) -> bool:
 
 def other_ops_of(func, args, kwargs, out) -> int:
     formula = _OTHER_FORMULAS.get(func.overloadpacket)
+    return other_ops_by(formula, formula is None and _counts_pointwise(func), args, kwargs, out)
+
+
+def other_ops_by(formula, pointwise: bool, args, kwargs, out) -> int:
+    """The cheap ops of one call, from its overload's other-ops formula and pointwise flag (``op_costs``)."""
     if formula is not None:
         return int(formula(args, kwargs, out))
-    if _counts_pointwise(func):
+    if pointwise:
         first = out[0] if isinstance(out, (tuple, list)) else out
         return _numel(first.shape) if isinstance(first, torch.Tensor) else 0
     return 0
 
 
 _FRESH_RETURNS: dict = {}  # ATen overload -> per return, whether it is a new tensor (no alias of an input)
+
+
+def _fresh_returns(func) -> list[bool]:
+    fresh = _FRESH_RETURNS.get(func)
+    if fresh is None:
+        fresh = _FRESH_RETURNS[func] = [ret.alias_info is None for ret in func._schema.returns]
+    return fresh
 
 
 def op_costs(func) -> tuple:
@@ -287,22 +299,17 @@ def op_costs(func) -> tuple:
     packet = func.overloadpacket
     macs = _MAC_FORMULAS.get(packet)
     other = _OTHER_FORMULAS.get(packet)
-    fresh = _FRESH_RETURNS.get(func)
-    if fresh is None:
-        fresh = _FRESH_RETURNS[func] = [ret.alias_info is None for ret in func._schema.returns]
-    return (op_name(func), macs, other, other is None and _counts_pointwise(func), tuple(fresh),
+    return (op_name(func), macs, other, other is None and _counts_pointwise(func), tuple(_fresh_returns(func)),
             macs is None and is_uncounted(func))
-
-
-def numel(shape) -> int:
-    return _numel(shape)
 
 
 def allocated_bytes(func, out) -> int:
     """Bytes of the new tensors an op returns: views and in-place results allocate nothing."""
-    fresh = _FRESH_RETURNS.get(func)
-    if fresh is None:
-        fresh = _FRESH_RETURNS[func] = [ret.alias_info is None for ret in func._schema.returns]
+    return new_bytes(_fresh_returns(func), out)
+
+
+def new_bytes(fresh, out) -> int:
+    """Bytes of the returns ``fresh`` marks new (``op_costs``)."""
     outputs = out if isinstance(out, (tuple, list)) else (out,)
     total = 0
     for new, tensor in zip(fresh, outputs):

@@ -481,17 +481,8 @@ class Tracer:
                     frame.self_macs += macs
             elif uncounted:
                 self._note_uncounted(func, args)
-        if other_rule is not None:
-            frame.self_other += int(other_rule(args, kwargs, out))
-        elif pointwise:
-            first = out[0] if isinstance(out, (tuple, list)) else out
-            if isinstance(first, torch.Tensor):
-                frame.self_other += costs.numel(first.shape)
-        if isinstance(out, (tuple, list)):
-            frame.self_alloc += sum(t.numel() * t.element_size() for new, t in zip(fresh, out)
-                                    if new and isinstance(t, torch.Tensor))
-        elif fresh and fresh[0] and isinstance(out, torch.Tensor):
-            frame.self_alloc += out.numel() * out.element_size()
+        frame.self_other += costs.other_ops_by(other_rule, pointwise, args, kwargs, out)
+        frame.self_alloc += costs.new_bytes(fresh, out)
 
     def _note_uncounted(self, func, args) -> None:
         entry = self.uncounted.setdefault(costs.op_name(func), {"calls": 0, "shapes": [], "rows": []})
